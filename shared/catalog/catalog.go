@@ -1,0 +1,83 @@
+// Package catalog holds the survey catalog (surveys.yaml): its types, strict loading and
+// validation, and the pure rules that decide who is surveyed. It imports no AWS package.
+package catalog
+
+import (
+	"time"
+)
+
+// Catalog is the whole surveys.yaml. Surveys are kept in file order: when several surveys'
+// rules match one touchpoint, the first in catalog order is decided (DESIGN.md 3).
+type Catalog struct {
+	Version           string   `yaml:"version"`
+	GlobalQuietPeriod Duration `yaml:"globalQuietPeriod"`
+	EditWindow        Duration `yaml:"editWindow"`
+	Surveys           []Survey `yaml:"surveys"`
+}
+
+// Survey is one survey: its metric, localized texts, segments and rules.
+type Survey struct {
+	ID          string    `yaml:"id"`
+	Metric      Metric    `yaml:"metric"`
+	Title       Text      `yaml:"title"`
+	Question    Text      `yaml:"question"`
+	Comment     Text      `yaml:"comment,omitempty"`
+	Segments    []string  `yaml:"segments,omitempty"`
+	Touchpoints []Rule    `yaml:"touchpoints"`
+	Followup    *Followup `yaml:"followup,omitempty"`
+	Alerts      []Alert   `yaml:"alerts,omitempty"`
+}
+
+// Metric names the score a survey asks for; it fixes the scale.
+type Metric string
+
+// The three metrics of DESIGN.md 5.
+const (
+	NPS  Metric = "nps"
+	CSAT Metric = "csat"
+	CES  Metric = "ces"
+)
+
+// Text is a string per locale ("en" is always present).
+type Text map[string]string
+
+// Rule decides when a touchpoint leads to an invitation.
+type Rule struct {
+	Event         string   `yaml:"event"`
+	Delay         Duration `yaml:"delay"`
+	SampleRate    float64  `yaml:"sampleRate"`
+	QuietPeriod   Duration `yaml:"quietPeriod"`
+	DailyCap      int      `yaml:"dailyCap"`
+	LinkExpiry    Duration `yaml:"linkExpiry"`
+	ReminderAfter Duration `yaml:"reminderAfter,omitempty"`
+}
+
+// Followup decides which single answers open a ticket and for whom.
+type Followup struct {
+	AtOrBelow int     `yaml:"atOrBelow"`
+	Priority  string  `yaml:"priority"`
+	Team      string  `yaml:"team"`
+	SLAHours  int     `yaml:"slaHours"`
+	Routes    []Route `yaml:"routes,omitempty"`
+	CloseLoop Text    `yaml:"closeLoop,omitempty"`
+}
+
+// Route sends tickets matching a touchpoint and/or segment values to another team.
+type Route struct {
+	Touchpoint string            `yaml:"touchpoint,omitempty"`
+	Segment    map[string]string `yaml:"segment,omitempty"`
+	Team       string            `yaml:"team"`
+}
+
+// Alert is a threshold on an aggregate score: below a value, or a drop against the previous window.
+type Alert struct {
+	ID           string   `yaml:"id"`
+	Window       Duration `yaml:"window"`
+	Below        *float64 `yaml:"below,omitempty"`
+	DropBy       *float64 `yaml:"dropBy,omitempty"`
+	MinResponses int      `yaml:"minResponses"`
+	Cooldown     Duration `yaml:"cooldown"`
+}
+
+// Duration is a time.Duration written as Go durations plus whole days ("90d", "36h", "10m").
+type Duration struct{ time.Duration }

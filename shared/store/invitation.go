@@ -1,0 +1,104 @@
+package store
+
+import (
+	"time"
+)
+
+// Outcomes of a touchpoint decision (DESIGN.md 3): invited, or skipped for a named reason.
+const (
+	OutcomeInvited      = "invited"
+	OutcomeNoRule       = "no-rule"
+	OutcomeSampledOut   = "sampled-out"
+	OutcomeQuietPeriod  = "quiet-period"
+	OutcomeDailyCap     = "daily-cap"
+	OutcomeSuppressed   = "suppressed"
+	OutcomeUnsubscribed = "unsubscribed"
+	OutcomeDuplicate    = "duplicate"
+	OutcomeInvalid      = "invalid"
+)
+
+// Send states of an invitation ("status").
+const (
+	StatusPending   = "pending"   // first email due at dueAt
+	StatusSending   = "sending"   // claimed by a dispatcher; the lease ends at the due key
+	StatusSent      = "sent"      // first email accepted by SES; a reminder may be due
+	StatusReminding = "reminding" // reminder claimed by a dispatcher
+	StatusDone      = "done"      // nothing more will be sent
+	StatusUnsure    = "unsure"    // a dispatcher died between claim and mark: treated as sent, never resent
+)
+
+// Stop reasons ("stopped"): once set, nothing more is sent for the invitation.
+const (
+	StopAnswered     = "answered"
+	StopUnsubscribed = "unsubscribed"
+	StopSuppressed   = "suppressed"
+	StopBounced      = "bounced"
+	StopComplained   = "complained"
+	StopExpired      = "expired"
+	StopErased       = "erased"
+)
+
+// Invitation is one touchpoint event's item: always its decision, and when the decision is
+// `invited`, the invitation with its sends and answers. Kind tells which (KindDecision or
+// KindInvitation). One item per event makes a redelivered event find its own decision by key.
+type Invitation struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Kind string `dynamodbav:"kind"`
+
+	ID         string            `dynamodbav:"id"` // EventKey(EventID); tokens carry it
+	EventID    string            `dynamodbav:"eventId"`
+	Touchpoint string            `dynamodbav:"touchpoint,omitempty"`
+	OccurredAt time.Time         `dynamodbav:"occurredAt"`
+	ContactID  string            `dynamodbav:"contactId,omitempty"`
+	Email      string            `dynamodbav:"email,omitempty"`
+	Name       string            `dynamodbav:"name,omitempty"`
+	Locale     string            `dynamodbav:"locale,omitempty"`
+	Segments   map[string]string `dynamodbav:"segments,omitempty"` // the catalog's segment attributes only
+
+	// The decision.
+	Outcome   string    `dynamodbav:"outcome"`
+	Detail    string    `dynamodbav:"detail,omitempty"` // why: the invalid field, the duplicate's event key, ...
+	DecidedAt time.Time `dynamodbav:"decidedAt"`
+	Survey    string    `dynamodbav:"survey,omitempty"`
+
+	// The invitation (Kind == KindInvitation).
+	CatalogVersion    string     `dynamodbav:"catalogVersion,omitempty"`
+	MetricVersion     int        `dynamodbav:"metricVersion,omitempty"`
+	Status            string     `dynamodbav:"status,omitempty"`
+	Stopped           string     `dynamodbav:"stopped,omitempty"`
+	DueAt             time.Time  `dynamodbav:"dueAt,omitempty"`
+	ReminderDueAt     *time.Time `dynamodbav:"reminderDueAt,omitempty"`
+	LinkExpiresAt     time.Time  `dynamodbav:"linkExpiresAt,omitempty"`
+	SendAttempts      int        `dynamodbav:"sendAttempts,omitempty"`
+	LastSendError     string     `dynamodbav:"lastSendError,omitempty"`
+	SentAt            *time.Time `dynamodbav:"sentAt,omitempty"`
+	MessageID         string     `dynamodbav:"messageId,omitempty"`
+	ReminderSentAt    *time.Time `dynamodbav:"reminderSentAt,omitempty"`
+	ReminderMessageID string     `dynamodbav:"reminderMessageId,omitempty"`
+
+	// The answer: every submit appends to Answers (the scorer's source of truth, see
+	// docs/ARCHITECTURE.md); Score and Comment are the current answer.
+	Answers         []Answer   `dynamodbav:"answers,omitempty"`
+	Score           *int       `dynamodbav:"score,omitempty"`
+	Comment         string     `dynamodbav:"comment,omitempty"`
+	FirstAnsweredAt *time.Time `dynamodbav:"firstAnsweredAt,omitempty"`
+	AnsweredAt      *time.Time `dynamodbav:"answeredAt,omitempty"` // last change
+
+	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK string `dynamodbav:"GSI1SK,omitempty"`
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"` // due index, present while something is due
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
+	GSI3PK string `dynamodbav:"GSI3PK,omitempty"` // scorer's change feed, set once sent
+	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
+	TTL    int64  `dynamodbav:"ttl,omitempty"`
+}
+
+// Answer is one submit: the score and when (Unix milliseconds).
+type Answer struct {
+	Score int   `dynamodbav:"s" json:"s"`
+	At    int64 `dynamodbav:"at" json:"at"`
+}
+
+// Invited reports whether the item is an invitation rather than a skipped decision.
+func (inv *Invitation) Invited() bool { return inv.Kind == KindInvitation }

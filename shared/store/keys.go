@@ -1,0 +1,91 @@
+package store
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+)
+
+// Shards is the number of shards of the due index and of the scorer's change feed: a burst of
+// touchpoints or answers spreads over this many partition keys (DESIGN.md 7).
+const Shards = 16
+
+// TimeKey is the fixed-width UTC layout used in sort keys, so times sort as strings.
+const TimeKey = "2006-01-02T15:04:05.000Z"
+
+// DayKey is the layout of a day bucket.
+const DayKey = "2006-01-02"
+
+// Index names (template.yaml Table.GlobalSecondaryIndexes).
+const (
+	IndexContact = "GSI1"
+	IndexQueue   = "GSI2"
+	IndexFeed    = "GSI3"
+)
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// EventKey derives the invitation id from a producer's eventId: stable, fixed length, opaque.
+func EventKey(eventID string) string {
+	sum := sha256.Sum256([]byte(eventID))
+	return strings.ToLower(b32.EncodeToString(sum[:]))[:26]
+}
+
+// Shard picks the shard of an event key.
+func Shard(key string) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % Shards)
+}
+
+// FormatTime renders t for a sort key.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeKey) }
+
+// Key builders, one per record type (docs/ARCHITECTURE.md has the table).
+func eventPK(key string) string                  { return "EVENT#" + key }
+func contactPK(contactID string) string          { return "CONTACT#" + contactID }
+func suppressPK(email string) string             { return "SUPPRESS#" + strings.ToLower(email) }
+func capPK(survey, day string, n int) string     { return fmt.Sprintf("CAP#%s#%s#%02d", survey, day, n) }
+func histPK(survey string) string                { return "HIST#" + survey }
+func histSK(day string) string                   { return "DAY#" + day }
+func scorePK(survey string) string               { return "SCORE#" + survey }
+func breachPK(survey, rule string) string        { return "BREACH#" + survey + "#" + rule }
+func ticketPK(id string) string                  { return "TICKET#" + id }
+func openTicketPK(survey, contact string) string { return "OPEN#" + survey + "#" + contact }
+func apiTokenPK(hashHex string) string           { return "APITOKEN#" + hashHex }
+func duePK(n int) string                         { return fmt.Sprintf("DUE#%02d", n) }
+func feedPK(survey string, n int) string         { return fmt.Sprintf("FEED#%s#%02d", survey, n) }
+func ticketQueuePK(status string) string         { return "TICKETS#" + status }
+
+// Fixed sort keys.
+const (
+	skEvent     = "EVENT"
+	skState     = "STATE"
+	skSuppress  = "SUPPRESS"
+	skCap       = "CAP"
+	skWatermark = "WATERMARK"
+	skCooldown  = "COOLDOWN"
+	skTicket    = "TICKET"
+	skOpen      = "OPEN"
+	skAPIToken  = "APITOKEN"
+)
+
+// Record kinds, stored in each item's "kind" attribute (the stream filters match on it).
+const (
+	KindDecision   = "decision"
+	KindInvitation = "invitation"
+	KindContact    = "contact"
+	KindSuppress   = "suppression"
+	KindCap        = "cap"
+	KindHistogram  = "histogram"
+	KindWatermark  = "watermark"
+	KindSnapshot   = "snapshot"
+	KindBreach     = "breach"
+	KindCooldown   = "cooldown"
+	KindTicket     = "ticket"
+	KindOpenTicket = "openticket"
+	KindAPIToken   = "apitoken"
+)

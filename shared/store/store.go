@@ -1,0 +1,93 @@
+// Package store is the only package that talks to DynamoDB. It holds the single table's record
+// types, their keys (keys.go, documented in docs/ARCHITECTURE.md) and one file per access pattern
+// group. Conditional writes and transactions carry the delivery guarantees, not in-memory state.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/config"
+)
+
+// Store reads and writes the cxloop table.
+type Store struct {
+	DB    *dynamodb.Client
+	Table string
+	// Now is the clock; tests replace it to move through quiet periods and edit windows.
+	Now func() time.Time
+}
+
+// New returns a Store on table using db.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{DB: db, Table: table, Now: func() time.Time { return time.Now().UTC() }}
+}
+
+// NewClient builds a DynamoDB client from cfg, honouring AWS_ENDPOINT_URL_DYNAMODB.
+// Extra option functions (a fault injector, a capacity recorder) are applied last.
+func NewClient(cfg aws.Config, opts ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		if ep := config.Endpoint("DYNAMODB"); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	}}, opts...)...)
+}
+
+// FromEnv builds the Store a function uses from its environment (TABLE_NAME and the AWS variables).
+func FromEnv(opts ...func(*dynamodb.Options)) (*Store, error) {
+	cfg, err := config.AWS()
+	if err != nil {
+		return nil, err
+	}
+	table, err := config.Required("TABLE_NAME")
+	if err != nil {
+		return nil, err
+	}
+	return New(NewClient(cfg, opts...), table), nil
+}
+
+// Domain outcomes of store calls, mapped to decisions or HTTP statuses by the callers.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a conditional write lost: someone else already did it, or the state moved.
+	ErrConflict = errors.New("condition failed")
+)
+
+// isConditionFailed reports whether err is a failed condition, alone or inside a transaction.
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return true
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cancelReasons returns the per-item cancellation codes of a cancelled transaction ("None",
+// "ConditionalCheckFailed", "TransactionConflict", ...), or nil if err is not one.
+func cancelReasons(err error) []string {
+	var tce *types.TransactionCanceledException
+	if !errors.As(err, &tce) {
+		return nil
+	}
+	codes := make([]string, len(tce.CancellationReasons))
+	for i, r := range tce.CancellationReasons {
+		codes[i] = aws.ToString(r.Code)
+	}
+	return codes
+}
+
+// ctxOrTODO keeps the signature discipline obvious: every call takes the invocation's ctx.
+var _ = context.TODO
