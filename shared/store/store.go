@@ -4,7 +4,6 @@
 package store
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -89,5 +88,3 @@ func cancelReasons(err error) []string {
 	return codes
 }
 
-// ctxOrTODO keeps the signature discipline obvious: every call takes the invocation's ctx.
-var _ = context.TODO
