@@ -90,4 +90,3 @@ func key(pk, sk string) map[string]types.AttributeValue {
 		"SK": &types.AttributeValueMemberS{Value: sk},
 	}
 }
-

@@ -87,4 +87,3 @@ func cancelReasons(err error) []string {
 	}
 	return codes
 }
-
