@@ -1,7 +1,13 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // Outcomes of a touchpoint decision (DESIGN.md 3): invited, or skipped for a named reason.
@@ -102,3 +108,24 @@ type Answer struct {
 
 // Invited reports whether the item is an invitation rather than a skipped decision.
 func (inv *Invitation) Invited() bool { return inv.Kind == KindInvitation }
+
+// GetInvitation reads one event's item by its key (the invitation id), strongly consistent.
+// It returns ErrNotFound for an unknown id.
+func (s *Store) GetInvitation(ctx context.Context, id string) (*Invitation, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.Table),
+		Key:            key(eventPK(id), skEvent),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get invitation %s: %w", id, err)
+	}
+	if out.Item == nil {
+		return nil, ErrNotFound
+	}
+	var inv Invitation
+	if err := attributevalue.UnmarshalMap(out.Item, &inv); err != nil {
+		return nil, fmt.Errorf("decode invitation %s: %w", id, err)
+	}
+	return &inv, nil
+}
