@@ -1,0 +1,45 @@
+// Package lambdatest builds the local Lambda host's test function (infra/lambdahost/testdata/fn)
+// for the tests of the host, the HTTP API and the event sources.
+package lambdatest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/cxloop/cxloop/infra/lambdahost"
+)
+
+var (
+	once  sync.Once
+	built string
+	err   error
+	dir   string
+)
+
+// Binary builds the test function once per test binary and returns the bootstrap's path.
+// The echo action returns the event, the function's name, GREETING and the request id;
+// {"action":"error"} fails with errorType ValidationError, "panic" panics, "exit" exits,
+// {"action":"reply","reply":X} returns X, and FAIL_SEQ lists stream sequence numbers to report
+// as batch item failures.
+func Binary(t testing.TB) string {
+	t.Helper()
+	once.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		src := filepath.Join(filepath.Dir(file), "..", "testdata", "fn")
+		// One build per test binary (in the OS temp dir, not a test's TempDir, which ends with its test).
+		dir, err = os.MkdirTemp("", "lambdatest-")
+		if err != nil {
+			return
+		}
+		built = filepath.Join(dir, "bootstrap")
+		err = lambdahost.Build(context.Background(), src, ".", built)
+	})
+	if err != nil {
+		t.Fatalf("build test function: %v", err)
+	}
+	return built
+}
