@@ -1,0 +1,74 @@
+package store
+
+import (
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Contact state attribute names. Per-survey values live in top-level attributes named
+// `last_<survey>` and `fp_<survey>` (survey ids are [a-z0-9-]), so the first invitation can set
+// them without a map having to exist first.
+const (
+	attrUnsubscribedAt = "unsubscribedAt"
+	attrLastInvite     = "lastInviteAt"
+	prefixLastSurvey   = "last_"
+	prefixFingerprint  = "fp_"
+)
+
+// ContactState is what the fatigue rules need to know about a contact: when they were last
+// invited (to anything, and per survey), the last invited touchpoint per survey, and whether they
+// unsubscribed. Item PK=CONTACT#<id>, SK=STATE.
+type ContactState struct {
+	ContactID      string
+	UnsubscribedAt *time.Time
+	LastInviteAt   string            // FormatTime, "" if never
+	LastBySurvey   map[string]string // survey -> FormatTime of its last invitation
+	Fingerprints   map[string]string // survey -> fingerprint of its last invited touchpoint
+}
+
+// Unsubscribed reports whether the contact opted out of all surveys.
+func (c *ContactState) Unsubscribed() bool { return c.UnsubscribedAt != nil }
+
+// QuietUntil returns when the contact may be invited to survey again, given the global and the
+// survey's quiet periods; the zero time if now.
+func (c *ContactState) QuietUntil(survey string, global, perSurvey time.Duration) time.Time {
+	var until time.Time
+	if t, err := time.Parse(TimeKey, c.LastInviteAt); err == nil {
+		until = t.Add(global)
+	}
+	if t, err := time.Parse(TimeKey, c.LastBySurvey[survey]); err == nil && t.Add(perSurvey).After(until) {
+		until = t.Add(perSurvey)
+	}
+	return until
+}
+
+// decodeContactState reads the contact item; a missing item is a contact never seen.
+func decodeContactState(contactID string, item map[string]types.AttributeValue) (*ContactState, error) {
+	c := &ContactState{ContactID: contactID, LastBySurvey: map[string]string{}, Fingerprints: map[string]string{}}
+	if item == nil {
+		return c, nil
+	}
+	var raw map[string]any
+	if err := attributevalue.UnmarshalMap(item, &raw); err != nil {
+		return nil, err
+	}
+	for k, v := range raw {
+		s, _ := v.(string)
+		switch {
+		case k == attrUnsubscribedAt:
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				c.UnsubscribedAt = &t
+			}
+		case k == attrLastInvite:
+			c.LastInviteAt = s
+		case strings.HasPrefix(k, prefixLastSurvey):
+			c.LastBySurvey[strings.TrimPrefix(k, prefixLastSurvey)] = s
+		case strings.HasPrefix(k, prefixFingerprint):
+			c.Fingerprints[strings.TrimPrefix(k, prefixFingerprint)] = s
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Named outcomes of Invite; the caller records them as skip decisions.
+var (
+	ErrQuietPeriod = errors.New("contact is in a quiet period")
+	ErrDailyCap    = errors.New("survey reached its daily cap")
+)
+
+// Prior is everything the rules read before deciding one event, fetched in one BatchGetItem.
+type Prior struct {
+	Existing   *Invitation // the event's own decision if it was already decided
+	Contact    *ContactState
+	Suppressed bool
+	CapUsed    int // invitations already counted on the event's daily-cap shard
+}
+
+// CapShard locates the daily-cap counter an invitation counts against. A survey whose cap is
+// large spreads its counter over Shards items (each allowed Limit), so a burst never writes one
+// hot item; a small cap uses one item. The total never exceeds the catalog's cap.
+type CapShard struct {
+	Survey string
+	Day    string // UTC yyyy-mm-dd
+	Shard  int
+	Limit  int
+}
+
+// NewCapShard places eventKey's invitation on one shard of the survey's cap for day.
+func NewCapShard(survey string, dailyCap int, day time.Time, eventKey string) CapShard {
+	shards := 1
+	if dailyCap >= 10*Shards {
+		shards = Shards
+	}
+	return CapShard{Survey: survey, Day: day.UTC().Format(DayKey), Shard: Shard(eventKey) % shards, Limit: dailyCap / shards}
+}
+
+func (c CapShard) pk() string { return capPK(c.Survey, c.Day, c.Shard) }
+
+// LoadPrior reads the event's decision, the contact's state, the address's suppression and the
+// cap shard. Reads are eventually consistent: Invite's conditions catch anything newer.
+func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string, cap *CapShard) (*Prior, error) {
+	keys := []map[string]types.AttributeValue{key(eventPK(eventKey), skEvent)}
+	if contactID != "" {
+		keys = append(keys, key(contactPK(contactID), skState))
+	}
+	if email != "" {
+		keys = append(keys, key(suppressPK(email), skSuppress))
+	}
+	if cap != nil {
+		keys = append(keys, key(cap.pk(), skCap))
+	}
+	items := map[string]map[string]types.AttributeValue{}
+	req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys}}
+	for attempt := 0; len(req) > 0; attempt++ {
+		if attempt > 5 {
+			return nil, fmt.Errorf("load prior state of %s: unprocessed keys after retries", eventKey)
+		}
+		out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, fmt.Errorf("load prior state of %s: %w", eventKey, err)
+		}
+		for _, it := range out.Responses[s.Table] {
+			pk, _ := it["PK"].(*types.AttributeValueMemberS)
+			items[pk.Value] = it
+		}
+		req = out.UnprocessedKeys
+	}
+	p := &Prior{}
+	if it := items[eventPK(eventKey)]; it != nil {
+		p.Existing = &Invitation{}
+		if err := attributevalue.UnmarshalMap(it, p.Existing); err != nil {
+			return nil, fmt.Errorf("decode decision %s: %w", eventKey, err)
+		}
+	}
+	c, err := decodeContactState(contactID, items[contactPK(contactID)])
+	if err != nil {
+		return nil, fmt.Errorf("decode contact %s: %w", contactID, err)
+	}
+	p.Contact = c
+	p.Suppressed = email != "" && items[suppressPK(email)] != nil
+	if cap != nil {
+		if it := items[cap.pk()]; it != nil {
+			if n, ok := it["n"].(*types.AttributeValueMemberN); ok {
+				p.CapUsed, _ = strconv.Atoi(n.Value)
+			}
+		}
+	}
+	return p, nil
+}
+
+// RecordDecision stores a skip decision once. If the event was already decided (a redelivery
+// racing this one), the stored decision is returned instead: one event, one decision.
+func (s *Store) RecordDecision(ctx context.Context, d *Invitation) (*Invitation, error) {
+	d.PK, d.SK, d.Kind = eventPK(d.ID), skEvent, KindDecision
+	if d.ContactID != "" {
+		d.GSI1PK, d.GSI1SK = contactPK(d.ContactID), "DEC#"+FormatTime(d.OccurredAt)+"#"+d.ID
+	}
+	item, err := attributevalue.MarshalMap(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode decision %s: %w", d.ID, err)
+	}
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table), Item: item,
+		ConditionExpression:      cond.Condition(),
+		ExpressionAttributeNames: cond.Names(),
+	})
+	if isConditionFailed(err) {
+		return s.GetInvitation(ctx, d.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("record decision %s: %w", d.ID, err)
+	}
+	return d, nil
+}
+
+// InviteClaim is what an invitation claims atomically with its creation: the contact's quiet
+// periods (global and per survey) and a slot on the survey's daily cap.
+type InviteClaim struct {
+	GlobalQuiet time.Duration
+	SurveyQuiet time.Duration
+	Fingerprint string
+	Cap         *CapShard
+}
+
+// Invite creates the invitation in one transaction with the claims, so concurrent or repeated
+// events cannot invite one contact twice. It returns the stored item: the new invitation, or
+// the event's existing decision if another delivery got there first. ErrQuietPeriod and
+// ErrDailyCap report a claim that lost; the caller records that decision.
+func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*Invitation, error) {
+	now := s.Now()
+	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
+	inv.GSI1PK, inv.GSI1SK = contactPK(inv.ContactID), "DEC#"+FormatTime(inv.OccurredAt)+"#"+inv.ID
+	inv.GSI2PK, inv.GSI2SK = duePK(Shard(inv.ID)), FormatTime(inv.DueAt)
+	item, err := attributevalue.MarshalMap(inv)
+	if err != nil {
+		return nil, fmt.Errorf("encode invitation %s: %w", inv.ID, err)
+	}
+	putCond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return nil, err
+	}
+
+	stamp := FormatTime(now)
+	lastGlobal, lastSurvey := expression.Name(attrLastInvite), expression.Name(prefixLastSurvey+inv.Survey)
+	quiet := expression.And(
+		expression.Or(expression.AttributeNotExists(lastGlobal), lastGlobal.LessThanEqual(expression.Value(FormatTime(now.Add(-c.GlobalQuiet))))),
+		expression.Or(expression.AttributeNotExists(lastSurvey), lastSurvey.LessThanEqual(expression.Value(FormatTime(now.Add(-c.SurveyQuiet))))),
+		expression.AttributeNotExists(expression.Name(attrUnsubscribedAt)),
+	)
+	claim := expression.Set(lastGlobal, expression.Value(stamp)).
+		Set(lastSurvey, expression.Value(stamp)).
+		Set(expression.Name(prefixFingerprint+inv.Survey), expression.Value(c.Fingerprint)).
+		Set(expression.Name("kind"), expression.Value(KindContact)).
+		Set(expression.Name("email"), expression.Value(inv.Email))
+	contactExpr, err := expression.NewBuilder().WithCondition(quiet).WithUpdate(claim).Build()
+	if err != nil {
+		return nil, err
+	}
+	items := []types.TransactWriteItem{
+		{Put: &types.Put{
+			TableName: aws.String(s.Table), Item: item,
+			ConditionExpression: putCond.Condition(), ExpressionAttributeNames: putCond.Names(),
+		}},
+		{Update: &types.Update{
+			TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
+			ConditionExpression: contactExpr.Condition(), UpdateExpression: contactExpr.Update(),
+			ExpressionAttributeNames: contactExpr.Names(), ExpressionAttributeValues: contactExpr.Values(),
+		}},
+	}
+	if c.Cap != nil {
+		n := expression.Name("n")
+		capExpr, err := expression.NewBuilder().
+			WithCondition(expression.Or(expression.AttributeNotExists(n), n.LessThan(expression.Value(c.Cap.Limit)))).
+			WithUpdate(expression.Add(n, expression.Value(1)).
+				Set(expression.Name("kind"), expression.Value(KindCap)).
+				Set(expression.Name("ttl"), expression.Value(now.Add(72*time.Hour).Unix()))).
+			Build()
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.Table), Key: key(c.Cap.pk(), skCap),
+			ConditionExpression: capExpr.Condition(), UpdateExpression: capExpr.Update(),
+			ExpressionAttributeNames: capExpr.Names(), ExpressionAttributeValues: capExpr.Values(),
+		}})
+	}
+
+	// Transactions on one contact or one cap shard can conflict; conflicts are retried with
+	// jitter, condition failures are answers. A retry of a transaction that did commit finds its
+	// own invitation through the first condition.
+	for attempt := 0; ; attempt++ {
+		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil {
+			return inv, nil
+		}
+		reasons := cancelReasons(err)
+		switch {
+		case len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed":
+			return s.GetInvitation(ctx, inv.ID)
+		case len(reasons) > 1 && reasons[1] == "ConditionalCheckFailed":
+			return nil, ErrQuietPeriod
+		case len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed":
+			return nil, ErrDailyCap
+		case len(reasons) > 0 && attempt < 6:
+			time.Sleep(time.Duration(5+rand.IntN(20<<attempt)) * time.Millisecond)
+		default:
+			return nil, fmt.Errorf("invite %s: %w", inv.ID, err)
+		}
+	}
+}
+
+// DecisionsForContact lists a contact's decisions, newest first (GSI1).
+func (s *Store) DecisionsForContact(ctx context.Context, contactID string, limit int32) ([]Invitation, error) {
+	kc := expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
+		And(expression.Key("GSI1SK").BeginsWith("DEC#"))
+	ex, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName: aws.String(s.Table), IndexName: aws.String(IndexContact),
+		KeyConditionExpression: ex.KeyCondition(), ExpressionAttributeNames: ex.Names(), ExpressionAttributeValues: ex.Values(),
+		ScanIndexForward: aws.Bool(false), Limit: aws.Int32(limit),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("decisions of contact %s: %w", contactID, err)
+	}
+	var ds []Invitation
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &ds); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
