@@ -13,6 +13,8 @@ type Catalog struct {
 	GlobalQuietPeriod Duration `yaml:"globalQuietPeriod"`
 	EditWindow        Duration `yaml:"editWindow"`
 	Surveys           []Survey `yaml:"surveys"`
+
+	pos map[string]int // key path -> line, set by Load for Validate's messages
 }
 
 // Survey is one survey: its metric, localized texts, segments and rules.

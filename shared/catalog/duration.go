@@ -1,0 +1,62 @@
+package catalog
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Day is the unit of the "d" suffix. The catalog's days are 24 hours; windows and quiet
+// periods are measured in elapsed time, not calendar days.
+const Day = 24 * time.Hour
+
+// maxDays bounds "Nd" so that N*Day cannot overflow a time.Duration (about 292 years).
+const maxDays = 100000
+
+// ParseDuration reads a Go duration ("36h", "10m", "1h30m") or whole days ("90d").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, ok := strings.CutSuffix(s, "d"); ok && n != "" {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 || days > maxDays || n[0] == '+' {
+			return 0, fmt.Errorf("%q is not a duration: days must be a whole number from 0 to %d, as in 90d", s, maxDays)
+		}
+		return time.Duration(days) * Day, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (write 90d, 36h, 10m or 1h30m)", s)
+	}
+	return d, nil
+}
+
+// FormatDuration writes d as whole days when it is one ("90d"), else as a Go duration ("36h0m0s").
+func FormatDuration(d time.Duration) string {
+	if d > 0 && d%Day == 0 {
+		return strconv.FormatInt(int64(d/Day), 10) + "d"
+	}
+	return d.String()
+}
+
+// UnmarshalYAML accepts a scalar in ParseDuration's syntax. Errors are *yaml.TypeError so that the
+// decoder keeps going and reports every bad value with its line.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a duration must be a single value such as 90d or 36h", n.Line)}}
+	}
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalYAML writes the duration back in the catalog's syntax.
+func (d Duration) MarshalYAML() (any, error) { return FormatDuration(d.Duration), nil }
+
+// String renders the duration in the catalog's syntax ("90d", "2h0m0s").
+func (d Duration) String() string { return FormatDuration(d.Duration) }
