@@ -1,0 +1,153 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"strconv"
+	"strings"
+	texttemplate "text/template"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+)
+
+//go:embed templates/invite.html templates/invite.txt
+var templateFS embed.FS
+
+// Parsed once at init: a broken template fails every test and every cold start, loudly.
+var (
+	inviteHTML = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/invite.html"))
+	inviteText = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/invite.txt"))
+)
+
+// Invite is what a survey email says: the survey's texts from the catalog, the contact, and the
+// signed links the dispatcher made. Render turns it into a Message.
+type Invite struct {
+	Reminder bool
+	Locale   string // the contact's locale ("es", "es-MX", ""); falls back to the base language, then en
+	Name     string // the contact's name, may be empty
+	Metric   catalog.Metric
+	Title    catalog.Text
+	Question catalog.Text
+	Min, Max int // the metric's scale
+	// SurveyURL is <BASE_URL>/s/<token>; each score links to SurveyURL?score=N.
+	SurveyURL string
+	// UnsubscribeURL is <BASE_URL>/u/<token>: the visible link and the List-Unsubscribe header.
+	UnsubscribeURL string
+}
+
+// score is one tap target of the inline question.
+type score struct {
+	N     int
+	Label string
+	URL   string
+}
+
+// view is the data both templates render.
+type view struct {
+	Lang, Subject, Greeting, Intro, Question, Choose string
+	Low, High                                        string
+	Scores                                           []score
+	UnsubscribeText, UnsubscribeLink, UnsubscribeURL string
+}
+
+// Render builds the subject, HTML and text parts and the unsubscribe headers of an invitation or
+// reminder email. The caller sets To and Tags.
+func Render(in Invite) (Message, error) {
+	if in.SurveyURL == "" || in.UnsubscribeURL == "" {
+		return Message{}, fmt.Errorf("render: survey and unsubscribe links are required")
+	}
+	if in.Max < in.Min || in.Max-in.Min > 20 {
+		return Message{}, fmt.Errorf("render: bad scale %d..%d", in.Min, in.Max)
+	}
+	lang := Language(in.Locale, in.Question)
+	ui := strs[lang]
+	title := text(in.Title, lang)
+	v := view{
+		Lang:            lang,
+		Question:        text(in.Question, lang),
+		Choose:          ui.choose,
+		UnsubscribeText: ui.unsubText,
+		UnsubscribeLink: ui.unsubLink,
+		UnsubscribeURL:  in.UnsubscribeURL,
+	}
+	v.Subject = oneLine(fmt.Sprintf(ui.subject, title))
+	v.Intro = ui.intro
+	if in.Reminder {
+		v.Subject = oneLine(fmt.Sprintf(ui.reminderSubject, title))
+		v.Intro = ui.reminderIntro
+	}
+	v.Greeting = ui.hello
+	if name := oneLine(in.Name); name != "" {
+		v.Greeting = fmt.Sprintf(ui.helloName, name)
+	}
+	labels := ui.scale[in.Metric]
+	v.Low, v.High = labels[0], labels[1]
+	sep := "?"
+	if strings.Contains(in.SurveyURL, "?") {
+		sep = "&"
+	}
+	for n := in.Min; n <= in.Max; n++ {
+		s := score{N: n, Label: strconv.Itoa(n), URL: in.SurveyURL + sep + "score=" + strconv.Itoa(n)}
+		switch {
+		case n == in.Min && v.Low != "":
+			s.Label += " (" + v.Low + ")"
+		case n == in.Max && v.High != "":
+			s.Label += " (" + v.High + ")"
+		}
+		v.Scores = append(v.Scores, s)
+	}
+	var html, txt bytes.Buffer
+	if err := inviteHTML.Execute(&html, v); err != nil {
+		return Message{}, fmt.Errorf("render html: %w", err)
+	}
+	if err := inviteText.Execute(&txt, v); err != nil {
+		return Message{}, fmt.Errorf("render text: %w", err)
+	}
+	return Message{
+		Subject: v.Subject,
+		HTML:    html.String(),
+		Text:    txt.String(),
+		Headers: UnsubscribeHeaders(in.UnsubscribeURL),
+	}, nil
+}
+
+// UnsubscribeHeaders are the RFC 2369 / RFC 8058 one-click unsubscribe headers: mail clients show
+// an unsubscribe button and POST "List-Unsubscribe=One-Click" to the URL.
+func UnsubscribeHeaders(url string) []Header {
+	return []Header{
+		{Name: "List-Unsubscribe", Value: "<" + url + ">"},
+		{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"},
+	}
+}
+
+// Language picks the email's language: the contact's locale, else its base language ("es" for
+// "es-MX"), else English; a language is only chosen when both the fixed texts and the survey's
+// question exist in it, so an email never mixes two languages.
+func Language(locale string, question catalog.Text) string {
+	l := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(locale), "_", "-"))
+	candidates := []string{l}
+	if base, _, ok := strings.Cut(l, "-"); ok {
+		candidates = append(candidates, base)
+	}
+	for _, c := range candidates {
+		if _, ok := strs[c]; ok && question[c] != "" {
+			return c
+		}
+	}
+	return "en"
+}
+
+// text returns t in lang, or English.
+func text(t catalog.Text, lang string) string {
+	if s := t[lang]; s != "" {
+		return s
+	}
+	return t["en"]
+}
+
+// oneLine keeps user-supplied text (names, titles) from breaking headers or the layout.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
