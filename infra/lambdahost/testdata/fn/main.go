@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,8 @@ func (e ValidationError) Error() string { return "invalid field " + e.Field }
 
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var ev struct {
+		Version string   `json:"version"`
+		RawPath string   `json:"rawPath"`
 		Action  string   `json:"action"`
 		SleepMS int      `json:"sleepMs"`
 		Reply   any      `json:"reply"`
@@ -39,6 +42,21 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 			if strings.Contains(f, r.D.SequenceNumber) {
 				return map[string]any{"batchItemFailures": []map[string]string{{"itemIdentifier": r.D.SequenceNumber}}}, nil
 			}
+		}
+	}
+	if ev.Version == "2.0" {
+		switch ev.RawPath {
+		case "/reply":
+			return map[string]any{
+				"statusCode":        201,
+				"headers":           map[string]string{"X-Test": "yes", "Content-Type": "application/octet-stream"},
+				"multiValueHeaders": map[string][]string{"X-Multi": {"a", "b"}},
+				"cookies":           []string{"a=1; Path=/", "b=2; HttpOnly"},
+				"body":              base64.StdEncoding.EncodeToString([]byte{0, 1, 2, 255}),
+				"isBase64Encoded":   true,
+			}, nil
+		case "/fail":
+			ev.Action = "error"
 		}
 	}
 	switch ev.Action {
