@@ -7,6 +7,7 @@ package metric
 import (
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -201,3 +202,9 @@ func (b Breakdown) Add(o Breakdown) {
 		b[d] = x
 	}
 }
+
+// Windows are the scoring windows in days, ending with (and including) the run's day.
+var Windows = []int{1, 7, 30, 90}
+
+// WindowName is how a window of days is named in snapshots, metrics and the ops API ("7d").
+func WindowName(days int) string { return strconv.Itoa(days) + "d" }

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Breach is an alert rule's threshold crossed over one window: the item whose INSERT the
+// FollowupFunction's stream filter turns into a ticket. It holds the numbers that caused it and
+// nothing about any contact.
+type Breach struct {
+	PK   string `dynamodbav:"PK" json:"-"`
+	SK   string `dynamodbav:"SK" json:"-"`
+	Kind string `dynamodbav:"kind" json:"-"`
+
+	Survey string `dynamodbav:"survey" json:"survey"`
+	Rule   string `dynamodbav:"rule" json:"rule"` // the catalog alert's id
+	Metric string `dynamodbav:"metric" json:"metric"`
+	// Window is the window's name ("7d"); WindowEnd its last day (UTC yyyy-mm-dd, inclusive).
+	Window    string `dynamodbav:"window" json:"window"`
+	WindowEnd string `dynamodbav:"windowEnd" json:"windowEnd"`
+
+	Value         float64 `dynamodbav:"value" json:"value"`
+	N             int64   `dynamodbav:"n" json:"n"`
+	MarginOfError float64 `dynamodbav:"marginOfError" json:"marginOfError"`
+	// Below is the rule's threshold for a below rule; DropBy, Previous and PreviousN are set for
+	// a drop rule: the value and sample of the previous window of the same length.
+	Below     *float64 `dynamodbav:"below,omitempty" json:"below,omitempty"`
+	DropBy    *float64 `dynamodbav:"dropBy,omitempty" json:"dropBy,omitempty"`
+	Previous  *float64 `dynamodbav:"previous,omitempty" json:"previous,omitempty"`
+	PreviousN int64    `dynamodbav:"previousN,omitempty" json:"previousN,omitempty"`
+
+	CatalogVersion string    `dynamodbav:"catalogVersion" json:"catalogVersion"`
+	MetricVersion  int       `dynamodbav:"metricVersion" json:"metricVersion"`
+	DetectedAt     time.Time `dynamodbav:"detectedAt" json:"detectedAt"`
+}
+
+// cooldown is a rule's cooldown item: no new breach of the rule before Until.
+type cooldown struct {
+	PK     string `dynamodbav:"PK"`
+	SK     string `dynamodbav:"SK"`
+	Kind   string `dynamodbav:"kind"`
+	Survey string `dynamodbav:"survey"`
+	Rule   string `dynamodbav:"rule"`
+	Until  string `dynamodbav:"until"` // FormatTime, compared as a string
+	Last   string `dynamodbav:"last"`  // the SK of the breach that started it
+}
+
+// RecordBreach records b at most once per rule and window, and only when the rule's cooldown has
+// run out; in the same transaction it starts a new cooldown of length cool. It reports whether b
+// was recorded: false (and no error) when the breach was already recorded, the rule is cooling
+// down, or a concurrent scorer's transaction on the same items won.
+func (s *Store) RecordBreach(ctx context.Context, b Breach, cool time.Duration) (bool, error) {
+	b.PK, b.SK, b.Kind = breachPK(b.Survey, b.Rule), breachSK(b.Window, b.WindowEnd), KindBreach
+	item, err := attributevalue.MarshalMap(b)
+	if err != nil {
+		return false, fmt.Errorf("encode breach %s: %w", b.SK, err)
+	}
+	cd, err := attributevalue.MarshalMap(cooldown{PK: b.PK, SK: skCooldown, Kind: KindCooldown, Survey: b.Survey,
+		Rule: b.Rule, Until: FormatTime(b.DetectedAt.Add(cool)), Last: b.SK})
+	if err != nil {
+		return false, err
+	}
+	once, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return false, err
+	}
+	over, err := expression.NewBuilder().WithCondition(expression.Or(
+		expression.AttributeNotExists(expression.Name("PK")),
+		expression.Name("until").LessThanEqual(expression.Value(FormatTime(b.DetectedAt))))).Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: once.Condition(),
+				ExpressionAttributeNames: once.Names(), ExpressionAttributeValues: once.Values()}},
+			{Put: &types.Put{TableName: aws.String(s.Table), Item: cd, ConditionExpression: over.Condition(),
+				ExpressionAttributeNames: over.Names(), ExpressionAttributeValues: over.Values()}},
+		},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	})
+	if err == nil {
+		return true, nil
+	}
+	if lostRace(err) {
+		return false, nil
+	}
+	return false, fmt.Errorf("record breach %s %s: %w", b.PK, b.SK, err)
+}
+
+// lostRace reports whether a transaction was cancelled because its conditions failed or another
+// transaction held one of its items: someone else did the work, or will.
+func lostRace(err error) bool {
+	if isConditionFailed(err) {
+		return true
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range cancelReasons(err) {
+			if r == "TransactionConflict" {
+				return true
+			}
+		}
+	}
+	var tip *types.TransactionInProgressException
+	return errors.As(err, &tip)
+}
+
+// Breaches returns the recorded breaches of one rule, in key order (by window, then window end).
+func (s *Store) Breaches(ctx context.Context, survey, rule string) ([]Breach, error) {
+	expr, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key("PK").Equal(expression.Value(breachPK(survey, rule))).
+			And(expression.Key("SK").BeginsWith(breachPrefix))).Build()
+	if err != nil {
+		return nil, err
+	}
+	var all []Breach
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("breaches of %s/%s: %w", survey, rule, err)
+		}
+		page := make([]Breach, 0, len(out.Items))
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
+			return nil, fmt.Errorf("decode breaches of %s/%s: %w", survey, rule, err)
+		}
+		all = append(all, page...)
+	}
+	return all, nil
+}
+
+const breachPrefix = "WINDOW#"
+
+func breachSK(window, end string) string { return breachPrefix + window + "#" + end }
