@@ -1,0 +1,238 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The dispatcher's state machine on one invitation item (docs/EMAIL.md has the picture):
+//
+//	pending --claim--> sending --accepted--> sent --claim--> reminding --accepted--> done
+//	   ^                  |  \--lease over--> unsure --claim--/    |  \--lease over--> done
+//	   \----refused-------/                      ^ \-----------------refused------------/
+//
+// While something is due the item sits in the due index (GSI2PK=DUE#nn, GSI2SK=when). A claim is
+// a conditional write on the state it read, so of two dispatchers only one wins; while claimed,
+// GSI2SK is the end of the lease. A dispatcher that dies after SES accepted an email but before
+// marking it leaves a claim whose lease ends: the next tick marks it unsure, never resends it.
+
+// DispatchLease is how long a claim lasts. It must exceed DispatchFunction's timeout (60 s), so a
+// lease that ended means the dispatcher that took it is gone.
+const DispatchLease = 2 * time.Minute
+
+// Retry backoff after SES refused a send: doubling from the first to the last.
+const (
+	firstBackoff = time.Minute
+	maxBackoff   = 30 * time.Minute
+)
+
+// ClaimOutcome says what ClaimDue did with one due item.
+type ClaimOutcome int
+
+// Outcomes of ClaimDue.
+const (
+	ClaimLost     ClaimOutcome = iota // another dispatcher moved the item first: nothing to do
+	ClaimInvite                       // claimed: send the first email
+	ClaimReminder                     // claimed: send the reminder
+	ClaimStopped                      // expired, so stopped; nothing sent
+	ClaimRetired                      // stopped or finished earlier: taken off the due index
+	ClaimUnsure                       // an earlier claim's lease ended: marked unsure, not resent
+)
+
+func (o ClaimOutcome) String() string {
+	return [...]string{"lost", "invite", "reminder", "stopped", "retired", "unsure"}[o]
+}
+
+// Claim is a won claim: the invitation as stored after the claim, and what identifies the claim.
+type Claim struct {
+	Outcome ClaimOutcome
+	Inv     *Invitation
+	// prev is the status to return to if SES refuses; attempts identifies this claim (every
+	// claim increments sendAttempts), so a late mark cannot touch a later claim.
+	prev     string
+	attempts int
+}
+
+// Reminder reports whether the claim is for the reminder email.
+func (c *Claim) Reminder() bool { return c.Outcome == ClaimReminder }
+
+// DueInvitations returns up to limit invitations of one shard of the due index that are due at
+// now (GSI2SK <= now), oldest first. It reads one partition of GSI2 and never scans the table.
+// The index is eventually consistent: ClaimDue re-checks every item with a conditional write.
+func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, limit int32) ([]Invitation, error) {
+	e, err := expression.NewBuilder().WithKeyCondition(
+		expression.Key("GSI2PK").Equal(expression.Value(duePK(shard))).
+			And(expression.Key("GSI2SK").LessThanEqual(expression.Value(FormatTime(now))))).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(IndexQueue),
+		KeyConditionExpression:    e.KeyCondition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		Limit:                     aws.Int32(limit),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("query due shard %02d: %w", shard, err)
+	}
+	var invs []Invitation
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &invs); err != nil {
+		return nil, fmt.Errorf("decode due shard %02d: %w", shard, err)
+	}
+	return invs, nil
+}
+
+// ClaimDue decides what to do with one item read from the due index at now and does it with a
+// conditional write on the state it saw. Only ClaimInvite and ClaimReminder ask the caller to
+// send; the caller must then call MarkSent, Release, MarkUnsure or StopClaimed.
+func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*Claim, error) {
+	if due.Kind != KindInvitation {
+		return &Claim{Outcome: ClaimLost}, nil
+	}
+	seen := s.seen(due)
+	switch {
+	case due.Stopped != "" || due.Status == StatusDone:
+		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
+	case due.Status == StatusSending || due.Status == StatusReminding:
+		return s.leaseOver(ctx, due, now, seen)
+	case due.Status != StatusPending && due.Status != StatusSent && due.Status != StatusUnsure:
+		return &Claim{Outcome: ClaimLost}, nil
+	case !due.LinkExpiresAt.IsZero() && !now.Before(due.LinkExpiresAt):
+		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopExpired), seen)
+	}
+	outcome, status := ClaimInvite, StatusSending
+	if due.Status != StatusPending {
+		outcome, status = ClaimReminder, StatusReminding
+	}
+	upd := expression.Set(expression.Name("status"), expression.Value(status)).
+		// The condition pins sendAttempts to what was seen, so this is an increment.
+		Set(expression.Name("sendAttempts"), expression.Value(due.SendAttempts+1)).
+		Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(DispatchLease))))
+	c, err := s.apply(ctx, due, outcome, upd, seen)
+	if err != nil || c.Outcome == ClaimLost {
+		return c, err
+	}
+	c.prev, c.attempts = due.Status, c.Inv.SendAttempts
+	return c, nil
+}
+
+// seen is the condition that the item is still in the state the due index showed.
+func (s *Store) seen(due *Invitation) expression.ConditionBuilder {
+	attempts := expression.Name("sendAttempts").Equal(expression.Value(due.SendAttempts))
+	if due.SendAttempts == 0 {
+		attempts = expression.AttributeNotExists(expression.Name("sendAttempts"))
+	}
+	return expression.Name("status").Equal(expression.Value(due.Status)).
+		And(expression.Name("GSI2SK").Equal(expression.Value(due.GSI2SK)), attempts)
+}
+
+// leaseOver handles a claim whose lease ended: its dispatcher died between claim and mark, and
+// SES may or may not have accepted the email. At-most-once wins: it is treated as sent.
+func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, seen expression.ConditionBuilder) (*Claim, error) {
+	msg := expression.Value("lease ended before the send was marked: outcome unknown, not resent")
+	if due.Status == StatusReminding {
+		upd := expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+			Set(expression.Name("lastSendError"), msg).
+			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+		return s.apply(ctx, due, ClaimUnsure, upd, seen)
+	}
+	upd := sentUpdate(due, StatusUnsure, now).Set(expression.Name("lastSendError"), msg)
+	return s.apply(ctx, due, ClaimUnsure, upd, seen)
+}
+
+// sentUpdate records a first email as sent (or unsure) at now: the scorer's change feed key, and
+// the reminder's due key if one is configured, else no due key.
+func sentUpdate(inv *Invitation, status string, now time.Time) expression.UpdateBuilder {
+	upd := expression.Set(expression.Name("status"), expression.Value(status)).
+		Set(expression.Name("sentAt"), expression.Value(now)).
+		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
+		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(now)))
+	if at, ok := reminderAt(inv, now); ok {
+		return upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
+	}
+	return upd.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+}
+
+// reminderAt is when the reminder is due after a first email sent at sentAt: the planned time,
+// but never sooner after the email than planned (a send delayed by refusals moves it too), and
+// only while the link is still valid.
+func reminderAt(inv *Invitation, sentAt time.Time) (time.Time, bool) {
+	if inv.ReminderDueAt == nil {
+		return time.Time{}, false
+	}
+	at := *inv.ReminderDueAt
+	if gap := inv.ReminderDueAt.Sub(inv.DueAt); inv.DueAt.IsZero() || gap <= 0 {
+		at = maxTime(at, sentAt)
+	} else {
+		at = maxTime(at, sentAt.Add(gap))
+	}
+	if !inv.LinkExpiresAt.IsZero() && !at.Before(inv.LinkExpiresAt) {
+		return time.Time{}, false
+	}
+	return at, true
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// stopUpdate stops an invitation for reason (keeping an earlier reason) and takes it off the due index.
+func stopUpdate(reason string) expression.UpdateBuilder {
+	return expression.Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(reason))).
+		Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+}
+
+// apply runs one conditional update on the invitation and returns the item as it is after it,
+// or a ClaimLost claim if the condition failed.
+func (s *Store) apply(ctx context.Context, inv *Invitation, outcome ClaimOutcome, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*Claim, error) {
+	after, err := s.update(ctx, inv.ID, upd, cond)
+	if errors.Is(err, ErrConflict) {
+		return &Claim{Outcome: ClaimLost}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s invitation %s: %w", outcome, inv.ID, err)
+	}
+	return &Claim{Outcome: outcome, Inv: after}, nil
+}
+
+// update runs a conditional UpdateItem on an invitation item and decodes the new image.
+// A failed condition is ErrConflict.
+func (s *Store) update(ctx context.Context, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*Invitation, error) {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       key(eventPK(id), skEvent),
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ReturnValues:              types.ReturnValueAllNew,
+	})
+	if isConditionFailed(err) {
+		return nil, ErrConflict
+	}
+	if err != nil {
+		return nil, err
+	}
+	var inv Invitation
+	if err := attributevalue.UnmarshalMap(out.Attributes, &inv); err != nil {
+		return nil, fmt.Errorf("decode invitation %s: %w", id, err)
+	}
+	return &inv, nil
+}

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// What happens after a won claim: the email was accepted (MarkSent), refused (Release), may have
+// been accepted (MarkUnsure), or must not be sent (StopClaimed). Each is a conditional write on
+// the claim itself (status and sendAttempts), so a mark that comes after the lease ended and the
+// item moved on changes nothing and returns ErrConflict.
+//
+// An answer or an unsubscribe may stop the invitation while it is claimed (and the unsubscribe
+// takes it off the due index). Each mark therefore tries the normal write first, conditioned on
+// "not stopped", and if that fails records the same outcome without scheduling anything more.
+
+// claimed is the condition that the claim c still holds.
+func claimed(c *Claim) expression.ConditionBuilder {
+	status := StatusSending
+	if c.Reminder() {
+		status = StatusReminding
+	}
+	return expression.Name("status").Equal(expression.Value(status)).
+		And(expression.Name("sendAttempts").Equal(expression.Value(c.attempts)))
+}
+
+var notStopped = expression.AttributeNotExists(expression.Name("stopped"))
+
+func offDueIndex(u expression.UpdateBuilder) expression.UpdateBuilder {
+	return u.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+}
+
+// settle writes upd under the claim, or, if the invitation was stopped meanwhile, stopped (the
+// same outcome with nothing more due).
+func (s *Store) settle(ctx context.Context, c *Claim, upd, stopped expression.UpdateBuilder) error {
+	_, err := s.update(ctx, c.Inv.ID, upd, claimed(c).And(notStopped))
+	if errors.Is(err, ErrConflict) {
+		_, err = s.update(ctx, c.Inv.ID, stopped, claimed(c).And(expression.AttributeExists(expression.Name("stopped"))))
+	}
+	if err != nil {
+		return fmt.Errorf("settle %s of invitation %s: %w", c.Outcome, c.Inv.ID, err)
+	}
+	return nil
+}
+
+// MarkSent records that SES accepted the claimed email as messageID at now. After a first email
+// the reminder becomes due (if the survey has one and the link is still valid then); after a
+// reminder nothing more is due.
+func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now time.Time) error {
+	if c.Reminder() {
+		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+			Set(expression.Name("reminderSentAt"), expression.Value(now)).
+			Set(expression.Name("reminderMessageId"), expression.Value(messageID)))
+		return s.settle(ctx, c, upd, upd)
+	}
+	id := expression.Value(messageID)
+	return s.settle(ctx, c,
+		sentUpdate(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id),
+		offDueIndex(sentFields(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id)))
+}
+
+// MarkUnsure records a send whose outcome SES did not report (a timeout after the request left):
+// it is treated as sent and never resent (at-most-once); a first email's reminder is scheduled.
+func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.Time) error {
+	msg := expression.Value(truncate(cause.Error()))
+	if c.Reminder() {
+		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+			Set(expression.Name("lastSendError"), msg))
+		return s.settle(ctx, c, upd, upd)
+	}
+	return s.settle(ctx, c,
+		sentUpdate(c.Inv, StatusUnsure, now).Set(expression.Name("lastSendError"), msg),
+		offDueIndex(sentFields(c.Inv, StatusUnsure, now).Set(expression.Name("lastSendError"), msg)))
+}
+
+// Release returns a claim whose send SES refused: the invitation goes back to its previous state
+// and stays due, a little later each time (1, 2, 4 ... 30 minutes). It is never dropped; only
+// the link's expiry ends the retries.
+func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Time) error {
+	msg := expression.Value(truncate(cause.Error()))
+	back := expression.Set(expression.Name("status"), expression.Value(c.prev)).
+		Set(expression.Name("lastSendError"), msg)
+	return s.settle(ctx, c,
+		back.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(Backoff(c.attempts))))),
+		offDueIndex(expression.Set(expression.Name("status"), expression.Value(c.prev)).
+			Set(expression.Name("lastSendError"), msg)))
+}
+
+// StopClaimed stops a claimed invitation for reason without sending it (the contact unsubscribed
+// or the address is suppressed); its status goes back to what was actually sent.
+func (s *Store) StopClaimed(ctx context.Context, c *Claim, reason string) error {
+	upd := stopUpdate(reason).Set(expression.Name("status"), expression.Value(c.prev))
+	_, err := s.update(ctx, c.Inv.ID, upd, claimed(c))
+	if err != nil {
+		return fmt.Errorf("stop invitation %s (%s): %w", c.Inv.ID, reason, err)
+	}
+	return nil
+}
+
+// Backoff is the wait before the next try after the attempts-th send was refused.
+func Backoff(attempts int) time.Duration {
+	d := firstBackoff
+	for i := 1; i < attempts && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// sentFields are sentUpdate without the due key.
+func sentFields(inv *Invitation, status string, now time.Time) expression.UpdateBuilder {
+	return expression.Set(expression.Name("status"), expression.Value(status)).
+		Set(expression.Name("sentAt"), expression.Value(now)).
+		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
+		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(now)))
+}
+
+// Blocked returns the stop reason that forbids mailing inv now (StopUnsubscribed or
+// StopSuppressed), or "". The dispatcher calls it after winning the claim and right before
+// sending: only the winner pays for the two reads, and the window between check and send is as
+// short as it can be. A ConditionCheck in a transaction with the claim would close that window
+// but double the claim's write cost, and an unsubscribe a few milliseconds later is the same as
+// one a few milliseconds after the email left.
+func (s *Store) Blocked(ctx context.Context, inv *Invitation) (string, error) {
+	if inv.ContactID != "" {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:            aws.String(s.Table),
+			Key:                  key(contactPK(inv.ContactID), skState),
+			ProjectionExpression: aws.String(attrUnsubscribedAt),
+		})
+		if err != nil {
+			return "", fmt.Errorf("read contact %s: %w", inv.ContactID, err)
+		}
+		if out.Item[attrUnsubscribedAt] != nil {
+			return StopUnsubscribed, nil
+		}
+	}
+	suppressed, err := s.IsSuppressed(ctx, inv.Email)
+	if err != nil {
+		return "", err
+	}
+	if suppressed {
+		return StopSuppressed, nil
+	}
+	return "", nil
+}
+
+// StopInvitation stops invitation id for reason (StopBounced, StopComplained, ...) unless it is
+// already stopped; nothing more is sent for it. The dispatcher takes it off the due index when it
+// next comes due, so a claim in flight is never disturbed. It reports whether this call stopped
+// it; an unknown id or an already stopped invitation is not an error (events repeat).
+func (s *Store) StopInvitation(ctx context.Context, id, reason string) (bool, error) {
+	_, err := s.update(ctx, id,
+		expression.Set(expression.Name("stopped"), expression.Value(reason)),
+		expression.Name("kind").Equal(expression.Value(KindInvitation)).And(notStopped))
+	if errors.Is(err, ErrConflict) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stop invitation %s: %w", id, err)
+	}
+	return true, nil
+}
+
+func truncate(s string) string {
+	if len(s) > 500 {
+		return s[:500]
+	}
+	return s
+}
