@@ -1,0 +1,291 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
+	"github.com/cxloop/cxloop/shared/token"
+)
+
+// UnsubscribeValidity is how long an email's unsubscribe link (and List-Unsubscribe header)
+// works after the survey link expired: people unsubscribe from old emails too.
+const UnsubscribeValidity = 365 * 24 * time.Hour
+
+// Handler sends what is due in one tick.
+type Handler struct {
+	Store   *store.Store
+	Mail    *mail.Client
+	Signer  *token.Signer
+	Catalog *catalog.Catalog
+	BaseURL string // survey links are BaseURL/s/<token>, BaseURL/u/<token>
+	// Rate is the most emails one tick sends (SEND_RATE_PER_TICK): keep it under the SES quota.
+	Rate int
+	// Concurrency is how many shards are worked at once (default 4); each works its items in order.
+	Concurrency int
+	Metrics     *telemetry.Metrics // nil: no metrics
+}
+
+// Summary is what one tick did; it is the function's result.
+type Summary struct {
+	Claimed   int `json:"claimed"`   // claims won (first emails and reminders)
+	Sent      int `json:"sent"`      // emails SES accepted, reminders included
+	Reminders int `json:"reminders"` // of which reminders
+	Refused   int `json:"refused"`   // refused by SES: still due, retried later
+	Stopped   int `json:"stopped"`   // stopped instead of sent: expired, unsubscribed, suppressed
+	Unsure    int `json:"unsure"`    // outcome unknown (lease ended or no answer): treated as sent
+	Retired   int `json:"retired"`   // stopped earlier (answered, bounced...), taken off the due index
+	Errors    int `json:"errors"`    // store or render errors (the item stays claimed until its lease ends)
+}
+
+// Check reports a handler that cannot work (run once at init).
+func (h *Handler) Check() error {
+	switch {
+	case h.Store == nil || h.Mail == nil || h.Signer == nil || h.Catalog == nil:
+		return errors.New("dispatch: store, mail, signer and catalog are required")
+	case !strings.HasPrefix(h.BaseURL, "http://") && !strings.HasPrefix(h.BaseURL, "https://"):
+		return fmt.Errorf("dispatch: BASE_URL %q is not an http(s) URL", h.BaseURL)
+	case h.Rate < 1:
+		return fmt.Errorf("dispatch: SEND_RATE_PER_TICK must be at least 1, got %d", h.Rate)
+	}
+	return nil
+}
+
+// tick is the state of one invocation, shared by the shard workers.
+type tick struct {
+	now    time.Time
+	budget atomic.Int64 // sends left in this tick
+	mu     sync.Mutex
+	sum    Summary
+}
+
+func (t *tick) count(f func(*Summary)) {
+	t.mu.Lock()
+	f(&t.sum)
+	t.mu.Unlock()
+}
+
+// Handle runs one tick: every shard of the due index, a few at a time, until the send budget is
+// spent. The schedule's payload carries nothing the tick needs.
+func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error) {
+	start := time.Now()
+	t := &tick{now: h.Store.Now()}
+	t.budget.Store(int64(h.Rate))
+	workers := h.Concurrency
+	if workers < 1 {
+		workers = 4
+	}
+	shards := make(chan int, store.Shards)
+	for n := range store.Shards {
+		shards <- n
+	}
+	close(shards)
+	errs := make([]error, store.Shards)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for n := range shards {
+				errs[n] = h.shard(ctx, t, n)
+			}
+		})
+	}
+	wg.Wait()
+	err := errors.Join(errs...)
+	slog.InfoContext(ctx, "dispatch tick", "summary", t.sum, "ms", time.Since(start).Milliseconds(), "err", err)
+	h.emit(t.sum, time.Since(start))
+	if err != nil {
+		// The summary still says what was done; the error makes the tick visible in Errors.
+		return t.sum, fmt.Errorf("dispatch: %w", err)
+	}
+	return t.sum, nil
+}
+
+// maxPages bounds the pages read per shard in one tick (a stale index cannot loop a worker).
+const maxPages = 20
+
+// shard works one shard's due items, page by page, while budget and time remain.
+func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
+	for range maxPages {
+		left := t.budget.Load()
+		if left <= 0 || ctx.Err() != nil {
+			return nil
+		}
+		limit := int32(min(left, 50))
+		due, err := h.Store.DueInvitations(ctx, n, t.now, limit)
+		if err != nil {
+			return err
+		}
+		moved := 0
+		for i := range due {
+			if h.item(ctx, t, &due[i]) {
+				moved++
+			}
+		}
+		if len(due) < int(limit) || moved == 0 {
+			return nil // the shard is drained, or what is left is stale index entries
+		}
+	}
+	return nil
+}
+
+// item handles one due item and reports whether its state moved.
+func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool {
+	if t.budget.Add(-1) < 0 { // reserve a send before claiming, so the tick never exceeds Rate
+		t.budget.Add(1)
+		return false
+	}
+	c, err := h.Store.ClaimDue(ctx, due, t.now)
+	if err != nil || c.Outcome != store.ClaimInvite && c.Outcome != store.ClaimReminder {
+		t.budget.Add(1) // nothing sent: give the reservation back
+	}
+	log := slog.With("invitation", due.ID, "survey", due.Survey)
+	if err != nil {
+		log.ErrorContext(ctx, "claim failed", "err", err)
+		t.count(func(s *Summary) { s.Errors++ })
+		return false
+	}
+	switch c.Outcome {
+	case store.ClaimLost:
+		return false
+	case store.ClaimStopped:
+		t.count(func(s *Summary) { s.Stopped++ })
+		return true
+	case store.ClaimRetired:
+		t.count(func(s *Summary) { s.Retired++ })
+		return true
+	case store.ClaimUnsure:
+		log.WarnContext(ctx, "claim lease ended before the send was marked: treated as sent, not resent", "status", due.Status)
+		t.count(func(s *Summary) { s.Unsure++ })
+		return true
+	}
+	t.count(func(s *Summary) { s.Claimed++ })
+	h.send(ctx, t, c, log)
+	return true
+}
+
+// send mails a won claim and settles it.
+func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.Logger) {
+	fail := func(msg string, err error) {
+		log.ErrorContext(ctx, msg, "err", err)
+		t.count(func(s *Summary) { s.Errors++ })
+	}
+	reason, err := h.Store.Blocked(ctx, c.Inv)
+	if err != nil {
+		fail("contact check failed", err)
+		if err := h.Store.Release(ctx, c, err, t.now); err != nil {
+			fail("release failed", err)
+		}
+		return
+	}
+	if reason != "" {
+		if err := h.Store.StopClaimed(ctx, c, reason); err != nil {
+			fail("stop failed", err)
+			return
+		}
+		log.InfoContext(ctx, "invitation stopped before sending", "reason", reason)
+		t.count(func(s *Summary) { s.Stopped++ })
+		return
+	}
+	msg, err := h.message(c)
+	if err != nil {
+		// Stays due with the error recorded: a catalog fix lets it go out before the link expires.
+		fail("render failed", err)
+		if err := h.Store.Release(ctx, c, err, t.now); err != nil {
+			fail("release failed", err)
+		}
+		return
+	}
+	id, err := h.Mail.Send(ctx, msg)
+	switch {
+	case err == nil:
+		if err := h.Store.MarkSent(ctx, c, id, h.Store.Now()); err != nil {
+			// Sent but not marked: the lease will end and the next tick marks it unsure, not resent.
+			fail("mark sent failed", err)
+		}
+		t.count(func(s *Summary) {
+			s.Sent++
+			if c.Reminder() {
+				s.Reminders++
+			}
+		})
+	case errors.Is(err, mail.ErrRefused):
+		log.WarnContext(ctx, "SES refused the send; it stays due", "err", err)
+		t.count(func(s *Summary) { s.Refused++ })
+		if err := h.Store.Release(ctx, c, err, t.now); err != nil {
+			fail("release failed", err)
+		}
+	default: // mail.ErrUncertain
+		log.WarnContext(ctx, "SES outcome unknown; treated as sent", "err", err)
+		t.count(func(s *Summary) { s.Unsure++ })
+		if err := h.Store.MarkUnsure(ctx, c, err, h.Store.Now()); err != nil {
+			fail("mark unsure failed", err)
+		}
+	}
+}
+
+// message renders the claimed invitation's email with its signed links and SES tags.
+func (h *Handler) message(c *store.Claim) (mail.Message, error) {
+	inv := c.Inv
+	sv, ok := h.Catalog.Survey(inv.Survey)
+	if !ok {
+		return mail.Message{}, fmt.Errorf("survey %q is not in the catalog", inv.Survey)
+	}
+	if !token.ValidID(inv.ID) {
+		return mail.Message{}, fmt.Errorf("invitation id %q cannot be signed", inv.ID)
+	}
+	if inv.Email == "" {
+		return mail.Message{}, errors.New("invitation has no email address")
+	}
+	lo, hi := sv.Metric.Scale()
+	base := strings.TrimRight(h.BaseURL, "/")
+	kind := mail.KindInvite
+	if c.Reminder() {
+		kind = mail.KindReminder
+	}
+	msg, err := mail.Render(mail.Invite{
+		Reminder:       c.Reminder(),
+		Locale:         inv.Locale,
+		Name:           inv.Name,
+		Metric:         sv.Metric,
+		Title:          sv.Title,
+		Question:       sv.Question,
+		Min:            lo,
+		Max:            hi,
+		SurveyURL:      base + "/s/" + h.Signer.Sign(token.Survey, inv.ID, inv.LinkExpiresAt),
+		UnsubscribeURL: base + "/u/" + h.Signer.Sign(token.Unsubscribe, inv.ID, inv.LinkExpiresAt.Add(UnsubscribeValidity)),
+	})
+	if err != nil {
+		return mail.Message{}, err
+	}
+	msg.To = inv.Email
+	msg.Tags = map[string]string{mail.TagInvitation: inv.ID, mail.TagSurvey: inv.Survey, mail.TagKind: kind}
+	return msg, nil
+}
+
+// emit writes the tick's EMF metrics.
+func (h *Handler) emit(s Summary, took time.Duration) {
+	if h.Metrics == nil {
+		return
+	}
+	if err := h.Metrics.Emit(map[string]string{"Function": "DispatchFunction"},
+		telemetry.Metric{Name: "EmailsSent", Value: float64(s.Sent), Unit: telemetry.Count},
+		telemetry.Metric{Name: "RemindersSent", Value: float64(s.Reminders), Unit: telemetry.Count},
+		telemetry.Metric{Name: "SendsRefused", Value: float64(s.Refused), Unit: telemetry.Count},
+		telemetry.Metric{Name: "SendsUnsure", Value: float64(s.Unsure), Unit: telemetry.Count},
+		telemetry.Metric{Name: "InvitationsStopped", Value: float64(s.Stopped), Unit: telemetry.Count},
+		telemetry.Metric{Name: "DispatchErrors", Value: float64(s.Errors), Unit: telemetry.Count},
+		telemetry.Metric{Name: "TickDuration", Value: float64(took.Milliseconds()), Unit: telemetry.Milliseconds},
+	); err != nil {
+		slog.Error("emit metrics", "err", err)
+	}
+}

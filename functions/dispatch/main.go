@@ -1,0 +1,55 @@
+// DispatchFunction sends due invitations and reminders through SES v2, each at most once
+// (DESIGN.md 7, docs/EMAIL.md). It runs on a ScheduleV2 tick every minute.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/config"
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/secret"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
+	"github.com/cxloop/cxloop/shared/token"
+)
+
+func main() {
+	telemetry.Init("DispatchFunction")
+	cfg, err := config.AWS()
+	must(err)
+	st, err := store.FromEnv()
+	must(err)
+	baseURL, err := config.Required("BASE_URL")
+	must(err)
+	sender, err := config.Required("SENDER_ADDRESS")
+	must(err)
+	rate, err := config.Int("SEND_RATE_PER_TICK", 500)
+	must(err)
+	key, err := secret.Key(context.Background(), cfg)
+	must(err)
+	signer, err := token.NewSigner(key)
+	must(err)
+	h := &Handler{
+		Store:   st,
+		Mail:    mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
+		Signer:  signer,
+		Catalog: catalog.MustShipped(),
+		BaseURL: baseURL,
+		Rate:    rate,
+		Metrics: telemetry.NewMetrics(),
+	}
+	must(h.Check())
+	lambda.StartHandlerFunc(h.Handle)
+}
+
+func must(err error) {
+	if err != nil {
+		slog.Error("init", "err", err)
+		os.Exit(1)
+	}
+}
