@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	score := 3
+	inv := Invitation{PK: eventPK("inv1"), SK: skEvent, Kind: KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
+		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez",
+		Outcome: OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: StatusSent,
+		Answers: []Answer{{Score: 3, At: at.UnixMilli()}}, Score: &score, Comment: "the courier was rude",
+		GSI1PK: contactPK("cust-1"), GSI1SK: "DEC#" + FormatTime(at) + "#inv1", GSI2PK: duePK(1), GSI2SK: FormatTime(at)}
+	hist := map[string]any{"PK": histPK("nps-relationship"), "SK": histSK("2026-11-23"), "kind": KindHistogram, "c3": 1}
+	for _, v := range []any{inv, hist} {
+		item, err := attributevalue.MarshalMap(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, a := answerDraft("inv1", "cust-1", 3, at)
+	d.Comment, a.Comment = "the courier was rude", "the courier was rude"
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateTicket(ctx, d.ID, Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
+		t.Fatal(err)
+	}
+	personal := []string{"ana@example.com", "Ana Lopez", "courier was rude", "+34 600", "order-1234"}
+
+	before, err := s.ExportContact(ctx, "cust-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(before)
+	for _, p := range personal {
+		if !strings.Contains(string(raw), p) {
+			t.Fatalf("the export before erasure lacks %q: %s", p, raw)
+		}
+	}
+	n, err := s.EraseContact(ctx, "cust-1")
+	if err != nil || n.Invitations != 1 || n.Tickets != 1 {
+		t.Fatalf("erase = %+v %v", n, err)
+	}
+	after, err := s.ExportContact(ctx, "cust-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ = json.Marshal(after)
+	for _, p := range personal {
+		if strings.Contains(string(raw), p) {
+			t.Errorf("the export after erasure still contains %q: %s", p, raw)
+		}
+	}
+	if len(after.Records) != 2 {
+		t.Fatalf("erasure removed records instead of fields: %d left", len(after.Records))
+	}
+	got, err := s.GetInvitation(ctx, "inv1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Stopped != StopErased || got.GSI2PK != "" {
+		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",
+			got.Score, got.Answers, got.Stopped, got.GSI2PK)
+	}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(histPK("nps-relationship"), histSK("2026-11-23"))})
+	if err != nil || out.Item == nil {
+		t.Fatalf("histogram gone: %v", err)
+	}
+	var h map[string]any
+	_ = attributevalue.UnmarshalMap(out.Item, &h)
+	if h["c3"] != float64(1) {
+		t.Fatalf("histogram changed: %v", h)
+	}
+}

@@ -1,0 +1,274 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cxloop/cxloop/infra/samtemplate"
+	"github.com/cxloop/cxloop/shared/config"
+	"github.com/cxloop/cxloop/shared/ticket"
+)
+
+// ticketStore creates a uniquely named clone of template.yaml's table on DynamoDB Local.
+// (Switch to storetest.New once it lands: the schema is read from template.yaml either way.)
+func ticketStore(t *testing.T) *Store {
+	t.Helper()
+	if config.Endpoint("DYNAMODB") == "" {
+		t.Fatal("AWS_ENDPOINT_URL_DYNAMODB is not set: start DynamoDB Local (make up) and export .local/env")
+	}
+	cfg, err := config.AWS()
+	if err != nil {
+		t.Fatalf("aws config: %v (export AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)", err)
+	}
+	tpl, err := samtemplate.Load("../../template.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("ticket-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	db := NewClient(cfg)
+	ctx := context.Background()
+	if _, err := db.CreateTable(ctx, tpl.CreateTableInput(name)); err != nil {
+		t.Fatalf("create table on %s: %v (is DynamoDB Local running?)", config.Endpoint("DYNAMODB"), err)
+	}
+	t.Cleanup(func() { db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)}) })
+	return New(db, name)
+}
+
+func answerDraft(inv, contact string, score int, at time.Time) (Ticket, TicketAnswer) {
+	a := TicketAnswer{InvitationID: inv, Score: score, Comment: "slow delivery, ana@example.com", Touchpoint: "order.delivered", At: at}
+	return Ticket{
+		ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
+		ContactID: contact, Email: "ana@example.com", Name: "Ana", Segments: map[string]string{"plan": "pro"},
+		InvitationID: inv, Score: &score, Comment: a.Comment, Priority: ticket.PriorityHigh, Team: "customer-success",
+		CreatedAt: at, SLADue: at.Add(48 * time.Hour),
+		History: []TicketEvent{{At: at, Actor: "customer", Action: "opened", Text: "low answer"}},
+	}, a
+}
+
+func TestALowAnswerOpensExactlyOneTicketUnderConcurrentRedelivery(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	draft, a := answerDraft("inv1", "cust-1", 3, at)
+
+	var wg sync.WaitGroup
+	outcomes := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range outcomes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outcomes[i], _, errs[i] = s.OpenAnswerTicket(ctx, draft, a, at)
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for i, o := range outcomes {
+		if errs[i] != nil && !errors.Is(errs[i], ErrConflict) {
+			// TransactionConflict between concurrent writers is a retryable error: the stream
+			// redelivers. Anything else is a bug.
+			if cancelReasons(errs[i]) == nil {
+				t.Fatalf("delivery %d: %v", i, errs[i])
+			}
+		}
+		if o == TicketCreated {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Fatalf("created %d tickets from one answer delivered 8 times at once, want 1 (%v, %v)", created, outcomes, errs)
+	}
+	// A later redelivery is known and adds nothing.
+	if o, id, err := s.OpenAnswerTicket(ctx, draft, a, at); err != nil || o != TicketKnown || id != draft.ID {
+		t.Fatalf("redelivery = %q %q %v, want known", o, id, err)
+	}
+	got, err := s.GetTicket(ctx, draft.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Answers) != 1 || len(got.History) != 1 || got.Status != ticket.StatusOpen {
+		t.Fatalf("ticket after redeliveries: %d answers, %d history, status %s", len(got.Answers), len(got.History), got.Status)
+	}
+}
+
+func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	first, a1 := answerDraft("inv1", "cust-1", 3, at)
+	if o, _, err := s.OpenAnswerTicket(ctx, first, a1, at); err != nil || o != TicketCreated {
+		t.Fatalf("first = %q %v", o, err)
+	}
+	for i, inv := range []string{"inv2", "inv2", "inv3"} {
+		d, a := answerDraft(inv, "cust-1", 2, at.Add(time.Duration(i+1)*time.Hour))
+		o, owner, err := s.OpenAnswerTicket(ctx, d, a, a.At)
+		if err != nil || owner != first.ID {
+			t.Fatalf("answer %s = %q on %q, %v: want it on %s", inv, o, owner, err, first.ID)
+		}
+		want := map[int]string{0: TicketAttached, 1: TicketKnown, 2: TicketAttached}[i]
+		if o != want {
+			t.Fatalf("answer %d (%s) = %q, want %q", i, inv, o, want)
+		}
+	}
+	got, _ := s.GetTicket(ctx, first.ID)
+	if len(got.Answers) != 3 || got.Priority != ticket.PriorityUrgent || !got.Repeat {
+		t.Fatalf("ticket has %d answers, priority %s, repeat %v: want 3, urgent (high raised once), true", len(got.Answers), got.Priority, got.Repeat)
+	}
+	if _, err := s.GetTicket(ctx, ticket.AnswerID("inv2")); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the attached answer got a ticket of its own: %v", err)
+	}
+
+	// Resolving releases the lock: the next low answer opens a new ticket, and a redelivered
+	// old attached answer does not.
+	if _, err := s.UpdateTicket(ctx, first.ID, Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
+		t.Fatal(err)
+	}
+	d2, a2 := answerDraft("inv2", "cust-1", 2, at.Add(time.Hour))
+	if o, owner, err := s.OpenAnswerTicket(ctx, d2, a2, a2.At); err != nil || o != TicketKnown || owner != first.ID {
+		t.Fatalf("redelivered attached answer after resolve = %q on %q, %v: want known on the first ticket", o, owner, err)
+	}
+	d4, a4 := answerDraft("inv4", "cust-1", 1, at.Add(5*time.Hour))
+	if o, _, err := s.OpenAnswerTicket(ctx, d4, a4, a4.At); err != nil || o != TicketCreated {
+		t.Fatalf("low answer after resolve = %q %v, want created", o, err)
+	}
+	// Now the first cannot reopen: the contact has another open ticket.
+	if _, err := s.UpdateTicket(ctx, first.ID, Change{Actor: "agent", Status: ticket.StatusOpen}); !errors.Is(err, ErrReopenBlocked) {
+		t.Fatalf("reopen while another ticket is open = %v, want ErrReopenBlocked", err)
+	}
+}
+
+func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	d, a := answerDraft("inv1", "cust-1", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+		t.Fatal(err)
+	}
+	edit := at.Add(10 * time.Minute)
+	hk := AnswerHistoryKey("inv1", edit)
+	for range 2 {
+		id, err := s.NoteAnswer(ctx, "inv1", hk, TicketEvent{At: edit, Actor: "customer", Action: "edited", Text: "score 9"})
+		if err != nil || id != d.ID {
+			t.Fatalf("NoteAnswer = %q %v", id, err)
+		}
+	}
+	got, _ := s.GetTicket(ctx, d.ID)
+	if got.Status != ticket.StatusOpen || len(got.History) != 2 || got.History[1].Action != "edited" {
+		t.Fatalf("after an edit delivered twice: status %s, history %+v", got.Status, got.History)
+	}
+	if id, err := s.NoteAnswer(ctx, "unknown", "k", TicketEvent{}); err != nil || id != "" {
+		t.Fatalf("an answer without a ticket = %q %v, want none", id, err)
+	}
+}
+
+func TestABreachOpensOneTicket(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	id := ticket.BreachID("nps-relationship", "nps-7d-below-20", "7d", "2026-11-22")
+	draft := Ticket{ID: id, Cause: ticket.CauseBreach, Survey: "nps-relationship", Priority: ticket.PriorityUrgent,
+		Team: "customer-success", CreatedAt: now, SLADue: now.Add(24 * time.Hour),
+		Breach: &TicketBreach{Rule: "nps-7d-below-20", Window: "7d", WindowEnd: "2026-11-22", Value: 12.5, N: 40, MarginOfError: 22.1}}
+	for i, want := range []bool{true, false} {
+		created, err := s.OpenBreachTicket(ctx, draft)
+		if err != nil || created != want {
+			t.Fatalf("delivery %d: created %v %v, want %v", i, created, err, want)
+		}
+	}
+	list, err := s.ListTickets(ctx, ticket.StatusOpen, "customer-success", 0)
+	if err != nil || len(list) != 1 || list[0].Breach == nil || list[0].Breach.N != 40 {
+		t.Fatalf("queue = %+v %v", list, err)
+	}
+	if list, _ := s.ListTickets(ctx, "", "support", 0); len(list) != 0 {
+		t.Fatalf("another team's queue shows %d tickets", len(list))
+	}
+}
+
+func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	d, a := answerDraft("inv1", "cust-1", 3, at)
+	d.Priority = ticket.PriorityNormal
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+		t.Fatal(err)
+	}
+	fresh, fa := answerDraft("inv2", "cust-2", 3, at.Add(72*time.Hour))
+	if _, _, err := s.OpenAnswerTicket(ctx, fresh, fa, fa.At); err != nil {
+		t.Fatal(err)
+	}
+	now := at.Add(49 * time.Hour)
+	due, err := s.OverdueTickets(ctx, now)
+	if err != nil || len(due) != 1 || due[0].ID != d.ID {
+		t.Fatalf("overdue = %v %v, want only %s", due, err, d.ID)
+	}
+	if ok, err := s.Escalate(ctx, &due[0]); err != nil || !ok {
+		t.Fatalf("escalate = %v %v", ok, err)
+	}
+	if ok, err := s.Escalate(ctx, &due[0]); err != nil || ok {
+		t.Fatalf("second escalate = %v %v, want false", ok, err)
+	}
+	if due, _ := s.OverdueTickets(ctx, now); len(due) != 0 {
+		t.Fatalf("an escalated ticket is still overdue for escalation: %v", due)
+	}
+	got, _ := s.GetTicket(ctx, d.ID)
+	if got.Priority != ticket.PriorityHigh || got.Escalated == nil {
+		t.Fatalf("escalated ticket: priority %s, escalatedAt %v", got.Priority, got.Escalated)
+	}
+	// Notifications are claimed once.
+	for i, want := range []bool{true, false} {
+		if ok, err := s.ClaimNotification(ctx, d.ID, "escalation"); err != nil || ok != want {
+			t.Fatalf("claim %d = %v %v, want %v", i, ok, err, want)
+		}
+	}
+	if err := s.RecordDelivery(ctx, d.ID, "escalation", Delivery{Email: "sent", Webhook: "failed", WebhookAttempts: 3, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.GetTicket(ctx, d.ID)
+	if got.Notifications["escalation"].WebhookAttempts != 3 {
+		t.Fatalf("delivery not recorded: %+v", got.Notifications)
+	}
+}
+
+func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	d, a := answerDraft("inv1", "cust-1", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+		t.Fatal(err)
+	}
+	who := "maria"
+	got, err := s.UpdateTicket(ctx, d.ID, Change{Actor: "agent:maria", Status: ticket.StatusAssigned, Assignee: &who, Note: "calling her"})
+	if err != nil || got.Status != ticket.StatusAssigned || got.Assignee != "maria" || len(got.History) != 4 {
+		t.Fatalf("assign = %+v %v", got, err)
+	}
+	if _, err := s.UpdateTicket(ctx, d.ID, Change{Status: ticket.StatusClosed}); !errors.Is(err, ticket.ErrTransition) {
+		t.Fatalf("assigned -> closed = %v, want ErrTransition", err)
+	}
+	if _, err := s.UpdateTicket(ctx, d.ID, Change{Status: ticket.StatusResolved}); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.UpdateTicket(ctx, d.ID, Change{Status: ticket.StatusClosed, Retention: 24 * time.Hour})
+	if err != nil || got.TTL == 0 || got.Closed == nil {
+		t.Fatalf("close = %+v %v: want a TTL", got, err)
+	}
+	if l, _ := s.ListTickets(ctx, ticket.StatusClosed, "", 0); len(l) != 1 {
+		t.Fatalf("closed queue has %d tickets", len(l))
+	}
+	if _, err := s.lockOwner(ctx, d.Survey, d.ContactID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("lock after close: %v, want released", err)
+	}
+	if _, err := s.UpdateTicket(ctx, "nope", Change{Note: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown ticket = %v", err)
+	}
+}
