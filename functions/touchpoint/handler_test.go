@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+var testNow = time.Date(2026, 11, 23, 10, 5, 0, 0, time.UTC)
+
+type fixture struct {
+	h     *Handler
+	st    *store.Store
+	clock time.Time
+	mu    sync.Mutex
+}
+
+func newFixture(t *testing.T, cat *catalog.Catalog) *fixture {
+	t.Helper()
+	st := storetest.New(t)
+	f := &fixture{st: st, clock: testNow}
+	now := func() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.clock }
+	st.Now = now
+	if cat == nil {
+		cat = catalog.MustShipped()
+	}
+	f.h = &Handler{Store: st, Catalog: cat, DecisionTTL: 90 * 24 * time.Hour, InvitationTTL: 400 * 24 * time.Hour, Now: now}
+	return f
+}
+
+func (f *fixture) advance(d time.Duration) { f.mu.Lock(); f.clock = f.clock.Add(d); f.mu.Unlock() }
+
+// sampleEvent is events/touchpoint-eventbridge.json, the event `make invoke` uses, with edits.
+func sampleEvent(t *testing.T, edit func(d map[string]any)) json.RawMessage {
+	t.Helper()
+	raw, err := os.ReadFile("../../events/touchpoint-eventbridge.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(ev["detail"].(map[string]any))
+	}
+	out, _ := json.Marshal(ev)
+	return out
+}
+
+func contact(d map[string]any) map[string]any { return d["contact"].(map[string]any) }
+
+func (f *fixture) deliver(t *testing.T, raw json.RawMessage) Decision {
+	t.Helper()
+	out, err := f.h.Handle(context.Background(), raw)
+	if err != nil {
+		t.Fatalf("handle: %v", err)
+	}
+	d, ok := out.(Decision)
+	if !ok {
+		t.Fatalf("EventBridge delivery answered %T, want Decision", out)
+	}
+	return d
+}
+
+// invitations counts the invitation items of a contact, whatever the decisions say.
+func (f *fixture) invitations(t *testing.T, contactID string) int {
+	t.Helper()
+	ds, err := f.st.DecisionsForContact(context.Background(), contactID, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range ds {
+		if d.Invited() {
+			n++
+		}
+	}
+	return n
+}
+
+func TestTheSameEventDeliveredThreeTimesGivesOneDecisionAndOneInvitation(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ev := sampleEvent(t, func(d map[string]any) { contact(d)["id"] = "cust-sampled-in-3x" })
+	ds := make([]Decision, 3)
+	var wg sync.WaitGroup
+	for i := range ds {
+		wg.Add(1)
+		go func() { defer wg.Done(); ds[i] = f.deliver(t, ev) }()
+	}
+	wg.Wait()
+	again := f.deliver(t, ev)
+	for _, d := range append(ds, again) {
+		if d != ds[0] && !(d.Outcome == ds[0].Outcome && d.InvitationID == ds[0].InvitationID) {
+			t.Fatalf("deliveries disagree: %+v vs %+v", d, ds[0])
+		}
+	}
+	if ds[0].Outcome != store.OutcomeInvited && ds[0].Outcome != store.OutcomeSampledOut {
+		t.Fatalf("outcome %q", ds[0].Outcome)
+	}
+	want := 0
+	if ds[0].Outcome == store.OutcomeInvited {
+		want = 1
+	}
+	if n := f.invitations(t, "cust-sampled-in-3x"); n != want {
+		t.Fatalf("%d invitations, want %d", n, want)
+	}
+}
+
+// sampledIn finds a contact id inside the survey's sample, so tests of other rules are not
+// decided by sampling.
+func sampledIn(t *testing.T, prefix string, in bool) string {
+	t.Helper()
+	cat := catalog.MustShipped()
+	s, r, _ := cat.Match("order.delivered")
+	for i := 0; i < 1000; i++ {
+		id := fmt.Sprintf("%s-%d", prefix, i)
+		if catalog.Sampled(r.SampleRate, id, s.ID) == in {
+			return id
+		}
+	}
+	t.Fatal("no contact id found")
+	return ""
+}
+
+func TestTwoEventsRacingForOneContactInviteOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	who := sampledIn(t, "racer", true)
+	ds := make([]Decision, 2)
+	var wg sync.WaitGroup
+	for i := range ds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds[i] = f.deliver(t, sampleEvent(t, func(d map[string]any) {
+				d["eventId"] = fmt.Sprintf("race-%d", i)
+				d["occurredAt"] = fmt.Sprintf("2026-11-23T10:00:0%dZ", i)
+				contact(d)["id"] = who
+			}))
+		}()
+	}
+	wg.Wait()
+	outcomes := map[string]int{}
+	for _, d := range ds {
+		outcomes[d.Outcome]++
+	}
+	if outcomes[store.OutcomeInvited] != 1 || outcomes[store.OutcomeQuietPeriod] != 1 {
+		t.Fatalf("outcomes %v, want one invited and one quiet-period", outcomes)
+	}
+	if n := f.invitations(t, who); n != 1 {
+		t.Fatalf("%d invitations, want 1", n)
+	}
+}
+
+const tinyCapCatalog = `
+version: "test-cap"
+globalQuietPeriod: 0s
+editWindow: 1h
+surveys:
+  - id: capped
+    metric: csat
+    title: {en: T, es: T}
+    question: {en: Q, es: Q}
+    touchpoints:
+      - event: order.delivered
+        delay: 0s
+        sampleRate: 1
+        quietPeriod: 0s
+        dailyCap: 2
+        linkExpiry: 1d
+`
+
+func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	put := func(pk, sk string, extra map[string]types.AttributeValue) {
+		item := map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: sk}}
+		for k, v := range extra {
+			item[k] = v
+		}
+		if _, err := f.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.st.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("SUPPRESS#blocked@example.com", "SUPPRESS", nil)
+	put("CONTACT#gone", "STATE", map[string]types.AttributeValue{"unsubscribedAt": &types.AttributeValueMemberS{Value: testNow.Add(-time.Hour).Format(time.RFC3339)}})
+
+	quietContact := sampledIn(t, "quiet", true)
+	first := f.deliver(t, sampleEvent(t, func(d map[string]any) { d["eventId"] = "quiet-first"; contact(d)["id"] = quietContact }))
+	if first.Outcome != store.OutcomeInvited {
+		t.Fatalf("first event for %s: %+v", quietContact, first)
+	}
+
+	tests := []struct {
+		name string
+		edit func(d map[string]any)
+		want string
+	}{
+		{"a touchpoint no survey listens to is no-rule", func(d map[string]any) { d["touchpoint"] = "invoice.paid" }, store.OutcomeNoRule},
+		{"a contact outside the sample is sampled-out", func(d map[string]any) { contact(d)["id"] = sampledIn(t, "out", false) }, store.OutcomeSampledOut},
+		{"a second touchpoint inside the quiet period is quiet-period", func(d map[string]any) {
+			contact(d)["id"] = quietContact
+			d["occurredAt"] = "2026-11-23T10:01:00Z"
+		}, store.OutcomeQuietPeriod},
+		{"the same touchpoint under a new eventId is duplicate", func(d map[string]any) { contact(d)["id"] = quietContact }, store.OutcomeDuplicate},
+		{"a suppressed address is suppressed", func(d map[string]any) {
+			contact(d)["id"] = sampledIn(t, "supp", true)
+			contact(d)["email"] = "Blocked@example.com"
+		}, store.OutcomeSuppressed},
+		{"an unsubscribed contact is unsubscribed", func(d map[string]any) { contact(d)["id"] = "gone" }, store.OutcomeUnsubscribed},
+		{"an event without a contact email is invalid", func(d map[string]any) { delete(contact(d), "email") }, store.OutcomeInvalid},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			eventID := fmt.Sprintf("skip-%d", i)
+			d := f.deliver(t, sampleEvent(t, func(d map[string]any) { d["eventId"] = eventID; tc.edit(d) }))
+			if d.Outcome != tc.want || !d.Recorded || d.Detail == "" {
+				t.Fatalf("decision %+v, want recorded %q with a detail", d, tc.want)
+			}
+			stored, err := f.st.GetInvitation(ctx, store.EventKey(eventID))
+			if err != nil {
+				t.Fatalf("decision not queryable by event: %v", err)
+			}
+			if stored.Outcome != tc.want || stored.Invited() {
+				t.Fatalf("stored %q invited=%v, want %q", stored.Outcome, stored.Invited(), tc.want)
+			}
+		})
+	}
+
+	t.Run("a survey past its daily cap is daily-cap", func(t *testing.T) {
+		cat, err := catalog.Load([]byte(tinyCapCatalog))
+		if err != nil {
+			t.Fatal(err)
+		}
+		capped := newFixture(t, cat)
+		var got []string
+		for i := range 3 {
+			d := capped.deliver(t, sampleEvent(t, func(d map[string]any) {
+				d["eventId"] = fmt.Sprintf("cap-%d", i)
+				contact(d)["id"] = fmt.Sprintf("cap-contact-%d", i)
+			}))
+			got = append(got, d.Outcome)
+		}
+		if strings.Join(got, ",") != "invited,invited,daily-cap" {
+			t.Fatalf("outcomes %v, want invited, invited, daily-cap", got)
+		}
+	})
+}
+
+func TestDecisionsAreQueryablePerContactAndPerEvent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	who := sampledIn(t, "history", true)
+	for i, occurred := range []string{"2026-11-23T09:00:00Z", "2026-11-23T10:00:00Z"} {
+		f.deliver(t, sampleEvent(t, func(d map[string]any) {
+			d["eventId"] = fmt.Sprintf("hist-%d", i)
+			d["occurredAt"] = occurred
+			contact(d)["id"] = who
+		}))
+	}
+	ds, err := f.st.DecisionsForContact(context.Background(), who, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 2 || ds[0].EventID != "hist-1" || ds[1].EventID != "hist-0" {
+		t.Fatalf("contact history %+v, want hist-1 then hist-0", ds)
+	}
+	inv, err := f.st.GetInvitation(context.Background(), store.EventKey("hist-0"))
+	if err != nil || inv.Outcome != store.OutcomeInvited || inv.Locale != "es" || inv.Segments["region"] != "eu" {
+		t.Fatalf("event hist-0: %+v %v", inv, err)
+	}
+	if want := time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC); !inv.DueAt.Equal(want) {
+		t.Fatalf("due %v, want %v (occurredAt 09:00 + the rule's 2h delay)", inv.DueAt, want)
+	}
+	if want := inv.DueAt.Add(14 * 24 * time.Hour); !inv.LinkExpiresAt.Equal(want) {
+		t.Fatalf("link expires %v, want %v (due + 14d)", inv.LinkExpiresAt, want)
+	}
+}
+
+func renamed(body, eventID string) string {
+	return strings.Replace(body, `"p-1"`, `"`+eventID+`"`, 1)
+}
+
+func TestPostTouchpoints(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	producer, err := f.st.CreateAPIToken(ctx, store.RoleProducer, "test producer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer, _ := f.st.CreateAPIToken(ctx, store.RoleViewer, "test viewer")
+	raw, err := os.ReadFile("../../events/touchpoint-api-batch.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample web.Request
+	if err := json.Unmarshal(raw, &sample); err != nil {
+		t.Fatal(err)
+	}
+	valid := `{"eventId":"p-1","touchpoint":"support.case.closed","occurredAt":"2026-11-23T10:00:00Z","contact":{"id":"p1","email":"p1@example.com"}}`
+	var many []string
+	for i := range 101 {
+		many = append(many, strings.Replace(valid, `"p-1"`, fmt.Sprintf(`"p-many-%d"`, i), 1))
+	}
+	tests := []struct {
+		name       string
+		token      string
+		body       string
+		wantStatus int
+		wantInBody string
+	}{
+		{"the sample batch is accepted with one decision per event", producer, sample.Body, http.StatusAccepted, `"outcome":"invited"`},
+		{"a single object is accepted", producer, valid, http.StatusAccepted, `"eventId":"p-1"`},
+		{"no token is 401", "", valid, http.StatusUnauthorized, "producer token"},
+		{"a viewer token is 403", viewer, valid, http.StatusForbidden, "may not"},
+		{"a made-up token is 401", "cx_" + strings.Repeat("0", 64), valid, http.StatusUnauthorized, "producer token"},
+		{"a missing contact email names the field", producer, renamed(strings.Replace(valid, `"email":"p1@example.com"`, `"name":"x"`, 1), "p-2"), http.StatusAccepted, "contact.email: required"},
+		{"a bad time names the field", producer, renamed(strings.Replace(valid, "2026-11-23T10:00:00Z", "tomorrow", 1), "p-3"), http.StatusAccepted, `occurredAt: \"tomorrow\" is not an RFC 3339 time`},
+		{"an unknown field names itself", producer, renamed(strings.Replace(valid, `"eventId"`, `"colour":"red","eventId"`, 1), "p-4"), http.StatusAccepted, "colour"},
+		{"an event without an eventId is invalid and not recorded", producer, strings.Replace(valid, `"eventId":"p-1",`, "", 1), http.StatusAccepted, `"recorded":false`},
+		{"a batch of 101 is refused", producer, "[" + strings.Join(many, ",") + "]", http.StatusBadRequest, "at most 100"},
+		{"an empty array is refused", producer, "[]", http.StatusBadRequest, "empty batch"},
+		{"not JSON is refused", producer, "eventId=1", http.StatusBadRequest, "JSON"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			req := sample
+			req.Headers = map[string]string{"content-type": "application/json"}
+			if tc.token != "" {
+				req.Headers["authorization"] = "Bearer " + tc.token
+			}
+			req.Body = tc.body
+			resp := f.h.HTTP(ctx, req)
+			if resp.StatusCode != tc.wantStatus || !strings.Contains(resp.Body, tc.wantInBody) {
+				t.Fatalf("status %d body %s, want %d containing %q", resp.StatusCode, resp.Body, tc.wantStatus, tc.wantInBody)
+			}
+		})
+	}
+	for _, id := range []string{"p1"} {
+		ds, _ := f.st.DecisionsForContact(ctx, id, 10)
+		for _, d := range ds {
+			if d.Invited() && d.EventID != "p-1" {
+				t.Fatalf("an invalid or refused event created invitation %s", d.EventID)
+			}
+		}
+	}
+	for i := range 101 {
+		if _, err := f.st.GetInvitation(ctx, store.EventKey(fmt.Sprintf("p-many-%d", i))); err == nil {
+			t.Fatalf("a refused batch recorded event p-many-%d", i)
+		}
+	}
+}
