@@ -1,0 +1,142 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"strings"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+)
+
+// Values of TagKind for the follow-up side.
+const (
+	KindTicket    = "ticket"    // a new ticket's team notification
+	KindEscalate  = "escalate"  // an overdue ticket's escalation
+	KindCloseLoop = "closeloop" // the customer's close-the-loop email
+	TagTicket     = "ticket"
+)
+
+// TicketNotice is what the team is told about a new or escalated ticket. It carries the
+// customer's comment (the team needs it to act) but never the contact's email address.
+type TicketNotice struct {
+	To         string
+	Escalation bool
+	ID         string
+	Survey     string
+	Cause      string // answer or breach
+	Touchpoint string
+	Priority   string
+	Team       string
+	SLADue     time.Time
+	Score      *int
+	Comment    string
+	Summary    string // a breach's numbers, e.g. "7d NPS 12.5 ± 22.1 (n=40), below 20"
+	URL        string // the ticket's page in the console
+}
+
+const noticeText = `{{if .Escalation}}Overdue ticket escalated{{else}}New follow-up ticket{{end}}: {{.ID}}
+
+Survey:    {{.Survey}}{{if .Touchpoint}} ({{.Touchpoint}}){{end}}
+Cause:     {{.Cause}}
+Priority:  {{.Priority}}
+Team:      {{.Team}}
+SLA due:   {{.Due}}
+{{- if .Score}}
+Score:     {{deref .Score}}{{end}}
+{{- if .Comment}}
+Comment:   {{.Comment}}{{end}}
+{{- if .Summary}}
+Breach:    {{.Summary}}{{end}}
+{{if .URL}}
+Open it:   {{.URL}}
+{{end}}`
+
+const noticeHTML = `<!doctype html><html lang="en"><body style="font-family:system-ui,sans-serif;color:#1a1a1a">
+<h1 style="font-size:18px">{{if .Escalation}}Overdue ticket escalated{{else}}New follow-up ticket{{end}}: {{.ID}}</h1>
+<table style="border-collapse:collapse">
+<tr><th align="left">Survey</th><td>{{.Survey}}{{if .Touchpoint}} ({{.Touchpoint}}){{end}}</td></tr>
+<tr><th align="left">Cause</th><td>{{.Cause}}</td></tr>
+<tr><th align="left">Priority</th><td>{{.Priority}}</td></tr>
+<tr><th align="left">Team</th><td>{{.Team}}</td></tr>
+<tr><th align="left">SLA due</th><td>{{.Due}}</td></tr>
+{{if .Score}}<tr><th align="left">Score</th><td>{{deref .Score}}</td></tr>{{end}}
+{{if .Comment}}<tr><th align="left">Comment</th><td>{{.Comment}}</td></tr>{{end}}
+{{if .Summary}}<tr><th align="left">Breach</th><td>{{.Summary}}</td></tr>{{end}}
+</table>
+{{if .URL}}<p><a href="{{.URL}}">Open the ticket</a></p>{{end}}
+</body></html>`
+
+var (
+	deref         = map[string]any{"deref": func(p *int) int { return *p }}
+	noticeTextTpl = texttemplate.Must(texttemplate.New("t").Funcs(deref).Parse(noticeText))
+	noticeHTMLTpl = htmltemplate.Must(htmltemplate.New("h").Funcs(deref).Parse(noticeHTML))
+)
+
+// RenderTicketNotice builds the team's email about a new or escalated ticket.
+func RenderTicketNotice(n TicketNotice) (Message, error) {
+	if n.To == "" {
+		return Message{}, fmt.Errorf("ticket notice %s: no recipient", n.ID)
+	}
+	n.Comment = strings.TrimSpace(n.Comment)
+	v := struct {
+		TicketNotice
+		Due string
+	}{n, n.SLADue.UTC().Format("2006-01-02 15:04 UTC")}
+	var txt, html bytes.Buffer
+	if err := noticeTextTpl.Execute(&txt, v); err != nil {
+		return Message{}, fmt.Errorf("render ticket notice: %w", err)
+	}
+	if err := noticeHTMLTpl.Execute(&html, v); err != nil {
+		return Message{}, fmt.Errorf("render ticket notice: %w", err)
+	}
+	kind, verb := KindTicket, "New"
+	if n.Escalation {
+		kind, verb = KindEscalate, "Overdue"
+	}
+	subject := fmt.Sprintf("[%s] %s %s ticket: %s", n.Priority, verb, oneLine(n.Survey), oneLine(n.Cause))
+	return Message{To: n.To, Subject: subject, Text: txt.String(), HTML: html.String(),
+		Tags: map[string]string{TagKind: kind, TagTicket: n.ID}}, nil
+}
+
+// CloseLoop is the short email a customer gets when their ticket is resolved, in their language.
+type CloseLoop struct {
+	To       string
+	Name     string
+	Locale   string
+	Title    catalog.Text // the survey's title
+	Body     catalog.Text // the follow-up rule's closeLoop text
+	TicketID string
+}
+
+var closeLoopGreeting = map[string]string{"en": "Hello", "es": "Hola"}
+
+const closeLoopHTML = `<!doctype html><html lang="{{.Lang}}"><body style="font-family:system-ui,sans-serif;color:#1a1a1a">
+<p>{{.Greeting}}</p><p>{{.Body}}</p></body></html>`
+
+var closeLoopTpl = htmltemplate.Must(htmltemplate.New("c").Parse(closeLoopHTML))
+
+// RenderCloseLoop builds the close-the-loop email.
+func RenderCloseLoop(c CloseLoop) (Message, error) {
+	if c.To == "" || len(c.Body) == 0 {
+		return Message{}, fmt.Errorf("close-the-loop %s: recipient and text are required", c.TicketID)
+	}
+	lang := Language(c.Locale, c.Body)
+	greeting := closeLoopGreeting[lang]
+	if greeting == "" {
+		greeting = closeLoopGreeting["en"]
+	}
+	if name := oneLine(c.Name); name != "" {
+		greeting += " " + name
+	}
+	greeting += ","
+	body := text(c.Body, lang)
+	var html bytes.Buffer
+	if err := closeLoopTpl.Execute(&html, map[string]string{"Lang": lang, "Greeting": greeting, "Body": body}); err != nil {
+		return Message{}, fmt.Errorf("render close-the-loop: %w", err)
+	}
+	return Message{To: c.To, Subject: oneLine(text(c.Title, lang)), Text: greeting + "\n\n" + body + "\n", HTML: html.String(),
+		Tags: map[string]string{TagKind: KindCloseLoop, TagTicket: c.TicketID}}, nil
+}
