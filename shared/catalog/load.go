@@ -109,10 +109,20 @@ func lineOf(err error) int {
 
 var lineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
 
+// parserProblems are yaml.v3's parser (not scanner) messages, whose line it reports 0-based.
+var parserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>",
+	"did not find expected node content", "did not find expected '-' indicator",
+	"did not find expected key", "did not find expected ',' or ']'", "did not find expected ',' or '}'",
+}
+
 // syntaxError turns a yaml.v3 parse error ("yaml: line 3: ...") into a FieldError.
 func syntaxError(err error) error {
 	if m := lineRE.FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])
+		if slices.Contains(parserProblems, m[2]) {
+			n++
+		}
 		return &FieldError{Line: n, Msg: "invalid YAML: " + m[2]}
 	}
 	return &FieldError{Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
