@@ -23,8 +23,8 @@ var (
 // Binary builds the test function once per test binary and returns the bootstrap's path.
 // The echo action returns the event, the function's name, GREETING and the request id;
 // {"action":"error"} fails with errorType ValidationError, "panic" panics, "exit" exits,
-// {"action":"reply","reply":X} returns X, and FAIL_SEQ lists stream sequence numbers to report
-// as batch item failures.
+// {"action":"reply","reply":X} returns X, and a DynamoDB stream record whose key PK starts with
+// "fail" is reported as a batch item failure.
 func Binary(t testing.TB) string {
 	t.Helper()
 	once.Do(func() {

@@ -23,25 +23,28 @@ func (e ValidationError) Error() string { return "invalid field " + e.Field }
 
 func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	var ev struct {
-		Version string   `json:"version"`
-		RawPath string   `json:"rawPath"`
-		Action  string   `json:"action"`
-		SleepMS int      `json:"sleepMs"`
-		Reply   any      `json:"reply"`
-		Fail    []string `json:"fail"` // sequence numbers to report as batch item failures
+		Version string `json:"version"`
+		RawPath string `json:"rawPath"`
+		Action  string `json:"action"`
+		SleepMS int    `json:"sleepMs"`
+		Reply   any    `json:"reply"`
 		Records []struct {
-			D struct{ SequenceNumber string } `json:"dynamodb"`
+			D struct {
+				SequenceNumber string
+				Keys           struct {
+					PK struct{ S string } `json:"PK"`
+				}
+			} `json:"dynamodb"`
 		} `json:"Records"`
 	}
 	_ = json.Unmarshal(raw, &ev)
 	if ev.SleepMS > 0 {
 		time.Sleep(time.Duration(ev.SleepMS) * time.Millisecond)
 	}
-	if f := os.Getenv("FAIL_SEQ"); f != "" && len(ev.Records) > 0 {
-		for _, r := range ev.Records {
-			if strings.Contains(f, r.D.SequenceNumber) {
-				return map[string]any{"batchItemFailures": []map[string]string{{"itemIdentifier": r.D.SequenceNumber}}}, nil
-			}
+	// A stream record whose key starts with "fail" is reported as a batch item failure.
+	for _, r := range ev.Records {
+		if strings.HasPrefix(r.D.Keys.PK.S, "fail") {
+			return map[string]any{"batchItemFailures": []map[string]string{{"itemIdentifier": r.D.SequenceNumber}}}, nil
 		}
 	}
 	if ev.Version == "2.0" {
