@@ -1,0 +1,339 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/token"
+)
+
+const day = 24 * time.Hour
+
+func TestConcurrentTicksSendEachInvitationOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var invs []*store.Invitation
+	for range 24 {
+		invs = append(invs, f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day}))
+	}
+	var wg sync.WaitGroup
+	sums := make([]Summary, 4)
+	for i := range sums {
+		wg.Go(func() { sums[i] = f.tick() })
+	}
+	wg.Wait()
+	sent := 0
+	for _, s := range sums {
+		sent += s.Sent
+	}
+	if sent != len(invs) {
+		t.Errorf("ticks report %d sent, want %d (%+v)", sent, len(invs), sums)
+	}
+	for _, inv := range invs {
+		got := f.emails(inv)
+		if len(got) != 1 {
+			t.Fatalf("invitation %s got %d emails, want 1", inv.ID, len(got))
+		}
+		after := f.get(inv.ID)
+		if after.Status != store.StatusSent || after.MessageID != got[0].MessageID || after.SentAt == nil {
+			t.Errorf("invitation %s: status %q message %q sentAt %v, want sent with %q", inv.ID, after.Status, after.MessageID, after.SentAt, got[0].MessageID)
+		}
+		if after.GSI3PK == "" || after.GSI3SK != store.FormatTime(*after.SentAt) {
+			t.Errorf("invitation %s is not on the scorer's change feed: %q %q", inv.ID, after.GSI3PK, after.GSI3SK)
+		}
+		// The reminder keeps its planned distance from the email (sent a minute late here).
+		if want := store.FormatTime(after.SentAt.Add(3 * day)); after.GSI2SK != want {
+			t.Errorf("reminder due key = %q, want %q", after.GSI2SK, want)
+		}
+	}
+	if again := f.tick(); again.Sent != 0 || again.Claimed != 0 {
+		t.Errorf("a later tick sent again: %+v", again)
+	}
+}
+
+func TestRefusedSendsStayDueAndGoOutOnce(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusInternalServerError} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			f := newFixture(t)
+			inv := f.put(invite{locale: "en", dueIn: -time.Minute})
+			good := f.h.Mail
+			refusing, calls := refusingSES(t, status)
+			f.h.Mail = refusing
+
+			for i := range 2 {
+				s := f.tick()
+				if s.Refused != 1 || s.Sent != 0 {
+					t.Fatalf("refusing tick %d: %+v", i, s)
+				}
+				after := f.get(inv.ID)
+				if after.Status != store.StatusPending || after.LastSendError == "" || after.GSI2PK == "" {
+					t.Fatalf("after a refusal: status %q error %q due %q, want pending and still due", after.Status, after.LastSendError, after.GSI2PK)
+				}
+				want := f.clock.Now().Add(store.Backoff(after.SendAttempts))
+				if after.GSI2SK != store.FormatTime(want) {
+					t.Errorf("retry at %s, want %s", after.GSI2SK, store.FormatTime(want))
+				}
+				if s := f.tick(); s.Claimed != 0 {
+					t.Errorf("a refused send was retried before its backoff: %+v", s)
+				}
+				f.clock.Add(store.Backoff(after.SendAttempts))
+			}
+			if *calls != 2 {
+				t.Errorf("SES saw %d attempts, want 2 (no SDK retries)", *calls)
+			}
+
+			f.h.Mail = good
+			if s := f.tick(); s.Sent != 1 {
+				t.Fatalf("tick after SES recovered: %+v", s)
+			}
+			f.clock.Add(time.Hour)
+			f.tick()
+			if got := f.emails(inv); len(got) != 1 {
+				t.Fatalf("%d emails, want exactly 1", len(got))
+			}
+			if after := f.get(inv.ID); after.Status != store.StatusSent || after.SendAttempts != 3 {
+				t.Errorf("status %q attempts %d, want sent after 3 attempts", after.Status, after.SendAttempts)
+			}
+		})
+	}
+}
+
+func TestReminders(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// between runs after the first email, before the reminder is due
+		between     func(f *fixture, inv *store.Invitation)
+		wantEmails  int
+		wantStopped string
+	}{
+		{"an unanswered invitation gets one reminder", nil, 2, ""},
+		{"an answered invitation gets none", func(f *fixture, inv *store.Invitation) {
+			f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopAnswered, "score": 9})
+		}, 1, store.StopAnswered},
+		{"an unsubscribed contact gets none", func(f *fixture, inv *store.Invitation) {
+			// Only the contact state: the dispatcher's own check must catch it.
+			f.set("CONTACT#"+inv.ContactID, "STATE", map[string]any{"unsubscribedAt": f.clock.Now()})
+		}, 1, store.StopUnsubscribed},
+		{"a bounced invitation gets none", func(f *fixture, inv *store.Invitation) {
+			if _, err := f.st.StopInvitation(context.Background(), inv.ID, store.StopBounced); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, store.StopBounced},
+		{"a suppressed address gets none", func(f *fixture, inv *store.Invitation) {
+			if err := f.st.Suppress(context.Background(), strings.ToUpper(inv.Email), store.SuppressComplaint, f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}, 1, store.StopSuppressed},
+		{"an expired link gets none", func(f *fixture, inv *store.Invitation) {
+			f.clock.Add(5 * day) // the reminder is due at 3 days, the link expires at 4
+		}, 1, store.StopExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			inv := f.put(invite{locale: "es", dueIn: -time.Minute, reminder: 3 * day, expiry: 4 * day})
+			if s := f.tick(); s.Sent != 1 {
+				t.Fatalf("first tick: %+v", s)
+			}
+			if tt.between != nil {
+				tt.between(f, inv)
+			}
+			f.clock.Add(3*day + time.Minute)
+			f.tick()
+			f.clock.Add(day)
+			f.tick()
+			got := f.emails(inv)
+			if len(got) != tt.wantEmails {
+				t.Fatalf("%d emails, want %d", len(got), tt.wantEmails)
+			}
+			after := f.get(inv.ID)
+			if after.Stopped != tt.wantStopped {
+				t.Errorf("stopped = %q, want %q", after.Stopped, tt.wantStopped)
+			}
+			if after.GSI2PK != "" {
+				t.Errorf("still on the due index: %s %s", after.GSI2PK, after.GSI2SK)
+			}
+			if tt.wantEmails == 2 {
+				if !strings.HasPrefix(got[1].Subject, "Recordatorio:") || after.Status != store.StatusDone || after.ReminderMessageID != got[1].MessageID {
+					t.Errorf("reminder: subject %q status %q id %q", got[1].Subject, after.Status, after.ReminderMessageID)
+				}
+			}
+		})
+	}
+}
+
+func TestTheEmailAsReceived(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{locale: "es-MX", name: "Ana <b>", dueIn: -time.Minute})
+	f.tick()
+	got := f.emails(inv)
+	if len(got) != 1 {
+		t.Fatalf("%d emails, want 1", len(got))
+	}
+	e := got[0]
+	if e.Subject != "Tu experiencia con Acme: una pregunta rápida" {
+		t.Errorf("subject %q is not the Spanish one", e.Subject)
+	}
+	if !strings.Contains(e.Body.HTML, `lang="es"`) || !strings.Contains(e.Body.Text, "¿Qué probabilidad hay") {
+		t.Error("the body is not in Spanish")
+	}
+	if !strings.Contains(e.Body.HTML, "Ana &lt;b&gt;") {
+		t.Error("the name is not escaped in the html part")
+	}
+	links := regexp.MustCompile(`href="(`+regexp.QuoteMeta(testBaseURL)+`/s/[^"?]+)\?score=(\d+)"`).FindAllStringSubmatch(e.Body.HTML, -1)
+	if len(links) != 11 {
+		t.Fatalf("%d inline score links, want 11 (NPS 0-10)", len(links))
+	}
+	for i, l := range links {
+		if l[2] != itoa(i) {
+			t.Errorf("link %d is for score %s", i, l[2])
+		}
+		if !strings.Contains(e.Body.Text, l[1]+"?score="+l[2]) {
+			t.Errorf("the text part lacks the link for score %s", l[2])
+		}
+	}
+	now := f.clock.Now()
+	if id, err := f.h.Signer.Verify(token.Survey, tokenOf(links[0][1], "s"), now); err != nil || id != inv.ID {
+		t.Errorf("survey token: id %q err %v, want %s", id, err, inv.ID)
+	}
+	lu := e.Header("List-Unsubscribe")
+	if !strings.HasPrefix(lu, "<"+testBaseURL+"/u/") || !strings.HasSuffix(lu, ">") {
+		t.Fatalf("List-Unsubscribe = %q", lu)
+	}
+	unsub := strings.Trim(lu, "<>")
+	if id, err := f.h.Signer.Verify(token.Unsubscribe, tokenOf(unsub, "u"), now.Add(30*day)); err != nil || id != inv.ID {
+		t.Errorf("unsubscribe token after the survey link expired: id %q err %v", id, err)
+	}
+	if e.Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Errorf("List-Unsubscribe-Post = %q", e.Header("List-Unsubscribe-Post"))
+	}
+	if !strings.Contains(e.Body.HTML, unsub) || !strings.Contains(e.Body.Text, unsub) {
+		t.Error("the unsubscribe link is not visible in both parts")
+	}
+}
+
+func TestACrashBetweenClaimAndMarkSendsNothingMore(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
+	ctx := context.Background()
+	// A dispatcher claims, (maybe) sends, and dies before marking.
+	due, err := f.st.DueInvitations(ctx, store.Shard(inv.ID), f.clock.Now(), 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due: %v %d", err, len(due))
+	}
+	c, err := f.st.ClaimDue(ctx, &due[0], f.clock.Now())
+	if err != nil || c.Outcome != store.ClaimInvite {
+		t.Fatalf("claim: %v %v", err, c)
+	}
+	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
+		t.Fatalf("a tick during the lease touched the claim: %+v", s)
+	}
+	f.clock.Add(store.DispatchLease + time.Second)
+	if s := f.tick(); s.Unsure != 1 || s.Sent != 0 {
+		t.Fatalf("tick after the lease: %+v, want one unsure and nothing sent", s)
+	}
+	after := f.get(inv.ID)
+	if after.Status != store.StatusUnsure || after.SentAt == nil || after.GSI2SK != store.FormatTime(after.SentAt.Add(3*day)) || after.GSI3PK == "" {
+		t.Errorf("status %q due %q feed %q: want unsure, reminder scheduled, on the feed", after.Status, after.GSI2SK, after.GSI3PK)
+	}
+	// The dead dispatcher's late mark changes nothing.
+	if err := f.st.MarkSent(ctx, c, "late-id", f.clock.Now()); err == nil {
+		t.Error("a mark after the lease ended succeeded")
+	}
+	f.tick()
+	if got := f.emails(inv); len(got) != 0 {
+		t.Errorf("%d emails after the crash, want 0", len(got))
+	}
+	// The reminder still goes out once.
+	f.clock.Add(3 * day)
+	if s := f.tick(); s.Reminders != 1 {
+		t.Errorf("reminder tick: %+v", s)
+	}
+}
+
+func TestSuppressedAndUnsubscribedAreStoppedNotSent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	suppressed := f.put(invite{dueIn: -time.Minute})
+	if err := f.st.Suppress(ctx, suppressed.Email, store.SuppressBounce, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	unsubscribed := f.put(invite{dueIn: -time.Minute})
+	f.set("CONTACT#"+unsubscribed.ContactID, "STATE", map[string]any{"unsubscribedAt": f.clock.Now()})
+	if s := f.tick(); s.Stopped != 2 || s.Sent != 0 {
+		t.Fatalf("tick: %+v, want 2 stopped", s)
+	}
+	for inv, reason := range map[*store.Invitation]string{suppressed: store.StopSuppressed, unsubscribed: store.StopUnsubscribed} {
+		after := f.get(inv.ID)
+		if after.Stopped != reason || after.Status != store.StatusPending || after.GSI2PK != "" || after.SentAt != nil {
+			t.Errorf("%s: stopped %q status %q due %q", reason, after.Stopped, after.Status, after.GSI2PK)
+		}
+		if got := f.emails(inv); len(got) != 0 {
+			t.Errorf("%s: %d emails", reason, len(got))
+		}
+	}
+}
+
+func TestATickSendsAtMostTheRate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.h.Rate = 5
+	for range 12 {
+		f.put(invite{dueIn: -time.Minute})
+	}
+	for i, want := range []int{5, 5, 2, 0} {
+		if s := f.tick(); s.Sent != want {
+			t.Errorf("tick %d sent %d, want %d", i, s.Sent, want)
+		}
+	}
+}
+
+func TestExpiredBeforeTheFirstEmailIsStopped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{dueIn: -2 * day, expiry: day})
+	if s := f.tick(); s.Stopped != 1 || s.Sent != 0 {
+		t.Fatalf("tick: %+v", s)
+	}
+	if after := f.get(inv.ID); after.Stopped != store.StopExpired || after.GSI2PK != "" {
+		t.Errorf("stopped %q due %q", after.Stopped, after.GSI2PK)
+	}
+}
+
+func TestTheSampleScheduleEvent(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../events/dispatch-schedule.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(raw) {
+		t.Fatal("events/dispatch-schedule.json is not JSON")
+	}
+	f := newFixture(t)
+	inv := f.put(invite{dueIn: -time.Minute})
+	s, err := f.h.Handle(context.Background(), raw)
+	if err != nil || s.Sent != 1 {
+		t.Fatalf("summary %+v err %v", s, err)
+	}
+	out, _ := json.Marshal(s)
+	if !strings.Contains(string(out), `"claimed":1`) || len(f.emails(inv)) != 1 {
+		t.Errorf("result %s", out)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
