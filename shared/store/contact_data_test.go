@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	. "github.com/cxloop/cxloop/shared/store"
 )
 
 func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
@@ -17,12 +20,12 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	score := 3
-	inv := Invitation{PK: eventPK("inv1"), SK: skEvent, Kind: KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
+	inv := Invitation{PK: "EVENT#inv1", SK: "EVENT", Kind: KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
 		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez",
 		Outcome: OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: StatusSent,
 		Answers: []Answer{{Score: 3, At: at.UnixMilli()}}, Score: &score, Comment: "the courier was rude",
-		GSI1PK: contactPK("cust-1"), GSI1SK: "DEC#" + FormatTime(at) + "#inv1", GSI2PK: duePK(1), GSI2SK: FormatTime(at)}
-	hist := map[string]any{"PK": histPK("nps-relationship"), "SK": histSK("2026-11-23"), "kind": KindHistogram, "c3": 1}
+		GSI1PK: "CONTACT#cust-1", GSI1SK: "DEC#" + FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: FormatTime(at)}
+	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": KindHistogram, "c3": 1}
 	for _, v := range []any{inv, hist} {
 		item, err := attributevalue.MarshalMap(v)
 		if err != nil {
@@ -77,7 +80,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",
 			got.Score, got.Answers, got.Stopped, got.GSI2PK)
 	}
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(histPK("nps-relationship"), histSK("2026-11-23"))})
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "HIST#nps-relationship"}, "SK": &types.AttributeValueMemberS{Value: "DAY#2026-11-23"}}})
 	if err != nil || out.Item == nil {
 		t.Fatalf("histogram gone: %v", err)
 	}
