@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
+)
+
+// putInvitation writes a due invitation to a fresh address, as TouchpointFunction would.
+func putInvitation(t *testing.T, st *store.Store, email string) *store.Invitation {
+	t.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	if email == "" {
+		email = "bob-" + suffix + "@example.test"
+	}
+	now := st.Now()
+	id := store.EventKey("evt-" + suffix)
+	inv := &store.Invitation{
+		PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "evt-" + suffix,
+		ContactID: "cust-" + suffix, Email: email, Survey: "nps-relationship", Outcome: store.OutcomeInvited,
+		Status: store.StatusPending, DueAt: now.Add(-time.Minute), LinkExpiresAt: now.Add(14 * 24 * time.Hour),
+		GSI2PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI2SK: store.FormatTime(now.Add(-time.Minute)),
+	}
+	item, err := attributevalue.MarshalMap(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	return inv
+}
+
+// sample reads events/<name> and points it at the invitation and address of the test.
+func sample(t *testing.T, name, invitation, email string, patch func(detail map[string]any)) events.EventBridgeEvent {
+	t.Helper()
+	raw, err := os.ReadFile("../../events/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.EventBridgeEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	var d map[string]any
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		t.Fatal(err)
+	}
+	m := d["mail"].(map[string]any)
+	tags := m["tags"].(map[string]any)
+	if invitation == "" {
+		delete(tags, "invitation")
+	} else {
+		tags["invitation"] = []string{invitation}
+	}
+	for k, field := range map[string]string{"bounce": "bouncedRecipients", "complaint": "complainedRecipients"} {
+		if sub, ok := d[k].(map[string]any); ok {
+			sub[field].([]any)[0].(map[string]any)["emailAddress"] = email
+		}
+	}
+	if patch != nil {
+		patch(d)
+	}
+	ev.Detail, _ = json.Marshal(d)
+	return ev
+}
+
+func TestAPermanentBounceSuppressesAndStops(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	h := &Handler{Store: st}
+	ctx := context.Background()
+	inv := putInvitation(t, st, "")
+	ev := sample(t, "mailevents-bounce.json", inv.ID, inv.Email, nil)
+
+	for i, wantStopped := range []bool{true, false} { // the second delivery changes nothing
+		res, err := h.Handle(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Kind != "bounce" || res.Suppressed != 1 || res.Stopped != wantStopped {
+			t.Errorf("delivery %d: %+v", i+1, res)
+		}
+	}
+	if ok, err := st.IsSuppressed(ctx, strings.ToUpper(inv.Email)); err != nil || !ok {
+		t.Errorf("address not suppressed (err %v)", err)
+	}
+	if after, _ := st.GetInvitation(ctx, inv.ID); after.Stopped != store.StopBounced {
+		t.Errorf("stopped = %q, want bounced", after.Stopped)
+	}
+
+	// The next invitation to the same address is never sent: the dispatcher's claim finds it
+	// blocked (functions/dispatch tests that a blocked claim is stopped, not sent).
+	next := putInvitation(t, st, inv.Email)
+	due, err := st.DueInvitations(ctx, store.Shard(next.ID), st.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range due {
+		if due[i].ID != next.ID {
+			continue
+		}
+		c, err := st.ClaimDue(ctx, &due[i], st.Now())
+		if err != nil || c.Outcome != store.ClaimInvite {
+			t.Fatalf("claim: %v %v", c, err)
+		}
+		reason, err := st.Blocked(ctx, c.Inv)
+		if err != nil || reason != store.StopSuppressed {
+			t.Fatalf("blocked = %q (%v), want suppressed", reason, err)
+		}
+		return
+	}
+	t.Fatal("the next invitation is not on the due index")
+}
+
+func TestMailEvents(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	h := &Handler{Store: st}
+	ctx := context.Background()
+	tests := []struct {
+		name           string
+		file           string
+		tagged         bool
+		patch          func(map[string]any)
+		wantKind       string
+		wantSuppressed bool
+		wantStopped    string
+	}{
+		{"a complaint suppresses and stops", "mailevents-complaint.json", true, nil, "complaint", true, store.StopComplained},
+		{"a transient bounce is only noted", "mailevents-bounce.json", true, func(d map[string]any) {
+			d["bounce"].(map[string]any)["bounceType"] = "Transient"
+		}, "transient-bounce", false, ""},
+		{"a bounce of an untagged email (a ticket notice) still suppresses", "mailevents-bounce.json", false, nil, "bounce", true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := putInvitation(t, st, "")
+			tag := ""
+			if tt.tagged {
+				tag = inv.ID
+			}
+			res, err := h.Handle(ctx, sample(t, tt.file, tag, inv.Email, tt.patch))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Kind != tt.wantKind {
+				t.Errorf("kind = %q, want %q", res.Kind, tt.wantKind)
+			}
+			if ok, _ := st.IsSuppressed(ctx, inv.Email); ok != tt.wantSuppressed {
+				t.Errorf("suppressed = %v, want %v", ok, tt.wantSuppressed)
+			}
+			if after, _ := st.GetInvitation(ctx, inv.ID); after.Stopped != tt.wantStopped {
+				t.Errorf("stopped = %q, want %q", after.Stopped, tt.wantStopped)
+			}
+		})
+	}
+}
+
+func TestMalformedEventsAreDroppedNotRetried(t *testing.T) {
+	t.Parallel()
+	h := &Handler{Store: storetest.New(t)}
+	for _, detail := range []string{`"not an object"`, `{"eventType":"Delivery","delivery":{}}`} {
+		res, err := h.Handle(context.Background(), events.EventBridgeEvent{DetailType: DetailBounce, Detail: json.RawMessage(detail)})
+		if err != nil || res.Kind != "ignored" {
+			t.Errorf("%s: %+v %v", detail, res, err)
+		}
+	}
+}
