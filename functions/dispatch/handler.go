@@ -110,6 +110,23 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error
 	return t.sum, nil
 }
 
+// Time limits inside a tick. A claim whose send never started would end as unsure (never sent),
+// so no claim is taken when the invocation is about to time out, and one slow SES call cannot
+// hold up the rest of the tick.
+const (
+	stopClaimingBefore = 10 * time.Second
+	sendTimeout        = 8 * time.Second
+)
+
+// closing reports whether the invocation is too close to its deadline to take another claim.
+func closing(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < stopClaimingBefore
+}
+
 // maxPages bounds the pages read per shard in one tick (a stale index cannot loop a worker).
 const maxPages = 20
 
@@ -117,7 +134,7 @@ const maxPages = 20
 func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
 	for range maxPages {
 		left := t.budget.Load()
-		if left <= 0 || ctx.Err() != nil {
+		if left <= 0 || closing(ctx) {
 			return nil
 		}
 		limit := int32(min(left, 50))
@@ -140,6 +157,9 @@ func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
 
 // item handles one due item and reports whether its state moved.
 func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool {
+	if closing(ctx) {
+		return false
+	}
 	if t.budget.Add(-1) < 0 { // reserve a send before claiming, so the tick never exceeds Rate
 		t.budget.Add(1)
 		return false
@@ -205,7 +225,9 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 		}
 		return
 	}
-	id, err := h.Mail.Send(ctx, msg)
+	sendCtx, cancel := context.WithTimeout(ctx, sendTimeout)
+	id, err := h.Mail.Send(sendCtx, msg)
+	cancel()
 	switch {
 	case err == nil:
 		if err := h.Store.MarkSent(ctx, c, id, h.Store.Now()); err != nil {

@@ -337,3 +337,20 @@ func TestTheSampleScheduleEvent(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestNoClaimIsTakenWhenTheInvocationIsAboutToTimeOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{dueIn: -time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), stopClaimingBefore/2)
+	defer cancel()
+	if s, err := f.h.Handle(ctx, nil); err != nil || s.Claimed != 0 {
+		t.Fatalf("summary %+v err %v, want nothing claimed", s, err)
+	}
+	if after := f.get(inv.ID); after.Status != store.StatusPending || after.SendAttempts != 0 {
+		t.Errorf("status %q attempts %d: the invitation was touched", after.Status, after.SendAttempts)
+	}
+	if s := f.tick(); s.Sent != 1 {
+		t.Errorf("the next tick: %+v", s)
+	}
+}
