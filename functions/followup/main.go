@@ -1,0 +1,69 @@
+// FollowupFunction opens follow-up tickets for low answers and breaches from the table's stream,
+// notifies the teams, and escalates overdue tickets on its SLA schedule (DESIGN.md 7 and 8,
+// docs/OPERATIONS.md).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/config"
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/secret"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
+	"github.com/cxloop/cxloop/shared/ticket"
+)
+
+func main() {
+	telemetry.Init("FollowupFunction")
+	cfg, err := config.AWS()
+	must(err)
+	st, err := store.FromEnv()
+	must(err)
+	sender, err := config.Required("SENDER_ADDRESS")
+	must(err)
+	teams, err := ParseTeamAddresses(os.Getenv("TEAM_ADDRESSES"))
+	must(err)
+	key, err := secret.Key(context.Background(), cfg)
+	must(err)
+	h := &Handler{
+		Store:         st,
+		Catalog:       catalog.MustShipped(),
+		Mail:          mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
+		TeamAddresses: teams,
+		OpsAddress:    os.Getenv("OPS_NOTIFY_ADDRESS"),
+		WebhookURL:    os.Getenv("WEBHOOK_URL"),
+		WebhookKey:    ticket.WebhookKey(key),
+		HTTP:          &http.Client{Timeout: 3 * time.Second},
+		BaseURL:       os.Getenv("BASE_URL"),
+	}
+	lambda.StartHandlerFunc(h.Handle)
+}
+
+// ParseTeamAddresses reads TEAM_ADDRESSES: a JSON object team -> email address, or empty.
+func ParseTeamAddresses(raw string) (map[string]string, error) {
+	m := map[string]string{}
+	if raw == "" {
+		return m, nil
+	}
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("TEAM_ADDRESSES must be a JSON object of team to address: %w", err)
+	}
+	return m, nil
+}
+
+func must(err error) {
+	if err != nil {
+		slog.Error("init", "err", err)
+		os.Exit(1)
+	}
+}

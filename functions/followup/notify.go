@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
+)
+
+// Delivery states recorded on the ticket.
+const (
+	StateSent      = "sent"
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+	StateNone      = "none" // no address or no webhook configured
+)
+
+// notify sends notification kind of ticket id once (claimed on the ticket) by email and webhook,
+// and records the outcome on the ticket. Failures are logged and recorded, never returned: a
+// notification never blocks or fails a ticket.
+func (h *Handler) notify(ctx context.Context, id, kind string) {
+	ok, err := h.Store.ClaimNotification(ctx, id, kind)
+	if err != nil || !ok {
+		if err != nil {
+			slog.ErrorContext(ctx, "claim notification", "ticket", id, "kind", kind, "err", err)
+		}
+		return
+	}
+	t, err := h.Store.GetTicket(ctx, id)
+	if err != nil {
+		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "err", err)
+		return
+	}
+	d := store.Delivery{At: h.now()}
+	d.Email, d.EmailMessageID, err = h.email(ctx, t, kind)
+	if err != nil {
+		d.Error = "email: " + err.Error()
+		slog.ErrorContext(ctx, "ticket email", "ticket", id, "kind", kind, "err", err)
+	}
+	d.Webhook, d.WebhookAttempts, d.WebhookStatus, err = h.webhook(ctx, t, kind)
+	if err != nil {
+		d.Error = strings.TrimPrefix(d.Error+"; webhook: "+err.Error(), "; ")
+		slog.ErrorContext(ctx, "ticket webhook", "ticket", id, "kind", kind, "attempts", d.WebhookAttempts, "err", err)
+	}
+	if err := h.Store.RecordDelivery(ctx, id, kind, d); err != nil {
+		slog.ErrorContext(ctx, "record delivery", "ticket", id, "err", err)
+	}
+}
+
+func (h *Handler) address(team string) string {
+	if a := h.TeamAddresses[team]; a != "" {
+		return a
+	}
+	return h.OpsAddress
+}
+
+func (h *Handler) ticketURL(id string) string {
+	if h.BaseURL == "" {
+		return ""
+	}
+	return strings.TrimRight(h.BaseURL, "/") + "/ops/tickets/" + id
+}
+
+func (h *Handler) email(ctx context.Context, t *store.Ticket, kind string) (string, string, error) {
+	to := h.address(t.Team)
+	if to == "" || h.Mail == nil {
+		return StateNone, "", nil
+	}
+	n := mail.TicketNotice{To: to, Escalation: kind == NotifyEscalation, ID: t.ID, Survey: t.Survey, Cause: t.Cause,
+		Touchpoint: t.Touchpoint, Priority: t.Priority, Team: t.Team, SLADue: t.SLADue, Score: t.Score, Comment: t.Comment,
+		URL: h.ticketURL(t.ID)}
+	if t.Breach != nil {
+		n.Summary = t.Breach.Detail
+	}
+	m, err := mail.RenderTicketNotice(n)
+	if err != nil {
+		return StateFailed, "", err
+	}
+	mid, err := h.Mail.Send(ctx, m)
+	if err != nil {
+		return StateFailed, "", err
+	}
+	return StateSent, mid, nil
+}
+
+// WebhookBody is the JSON a webhook receiver gets. It names the contact by id only: no email
+// address or name leaves the account through the webhook.
+type WebhookBody struct {
+	Type   string        `json:"type"` // ticket.created or ticket.escalated
+	SentAt time.Time     `json:"sentAt"`
+	Ticket WebhookTicket `json:"ticket"`
+}
+
+// WebhookTicket is the ticket as a webhook receiver sees it.
+type WebhookTicket struct {
+	ID         string              `json:"id"`
+	URL        string              `json:"url,omitempty"`
+	Cause      string              `json:"cause"`
+	Survey     string              `json:"survey"`
+	Touchpoint string              `json:"touchpoint,omitempty"`
+	ContactID  string              `json:"contactId,omitempty"`
+	Segments   map[string]string   `json:"segments,omitempty"`
+	Score      *int                `json:"score,omitempty"`
+	Comment    string              `json:"comment,omitempty"`
+	Breach     *store.TicketBreach `json:"breach,omitempty"`
+	Priority   string              `json:"priority"`
+	Team       string              `json:"team"`
+	Status     string              `json:"status"`
+	SLADue     time.Time           `json:"slaDue"`
+	CreatedAt  time.Time           `json:"createdAt"`
+}
+
+// webhook POSTs the signed body, retrying network errors, 408, 429 and 5xx with backoff. It
+// returns the state, the attempts made and the last HTTP status.
+func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (string, int, int, error) {
+	if h.WebhookURL == "" {
+		return StateNone, 0, 0, nil
+	}
+	typ := "ticket.created"
+	if kind == NotifyEscalation {
+		typ = "ticket.escalated"
+	}
+	body, err := json.Marshal(WebhookBody{Type: typ, SentAt: h.now(), Ticket: WebhookTicket{ID: t.ID, URL: h.ticketURL(t.ID),
+		Cause: t.Cause, Survey: t.Survey, Touchpoint: t.Touchpoint, ContactID: t.ContactID, Segments: t.Segments,
+		Score: t.Score, Comment: t.Comment, Breach: t.Breach, Priority: t.Priority, Team: t.Team, Status: t.Status,
+		SLADue: t.SLADue, CreatedAt: t.CreatedAt}})
+	if err != nil {
+		return StateFailed, 0, 0, err
+	}
+	backoff := h.Backoff
+	if backoff == nil {
+		backoff = []time.Duration{250 * time.Millisecond, time.Second}
+	}
+	var status int
+	for attempt := 0; ; attempt++ {
+		status, err = h.post(ctx, body)
+		if err == nil {
+			return StateDelivered, attempt + 1, status, nil
+		}
+		retryable := status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
+		if !retryable || attempt >= len(backoff) {
+			return StateFailed, attempt + 1, status, err
+		}
+		select {
+		case <-ctx.Done():
+			return StateFailed, attempt + 1, status, ctx.Err()
+		case <-time.After(backoff[attempt]):
+		}
+	}
+}
+
+func (h *Handler) post(ctx context.Context, body []byte) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.WebhookURL, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "cxloop-webhook/1")
+	// Signed per attempt: a retry carries a fresh timestamp, so it is not refused as a replay.
+	req.Header.Set(ticket.SignatureHeader, ticket.Sign(h.WebhookKey, body, time.Now()))
+	client := h.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 3 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return resp.StatusCode, fmt.Errorf("webhook answered %s", resp.Status)
+	}
+	return resp.StatusCode, nil
+}
