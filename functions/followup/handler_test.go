@@ -331,4 +331,3 @@ func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
 		t.Fatalf("webhooks = %+v", hooks)
 	}
 }
-
