@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
+)
+
+// Handler runs one scoring pass over every survey of the catalog.
+type Handler struct {
+	Store   *store.Store
+	Catalog *catalog.Catalog
+	Metrics *telemetry.Metrics
+	// Settle is how far the new watermark trails the clock (SCORE_SETTLE_SECONDS): longer than an
+	// answer's write can take, plus the feed index's replication lag, so no change is skipped.
+	Settle time.Duration
+	Now    func() time.Time
+}
+
+// Result is what one invocation did, per survey (the output of `make invoke`).
+type Result struct {
+	Surveys []SurveyResult `json:"surveys"`
+}
+
+// SurveyResult is one survey's run.
+type SurveyResult struct {
+	Survey string `json:"survey"`
+	// Watermark is the survey's watermark after the run.
+	Watermark time.Time `json:"watermark"`
+	// Changed is the number of invitations with a send or an answer between the watermarks.
+	Changed int `json:"changed"`
+	// Days is the number of day histograms the run's transaction updated.
+	Days int `json:"days"`
+	// Lost is true when another scorer moved the watermark first: this run wrote nothing.
+	Lost     bool     `json:"lost,omitempty"`
+	Snapshot bool     `json:"snapshot"`
+	Breaches []string `json:"breaches,omitempty"`
+}
+
+// Handle is the ScheduleV2 target; the event's content is not used.
+func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error) {
+	var res Result
+	var errs []error
+	for i := range h.Catalog.Surveys {
+		sv := &h.Catalog.Surveys[i]
+		r, err := h.ScoreSurvey(ctx, sv)
+		if err != nil {
+			slog.ErrorContext(ctx, "score survey", "survey", sv.ID, "err", err)
+			errs = append(errs, err)
+			continue
+		}
+		res.Surveys = append(res.Surveys, r)
+	}
+	// An error fails the invocation, which the ScorerErrorsAlarm counts; the next run catches up.
+	return res, errors.Join(errs...)
+}
+
+// ScoreSurvey runs the scorer for one survey: fold the feed into the histograms, snapshot,
+// alerts, metrics.
+func (h *Handler) ScoreSurvey(ctx context.Context, sv *catalog.Survey) (SurveyResult, error) {
+	res := SurveyResult{Survey: sv.ID}
+	now := h.Now().UTC()
+	w, err := h.Store.Watermark(ctx, sv.ID)
+	if err != nil {
+		return res, err
+	}
+	u := now.Add(-h.Settle).Truncate(time.Millisecond)
+	res.Watermark = w
+	if u.After(w) {
+		applied, err := h.fold(ctx, sv.ID, w, u, &res)
+		if errors.Is(err, store.ErrConflict) {
+			slog.InfoContext(ctx, "another scorer moved the watermark first", "survey", sv.ID)
+			res.Lost = true
+			return res, nil
+		}
+		if err != nil {
+			return res, err
+		}
+		res.Watermark = applied
+	}
+
+	snap, err := h.snapshot(ctx, sv, res.Watermark, now)
+	if err != nil {
+		return res, err
+	}
+	latest, err := h.Store.LatestScores(ctx, sv.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return res, err
+	}
+	if !snap.SameScores(latest) {
+		err := h.Store.PutSnapshot(ctx, snap.Snapshot)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			// A concurrent scorer stored a snapshot for the same instant: the same scores.
+		case err != nil:
+			return res, err
+		default:
+			res.Snapshot = true
+		}
+	}
+	res.Breaches, err = h.alerts(ctx, sv, snap, now)
+	if err != nil {
+		return res, err
+	}
+	h.emit(ctx, sv.ID, snap)
+	slog.InfoContext(ctx, "scored", "survey", sv.ID, "changed", res.Changed, "days", res.Days,
+		"snapshot", res.Snapshot, "breaches", len(res.Breaches), "watermark", store.FormatTime(res.Watermark))
+	return res, nil
+}
+
+// fold reads the change feed after w and applies the changes up to u (or less, see bound) in one
+// transaction with the watermark move. It returns the new watermark; w when nothing happened.
+func (h *Handler) fold(ctx context.Context, survey string, w, u time.Time, res *SurveyResult) (time.Time, error) {
+	items, err := h.Store.ReadFeed(ctx, survey, w)
+	if err != nil {
+		return w, err
+	}
+	if len(items) == 0 {
+		return w, nil
+	}
+	u, delta, changed := bound(items, w, u)
+	if changed == 0 {
+		return w, nil // nothing new: write nothing
+	}
+	if err := h.Store.ApplyRun(ctx, survey, delta, w, u); err != nil {
+		return w, err
+	}
+	res.Changed, res.Days = changed, len(delta)
+	return u, nil
+}
+
+// bound computes the run's delta between w and u, moving u back (halving the span) until the
+// delta fits in one transaction: after an outage the scorer catches up over several runs.
+func bound(items []metric.Item, w, u time.Time) (time.Time, metric.Delta, int) {
+	lo := w.UnixMilli()
+	if w.IsZero() { // first run: start just before the earliest event
+		lo = u.UnixMilli()
+		for _, it := range items {
+			if it.SentAt > 0 {
+				lo = min(lo, it.SentAt-1)
+			}
+			for _, a := range it.Answers {
+				lo = min(lo, a.At-1)
+			}
+		}
+	}
+	hi := u.UnixMilli()
+	for {
+		delta, changed := metric.Delta{}, 0
+		for _, it := range items {
+			if delta.AddItem(it, w.UnixMilli(), hi) {
+				changed++
+			}
+		}
+		delta.Prune()
+		if len(delta) <= store.MaxRunDays || hi-lo <= 1 {
+			return time.UnixMilli(hi).UTC(), delta, changed
+		}
+		hi = lo + (hi-lo)/2
+	}
+}
+
+// emit writes the overall scores of each window as EMF metrics (namespace cxloop, metric Score,
+// dimensions Survey and Window, as the dashboard in template.yaml reads them).
+func (h *Handler) emit(ctx context.Context, survey string, snap scored) {
+	if h.Metrics == nil {
+		return
+	}
+	for _, row := range snap.Scores {
+		if row.Dim != metric.Overall {
+			continue
+		}
+		ms := []telemetry.Metric{{Name: "Responses", Value: float64(row.N), Unit: telemetry.Count}}
+		if row.N > 0 {
+			ms = append(ms, telemetry.Metric{Name: "Score", Value: row.Value, Unit: telemetry.None},
+				telemetry.Metric{Name: "MarginOfError", Value: row.MarginOfError, Unit: telemetry.None})
+		}
+		if err := h.Metrics.Emit(map[string]string{"Survey": survey, "Window": row.Window}, ms...); err != nil {
+			slog.WarnContext(ctx, "emit metrics", "survey", survey, "err", fmt.Sprint(err))
+		}
+	}
+}
