@@ -175,6 +175,10 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, line int) {
 		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
+			if k.Tag == "!!merge" {
+				w.merge(v, t, path, line) // "<<: *defaults" shares keys between entries
+				continue
+			}
 			name := k.Value
 			sub := join(path, name)
 			if first, dup := seen[name]; dup {
@@ -229,6 +233,17 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string, line int) {
 	}
 }
 
+// merge walks the mappings merged in with "<<": an alias, or a list of aliases.
+func (w *walker) merge(v *yaml.Node, t reflect.Type, path string, line int) {
+	if v.Kind == yaml.SequenceNode {
+		for _, item := range v.Content {
+			w.walk(item, t, path, line)
+		}
+		return
+	}
+	w.walk(v, t, path, line)
+}
+
 // typeErrors places the decoder's messages ("line 27: cannot unmarshal ...") on their key paths,
 // dropping those the walk already reported better (unknown and repeated keys).
 func (w *walker) typeErrors(te *yaml.TypeError) {
@@ -243,8 +258,25 @@ func (w *walker) typeErrors(te *yaml.TypeError) {
 		if w.bad[path] || strings.Contains(m[2], "not found in type") || strings.Contains(m[2], "already defined") {
 			continue
 		}
-		w.fail(line, path, "%s", m[2])
+		w.fail(line, path, "%s", plainTypeError(m[2]))
 	}
+}
+
+var unmarshalRE = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
+
+// plainTypeError rewrites "cannot unmarshal !!str `lots` into int" as "\"lots\" is not a whole number".
+func plainTypeError(msg string) string {
+	m := unmarshalRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	want := map[string]string{
+		"int": "a whole number", "float64": "a number", "string": "a single value", "bool": "true or false",
+	}[m[3]]
+	if want == "" {
+		return msg
+	}
+	return fmt.Sprintf("%q is not %s", m[2], want)
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }

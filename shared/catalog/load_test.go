@@ -215,7 +215,11 @@ func TestInvalidCatalogsSayWhatAndWhere(t *testing.T) {
 		{"a duration in weeks is not understood", map[int]string{15: "        quietPeriod: 3w"},
 			[]want{{15, "surveys[0].touchpoints[0].quietPeriod", `"3w" is not a duration`}}},
 		{"a word where a number belongs is an error", map[int]string{16: "        dailyCap: lots"},
-			[]want{{16, "surveys[0].touchpoints[0].dailyCap", "cannot unmarshal"}}},
+			[]want{{16, "surveys[0].touchpoints[0].dailyCap", `"lots" is not a whole number`}}},
+		{"a word where a rate belongs is an error", map[int]string{14: "        sampleRate: half"},
+			[]want{{14, "surveys[0].touchpoints[0].sampleRate", `"half" is not a number`}}},
+		{"an unknown key in merged defaults is an error", map[int]string{12: "      - <<: {event: order.delivered, sampleRat: 1}"},
+			[]want{{12, "surveys[0].touchpoints[0].sampleRat", "unknown key"}}},
 		{"a list where a mapping belongs is an error", map[int]string{19: "    followup: [a, b]", 20: "", 21: "", 22: "", 23: "", 24: "", 25: "", 26: ""},
 			[]want{{19, "surveys[0].followup", "must be a mapping"}}},
 		{"a missing version is required", map[int]string{1: "# no version"},
@@ -251,6 +255,22 @@ func TestInvalidCatalogsSayWhatAndWhere(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestMergeKeysShareRuleDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(edit(map[int]string{
+		12: "      - &rule\n        event: order.delivered",
+		39: "      - <<: *rule\n        event: case.closed",
+		40: "", 41: "", 42: "",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Surveys[1].Touchpoints[0]
+	if r.Event != "case.closed" || r.SampleRate != 0.5 || r.DailyCap != 100 || r.LinkExpiry.Duration != 14*Day || r.Delay.Duration != 2*time.Hour {
+		t.Fatalf("merged rule = %+v", r)
 	}
 }
 
