@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/token"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+// Errors of the handler itself.
+var (
+	errNoRoute    = errors.New("no such page")
+	errMethod     = errors.New("method not allowed")
+	errScoreRange = errors.New("score outside the survey's scale")
+	errBadForm    = errors.New("bad form")
+)
+
+// pageError carries what an error page needs besides the error: the language, and for a form
+// error the form as the customer filled it, for the final-answer page the answer.
+type pageError struct {
+	err error
+	v   *view
+}
+
+func (e *pageError) Error() string { return e.err.Error() }
+func (e *pageError) Unwrap() error { return e.err }
+
+func withView(err error, v *view) error { return &pageError{err: err, v: v} }
+
+// badForm marks an error as the customer's form to fix (400).
+func badForm(err error) error { return fmt.Errorf("%w: %w", errBadForm, err) }
+
+// fail turns an error into its page: the one place where outcomes become statuses.
+//
+//	unknown or tampered link, skipped decision     404
+//	expired link, survey closed                    410
+//	answer after the edit window                   409, the page shows the final answer
+//	invitation not sent yet                        503 with Retry-After
+//	form body over the limit                       413
+//	form the customer must fix                     400, the form again with the problem
+//	anything else                                  500, logged, a generic page
+func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Response {
+	v := &view{T: acceptLanguage(web.Header(req, "Accept-Language"))}
+	var pe *pageError
+	if errors.As(err, &pe) && pe.v != nil {
+		v = pe.v
+	}
+	t := v.T
+	var (
+		status int
+		resp   web.Response
+		rerr   error
+	)
+	switch {
+	case errors.Is(err, token.ErrInvalid), errors.Is(err, store.ErrNotFound), errors.Is(err, errNoRoute):
+		status = http.StatusNotFound
+		resp, rerr = render(status, messagePage, messageView(t, t.NotFoundTitle, t.NotFoundBody))
+	case errors.Is(err, token.ErrExpired), errors.Is(err, store.ErrExpired):
+		status = http.StatusGone
+		resp, rerr = render(status, messagePage, messageView(t, t.ExpiredTitle, t.ExpiredBody))
+	case errors.Is(err, store.ErrEditWindowClosed):
+		status = http.StatusConflict
+		if v.Title == "" {
+			v = messageView(t, t.FinalTitle, t.FinalBody)
+		}
+		resp, rerr = render(status, messagePage, v)
+	case errors.Is(err, store.ErrNotSent):
+		status = http.StatusServiceUnavailable
+		resp, rerr = render(status, messagePage, messageView(t, t.NotReadyTitle, t.NotReadyBody))
+		resp = web.WithHeader(resp, "Retry-After", "60")
+	case errors.Is(err, web.ErrTooLarge):
+		status = http.StatusRequestEntityTooLarge
+		resp, rerr = render(status, messagePage, messageView(t, t.TooLargeTitle, t.TooLargeBody))
+	case errors.Is(err, errMethod):
+		status = http.StatusMethodNotAllowed
+		resp, rerr = render(status, messagePage, messageView(t, t.NotFoundTitle, t.NotFoundBody))
+		resp = web.WithHeader(resp, "Allow", "GET, HEAD, POST")
+	case errors.Is(err, errBadForm) && v.Question != "":
+		status = http.StatusBadRequest
+		v.Error = formProblem(t, err)
+		resp, rerr = render(status, surveyPage, v)
+	default:
+		status = http.StatusInternalServerError
+		slog.ErrorContext(ctx, "survey request failed", "route", req.RouteKey, "error", err.Error())
+		resp, rerr = render(status, messagePage, messageView(t, t.ErrorTitle, t.ErrorBody))
+	}
+	if rerr != nil { // a template bug: still answer with the status and a plain page
+		slog.ErrorContext(ctx, "render error page", "status", status, "error", rerr.Error())
+		return web.HTML(status, "<!doctype html><title>Error</title><p>Something went wrong.</p>")
+	}
+	if status < 500 {
+		slog.InfoContext(ctx, "request refused", "route", req.RouteKey, "status", status, "reason", err.Error())
+	}
+	return resp
+}
+
+// formProblem says what to fix in the customer's language.
+func formProblem(t *ui, err error) string {
+	switch {
+	case errors.Is(err, ErrNoScore):
+		return t.ErrNoScore
+	case errors.Is(err, ErrBadScore), errors.Is(err, errScoreRange):
+		return t.ErrScoreRange
+	case errors.Is(err, ErrCommentTooLong):
+		return fmt.Sprintf(t.ErrTooLong, MaxComment)
+	}
+	return t.ErrForm
+}

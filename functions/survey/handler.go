@@ -1,0 +1,209 @@
+// SurveyFunction serves the customer's pages behind the HTTP API: the survey page (GET shows it
+// with the score from the email preselected, POST records the answer) and the unsubscribe page
+// (GET asks to confirm, POST unsubscribes at once, including RFC 8058 one-click POSTs).
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/token"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+// unsubscribeLinkLife is how long the unsubscribe link in the survey page's footer works.
+const unsubscribeLinkLife = 90 * 24 * time.Hour
+
+// Handler serves SurveyFunction's routes. Its dependencies are built once at init (main.go).
+type Handler struct {
+	Store   *store.Store
+	Tokens  *token.Signer
+	Catalog *catalog.Catalog
+}
+
+// Handle answers one HTTP API request. It never returns an error: every failure is a page, and
+// failures become statuses in one place (fail).
+func (h *Handler) Handle(ctx context.Context, req web.Request) (web.Response, error) {
+	resp, err := h.route(ctx, req)
+	if err != nil {
+		resp = h.fail(ctx, req, err)
+	}
+	return web.ForMethod(req, resp), nil
+}
+
+func (h *Handler) route(ctx context.Context, req web.Request) (web.Response, error) {
+	tok := web.Param(req, "token")
+	switch page, read := pageOf(req), web.IsRead(req); {
+	case page == "s" && read:
+		return h.showSurvey(ctx, req, tok)
+	case page == "s" && web.Method(req) == http.MethodPost:
+		return h.answer(ctx, req, tok)
+	case page == "u" && read:
+		return h.showUnsubscribe(ctx, tok)
+	case page == "u" && web.Method(req) == http.MethodPost:
+		return h.unsubscribe(ctx, tok)
+	case page == "":
+		return web.Response{}, errNoRoute
+	}
+	return web.Response{}, errMethod
+}
+
+// pageOf tells which page a request is for ("s" or "u") from its route key ("GET /s/{token}"),
+// or from its path when invoked without one.
+func pageOf(req web.Request) string {
+	path := req.RawPath
+	if _, p, ok := strings.Cut(req.RouteKey, " "); ok {
+		path = p
+	}
+	switch {
+	case strings.HasPrefix(path, "/s/"):
+		return "s"
+	case strings.HasPrefix(path, "/u/"):
+		return "u"
+	}
+	return ""
+}
+
+// load verifies a link's token and reads its invitation, its survey and the page language.
+func (h *Handler) load(ctx context.Context, p token.Purpose, tok string) (*store.Invitation, *catalog.Survey, *ui, error) {
+	now := h.Store.Now()
+	id, err := h.Tokens.Verify(p, tok, now)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s link: %w", p, err)
+	}
+	inv, err := h.Store.GetInvitation(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !inv.Invited() {
+		return nil, nil, nil, fmt.Errorf("invitation %s is a %s decision: %w", id, inv.Outcome, store.ErrNotFound)
+	}
+	sv, ok := h.Catalog.Survey(inv.Survey)
+	if !ok {
+		// The survey left the catalog after the email went out: it is closed.
+		slog.WarnContext(ctx, "invitation of a survey no longer in the catalog", "invitation", id, "survey", inv.Survey)
+		return nil, nil, nil, fmt.Errorf("survey %s of invitation %s: %w", inv.Survey, id, store.ErrExpired)
+	}
+	t := textsFor(sv.Locale(inv.Locale))
+	if p == token.Survey && !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt) {
+		return nil, nil, nil, withView(fmt.Errorf("invitation %s: %w", id, store.ErrExpired), &view{T: t})
+	}
+	return inv, sv, t, nil
+}
+
+// showSurvey renders the survey page for GET and HEAD. It records nothing: mail scanners and
+// prefetchers follow every link in an email.
+func (h *Handler) showSurvey(ctx context.Context, req web.Request, tok string) (web.Response, error) {
+	inv, sv, t, err := h.load(ctx, token.Survey, tok)
+	if err != nil {
+		return web.Response{}, err
+	}
+	window := h.Catalog.EditWindow.Duration
+	if inv.AnsweredAt != nil && !h.Store.Now().Before(inv.EditableUntil(window)) {
+		return render(http.StatusOK, messagePage, h.finalView(inv, sv, t))
+	}
+	v := h.surveyView(inv, sv, t)
+	if n, ok := ParseScoreParam(web.Query(req, "score")); ok && inScale(sv.Metric, n) {
+		v.Options = scaleOptions(sv.Metric, n, true)
+	}
+	return render(http.StatusOK, surveyPage, v)
+}
+
+// surveyView is the form for inv, with its current answer (if any) filled in.
+func (h *Handler) surveyView(inv *store.Invitation, sv *catalog.Survey, t *ui) *view {
+	v := &view{
+		T:            t,
+		Title:        sv.Title.In(t.Lang),
+		Question:     sv.Question.In(t.Lang),
+		ScaleHint:    scaleHint(t, sv.Metric),
+		CommentLabel: commentLabel(sv, t),
+		CommentHint:  fmt.Sprintf(t.CommentHint, MaxComment),
+		MaxComment:   MaxComment,
+		Options:      scaleOptions(sv.Metric, 0, false),
+		UnsubURL:     "../u/" + h.Tokens.Sign(token.Unsubscribe, inv.ID, h.Store.Now().Add(unsubscribeLinkLife)),
+	}
+	if inv.AnsweredAt != nil && inv.Score != nil {
+		v.Options = scaleOptions(sv.Metric, *inv.Score, true)
+		v.Comment = inv.Comment
+		v.Notice = fmt.Sprintf(t.Answered, formatUntil(inv.EditableUntil(h.Catalog.EditWindow.Duration)))
+	}
+	return v
+}
+
+// answer records a POSTed answer and thanks the customer; a repeat changes nothing, an edit
+// within the edit window replaces the answer, and after it the page says the answer is final.
+func (h *Handler) answer(ctx context.Context, req web.Request, tok string) (web.Response, error) {
+	inv, sv, t, err := h.load(ctx, token.Survey, tok)
+	if err != nil {
+		return web.Response{}, err
+	}
+	v := h.surveyView(inv, sv, t)
+	body, err := web.Body(req, MaxForm)
+	if err != nil {
+		return web.Response{}, withView(badForm(err), v)
+	}
+	form, err := DecodeForm(body)
+	if err == nil && !inScale(sv.Metric, form.Score) {
+		err = errScoreRange
+	}
+	if err != nil {
+		// Show the form again as the customer filled it, with what to fix.
+		v.Notice = ""
+		if vals, perr := url.ParseQuery(string(body)); perr == nil {
+			n, ok := ParseScoreParam(vals.Get("score"))
+			v.Options = scaleOptions(sv.Metric, n, ok && inScale(sv.Metric, n))
+			v.Comment = vals.Get("comment")
+		}
+		return web.Response{}, withView(badForm(err), v)
+	}
+	after, outcome, err := h.Store.RecordAnswer(ctx, inv, store.NewAnswer{
+		Score: form.Score, Comment: form.Comment, EditWindow: h.Catalog.EditWindow.Duration,
+	})
+	if err != nil {
+		if after != nil {
+			return web.Response{}, withView(err, h.finalView(after, sv, t))
+		}
+		return web.Response{}, withView(err, &view{T: t})
+	}
+	slog.InfoContext(ctx, "answer recorded", "invitation", inv.ID, "survey", inv.Survey, "outcome", outcome.String())
+	return render(http.StatusOK, messagePage, &view{
+		T:        t,
+		Title:    t.ThanksTitle,
+		Body:     t.ThanksBody,
+		Answer:   answerOf(after, sv, t),
+		Note:     fmt.Sprintf(t.ThanksChange, formatUntil(after.EditableUntil(h.Catalog.EditWindow.Duration))),
+		Link:     tok,
+		LinkText: t.ChangeLink,
+	})
+}
+
+// finalView is the page of an answer that can no longer change.
+func (h *Handler) finalView(inv *store.Invitation, sv *catalog.Survey, t *ui) *view {
+	return &view{T: t, Title: t.FinalTitle, Body: t.FinalBody, Answer: answerOf(inv, sv, t)}
+}
+
+func answerOf(inv *store.Invitation, sv *catalog.Survey, t *ui) *answerView {
+	if inv == nil || inv.Score == nil {
+		return nil
+	}
+	return &answerView{Score: *inv.Score, Comment: inv.Comment, CommentLabel: commentLabel(sv, t)}
+}
+
+func commentLabel(sv *catalog.Survey, t *ui) string {
+	if s := sv.Comment.In(t.Lang); s != "" {
+		return s
+	}
+	return t.CommentDefault
+}
+
+func inScale(m catalog.Metric, n int) bool {
+	lo, hi := m.Scale()
+	return lo < hi && n >= lo && n <= hi
+}

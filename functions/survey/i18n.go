@@ -1,0 +1,190 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+)
+
+// ui holds the fixed texts of the pages in one language; the survey's own texts (title, question,
+// comment question) come from the catalog. The scale labels match the email's (shared/mail).
+type ui struct {
+	Lang string
+
+	Optional, CommentHint, CommentDefault, Submit     string // CommentHint's %d is MaxComment
+	ScaleHint                                         string // "%d = %s, %d = %s"
+	Answered                                          string // %s is the time the answer becomes final
+	ThanksTitle, ThanksBody, ThanksChange, ChangeLink string // ThanksChange's %s: until when
+	YourAnswer                                        string
+	FinalTitle, FinalBody                             string
+	ErrNoScore, ErrScoreRange, ErrTooLong, ErrForm    string
+	NotFoundTitle, NotFoundBody                       string
+	ExpiredTitle, ExpiredBody                         string
+	NotReadyTitle, NotReadyBody                       string
+	TooLargeTitle, TooLargeBody                       string
+	ErrorTitle, ErrorBody                             string
+	UnsubTitle, UnsubBody, UnsubButton, UnsubLink     string
+	UnsubDoneTitle, UnsubDoneBody                     string
+	ErrorSummary                                      string
+	scale                                             map[catalog.Metric][2]string
+}
+
+// texts are the languages the pages are written in (the catalog's survey languages); others fall
+// back to English.
+var texts = map[string]*ui{
+	"en": {
+		Lang:           "en",
+		Optional:       "(optional)",
+		CommentHint:    "Up to %d characters.",
+		CommentDefault: "Anything you would like to add?",
+		Submit:         "Send my answer",
+		ScaleHint:      "%d = %s, %d = %s",
+		Answered:       "You have already answered. Sending again replaces your answer; you can change it until %s.",
+		ThanksTitle:    "Thank you!",
+		ThanksBody:     "Your answer has been recorded.",
+		ThanksChange:   "You can change it until %s.",
+		ChangeLink:     "Change my answer",
+		YourAnswer:     "Your answer",
+		FinalTitle:     "Your answer is final",
+		FinalBody:      "Thank you for answering. The time for changing the answer has passed, so it stays as it is.",
+		ErrNoScore:     "Please choose a score.",
+		ErrScoreRange:  "Please choose one of the scores shown.",
+		ErrTooLong:     "Your comment is too long: please shorten it to %d characters.",
+		ErrForm:        "We could not read the form. Please try again.",
+		NotFoundTitle:  "Link not found",
+		NotFoundBody:   "This survey link is not valid. Please check that you copied the whole link from the email.",
+		ExpiredTitle:   "This survey has closed",
+		ExpiredBody:    "The link has expired, so answers are no longer collected. Thank you all the same.",
+		NotReadyTitle:  "Please try again in a minute",
+		NotReadyBody:   "This survey is not open yet. Please try the link again in a minute.",
+		TooLargeTitle:  "Your answer is too long",
+		TooLargeBody:   "Please go back, shorten your comment and send it again.",
+		ErrorTitle:     "Something went wrong",
+		ErrorBody:      "We could not handle your request. Please try again in a few minutes.",
+		UnsubTitle:     "Unsubscribe from surveys",
+		UnsubBody:      "You will no longer receive survey emails from us, including reminders of surveys you have not answered.",
+		UnsubButton:    "Unsubscribe",
+		UnsubLink:      "Unsubscribe from survey emails",
+		UnsubDoneTitle: "You are unsubscribed",
+		UnsubDoneBody:  "You will not receive any more survey emails from us.",
+		ErrorSummary:   "There is a problem",
+		scale: map[catalog.Metric][2]string{
+			catalog.NPS:  {"Not at all likely", "Extremely likely"},
+			catalog.CSAT: {"Very dissatisfied", "Very satisfied"},
+			catalog.CES:  {"Strongly disagree", "Strongly agree"},
+		},
+	},
+	"es": {
+		Lang:           "es",
+		Optional:       "(opcional)",
+		CommentHint:    "Hasta %d caracteres.",
+		CommentDefault: "¿Quieres añadir algo?",
+		Submit:         "Enviar mi respuesta",
+		ScaleHint:      "%d = %s, %d = %s",
+		Answered:       "Ya respondiste. Si envías de nuevo, se reemplaza tu respuesta; puedes cambiarla hasta el %s.",
+		ThanksTitle:    "¡Gracias!",
+		ThanksBody:     "Hemos registrado tu respuesta.",
+		ThanksChange:   "Puedes cambiarla hasta el %s.",
+		ChangeLink:     "Cambiar mi respuesta",
+		YourAnswer:     "Tu respuesta",
+		FinalTitle:     "Tu respuesta es definitiva",
+		FinalBody:      "Gracias por responder. El plazo para cambiar la respuesta ha terminado, así que se queda como está.",
+		ErrNoScore:     "Elige una puntuación.",
+		ErrScoreRange:  "Elige una de las puntuaciones que se muestran.",
+		ErrTooLong:     "Tu comentario es demasiado largo: acórtalo a %d caracteres.",
+		ErrForm:        "No pudimos leer el formulario. Inténtalo de nuevo.",
+		NotFoundTitle:  "Enlace no encontrado",
+		NotFoundBody:   "Este enlace de encuesta no es válido. Comprueba que copiaste el enlace completo del correo.",
+		ExpiredTitle:   "Esta encuesta ha terminado",
+		ExpiredBody:    "El enlace ha caducado y ya no se recogen respuestas. Gracias de todos modos.",
+		NotReadyTitle:  "Inténtalo de nuevo en un minuto",
+		NotReadyBody:   "Esta encuesta aún no está abierta. Vuelve a abrir el enlace en un minuto.",
+		TooLargeTitle:  "Tu respuesta es demasiado larga",
+		TooLargeBody:   "Vuelve atrás, acorta tu comentario y envíalo de nuevo.",
+		ErrorTitle:     "Algo salió mal",
+		ErrorBody:      "No pudimos atender tu solicitud. Inténtalo de nuevo en unos minutos.",
+		UnsubTitle:     "Darse de baja de las encuestas",
+		UnsubBody:      "Dejarás de recibir nuestras encuestas por correo, incluidos los recordatorios de encuestas sin responder.",
+		UnsubButton:    "Darme de baja",
+		UnsubLink:      "Darse de baja de las encuestas por correo",
+		UnsubDoneTitle: "Te has dado de baja",
+		UnsubDoneBody:  "No recibirás más encuestas por correo de nuestra parte.",
+		ErrorSummary:   "Hay un problema",
+		scale: map[catalog.Metric][2]string{
+			catalog.NPS:  {"Nada probable", "Muy probable"},
+			catalog.CSAT: {"Muy insatisfecho", "Muy satisfecho"},
+			catalog.CES:  {"Totalmente en desacuerdo", "Totalmente de acuerdo"},
+		},
+	},
+	"fr": {
+		Lang:           "fr",
+		Optional:       "(facultatif)",
+		CommentHint:    "%d caractères au maximum.",
+		CommentDefault: "Souhaitez-vous ajouter quelque chose ?",
+		Submit:         "Envoyer ma réponse",
+		ScaleHint:      "%d = %s, %d = %s",
+		Answered:       "Vous avez déjà répondu. Un nouvel envoi remplace votre réponse ; vous pouvez la modifier jusqu'au %s.",
+		ThanksTitle:    "Merci !",
+		ThanksBody:     "Votre réponse a été enregistrée.",
+		ThanksChange:   "Vous pouvez la modifier jusqu'au %s.",
+		ChangeLink:     "Modifier ma réponse",
+		YourAnswer:     "Votre réponse",
+		FinalTitle:     "Votre réponse est définitive",
+		FinalBody:      "Merci d'avoir répondu. Le délai de modification est passé, votre réponse reste telle quelle.",
+		ErrNoScore:     "Veuillez choisir une note.",
+		ErrScoreRange:  "Veuillez choisir l'une des notes proposées.",
+		ErrTooLong:     "Votre commentaire est trop long : raccourcissez-le à %d caractères.",
+		ErrForm:        "Nous n'avons pas pu lire le formulaire. Veuillez réessayer.",
+		NotFoundTitle:  "Lien introuvable",
+		NotFoundBody:   "Ce lien d'enquête n'est pas valide. Vérifiez que vous avez copié le lien complet depuis l'e-mail.",
+		ExpiredTitle:   "Cette enquête est close",
+		ExpiredBody:    "Le lien a expiré, les réponses ne sont plus recueillies. Merci tout de même.",
+		NotReadyTitle:  "Veuillez réessayer dans une minute",
+		NotReadyBody:   "Cette enquête n'est pas encore ouverte. Rouvrez le lien dans une minute.",
+		TooLargeTitle:  "Votre réponse est trop longue",
+		TooLargeBody:   "Revenez en arrière, raccourcissez votre commentaire et envoyez-le à nouveau.",
+		ErrorTitle:     "Une erreur s'est produite",
+		ErrorBody:      "Nous n'avons pas pu traiter votre demande. Veuillez réessayer dans quelques minutes.",
+		UnsubTitle:     "Se désabonner des enquêtes",
+		UnsubBody:      "Vous ne recevrez plus nos enquêtes par e-mail, y compris les rappels des enquêtes sans réponse.",
+		UnsubButton:    "Me désabonner",
+		UnsubLink:      "Se désabonner des enquêtes par e-mail",
+		UnsubDoneTitle: "Vous êtes désabonné",
+		UnsubDoneBody:  "Vous ne recevrez plus d'enquêtes par e-mail de notre part.",
+		ErrorSummary:   "Il y a un problème",
+		scale: map[catalog.Metric][2]string{
+			catalog.NPS:  {"Pas du tout probable", "Très probable"},
+			catalog.CSAT: {"Très insatisfait", "Très satisfait"},
+			catalog.CES:  {"Pas du tout d'accord", "Tout à fait d'accord"},
+		},
+	},
+}
+
+// textsFor picks the page language for a locale ("es-MX" -> es), English if there is none.
+func textsFor(locale string) *ui {
+	locale = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(locale), "_", "-"))
+	if t, ok := texts[locale]; ok {
+		return t
+	}
+	if lang, _, ok := strings.Cut(locale, "-"); ok {
+		if t, ok := texts[lang]; ok {
+			return t
+		}
+	}
+	return texts["en"]
+}
+
+// acceptLanguage picks a page language from an Accept-Language header, for pages shown before the
+// invitation (and its language) is known: an unknown or tampered link.
+func acceptLanguage(header string) *ui {
+	for _, part := range strings.Split(header, ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if tag == "" || tag == "*" {
+			continue
+		}
+		if t := textsFor(tag); t.Lang != "en" || strings.HasPrefix(strings.ToLower(tag), "en") {
+			return t
+		}
+	}
+	return texts["en"]
+}

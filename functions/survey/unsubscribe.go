@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/cxloop/cxloop/shared/token"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+// showUnsubscribe asks to confirm (GET, HEAD): mail scanners follow links, so a GET must not
+// unsubscribe anybody.
+func (h *Handler) showUnsubscribe(ctx context.Context, tok string) (web.Response, error) {
+	_, _, t, err := h.load(ctx, token.Unsubscribe, tok)
+	if err != nil {
+		return web.Response{}, err
+	}
+	return render(http.StatusOK, unsubscribePage, messageView(t, t.UnsubTitle, t.UnsubBody))
+}
+
+// unsubscribe opts the contact out at once. The token is the authority, so the body is not read:
+// the page's button and a mail client's RFC 8058 one-click POST ("List-Unsubscribe=One-Click")
+// are treated alike, and repeating it changes nothing.
+func (h *Handler) unsubscribe(ctx context.Context, tok string) (web.Response, error) {
+	inv, _, t, err := h.load(ctx, token.Unsubscribe, tok)
+	if err != nil {
+		return web.Response{}, err
+	}
+	stopped, err := h.Store.Unsubscribe(ctx, inv.ContactID)
+	if err != nil {
+		return web.Response{}, err
+	}
+	slog.InfoContext(ctx, "contact unsubscribed", "invitation", inv.ID, "stoppedInvitations", stopped)
+	return render(http.StatusOK, messagePage, messageView(t, t.UnsubDoneTitle, t.UnsubDoneBody))
+}

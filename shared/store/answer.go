@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Named outcomes of RecordAnswer that the survey page shows as such.
+var (
+	// ErrEditWindowClosed means the answer was first given longer ago than the edit window: it is final.
+	ErrEditWindowClosed = errors.New("the answer can no longer be changed")
+	// ErrNotSent means no email went out for the invitation yet, so nobody can be answering it.
+	ErrNotSent = errors.New("invitation not sent")
+	// ErrExpired means the invitation's link expired.
+	ErrExpired = errors.New("invitation link expired")
+)
+
+// AnswerOutcome tells what RecordAnswer did.
+type AnswerOutcome int
+
+// What an answer did to its invitation.
+const (
+	AnswerFirst     AnswerOutcome = iota + 1 // the invitation's first answer
+	AnswerEdited                             // a change within the edit window
+	AnswerUnchanged                          // a repeat of the current answer: nothing written
+)
+
+func (o AnswerOutcome) String() string {
+	switch o {
+	case AnswerFirst:
+		return "first"
+	case AnswerEdited:
+		return "edited"
+	case AnswerUnchanged:
+		return "unchanged"
+	}
+	return "unknown"
+}
+
+// NewAnswer is one submit of the survey form, already validated against the survey's scale.
+type NewAnswer struct {
+	Score      int
+	Comment    string
+	EditWindow time.Duration // catalog.EditWindow: how long after the first answer it may change
+}
+
+// answerAttempts bounds the optimistic loop: each lost race means someone else changed the answer
+// in between, which a customer clicking twice can do once or twice, not forever.
+const answerAttempts = 5
+
+// sentStatuses are the send states in which an email was accepted by SES (see Status*).
+var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsure}
+
+// RecordAnswer records a submit on the invitation inv (as the caller last read it) with one
+// conditional UpdateItem: it appends {score, at} to `answers`, sets the current score, comment and
+// answeredAt, stops reminders, and moves the item on the scorer's change feed (GSI3). A repeat of
+// the current answer writes nothing, so a double click or 20 retried POSTs append once.
+//
+// The write is conditioned on the state the decision was made from (no answer yet, or exactly
+// len(answers) answers with the first inside the edit window); when it loses a race, the item's
+// current state comes back with the failed condition and the decision is made again.
+//
+// It returns the invitation as stored afterwards. ErrEditWindowClosed comes with the stored
+// invitation too, so the page can show the final answer. Other errors: ErrNotFound (no such
+// invitation, or a skipped decision), ErrNotSent, ErrExpired.
+func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) (*Invitation, AnswerOutcome, error) {
+	for range answerAttempts {
+		now := s.Now()
+		outcome, err := decideAnswer(inv, a, now)
+		if err != nil || outcome == AnswerUnchanged {
+			return inv, outcome, err
+		}
+		upd, err := answerUpdate(inv, a, outcome, now)
+		if err != nil {
+			return nil, 0, fmt.Errorf("build answer of %s: %w", inv.ID, err)
+		}
+		out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                           aws.String(s.Table),
+			Key:                                 key(eventPK(inv.ID), skEvent),
+			UpdateExpression:                    upd.Update(),
+			ConditionExpression:                 upd.Condition(),
+			ExpressionAttributeNames:            upd.Names(),
+			ExpressionAttributeValues:           upd.Values(),
+			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if err == nil {
+			after := &Invitation{}
+			if err := attributevalue.UnmarshalMap(out.Attributes, after); err != nil {
+				return nil, 0, fmt.Errorf("decode answered invitation %s: %w", inv.ID, err)
+			}
+			return after, outcome, nil
+		}
+		var ccf *types.ConditionalCheckFailedException
+		if !errors.As(err, &ccf) {
+			return nil, 0, fmt.Errorf("record answer of %s: %w", inv.ID, err)
+		}
+		if ccf.Item == nil { // the item is gone (erased)
+			return nil, 0, ErrNotFound
+		}
+		fresh := &Invitation{}
+		if err := attributevalue.UnmarshalMap(ccf.Item, fresh); err != nil {
+			return nil, 0, fmt.Errorf("decode invitation %s: %w", inv.ID, err)
+		}
+		inv = fresh
+	}
+	return nil, 0, fmt.Errorf("record answer of %s: state kept changing: %w", inv.ID, ErrConflict)
+}
+
+// decideAnswer is the pure decision: what a submit does to an invitation in a given state.
+func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (AnswerOutcome, error) {
+	switch {
+	case inv == nil || !inv.Invited():
+		return 0, ErrNotFound
+	case !wasSent(inv):
+		return 0, ErrNotSent
+	case !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt):
+		// linkExpiresAt never changes once the invitation exists, so checking it on the item the
+		// write's condition was evaluated against is as good as a condition.
+		return 0, ErrExpired
+	case inv.AnsweredAt == nil || len(inv.Answers) == 0:
+		return AnswerFirst, nil
+	case inv.Score != nil && *inv.Score == a.Score && inv.Comment == a.Comment:
+		return AnswerUnchanged, nil
+	case now.UnixMilli() >= inv.Answers[0].At+a.EditWindow.Milliseconds():
+		return 0, ErrEditWindowClosed
+	}
+	return AnswerEdited, nil
+}
+
+func wasSent(inv *Invitation) bool {
+	if inv.SentAt != nil {
+		return true
+	}
+	for _, st := range sentStatuses {
+		if inv.Status == st {
+			return true
+		}
+	}
+	return false
+}
+
+// EditableUntil returns when the invitation's answer becomes final, or the zero time if it has no
+// answer yet.
+func (inv *Invitation) EditableUntil(window time.Duration) time.Time {
+	if len(inv.Answers) == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(inv.Answers[0].At).Add(window).UTC()
+}
+
+// answerUpdate builds the update and its condition for outcome on the state inv.
+func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.Time) (expression.Expression, error) {
+	at := now.UnixMilli()
+	if n := len(inv.Answers); n > 0 && inv.Answers[n-1].At >= at {
+		at = inv.Answers[n-1].At + 1 // keep the list in time order even if clocks disagree
+	}
+	when := time.UnixMilli(at).UTC()
+	answers := expression.Name("answers")
+	upd := expression.
+		Set(answers, expression.ListAppend(expression.IfNotExists(answers, expression.Value([]Answer{})),
+			expression.Value([]Answer{{Score: a.Score, At: at}}))).
+		Set(expression.Name("score"), expression.Value(a.Score)).
+		Set(expression.Name("comment"), expression.Value(a.Comment)).
+		Set(expression.Name("answeredAt"), expression.Value(when)).
+		// An answer stops reminders; an earlier stop reason (unsubscribed, bounced) is kept.
+		Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(StopAnswered))).
+		// The scorer's change feed: the item moves to now on its survey's shard.
+		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
+		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(when)))
+
+	cond := expression.Name("kind").Equal(expression.Value(KindInvitation))
+	switch outcome {
+	case AnswerFirst:
+		upd = upd.Set(expression.Name("firstAnsweredAt"), expression.Value(when))
+		sent := expression.Or(
+			expression.AttributeExists(expression.Name("sentAt")),
+			expression.In(expression.Name("status"), expression.Value(sentStatuses[0]), valuesOf(sentStatuses[1:])...),
+		)
+		cond = cond.And(sent, expression.AttributeNotExists(expression.Name("answeredAt")))
+	case AnswerEdited:
+		cond = cond.And(
+			// Exactly the answers this decision saw: concurrent edits serialize, repeats append once.
+			answers.Size().Equal(expression.Value(len(inv.Answers))),
+			expression.Name("answers[0].at").GreaterThan(expression.Value(now.UnixMilli()-a.EditWindow.Milliseconds())),
+		)
+	}
+	return expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+}
+
+func valuesOf(ss []string) []expression.OperandBuilder {
+	out := make([]expression.OperandBuilder, len(ss))
+	for i, s := range ss {
+		out[i] = expression.Value(s)
+	}
+	return out
+}
+
+// Unsubscribe opts a contact out of every survey: it sets unsubscribedAt on the contact's state
+// item (the touchpoint rules read it, so no new invitation is created) and stops the contact's
+// invitations that are not stopped yet, taking them off the due index so no email or reminder
+// goes out. Repeating it changes nothing. It returns how many invitations it stopped.
+func (s *Store) Unsubscribe(ctx context.Context, contactID string) (int, error) {
+	if contactID == "" {
+		return 0, fmt.Errorf("unsubscribe: %w", ErrNotFound)
+	}
+	now := s.Now()
+	upd, err := expression.NewBuilder().WithUpdate(expression.
+		Set(expression.Name("kind"), expression.Value(KindContact)).
+		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now)))).
+		Build()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       key(contactPK(contactID), skState),
+		UpdateExpression:          upd.Update(),
+		ExpressionAttributeNames:  upd.Names(),
+		ExpressionAttributeValues: upd.Values(),
+	}); err != nil {
+		return 0, fmt.Errorf("unsubscribe contact %s: %w", contactID, err)
+	}
+
+	pending, err := s.pendingInvitations(ctx, contactID)
+	if err != nil {
+		return 0, err
+	}
+	stopped := 0
+	for _, k := range pending {
+		ok, err := s.stopInvitation(ctx, k, StopUnsubscribed)
+		if err != nil {
+			return stopped, err
+		}
+		if ok {
+			stopped++
+		}
+	}
+	return stopped, nil
+}
+
+// pendingInvitations lists the keys of the contact's invitations that nothing has stopped yet.
+func (s *Store) pendingInvitations(ctx context.Context, contactID string) ([]map[string]types.AttributeValue, error) {
+	q, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
+			And(expression.Key("GSI1SK").BeginsWith("DEC#"))).
+		WithFilter(expression.Name("kind").Equal(expression.Value(KindInvitation)).
+			And(expression.AttributeNotExists(expression.Name("stopped")))).
+		WithProjection(expression.NamesList(expression.Name("PK"), expression.Name("SK"))).
+		Build()
+	if err != nil {
+		return nil, err
+	}
+	var keys []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(IndexContact),
+		KeyConditionExpression:    q.KeyCondition(),
+		FilterExpression:          q.Filter(),
+		ProjectionExpression:      q.Projection(),
+		ExpressionAttributeNames:  q.Names(),
+		ExpressionAttributeValues: q.Values(),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list invitations of contact %s: %w", contactID, err)
+		}
+		for _, it := range page.Items {
+			keys = append(keys, map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]})
+		}
+	}
+	return keys, nil
+}
+
+// stopInvitation stops one invitation for reason unless something stopped it first, and takes it
+// off the due index. It reports whether this call stopped it.
+func (s *Store) stopInvitation(ctx context.Context, k map[string]types.AttributeValue, reason string) (bool, error) {
+	e, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("stopped"), expression.Value(reason)).
+			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))).
+		WithCondition(expression.Name("kind").Equal(expression.Value(KindInvitation)).
+			And(expression.AttributeNotExists(expression.Name("stopped")))).
+		Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       k,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stop invitation %v: %w", k["PK"], err)
+	}
+	return true, nil
+}
