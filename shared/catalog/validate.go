@@ -180,10 +180,10 @@ func (v *validator) rule(p string, s *Survey, r *Rule, events map[string]string)
 	switch {
 	case !v.present(p+".linkExpiry", r.LinkExpiry.Duration != 0):
 		v.fail(p+".linkExpiry", "is required: how long the survey link works, such as 14d")
-	case r.LinkExpiry.Duration <= 0:
-		v.fail(p+".linkExpiry", "%s must be above 0", r.LinkExpiry)
+	case r.LinkExpiry.Duration < time.Hour:
+		v.fail(p+".linkExpiry", "%s is under an hour: the link would expire before most people open the email", r.LinkExpiry)
 	case r.LinkExpiry.Duration <= r.Delay.Duration:
-		v.fail(p+".linkExpiry", "%s is not after the delay %s: the link would expire before the email goes out", r.LinkExpiry, r.Delay)
+		v.fail(p+".linkExpiry", "%s is not longer than the delay %s: a link that lives shorter than the wait before sending is almost certainly the two values swapped", r.LinkExpiry, r.Delay)
 	}
 	switch {
 	case r.ReminderAfter.Duration < 0:
