@@ -94,15 +94,42 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"__type":"ValidationException","message":"Entries: 1 to 10 entries with Source, DetailType, Detail"}`, http.StatusBadRequest)
 		return
 	}
-	results, _ := b.Put(r.Context(), req.Entries)
+	results, deliveries := b.Put(r.Context(), req.Entries)
 	failed := 0
 	for _, e := range results {
 		if e.ErrorCode != "" {
 			failed++
 		}
 	}
+	// Deliveries is local only (PutEvents does not wait for targets): what each function answered.
+	report := make([]DeliveryReport, 0, len(deliveries))
+	for _, d := range deliveries {
+		report = append(report, d.Report())
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(map[string]any{"FailedEntryCount": failed, "Entries": results})
+	_ = json.NewEncoder(w).Encode(map[string]any{"FailedEntryCount": failed, "Entries": results, "Deliveries": report})
+}
+
+// DeliveryReport is a Delivery as the local PutEvents answer shows it.
+type DeliveryReport struct {
+	EventID       string          `json:"EventId"`
+	Rule          string          `json:"Rule"`
+	Function      string          `json:"Function"`
+	FunctionError string          `json:"FunctionError,omitempty"`
+	Error         string          `json:"Error,omitempty"`
+	Response      json.RawMessage `json:"Response,omitempty"`
+}
+
+// Report returns d for the local PutEvents answer.
+func (d Delivery) Report() DeliveryReport {
+	r := DeliveryReport{EventID: d.EventID, Rule: d.Rule, Function: d.Function, FunctionError: d.Result.FunctionError}
+	if d.Err != nil {
+		r.Error = d.Err.Error()
+	}
+	if json.Valid(d.Result.Payload) {
+		r.Response = d.Result.Payload
+	}
+	return r
 }
 
 // Put delivers entries and returns the PutEvents entry results and every delivery made.

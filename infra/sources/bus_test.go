@@ -34,12 +34,17 @@ func TestBusRoutesEventsToTheFunctionsWhoseRuleMatches(t *testing.T) {
 	var out struct {
 		FailedEntryCount int
 		Entries          []sources.EntryResult
+		Deliveries       []sources.DeliveryReport
 	}
 	if err := jsonDecode(resp, &out); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("status %d: %v", resp.StatusCode, err)
 	}
 	if out.FailedEntryCount != 1 || len(out.Entries) != 4 || out.Entries[3].ErrorCode != "MalformedDetail" || out.Entries[0].EventID == "" {
 		t.Errorf("PutEvents answer %+v", out)
+	}
+	if len(out.Deliveries) != 2 || out.Deliveries[0].Function != "TouchpointFunction" || out.Deliveries[1].Function != "MailEventsFunction" ||
+		out.Deliveries[0].EventID != out.Entries[0].EventID || len(out.Deliveries[0].Response) == 0 {
+		t.Errorf("deliveries %+v", out.Deliveries)
 	}
 
 	type envelope struct {

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/cxloop/cxloop/infra/httpapi"
+	"github.com/cxloop/cxloop/infra/lambdahost"
+	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/samtemplate"
+	"github.com/cxloop/cxloop/infra/sources"
+)
+
+func init() {
+	register("serve", "serve the HTTP API, schedules, the table's stream and the event bus (started by up)", serve)
+}
+
+// deployment is what serve and invoke read from the repository: the template resolved for the
+// local stack, env.json, and .local/env.
+type deployment struct {
+	root     string
+	cfg      localstack.Config
+	tpl      *samtemplate.Template
+	envFile  samtemplate.EnvFile
+	localEnv map[string]string
+}
+
+func loadDeployment(envJSON string) (*deployment, error) {
+	cfg, err := localstack.FromEnv()
+	if err != nil {
+		return nil, err
+	}
+	d := &deployment{root: cfg.Root, cfg: cfg}
+	d.localEnv, err = localstack.ReadEnv(cfg.EnvPath())
+	if errors.Is(err, os.ErrNotExist) {
+		// invoke works without the stack; the function then sees only template.yaml and env.json.
+		d.localEnv, err = map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Links in mail point at the local API, as BaseUrl points them at the custom domain in AWS.
+	overrides := map[string]string{}
+	if api := d.localEnv["API_URL"]; api != "" {
+		overrides["BaseUrl"] = api
+	}
+	if d.tpl, err = samtemplate.Load(filepath.Join(cfg.Root, "template.yaml"), overrides); err != nil {
+		return nil, err
+	}
+	if envJSON == "" {
+		envJSON = filepath.Join(cfg.Root, "env.json")
+	}
+	if d.envFile, err = samtemplate.LoadEnvFile(envJSON); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// runtimeVars are the .local/env variables every function gets beside its declared ones: where
+// the local AWS services are and the credentials for them (Lambda hands these to every function).
+var runtimeVars = []string{"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SESV2", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+// functionEnv is fn's environment: template.yaml's variables, then .local/env's values for the
+// variables fn declares (TABLE_NAME, TOKEN_DEV_KEY...) plus the runtime ones, then env.json's
+// overrides. A variable fn does not declare is never passed, as in AWS.
+func (d *deployment) functionEnv(fn *samtemplate.Function) map[string]string {
+	table := d.localEnv["TABLE_NAME"]
+	env := d.tpl.FunctionEnv(fn, table, nil)
+	for k := range env {
+		if v, ok := d.localEnv[k]; ok {
+			env[k] = v
+		}
+	}
+	for _, k := range runtimeVars {
+		if v, ok := d.localEnv[k]; ok {
+			env[k] = v
+		}
+	}
+	base := d.tpl.FunctionEnv(fn, table, nil)
+	for k, v := range d.tpl.FunctionEnv(fn, table, d.envFile) {
+		if v != base[k] {
+			env[k] = v
+		}
+	}
+	return env
+}
+
+// bootstrap is where fn's host binary lives (make build writes the same path).
+func (d *deployment) bootstrap(fn *samtemplate.Function) string {
+	return filepath.Join(d.root, "bin", fn.LogicalID, "bootstrap")
+}
+
+// hasCode reports whether fn's package exists yet.
+func (d *deployment) hasCode(fn *samtemplate.Function) bool {
+	_, err := os.Stat(filepath.Join(d.root, fn.Dir, "main.go"))
+	return err == nil
+}
+
+func (d *deployment) build(ctx context.Context, fn *samtemplate.Function) error {
+	return lambdahost.Build(ctx, d.root, "./"+fn.Dir, d.bootstrap(fn))
+}
+
+func (d *deployment) hostConfig(fn *samtemplate.Function, logs io.Writer) lambdahost.Config {
+	return lambdahost.Config{
+		Name: fn.LogicalID, Binary: d.bootstrap(fn), Env: d.functionEnv(fn),
+		Timeout: fn.Timeout, MemoryMB: fn.MemoryMB, Region: d.localEnv["AWS_REGION"], Logs: logs,
+	}
+}
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	noBuild := fs.Bool("no-build", false, "use the binaries in bin/ as they are (make build) instead of building them")
+	duplicate := fs.Bool("duplicate", false, "deliver every stream batch twice (at-least-once drills)")
+	envJSON := fs.String("env", "", "env.json with variable overrides (default: env.json at the repository root)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	d, err := loadDeployment(*envJSON)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	var cfgs []lambdahost.Config
+	for i := range d.tpl.Functions {
+		fn := &d.tpl.Functions[i]
+		if !d.hasCode(fn) {
+			log.Warn("function has no code yet; not served", "function", fn.LogicalID, "dir", fn.Dir)
+			continue
+		}
+		if !*noBuild {
+			start := time.Now()
+			if err := d.build(ctx, fn); err != nil {
+				return err
+			}
+			log.Info("built", "function", fn.LogicalID, "took", time.Since(start).Round(time.Millisecond).String())
+		}
+		cfgs = append(cfgs, d.hostConfig(fn, &prefixWriter{prefix: fn.LogicalID, w: os.Stderr}))
+	}
+	host := lambdahost.NewHost(cfgs...)
+	defer host.Close()
+	var inv lambdahost.Invoker = served{host}
+
+	rules, err := sources.RulesFromTemplate(d.tpl)
+	if err != nil {
+		return err
+	}
+	failures := filepath.Join(d.cfg.StateDir, "failures")
+	bus := &sources.Bus{Invoke: inv, Rules: rules, Region: d.localEnv["AWS_REGION"], FailureDir: failures, Log: log}
+	sched := &sources.Scheduler{Invoke: inv, Schedules: sources.SchedulesFromTemplate(d.tpl, log), Region: d.localEnv["AWS_REGION"], Log: log}
+	api := httpapi.New(httpapi.RoutesFromTemplate(d.tpl), inv, log)
+
+	mux := http.NewServeMux()
+	mux.Handle(sources.BusPath, bus)
+	mux.HandleFunc("POST /_local/schedules/{function}", func(w http.ResponseWriter, r *http.Request) {
+		results, err := sched.Tick(r.Context(), r.PathValue("function"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(results)
+	})
+	mux.Handle("/", api)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = sched.Run(ctx) })
+	if table := d.localEnv["TABLE_NAME"]; table != "" {
+		awsCfg := aws.Config{Region: d.localEnv["AWS_REGION"],
+			Credentials: credentials.NewStaticCredentialsProvider(d.localEnv["AWS_ACCESS_KEY_ID"], d.localEnv["AWS_SECRET_ACCESS_KEY"], "")}
+		db, streams := sources.Clients(awsCfg, d.localEnv["AWS_ENDPOINT_URL_DYNAMODB"])
+		poller := &sources.Poller{DB: db, Streams: streams, Table: table, Invoke: inv, Targets: sources.StreamTargetsFromTemplate(d.tpl),
+			FailureDir: failures, Duplicate: *duplicate, Region: d.localEnv["AWS_REGION"], Log: log}
+		wg.Go(func() {
+			if err := poller.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("stream poller stopped", "error", err)
+			}
+		})
+	} else {
+		log.Warn("no TABLE_NAME in .local/env: the table's stream is not polled")
+	}
+
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(d.cfg.APIPort))
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	log.Info("serving", "api", "http://"+addr, "functions", host.Names(), "routes", len(api.Routes()),
+		"schedules", len(sched.Schedules), "rules", len(rules))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
+	defer done()
+	_ = srv.Shutdown(shutdown)
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// served answers invokes of functions that have no code yet with a clear error.
+type served struct{ *lambdahost.Host }
+
+func (s served) Invoke(ctx context.Context, fn string, payload []byte) (lambdahost.Result, error) {
+	res, err := s.Host.Invoke(ctx, fn, payload)
+	if errors.Is(err, lambdahost.ErrUnknownFunction) {
+		return res, fmt.Errorf("%s is declared in template.yaml but has no main.go yet: %w", fn, err)
+	}
+	return res, err
+}
+
+// prefixWriter prefixes each line a function logs with its name, so the interleaved logs of
+// several functions stay readable.
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+	mu     sync.Mutex
+	buf    bytes.Buffer
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf.Write(b)
+	for {
+		line, err := p.buf.ReadString('\n')
+		if err != nil {
+			// Keep the partial line for the next write.
+			rest := line
+			p.buf.Reset()
+			p.buf.WriteString(rest)
+			return len(b), nil
+		}
+		if _, err := fmt.Fprintf(p.w, "[%s] %s", p.prefix, line); err != nil {
+			return len(b), err
+		}
+	}
+}
