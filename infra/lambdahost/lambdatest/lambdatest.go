@@ -4,6 +4,7 @@ package lambdatest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,7 +18,6 @@ var (
 	once  sync.Once
 	built string
 	err   error
-	dir   string
 )
 
 // Binary builds the test function once per test binary and returns the bootstrap's path.
@@ -30,13 +30,18 @@ func Binary(t testing.TB) string {
 	once.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		src := filepath.Join(filepath.Dir(file), "..", "testdata", "fn")
-		// One build per test binary (in the OS temp dir, not a test's TempDir, which ends with its test).
-		dir, err = os.MkdirTemp("", "lambdatest-")
-		if err != nil {
+		// One build per test binary (go's cache makes it quick), renamed into one shared path so
+		// nothing piles up in the temp dir; processes already running keep their old file.
+		dir := filepath.Join(os.TempDir(), "cxloop-lambdatest")
+		if err = os.MkdirAll(dir, 0o755); err != nil {
+			return
+		}
+		tmp := filepath.Join(dir, fmt.Sprintf("bootstrap-%d", os.Getpid()))
+		if err = lambdahost.Build(context.Background(), src, ".", tmp); err != nil {
 			return
 		}
 		built = filepath.Join(dir, "bootstrap")
-		err = lambdahost.Build(context.Background(), src, ".", built)
+		err = os.Rename(tmp, built)
 	})
 	if err != nil {
 		t.Fatalf("build test function: %v", err)
