@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,29 @@ import (
 
 	"github.com/cxloop/cxloop/shared/store"
 )
+
+// TestMain doubles as a stand-in for `cxlocal serve` when CXLOOP_FAKE_SERVE is set: it starts a
+// child process (as the runtime host starts bootstraps) and listens on CXLOOP_API_PORT.
+func TestMain(m *testing.M) {
+	if os.Getenv("CXLOOP_FAKE_SERVE") != "" {
+		child := exec.Command("sleep", "300")
+		if err := child.Start(); err != nil {
+			os.Exit(3)
+		}
+		os.WriteFile(filepath.Join(os.Getenv("CXLOOP_STATE_DIR"), "child.pid"), []byte(strconv.Itoa(child.Process.Pid)), 0o644)
+		l, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("CXLOOP_API_PORT"))
+		if err != nil {
+			os.Exit(4)
+		}
+		for {
+			c, err := l.Accept()
+			if err == nil {
+				c.Close()
+			}
+		}
+	}
+	os.Exit(m.Run())
+}
 
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -37,12 +62,14 @@ func TestUpTwiceThenDownLeavesNothingRunning(t *testing.T) {
 	defer cancel()
 	t.Cleanup(func() { Down(c, nil) })
 
-	env, err := Up(ctx, c, Options{})
+	t.Setenv("CXLOOP_FAKE_SERVE", "1")
+	serve := []string{os.Args[0], "serve"}
+	env, err := Up(ctx, c, Options{Serve: serve})
 	if err != nil {
 		t.Fatalf("up: %v", err)
 	}
 	pids := Running(c)
-	if len(pids) != 2 {
+	if len(pids) != 3 {
 		t.Fatalf("running after up: %v", pids)
 	}
 	written, err := ReadEnv(c.EnvPath())
@@ -76,19 +103,31 @@ func TestUpTwiceThenDownLeavesNothingRunning(t *testing.T) {
 		}
 	}
 
-	again, err := Up(ctx, c, Options{})
+	again, err := Up(ctx, c, Options{Serve: serve})
 	if err != nil {
 		t.Fatalf("second up: %v", err)
 	}
 	if again["OPS_TOKEN"] != env["OPS_TOKEN"] || again["PRODUCER_TOKEN"] != env["PRODUCER_TOKEN"] {
 		t.Error("a second up replaced the tokens of a live stack")
 	}
-	if p := Running(c); p["dynamodb"] != pids["dynamodb"] || p["ses"] != pids["ses"] {
+	if p := Running(c); p["dynamodb"] != pids["dynamodb"] || p["ses"] != pids["ses"] || p["serve"] != pids["serve"] {
 		t.Errorf("a second up restarted services: %v then %v", pids, p)
+	}
+
+	raw, err := os.ReadFile(filepath.Join(c.StateDir, "child.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, _ := strconv.Atoi(string(raw))
+	if !alive(child, []string{"sleep"}) {
+		t.Fatalf("the server's child %d is not running", child)
 	}
 
 	if err := Down(c, nil); err != nil {
 		t.Fatalf("down: %v", err)
+	}
+	if alive(child, nil) {
+		t.Errorf("the server's child (pid %d) still runs after down", child)
 	}
 	for name, pid := range pids {
 		if alive(pid, nil) {
@@ -98,7 +137,7 @@ func TestUpTwiceThenDownLeavesNothingRunning(t *testing.T) {
 			t.Errorf("process group of %s (%d) still has members", name, pid)
 		}
 	}
-	if portOpen(c.Host, c.DDBPort) || portOpen(c.Host, c.SESPort) {
+	if portOpen(c.Host, c.DDBPort) || portOpen(c.Host, c.SESPort) || portOpen(c.Host, c.APIPort) {
 		t.Error("a port is still open after down")
 	}
 	if _, err := os.Stat(c.EnvPath()); err == nil {
