@@ -16,6 +16,7 @@ import (
 type CapacityMeter struct {
 	mu    sync.Mutex
 	calls map[string]int
+	units map[string]float64
 	read  float64
 	write float64
 }
@@ -51,10 +52,11 @@ func (m *CapacityMeter) record(op string, result any) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.calls == nil {
-		m.calls = map[string]int{}
+		m.calls, m.units = map[string]int{}, map[string]float64{}
 	}
 	m.calls[op]++
 	for _, c := range cc {
+		m.units[op] += deref(c.CapacityUnits)
 		if c.ReadCapacityUnits != nil || c.WriteCapacityUnits != nil {
 			m.read += deref(c.ReadCapacityUnits)
 			m.write += deref(c.WriteCapacityUnits)
@@ -86,6 +88,8 @@ func deref(f *float64) float64 {
 // Usage is a snapshot of a meter: requests per operation and the capacity units reported.
 type Usage struct {
 	Calls map[string]int
+	// Units is the capacity reported per operation (reads and writes together).
+	Units map[string]float64
 	Read  float64
 	Write float64
 }
@@ -94,9 +98,12 @@ type Usage struct {
 func (m *CapacityMeter) Usage() Usage {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u := Usage{Calls: map[string]int{}, Read: m.read, Write: m.write}
+	u := Usage{Calls: map[string]int{}, Units: map[string]float64{}, Read: m.read, Write: m.write}
 	for k, v := range m.calls {
 		u.Calls[k] = v
+	}
+	for k, v := range m.units {
+		u.Units[k] = v
 	}
 	return u
 }
@@ -105,5 +112,5 @@ func (m *CapacityMeter) Usage() Usage {
 func (m *CapacityMeter) Reset() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.calls, m.read, m.write = nil, 0, 0
+	m.calls, m.units, m.read, m.write = nil, nil, 0, 0
 }
