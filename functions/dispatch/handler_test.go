@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"regexp"
@@ -352,5 +353,44 @@ func TestNoClaimIsTakenWhenTheInvocationIsAboutToTimeOut(t *testing.T) {
 	}
 	if s := f.tick(); s.Sent != 1 {
 		t.Errorf("the next tick: %+v", s)
+	}
+}
+
+func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, accepted := range []bool{true, false} {
+		f := newFixture(t)
+		inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
+		due, err := f.st.DueInvitations(ctx, store.Shard(inv.ID), f.clock.Now(), 10)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("due: %v %d", err, len(due))
+		}
+		c, err := f.st.ClaimDue(ctx, &due[0], f.clock.Now())
+		if err != nil || c.Outcome != store.ClaimInvite {
+			t.Fatalf("claim: %v %v", err, c)
+		}
+		// The contact unsubscribes while the email is in flight: store.Unsubscribe and an answer
+		// set stopped; the marks must not depend on the due key).
+		f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopUnsubscribed})
+		if accepted {
+			err = f.st.MarkSent(ctx, c, "msg-1", f.clock.Now())
+		} else {
+			err = f.st.Release(ctx, c, errors.New("throttled"), f.clock.Now())
+		}
+		if err != nil {
+			t.Fatalf("accepted=%v: settle: %v", accepted, err)
+		}
+		after := f.get(inv.ID)
+		wantStatus := store.StatusPending
+		if accepted {
+			wantStatus = store.StatusSent
+		}
+		if after.Status != wantStatus || after.GSI2PK != "" || after.Stopped != store.StopUnsubscribed {
+			t.Errorf("accepted=%v: status %q due %q stopped %q", accepted, after.Status, after.GSI2PK, after.Stopped)
+		}
+		if accepted && (after.MessageID != "msg-1" || after.SentAt == nil) {
+			t.Errorf("the accepted send was not recorded: %+v", after)
+		}
 	}
 }
