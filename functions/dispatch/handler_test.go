@@ -371,7 +371,7 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 			t.Fatalf("claim: %v %v", err, c)
 		}
 		// The contact unsubscribes while the email is in flight: store.Unsubscribe and an answer
-		// set stopped; the marks must not depend on the due key).
+		// set stopped, so the marks must not depend on the due key.
 		f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopUnsubscribed})
 		if accepted {
 			err = f.st.MarkSent(ctx, c, "msg-1", f.clock.Now())
