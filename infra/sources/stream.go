@@ -100,6 +100,7 @@ type shardState struct {
 	id       string
 	iterator *string
 	closed   bool
+	lastSeq  string // the last record read, to resume after an expired iterator
 	pending  []StreamRecord
 	since    time.Time // when the oldest pending record was read
 }
@@ -176,6 +177,11 @@ func (p *Poller) poll(ctx context.Context, s *shardState, arn string, filters []
 		return false, nil
 	}
 	out, err := p.Streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: s.iterator, Limit: aws.Int32(1000)})
+	var expired *streamtypes.ExpiredIteratorException
+	if errors.As(err, &expired) {
+		// Iterators live 15 minutes; a batch retried that long outlives its shard's.
+		return false, p.resume(ctx, s, arn)
+	}
 	if err != nil {
 		return false, err
 	}
@@ -183,6 +189,7 @@ func (p *Poller) poll(ctx context.Context, s *shardState, arn string, filters []
 	s.closed = out.NextShardIterator == nil
 	for _, r := range out.Records {
 		rec := convertRecord(r, arn, region(p.Region))
+		s.lastSeq = rec.DynamoDB.SequenceNumber
 		b, _ := json.Marshal(rec)
 		var decoded map[string]any
 		_ = json.Unmarshal(b, &decoded)
@@ -195,6 +202,20 @@ func (p *Poller) poll(ctx context.Context, s *shardState, arn string, filters []
 		s.pending = append(s.pending, rec)
 	}
 	return len(out.Records) > 0, nil
+}
+
+// resume gets a new iterator for s just after the last record read.
+func (p *Poller) resume(ctx context.Context, s *shardState, arn string) error {
+	in := &dynamodbstreams.GetShardIteratorInput{StreamArn: aws.String(arn), ShardId: aws.String(s.id), ShardIteratorType: streamtypes.ShardIteratorTypeTrimHorizon}
+	if s.lastSeq != "" {
+		in.ShardIteratorType, in.SequenceNumber = streamtypes.ShardIteratorTypeAfterSequenceNumber, aws.String(s.lastSeq)
+	}
+	it, err := p.Streams.GetShardIterator(ctx, in)
+	if err != nil {
+		return fmt.Errorf("resume shard %s: %w", s.id, err)
+	}
+	s.iterator = it.ShardIterator
+	return nil
 }
 
 func (p *Poller) listShards(ctx context.Context, arn string) ([]string, error) {
