@@ -15,8 +15,6 @@ GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s
 # FUZZ_TARGETS += shared/token:FuzzParse
 FUZZ_TARGETS := shared/token:FuzzVerify shared/catalog:FuzzLoad functions/survey:FuzzDecodeForm
 FUZZ_TARGETS += functions/survey:FuzzDecodeForm
-FUZZ_TARGETS += shared/token:FuzzVerify
-FUZZ_TARGETS += shared/catalog:FuzzLoad
 FUZZ_TIME    ?= 10s
 
 .PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench deploy ops-token scores
