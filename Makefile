@@ -13,7 +13,7 @@ GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s
 
 # Short fuzz runs of `make test`: append `<package dir>:<FuzzName>` entries, e.g.
 # FUZZ_TARGETS += shared/token:FuzzParse
-FUZZ_TARGETS := shared/token:FuzzVerify shared/catalog:FuzzLoad functions/survey:FuzzDecodeForm
+FUZZ_TARGETS := shared/token:FuzzVerify shared/catalog:FuzzLoad
 FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 FUZZ_TIME    ?= 10s
 
