@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -64,7 +65,11 @@ func (f *fixture) metered(meter *store.CapacityMeter) *store.Store {
 // run invokes the scorer as the schedule does and fails the test on an error.
 func (f *fixture) run() Result {
 	f.t.Helper()
-	res, err := f.h.Handle(f.ctx, nil)
+	event, err := os.ReadFile("../../events/score-schedule.json") // what `make invoke` sends
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	res, err := f.h.Handle(f.ctx, event)
 	if err != nil {
 		f.t.Fatalf("score run at %s: %v", f.now.Format(time.RFC3339), err)
 	}
