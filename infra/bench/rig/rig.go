@@ -1,0 +1,256 @@
+// Package rig runs a local deployment of cxloop's real bootstrap binaries for the benchmarks
+// (infra/bench) and the fault suite (infra/e2e): each function under the local Lambda runtime host
+// with its template.yaml environment, on its own table cloned from the template's schema, with
+// DynamoDB and SES reached through fault.Proxy so that faults and consumed capacity can be
+// injected and recorded without changing a line of the functions. The functions read only the
+// variables template.yaml declares; the rig changes only where the SDK's endpoints point.
+package rig
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cxloop/cxloop/infra/fault"
+	"github.com/cxloop/cxloop/infra/httpapi"
+	"github.com/cxloop/cxloop/infra/lambdahost"
+	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/samtemplate"
+	"github.com/cxloop/cxloop/infra/sources"
+	"github.com/cxloop/cxloop/shared/store"
+)
+
+// DevKey is the 64-character token key the functions get as TOKEN_DEV_KEY.
+const DevKey = "rig-dev-key-0123456789abcdef0123456789abcdef0123456789abcdef0123"
+
+// Options configure a Rig.
+type Options struct {
+	// Root is the repository root (default: found from the working directory).
+	Root string
+	// DynamoDB and SES are the local stack's endpoints (default: AWS_ENDPOINT_URL_DYNAMODB and
+	// AWS_ENDPOINT_URL_SESV2 from the environment).
+	DynamoDB, SES string
+	// DDBFaults and SESFaults configure the proxies' injectors (zero: no faults).
+	DDBFaults, SESFaults fault.Config
+	// Vars override declared variables of every function (SCORE_SETTLE_SECONDS, ...).
+	Vars map[string]string
+	// Timeouts override functions' timeouts by logical id (a short dispatch timeout kills a hung tick).
+	Timeouts map[string]time.Duration
+	// Logs receives the functions' logs (default io.Discard).
+	Logs io.Writer
+}
+
+// Rig is one running local deployment.
+type Rig struct {
+	Template *samtemplate.Template
+	Table    string
+	// Store reads and writes the rig's table directly, without faults (for checks and setup).
+	Store *store.Store
+	// DDB and SES are the proxies the functions talk to.
+	DDB, SES *fault.Proxy
+	Host     *lambdahost.Host
+	// BaseURL is the functions' BASE_URL: the rig's local HTTP API serving template.yaml's routes.
+	BaseURL string
+
+	api      *http.Server
+	dynamoDB string
+	sesURL   string
+	streams  context.CancelFunc
+	done     chan struct{}
+}
+
+// Start builds the functions (once per process), creates the table and starts the proxies and host.
+func Start(ctx context.Context, o Options) (*Rig, error) {
+	if o.Root == "" {
+		root, err := localstack.FindRoot()
+		if err != nil {
+			return nil, err
+		}
+		o.Root = root
+	}
+	if o.DynamoDB == "" {
+		o.DynamoDB = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	}
+	if o.SES == "" {
+		o.SES = os.Getenv("AWS_ENDPOINT_URL_SESV2")
+	}
+	if o.DynamoDB == "" || o.SES == "" {
+		return nil, errors.New("AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 must point at the local stack (make up; . .local/env)")
+	}
+	if o.Logs == nil {
+		o.Logs = io.Discard
+	}
+	tpl, err := samtemplate.Load(filepath.Join(o.Root, "template.yaml"), nil)
+	if err != nil {
+		return nil, err
+	}
+	bins, err := BuildAll(ctx, o.Root, tpl)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	r := &Rig{Template: tpl, Table: fmt.Sprintf("rig-%d", time.Now().UnixNano()), BaseURL: "http://" + ln.Addr().String(), dynamoDB: o.DynamoDB, sesURL: o.SES}
+	db := localstack.Client(o.DynamoDB)
+	if _, err := localstack.EnsureTable(ctx, db, tpl, r.Table); err != nil {
+		return nil, fmt.Errorf("create table on %s: %w", o.DynamoDB, err)
+	}
+	r.Store = store.New(db, r.Table)
+	if r.DDB, err = fault.NewProxy(o.DynamoDB, o.DDBFaults); err != nil {
+		return nil, err
+	}
+	if r.SES, err = fault.NewProxy(o.SES, o.SESFaults); err != nil {
+		return nil, err
+	}
+	var cfgs []lambdahost.Config
+	for i := range tpl.Functions {
+		fn := &tpl.Functions[i]
+		bin, ok := bins[fn.LogicalID]
+		if !ok {
+			continue
+		}
+		env := tpl.FunctionEnv(fn, r.Table, samtemplate.EnvFile{"Parameters": r.vars(o.Vars)})
+		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "local", "local"
+		env["AWS_ENDPOINT_URL_DYNAMODB"], env["AWS_ENDPOINT_URL_SESV2"] = r.DDB.URL, r.SES.URL
+		timeout := fn.Timeout
+		if d, ok := o.Timeouts[fn.LogicalID]; ok {
+			timeout = d
+		}
+		cfgs = append(cfgs, lambdahost.Config{Name: fn.LogicalID, Binary: bin, Env: env,
+			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: o.Logs})
+	}
+	r.Host = lambdahost.NewHost(cfgs...)
+	r.api = &http.Server{Handler: httpapi.New(httpapi.RoutesFromTemplate(tpl), r.Host, nil), ReadHeaderTimeout: 10 * time.Second}
+	go r.api.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
+	return r, nil
+}
+
+// vars are the declared variables the rig sets for every function (only declared ones apply).
+func (r *Rig) vars(extra map[string]string) map[string]string {
+	v := map[string]string{
+		"TOKEN_DEV_KEY":        DevKey,
+		"BASE_URL":             r.BaseURL,
+		"SCORE_SETTLE_SECONDS": "0",
+		"STAGE":                "rig",
+	}
+	for k, x := range extra {
+		v[k] = x
+	}
+	return v
+}
+
+// Invoke invokes fn with payload (bytes, json.RawMessage or any JSON-encodable value) and fails
+// on host errors and function errors alike.
+func (r *Rig) Invoke(ctx context.Context, fn string, payload any) (json.RawMessage, error) {
+	res, err := r.InvokeResult(ctx, fn, payload)
+	if err != nil {
+		return nil, err
+	}
+	if res.Failed() {
+		return res.Payload, fmt.Errorf("%s failed: %s", fn, res.Payload)
+	}
+	return res.Payload, nil
+}
+
+// InvokeResult invokes fn and returns the host's Result, function errors included.
+func (r *Rig) InvokeResult(ctx context.Context, fn string, payload any) (lambdahost.Result, error) {
+	var raw []byte
+	switch p := payload.(type) {
+	case []byte:
+		raw = p
+	case json.RawMessage:
+		raw = p
+	default:
+		b, err := json.Marshal(p)
+		if err != nil {
+			return lambdahost.Result{}, err
+		}
+		raw = b
+	}
+	return r.Host.Invoke(ctx, fn, raw)
+}
+
+// Tick invokes fn with the event EventBridge Scheduler sends, as its schedule would.
+func (r *Rig) Tick(ctx context.Context, fn string) (lambdahost.Result, error) {
+	res, err := r.Host.Invoke(ctx, fn, sources.ScheduledEvent(lambdahost.DefaultRegion, fn+"-Tick", time.Now()))
+	if err == nil && res.Failed() {
+		err = fmt.Errorf("%s tick failed: %s", fn, res.Payload)
+	}
+	return res, err
+}
+
+// StartStreams feeds the table's stream to the stream-triggered functions with their template
+// filters and batching, every batch twice when duplicate is set, until Close.
+func (r *Rig) StartStreams(duplicate bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.streams, r.done = cancel, make(chan struct{})
+	db, streams := sources.Clients(aws.Config{Region: lambdahost.DefaultRegion,
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, r.dynamoDB)
+	go func() {
+		defer close(r.done)
+		p := &sources.Poller{DB: db, Streams: streams, Table: r.Table, Invoke: r.Host,
+			Targets: sources.StreamTargetsFromTemplate(r.Template), Duplicate: duplicate,
+			PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond}
+		p.Run(ctx) //nolint:errcheck // ends with ctx
+	}()
+}
+
+// Close stops the functions and proxies and deletes the table.
+func (r *Rig) Close() error {
+	if r.streams != nil {
+		r.streams()
+		<-r.done
+	}
+	r.api.Close()
+	errs := []error{r.Host.Close(), r.DDB.Close(), r.SES.Close()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := r.Store.DB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(r.Table)})
+	return errors.Join(append(errs, err)...)
+}
+
+var (
+	buildOnce sync.Once
+	built     map[string]string
+	buildErr  error
+)
+
+// BuildAll builds every function of the template whose package exists into a directory shared
+// by the process, with the deployed flags, and returns the binaries by logical id.
+func BuildAll(ctx context.Context, root string, tpl *samtemplate.Template) (map[string]string, error) {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cxloop-rig-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		built = map[string]string{}
+		for _, fn := range tpl.Functions {
+			if _, err := os.Stat(filepath.Join(root, fn.Dir, "main.go")); err != nil {
+				continue
+			}
+			out := filepath.Join(dir, strings.ToLower(strings.TrimSuffix(fn.LogicalID, "Function")), "bootstrap")
+			if err := lambdahost.Build(ctx, root, "./"+fn.Dir, out); err != nil {
+				buildErr = err
+				return
+			}
+			built[fn.LogicalID] = out
+		}
+	})
+	return built, buildErr
+}

@@ -1,0 +1,9 @@
+//go:build soak
+
+package e2e_test
+
+// The soak sizes (make soak): at least 2,000 touchpoints under 10% injected faults.
+const (
+	duplicateTouchpoints = 500
+	faultTouchpoints     = 2000
+)
