@@ -118,7 +118,7 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, c Change) (*Ticket,
 		}
 	}
 	status := t.Status
-	if c.Status != "" && c.Status != t.Status {
+	if c.Status != "" {
 		if err := ticket.Transition(t.Status, c.Status); err != nil {
 			return nil, err
 		}

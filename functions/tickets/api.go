@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+// listTickets: GET /ops/tickets?status=&team= (default status: open and assigned), SLA order.
+func (h *Handler) listTickets(ctx context.Context, req web.Request, _ *store.APIToken, _ []string) (web.Response, error) {
+	st := web.Query(req, "status")
+	if st != "" && !slices.Contains(ticket.Statuses, st) {
+		return web.Response{}, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
+	}
+	list, err := h.Store.ListTickets(ctx, st, web.Query(req, "team"), 500)
+	if err != nil {
+		return web.Response{}, err
+	}
+	if list == nil {
+		list = []store.Ticket{}
+	}
+	return web.JSON(http.StatusOK, map[string]any{"tickets": list}), nil
+}
+
+// getTicket: GET /ops/tickets/{id}.
+func (h *Handler) getTicket(ctx context.Context, _ web.Request, _ *store.APIToken, args []string) (web.Response, error) {
+	t, err := h.Store.GetTicket(ctx, args[0])
+	if err != nil {
+		return web.Response{}, err
+	}
+	return web.JSON(http.StatusOK, t), nil
+}
+
+// Patch is the body of PATCH /ops/tickets/{id}; every field is optional.
+type Patch struct {
+	Status   string  `json:"status,omitempty"`
+	Assignee *string `json:"assignee,omitempty"`
+	Note     string  `json:"note,omitempty"`
+	// CloseLoop, with status resolved, sends the customer the survey's close-the-loop email.
+	CloseLoop bool `json:"closeLoop,omitempty"`
+}
+
+// patchTicket: PATCH /ops/tickets/{id} (agent).
+func (h *Handler) patchTicket(ctx context.Context, req web.Request, who *store.APIToken, args []string) (web.Response, error) {
+	body, err := web.Body(req, 16<<10)
+	if err != nil {
+		return web.Response{}, err
+	}
+	var p Patch
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return web.Response{}, fmt.Errorf("%w: body must be JSON with status, assignee, note, closeLoop: %v", errBadRequest, err)
+	}
+	t, err := h.apply(ctx, args[0], who, p)
+	if err != nil {
+		return web.Response{}, err
+	}
+	return web.JSON(http.StatusOK, t), nil
+}
+
+// apply makes an agent's change (the API's PATCH and the console's forms share it). Assigning an
+// open ticket moves it to assigned.
+func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p Patch) (*store.Ticket, error) {
+	if len(p.Note) > 4000 {
+		return nil, fmt.Errorf("%w: a note is at most 4000 characters", errBadRequest)
+	}
+	if p.Status != "" && !slices.Contains(ticket.Statuses, p.Status) {
+		return nil, fmt.Errorf("%w: %q", ticket.ErrUnknownStatus, p.Status)
+	}
+	if p.Assignee != nil {
+		a := strings.TrimSpace(*p.Assignee)
+		p.Assignee = &a
+		if p.Status == "" && a != "" {
+			if cur, err := h.Store.GetTicket(ctx, id); err == nil && cur.Status == ticket.StatusOpen {
+				p.Status = ticket.StatusAssigned
+			}
+		}
+	}
+	t, err := h.Store.UpdateTicket(ctx, id, store.Change{Actor: actor(who), Status: p.Status, Assignee: p.Assignee,
+		Note: strings.TrimSpace(p.Note), Retention: h.Retention})
+	if err != nil {
+		return nil, err
+	}
+	if p.CloseLoop && p.Status == ticket.StatusResolved {
+		h.closeLoop(ctx, t)
+		return h.Store.GetTicket(ctx, id)
+	}
+	return t, nil
+}
+
+func actor(who *store.APIToken) string {
+	if who.Name != "" {
+		return who.Role + ":" + who.Name
+	}
+	return who.Role
+}
+
+// CanCloseLoop reports whether resolving t can send the customer the close-the-loop email: the
+// survey has the text, the ticket has an address, and it was not sent before.
+func (h *Handler) CanCloseLoop(t *store.Ticket) bool {
+	sv, ok := h.Catalog.Survey(t.Survey)
+	return ok && sv.Followup != nil && len(sv.Followup.CloseLoop) > 0 && t.Email != "" && t.CloseLoop == nil && t.Cause == ticket.CauseAnswer
+}
+
+// closeLoop sends the close-the-loop email once (claimed on the ticket) and records the outcome;
+// a failure is recorded on the ticket, it never undoes the resolution.
+func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
+	if !h.CanCloseLoop(t) || h.Mail == nil {
+		return
+	}
+	ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
+	if err != nil || !ok {
+		return
+	}
+	sv, _ := h.Catalog.Survey(t.Survey)
+	d := store.Delivery{At: h.Store.Now(), Webhook: "none"}
+	m, err := mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
+		Body: sv.Followup.CloseLoop, TicketID: t.ID})
+	if err == nil {
+		d.EmailMessageID, err = h.Mail.Send(ctx, m)
+	}
+	if err != nil {
+		d.Email, d.Error = "failed", err.Error()
+		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "err", err)
+	} else {
+		d.Email = "sent"
+	}
+	if err := h.Store.RecordDelivery(ctx, t.ID, "closeloop", d); err != nil {
+		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "err", err)
+	}
+	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: "close-the-loop email " + d.Email}
+	if _, err := h.Store.AddTicketEvent(ctx, t.ID, "", ev); err != nil {
+		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "err", err)
+	}
+}
+
+// exportContact: GET /ops/contacts/{id}/export (admin): everything about the contact as JSON.
+func (h *Handler) exportContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
+	x, err := h.Store.ExportContact(ctx, args[0])
+	if err != nil {
+		return web.Response{}, err
+	}
+	slog.InfoContext(ctx, "contact exported", "contact", args[0], "by", actor(who), "records", len(x.Records))
+	resp := web.JSON(http.StatusOK, x)
+	return web.WithHeader(resp, "Content-Disposition", `attachment; filename="contact-export.json"`), nil
+}
+
+// eraseContact: DELETE /ops/contacts/{id} (admin): personal fields removed, scores untouched.
+func (h *Handler) eraseContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
+	n, err := h.Store.EraseContact(ctx, args[0])
+	if err != nil {
+		return web.Response{}, err
+	}
+	slog.InfoContext(ctx, "contact erased", "contact", args[0], "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)
+	return web.JSON(http.StatusOK, map[string]any{"contactId": args[0], "erased": n}), nil
+}

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+// CookieName is the console's session cookie: the pasted token itself, HttpOnly, Secure,
+// SameSite=Strict, scoped to /ops. The table only holds its hash.
+const CookieName = "cxops"
+
+// rank orders the roles that may use /ops; a producer token ranks nowhere.
+var rank = map[string]int{store.RoleViewer: 1, store.RoleAgent: 2, store.RoleAdmin: 3}
+
+// Allowed reports whether role may do what needs the role need: viewer reads, agent also updates
+// tickets, admin also exports and erases contacts.
+func Allowed(role, need string) bool { return rank[role] > 0 && rank[role] >= rank[need] }
+
+// authenticate finds the caller's token: the Authorization bearer header, else the console
+// cookie. It reports whether the cookie was used (console forms then need a same-origin request).
+func (h *Handler) authenticate(ctx context.Context, req web.Request) (*store.APIToken, bool, error) {
+	raw, viaCookie := web.Bearer(req), false
+	if raw == "" {
+		raw, viaCookie = cookie(req, CookieName), true
+	}
+	if raw == "" {
+		return nil, false, errUnauthorized
+	}
+	tok, err := h.Store.LookupAPIToken(ctx, raw)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, false, errUnauthorized
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("authenticate: %w", err)
+	}
+	return tok, viaCookie, nil
+}
+
+// cookie reads a cookie from the payload 2.0 cookies list or the Cookie header.
+func cookie(req web.Request, name string) string {
+	all := append([]string(nil), req.Cookies...)
+	if h := web.Header(req, "Cookie"); h != "" {
+		all = append(all, strings.Split(h, ";")...)
+	}
+	for _, c := range all {
+		k, v, ok := strings.Cut(strings.TrimSpace(c), "=")
+		if ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// sameOrigin refuses a cookie-authenticated write from another site: SameSite=Strict already
+// keeps the cookie off cross-site requests; the Origin check is the second lock.
+func sameOrigin(req web.Request) bool {
+	origin := web.Header(req, "Origin")
+	if origin == "" || origin == "null" {
+		return origin == "" // no Origin (old clients, same-origin GET-style forms) passes; "null" does not
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	host := web.Header(req, "Host")
+	if host == "" {
+		host = req.RequestContext.DomainName
+	}
+	return strings.EqualFold(u.Host, host)
+}
+
+// login shows the token form (GET) or checks a pasted token and sets the cookie (POST).
+func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
+	if web.IsRead(req) {
+		return page(http.StatusOK, "Sign in", loginView{})
+	}
+	if web.Method(req) != http.MethodPost {
+		return respond(req, true, errMethod)
+	}
+	body, err := web.Body(req, 4096)
+	if err != nil {
+		return respond(req, true, fmt.Errorf("%w: %v", errBadRequest, err))
+	}
+	form, _ := url.ParseQuery(string(body))
+	raw := strings.TrimSpace(form.Get("token"))
+	tok, err := h.Store.LookupAPIToken(ctx, raw)
+	if err != nil || rank[tok.Role] == 0 {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return respond(req, true, err)
+		}
+		return page(http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console."})
+	}
+	resp := redirect("/ops/")
+	resp.Cookies = []string{fmt.Sprintf("%s=%s; Path=/ops; Max-Age=43200; HttpOnly; Secure; SameSite=Strict", CookieName, raw)}
+	return resp
+}
+
+// logout clears the cookie.
+func (h *Handler) logout(req web.Request) web.Response {
+	if web.Method(req) != http.MethodPost {
+		return respond(req, true, errMethod)
+	}
+	resp := redirect("/ops/login")
+	resp.Cookies = []string{CookieName + "=; Path=/ops; Max-Age=0; HttpOnly; Secure; SameSite=Strict"}
+	return resp
+}

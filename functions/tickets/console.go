@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+//go:embed console/*.html
+var consoleFS embed.FS
+
+var funcs = template.FuncMap{
+	"deref": func(p *int) int { return *p },
+	"when": func(v any) string {
+		switch t := v.(type) {
+		case time.Time:
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		case *time.Time:
+			if t != nil {
+				return t.UTC().Format("2006-01-02 15:04 UTC")
+			}
+		}
+		return ""
+	},
+	"overdue": func(t store.Ticket) bool { return ticket.Holds(t.Status) && time.Now().After(t.SLADue) },
+	"label": func(status string) string {
+		return map[string]string{ticket.StatusOpen: "Reopen", ticket.StatusAssigned: "Mark assigned",
+			ticket.StatusResolved: "Resolve", ticket.StatusClosed: "Close"}[status]
+	},
+}
+
+// pages are parsed once at init: a broken template fails every test and cold start.
+var pages = func() map[string]*template.Template {
+	m := map[string]*template.Template{}
+	for _, name := range []string{"login", "error", "queue", "ticket", "trends"} {
+		m[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(consoleFS, "console/layout.html", "console/"+name+".html"))
+	}
+	return m
+}()
+
+// Views of the pages.
+type (
+	loginView struct{ Error string }
+	errorView struct {
+		Code    int
+		Message string
+	}
+	queueView struct {
+		Status, Team    string
+		Statuses, Teams []string
+		Tickets         []store.Ticket
+	}
+	ticketView struct {
+		T         *store.Ticket
+		CanAct    bool
+		Next      []string // statuses the agent can move to
+		CloseLoop bool
+	}
+)
+
+// pageData is what the layout renders around a view.
+type pageData struct {
+	Title string
+	Who   string
+	View  any
+}
+
+func templateFor(v any) string {
+	switch v.(type) {
+	case loginView:
+		return "login"
+	case queueView:
+		return "queue"
+	case ticketView:
+		return "ticket"
+	case trendsView:
+		return "trends"
+	}
+	return "error"
+}
+
+// page renders a console page with the page security headers.
+func page(code int, title string, v any) web.Response { return pageAs(code, title, "", v) }
+
+func pageAs(code int, title, who string, v any) web.Response {
+	var b bytes.Buffer
+	name := templateFor(v)
+	if err := pages[name].ExecuteTemplate(&b, name+".html", pageData{Title: title, Who: who, View: v}); err != nil {
+		slog.Error("render console page", "page", name, "err", err)
+		return web.HTML(http.StatusInternalServerError, "<!doctype html><title>Error</title><p>internal error</p>")
+	}
+	return web.HTML(code, b.String())
+}
+
+func whoLabel(t *store.APIToken) string {
+	if t.Name != "" {
+		return t.Name + " (" + t.Role + ")"
+	}
+	return t.Role
+}
+
+// teams lists every team the catalog routes to (for the queue filter).
+func (h *Handler) teams() []string {
+	var out []string
+	add := func(t string) {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	for _, sv := range h.Catalog.Surveys {
+		if sv.Followup != nil {
+			add(sv.Followup.Team)
+			for _, r := range sv.Followup.Routes {
+				add(r.Team)
+			}
+		}
+	}
+	add(ticket.DefaultTeam)
+	slices.Sort(out)
+	return out
+}
+
+// queuePage: GET /ops/?status=&team=.
+func (h *Handler) queuePage(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
+	v := queueView{Status: web.Query(req, "status"), Team: web.Query(req, "team"), Statuses: ticket.Statuses, Teams: h.teams()}
+	if v.Status != "" && !slices.Contains(ticket.Statuses, v.Status) {
+		return web.Response{}, fmt.Errorf("%w: unknown status", errBadRequest)
+	}
+	list, err := h.Store.ListTickets(ctx, v.Status, v.Team, 500)
+	if err != nil {
+		return web.Response{}, err
+	}
+	v.Tickets = list
+	return pageAs(http.StatusOK, "Tickets", whoLabel(who), v), nil
+}
+
+// ticketPage: GET /ops/ticket/{id}.
+func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
+	t, err := h.Store.GetTicket(ctx, args[0])
+	if err != nil {
+		return web.Response{}, err
+	}
+	v := ticketView{T: t, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t)}
+	for _, s := range ticket.Statuses {
+		if s != ticket.StatusAssigned && ticket.Transition(t.Status, s) == nil {
+			v.Next = append(v.Next, s)
+		}
+	}
+	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
+}
+
+// ticketForm: POST /ops/ticket/{id} from the ticket page's forms (assign, note, status), then
+// back to the ticket page (POST, redirect, GET).
+func (h *Handler) ticketForm(ctx context.Context, req web.Request, who *store.APIToken, args []string) (web.Response, error) {
+	body, err := web.Body(req, 16<<10)
+	if err != nil {
+		return web.Response{}, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return web.Response{}, fmt.Errorf("%w: malformed form", errBadRequest)
+	}
+	var p Patch
+	switch form.Get("action") {
+	case "assign":
+		a := form.Get("assignee")
+		p.Assignee = &a
+	case "note":
+		p.Note = form.Get("note")
+	case "status":
+		p.Status = form.Get("status")
+		p.CloseLoop = form.Get("closeloop") == "1"
+	default:
+		return web.Response{}, fmt.Errorf("%w: unknown action", errBadRequest)
+	}
+	if _, err := h.apply(ctx, args[0], who, p); err != nil {
+		return web.Response{}, err
+	}
+	return redirect("/ops/ticket/" + url.PathEscape(args[0])), nil
+}

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/config"
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
+	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/web"
+)
+
+type fix struct {
+	h      *Handler
+	tokens map[string]string // role -> raw token
+}
+
+func fixture(t *testing.T) *fix {
+	t.Helper()
+	st := storetest.New(t)
+	cfg, err := config.AWS()
+	if err != nil {
+		t.Fatalf("aws config: %v (export the local stack's .local/env)", err)
+	}
+	f := &fix{h: &Handler{Store: st, Catalog: catalog.MustShipped(), Mail: mail.NewClient(cfg, "surveys@example.com", ""),
+		Retention: 730 * 24 * time.Hour}, tokens: map[string]string{}}
+	for _, role := range []string{store.RoleProducer, store.RoleViewer, store.RoleAgent, store.RoleAdmin} {
+		raw, err := st.CreateAPIToken(context.Background(), role, role+"-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[role] = raw
+	}
+	return f
+}
+
+// call sends one request like API Gateway would (form bodies base64-encoded).
+func (f *fix) call(t *testing.T, method, target, token string, body string, headers map[string]string) web.Response {
+	t.Helper()
+	u, _ := url.Parse(target)
+	req := web.Request{RawPath: u.Path, RawQueryString: u.RawQuery, Headers: map[string]string{},
+		QueryStringParameters: map[string]string{}}
+	req.RequestContext.HTTP.Method = method
+	req.RequestContext.HTTP.Path = u.Path
+	req.RequestContext.DomainName = "ops.example.com"
+	req.Headers["host"] = "ops.example.com"
+	for k, v := range u.Query() {
+		req.QueryStringParameters[k] = strings.Join(v, ",")
+	}
+	if token != "" {
+		req.Headers["authorization"] = "Bearer " + token
+	}
+	for k, v := range headers {
+		req.Headers[strings.ToLower(k)] = v
+	}
+	if body != "" {
+		if strings.HasPrefix(req.Headers["content-type"], "application/x-www-form-urlencoded") {
+			req.Body, req.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(body)), true
+		} else {
+			req.Body = body
+		}
+	}
+	resp, err := f.h.Handle(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// openTicket writes a low-answer ticket for contact with email addr.
+func (f *fix) openTicket(t *testing.T, inv, contact, addr string) string {
+	t.Helper()
+	at := time.Now().UTC()
+	score := 2
+	d := store.Ticket{ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
+		ContactID: contact, Email: addr, Name: "Ana Lopez", Locale: "es", Segments: map[string]string{"region": "eu"},
+		InvitationID: inv, Score: &score, Comment: "late again", Priority: "high", Team: "customer-success-eu",
+		CreatedAt: at, SLADue: at.Add(48 * time.Hour),
+		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened"}}}
+	a := store.TicketAnswer{InvitationID: inv, Score: 2, Comment: "late again", At: at}
+	if _, _, err := f.h.Store.OpenAnswerTicket(context.Background(), d, a, at); err != nil {
+		t.Fatal(err)
+	}
+	return d.ID
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	id := f.openTicket(t, "inv-auth", "cust-auth", "auth@example.com")
+	hash := sha256.Sum256([]byte(f.tokens[store.RoleAdmin]))
+	cases := []struct {
+		name, method, path, token string
+		body                      string
+		want                      int
+	}{
+		{"no token is 401", "GET", "/ops/tickets", "", "", 401},
+		{"an unknown token is 401", "GET", "/ops/tickets", "cx_" + strings.Repeat("0", 64), "", 401},
+		{"the stored hash of a token is not a token", "GET", "/ops/tickets", hex.EncodeToString(hash[:]), "", 401},
+		{"the stored key of a token is not a token", "GET", "/ops/tickets", "APITOKEN#" + hex.EncodeToString(hash[:]), "", 401},
+		{"a producer token may not read tickets", "GET", "/ops/tickets", f.tokens[store.RoleProducer], "", 403},
+		{"a viewer reads tickets", "GET", "/ops/tickets", f.tokens[store.RoleViewer], "", 200},
+		{"a viewer reads one ticket", "GET", "/ops/tickets/" + id, f.tokens[store.RoleViewer], "", 200},
+		{"a viewer may not update a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[store.RoleViewer], `{"note":"x"}`, 403},
+		{"an agent updates a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[store.RoleAgent], `{"note":"x"}`, 200},
+		{"an agent may not export a contact", "GET", "/ops/contacts/cust-auth/export", f.tokens[store.RoleAgent], "", 403},
+		{"an agent may not erase a contact", "DELETE", "/ops/contacts/cust-auth", f.tokens[store.RoleAgent], "", 403},
+		{"an admin exports a contact", "GET", "/ops/contacts/cust-auth/export", f.tokens[store.RoleAdmin], "", 200},
+		{"no token on a console page redirects to the login form", "GET", "/ops/", "", "", 303},
+		{"a producer may not see the console", "GET", "/ops/", f.tokens[store.RoleProducer], "", 403},
+		{"an unknown ticket is 404", "GET", "/ops/tickets/a-nope", f.tokens[store.RoleViewer], "", 404},
+		{"an unknown path is 404", "GET", "/ops/nothing/here", f.tokens[store.RoleViewer], "", 404},
+		{"a wrong method is 405", "PUT", "/ops/tickets/" + id, f.tokens[store.RoleAdmin], "", 405},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp := f.call(t, c.method, c.path, c.token, c.body, nil)
+			if resp.StatusCode != c.want {
+				t.Fatalf("%s %s = %d %s, want %d", c.method, c.path, resp.StatusCode, resp.Body, c.want)
+			}
+			if c.want == 401 && strings.Contains(resp.Body, "ticket") {
+				t.Fatalf("a 401 leaks data: %s", resp.Body)
+			}
+		})
+	}
+}
+
+func TestTicketAPI(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	addr := fmt.Sprintf("ana-%d@example.com", time.Now().UnixNano())
+	id := f.openTicket(t, "inv-api", "cust-api", addr)
+	agent := f.tokens[store.RoleAgent]
+
+	resp := f.call(t, "GET", "/ops/tickets?status=open&team=customer-success-eu", agent, "", nil)
+	var list struct{ Tickets []store.Ticket }
+	if err := json.Unmarshal([]byte(resp.Body), &list); err != nil || len(list.Tickets) != 1 || list.Tickets[0].ID != id {
+		t.Fatalf("filtered list = %s", resp.Body)
+	}
+	if resp := f.call(t, "GET", "/ops/tickets?team=support", agent, "", nil); !strings.Contains(resp.Body, `"tickets":[]`) {
+		t.Fatalf("another team's list = %s", resp.Body)
+	}
+	if resp := f.call(t, "GET", "/ops/tickets?status=done", agent, "", nil); resp.StatusCode != 400 {
+		t.Fatalf("unknown status = %d", resp.StatusCode)
+	}
+	steps := []struct {
+		name, body string
+		status     int
+		check      func(store.Ticket) bool
+	}{
+		{"assigning an open ticket moves it to assigned", `{"assignee":"maria"}`, 200, func(t store.Ticket) bool { return t.Status == "assigned" && t.Assignee == "maria" }},
+		{"a note is added to the history", `{"note":"Called, she wants a refund"}`, 200, func(t store.Ticket) bool { return t.History[len(t.History)-1].Text == "Called, she wants a refund" }},
+		{"closing before resolving is refused", `{"status":"closed"}`, 409, nil},
+		{"an unknown field is refused", `{"priority":"low"}`, 400, nil},
+		{"resolving with closeLoop sends the customer the email", `{"status":"resolved","closeLoop":true}`, 200, func(t store.Ticket) bool { return t.Status == "resolved" && t.CloseLoop != nil }},
+		{"resolving again is refused", `{"status":"resolved"}`, 409, nil},
+		{"closing sets the retention", `{"status":"closed"}`, 200, func(t store.Ticket) bool { return t.Status == "closed" && t.Closed != nil }},
+	}
+	for _, s := range steps {
+		resp := f.call(t, "PATCH", "/ops/tickets/"+id, agent, s.body, nil)
+		if resp.StatusCode != s.status {
+			t.Fatalf("%s: %d %s", s.name, resp.StatusCode, resp.Body)
+		}
+		if s.check != nil {
+			var tk store.Ticket
+			if err := json.Unmarshal([]byte(resp.Body), &tk); err != nil || !s.check(tk) {
+				t.Fatalf("%s: %s", s.name, resp.Body)
+			}
+		}
+	}
+	mails := storetest.EmailsTo(t, addr)
+	if len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "Hola Ana Lopez") || !strings.Contains(mails[0].Body.Text, "Gracias") {
+		t.Fatalf("close-the-loop emails to the customer = %+v", mails)
+	}
+}
+
+func TestScoresAsJSONAndCSV(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	run := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for i, v := range []float64{30, 25} {
+		snap := store.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v", MetricVersion: 1,
+			RunAt: run.Add(time.Duration(i) * time.Hour), Day: "2026-11-23",
+			Scores: []store.ScoreRow{
+				{Window: "7d", Dim: metric.Overall, Score: metric.Score{N: 40, Value: v, MarginOfError: 20}},
+				{Window: "7d", Dim: metric.SegmentDim("plan", "pro"), Score: metric.Score{N: 10, Value: -10, MarginOfError: 50}},
+				{Window: "30d", Dim: metric.Overall, Score: metric.Score{N: 90, Value: 33, MarginOfError: 12}},
+			}}
+		if err := f.h.Store.PutSnapshot(context.Background(), snap); err != nil {
+			t.Fatal(err)
+		}
+	}
+	viewer := f.tokens[store.RoleViewer]
+	resp := f.call(t, "GET", "/ops/scores?survey=nps-relationship&window=7d", viewer, "", nil)
+	var out struct{ Scores []ScoreLine }
+	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil || len(out.Scores) != 1 || out.Scores[0].Value != 25 {
+		t.Fatalf("overall 7d = %s", resp.Body)
+	}
+	resp = f.call(t, "GET", "/ops/scores?survey=nps-relationship&window=7d&segment=plan=pro", viewer, "", map[string]string{"Accept": "text/csv"})
+	lines := strings.Split(strings.TrimSpace(resp.Body), "\n")
+	if resp.Headers["Content-Type"] != "text/csv; charset=utf-8" || len(lines) != 2 || !strings.HasPrefix(lines[1], "nps-relationship,nps,7d,seg:plan=pro,10,-10,") {
+		t.Fatalf("csv = %q %v", resp.Body, resp.Headers)
+	}
+	if resp := f.call(t, "GET", "/ops/scores?segment=plan", viewer, "", nil); resp.StatusCode != 400 {
+		t.Fatalf("a malformed segment = %d", resp.StatusCode)
+	}
+	page := f.call(t, "GET", "/ops/trends?window=7d", viewer, "", nil)
+	if page.StatusCode != 200 || !strings.Contains(page.Body, "<svg") || !strings.Contains(page.Body, "<polygon") || !strings.Contains(page.Body, "25.0 ± 20.0") {
+		t.Fatalf("trends page = %d %s", page.StatusCode, page.Body)
+	}
+}
+
+func TestEraseThenExportThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	addr := fmt.Sprintf("erase-%d@example.com", time.Now().UnixNano())
+	id := f.openTicket(t, "inv-erase", "cust-erase", addr)
+	admin := f.tokens[store.RoleAdmin]
+	f.call(t, "PATCH", "/ops/tickets/"+id, f.tokens[store.RoleAgent], `{"note":"Ana Lopez said she moved"}`, nil)
+	if resp := f.call(t, "GET", "/ops/contacts/cust-erase/export", admin, "", nil); !strings.Contains(resp.Body, addr) || !strings.Contains(resp.Body, "late again") {
+		t.Fatalf("export before erasure = %s", resp.Body)
+	}
+	if resp := f.call(t, "DELETE", "/ops/contacts/cust-erase", admin, "", nil); resp.StatusCode != 200 || !strings.Contains(resp.Body, `"tickets":1`) {
+		t.Fatalf("erase = %d %s", resp.StatusCode, resp.Body)
+	}
+	resp := f.call(t, "GET", "/ops/contacts/cust-erase/export", admin, "", nil)
+	for _, p := range []string{addr, "Ana Lopez", "late again", "moved"} {
+		if strings.Contains(resp.Body, p) {
+			t.Errorf("export after erasure contains %q: %s", p, resp.Body)
+		}
+	}
+}
+
+func TestConsole(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	id := f.openTicket(t, "inv-console", "cust-console", "console@example.com")
+	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+
+	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleProducer]), form); resp.StatusCode != 401 || len(resp.Cookies) != 0 {
+		t.Fatalf("a producer token signs in: %d %v", resp.StatusCode, resp.Cookies)
+	}
+	resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), form)
+	if resp.StatusCode != 303 || len(resp.Cookies) != 1 {
+		t.Fatalf("login = %d %v", resp.StatusCode, resp.Cookies)
+	}
+	c := resp.Cookies[0]
+	for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Strict", "Path=/ops"} {
+		if !strings.Contains(c, attr) {
+			t.Fatalf("cookie %q lacks %s", c, attr)
+		}
+	}
+	session := map[string]string{"Cookie": strings.SplitN(c, ";", 2)[0]}
+
+	q := f.call(t, "GET", "/ops/?team=customer-success-eu", "", "", session)
+	if q.StatusCode != 200 || !strings.Contains(q.Body, id) || q.Headers["Content-Security-Policy"] != web.PageCSP {
+		t.Fatalf("queue = %d %v %s", q.StatusCode, q.Headers, q.Body)
+	}
+	if strings.Contains(q.Body, "<script") || strings.Contains(q.Body, "http://") || strings.Contains(q.Body, "https://") {
+		t.Fatal("the console page loads a script or a third-party asset")
+	}
+	withOrigin := map[string]string{"Cookie": session["Cookie"], "Content-Type": form["Content-Type"], "Origin": "https://evil.example"}
+	if resp := f.call(t, "POST", "/ops/ticket/"+id, "", "action=note&note=x", withOrigin); resp.StatusCode != 403 {
+		t.Fatalf("a cross-site form post = %d", resp.StatusCode)
+	}
+	post := map[string]string{"Cookie": session["Cookie"], "Content-Type": form["Content-Type"], "Origin": "https://ops.example.com"}
+	for _, body := range []string{"action=assign&assignee=maria", "action=note&note=" + url.QueryEscape("Refund <b>sent</b>"), "action=status&status=resolved"} {
+		resp := f.call(t, "POST", "/ops/ticket/"+id, "", body, post)
+		if resp.StatusCode != 303 || resp.Headers["Location"] != "/ops/ticket/"+id {
+			t.Fatalf("form %s = %d %s", body, resp.StatusCode, resp.Body)
+		}
+	}
+	page := f.call(t, "GET", "/ops/ticket/"+id, "", "", session)
+	if !strings.Contains(page.Body, "resolved · maria") || !strings.Contains(page.Body, "Refund &lt;b&gt;sent&lt;/b&gt;") {
+		t.Fatalf("ticket page = %s", page.Body)
+	}
+	if resp := f.call(t, "POST", "/ops/logout", "", "", post); resp.StatusCode != 303 || !strings.Contains(resp.Cookies[0], "Max-Age=0") {
+		t.Fatalf("logout = %d %v", resp.StatusCode, resp.Cookies)
+	}
+}

@@ -1,0 +1,42 @@
+// TicketsFunction is the operations API and console on /ops/...: tickets, scores, and the privacy
+// endpoints (export, erase) behind bearer tokens with roles (DESIGN.md 8, docs/OPERATIONS.md).
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/config"
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
+)
+
+func main() {
+	telemetry.Init("TicketsFunction")
+	cfg, err := config.AWS()
+	must(err)
+	st, err := store.FromEnv()
+	must(err)
+	sender, err := config.Required("SENDER_ADDRESS")
+	must(err)
+	retention, err := config.Days("TICKET_RETENTION_DAYS", 730)
+	must(err)
+	h := &Handler{
+		Store:     st,
+		Catalog:   catalog.MustShipped(),
+		Mail:      mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
+		Retention: retention,
+	}
+	lambda.StartHandlerFunc(h.Handle)
+}
+
+func must(err error) {
+	if err != nil {
+		slog.Error("init", "err", err)
+		os.Exit(1)
+	}
+}
