@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -60,3 +61,20 @@ func (d Duration) MarshalYAML() (any, error) { return FormatDuration(d.Duration)
 
 // String renders the duration in the catalog's syntax ("90d", "2h0m0s").
 func (d Duration) String() string { return FormatDuration(d.Duration) }
+
+// MarshalJSON writes the duration as a JSON string in the catalog's syntax ("90d").
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(FormatDuration(d.Duration)) }
+
+// UnmarshalJSON reads a JSON string in ParseDuration's syntax.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a duration must be a string such as \"90d\": %w", err)
+	}
+	v, err := ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}

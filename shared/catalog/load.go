@@ -31,6 +31,7 @@ type FieldError struct {
 	Msg  string
 }
 
+// Error renders "surveys.yaml:27: surveys[1].touchpoints[0].sampleRate: 1.5 is outside 0..1".
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	b.WriteString(FileName)

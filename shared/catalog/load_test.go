@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -389,4 +390,20 @@ func fieldErrors(err error) []*FieldError {
 		walk(err)
 	}
 	return out
+}
+
+func TestDurationsRoundTripThroughJSON(t *testing.T) {
+	t.Parallel()
+	in := Rule{Event: "e", Delay: Duration{2 * time.Hour}, LinkExpiry: Duration{14 * Day}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"LinkExpiry":"14d"`) {
+		t.Errorf("JSON = %s", b)
+	}
+	var out Rule
+	if err := json.Unmarshal(b, &out); err != nil || out != in {
+		t.Fatalf("round trip gave %+v, %v", out, err)
+	}
 }

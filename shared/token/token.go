@@ -28,6 +28,7 @@ const (
 	Unsubscribe Purpose = 'u'
 )
 
+// String names the purpose for error messages and logs.
 func (p Purpose) String() string {
 	switch p {
 	case Survey:
