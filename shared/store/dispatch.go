@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -114,13 +115,23 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	if due.Status != StatusPending {
 		outcome, status = ClaimReminder, StatusReminding
 	}
+	lease, claimID := FormatTime(now.Add(DispatchLease)), rand.Text()
 	upd := expression.Set(expression.Name("status"), expression.Value(status)).
+		Set(expression.Name("claimId"), expression.Value(claimID)).
 		// The condition pins sendAttempts to what was seen, so this is an increment.
 		Set(expression.Name("sendAttempts"), expression.Value(due.SendAttempts+1)).
-		Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(DispatchLease))))
+		Set(expression.Name("GSI2SK"), expression.Value(lease))
 	c, err := s.apply(ctx, due, outcome, upd, seen)
-	if err != nil || c.Outcome == ClaimLost {
+	if err != nil {
 		return c, err
+	}
+	if c.Outcome == ClaimLost {
+		// The SDK retries a write whose response was lost; the retry then fails its condition
+		// against our own claim. The item as it is now tells: exactly our claim means we won.
+		if cur := c.Inv; cur == nil || cur.ClaimID != claimID || cur.Status != status || cur.GSI2SK != lease {
+			return &Claim{Outcome: ClaimLost}, nil
+		}
+		c.Outcome = outcome
 	}
 	c.prev, c.attempts = due.Status, c.Inv.SendAttempts
 	return c, nil
@@ -200,7 +211,7 @@ func stopUpdate(reason string) expression.UpdateBuilder {
 func (s *Store) apply(ctx context.Context, inv *Invitation, outcome ClaimOutcome, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*Claim, error) {
 	after, err := s.update(ctx, inv.ID, upd, cond)
 	if errors.Is(err, ErrConflict) {
-		return &Claim{Outcome: ClaimLost}, nil
+		return &Claim{Outcome: ClaimLost, Inv: after}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s invitation %s: %w", outcome, inv.ID, err)
@@ -209,7 +220,7 @@ func (s *Store) apply(ctx context.Context, inv *Invitation, outcome ClaimOutcome
 }
 
 // update runs a conditional UpdateItem on an invitation item and decodes the new image.
-// A failed condition is ErrConflict.
+// A failed condition is ErrConflict, returned with the item as it is (nil if it does not exist).
 func (s *Store) update(ctx context.Context, id string, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (*Invitation, error) {
 	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 	if err != nil {
@@ -223,9 +234,20 @@ func (s *Store) update(ctx context.Context, id string, upd expression.UpdateBuil
 		ExpressionAttributeNames:  e.Names(),
 		ExpressionAttributeValues: e.Values(),
 		ReturnValues:              types.ReturnValueAllNew,
+		// On a failed condition the item comes back as it is, for callers that must tell a lost
+		// race from their own retried write.
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if isConditionFailed(err) {
-		return nil, ErrConflict
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		var cur *Invitation
+		if ccf.Item != nil {
+			cur = &Invitation{}
+			if derr := attributevalue.UnmarshalMap(ccf.Item, cur); derr != nil {
+				cur = nil
+			}
+		}
+		return cur, ErrConflict
 	}
 	if err != nil {
 		return nil, err

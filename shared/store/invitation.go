@@ -77,6 +77,7 @@ type Invitation struct {
 	ReminderDueAt     *time.Time `dynamodbav:"reminderDueAt,omitempty"`
 	LinkExpiresAt     time.Time  `dynamodbav:"linkExpiresAt,omitempty"`
 	SendAttempts      int        `dynamodbav:"sendAttempts,omitempty"`
+	ClaimID           string     `dynamodbav:"claimId,omitempty"` // random per dispatcher claim
 	LastSendError     string     `dynamodbav:"lastSendError,omitempty"`
 	SentAt            *time.Time `dynamodbav:"sentAt,omitempty"`
 	MessageID         string     `dynamodbav:"messageId,omitempty"`
