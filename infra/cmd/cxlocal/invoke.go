@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 
 	"github.com/cxloop/cxloop/infra/lambdahost"
 )
@@ -54,6 +55,7 @@ func invoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	event = expandEvent(event, d.localEnv)
 	if !*noBuild {
 		if err := d.build(ctx, fn); err != nil {
 			return err
@@ -92,4 +94,17 @@ func readEvent(root, path string) ([]byte, error) {
 		return nil, fmt.Errorf("read event: %w", err)
 	}
 	return b, nil
+}
+
+var placeholder = regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*)\}`)
+
+// expandEvent replaces ${NAME} in a sample event with NAME from .local/env (the sample API events
+// carry ${PRODUCER_TOKEN} and ${OPS_TOKEN}, which differ per stack). Unknown names stay as they are.
+func expandEvent(event []byte, env map[string]string) []byte {
+	return placeholder.ReplaceAllFunc(event, func(m []byte) []byte {
+		if v, ok := env[string(m[2:len(m)-1])]; ok {
+			return []byte(v)
+		}
+		return m
+	})
 }

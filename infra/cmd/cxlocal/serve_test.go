@@ -48,3 +48,10 @@ func TestFunctionEnvComposesTemplateLocalStackAndEnvJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestSampleEventPlaceholdersAreFilledFromTheLocalEnv(t *testing.T) {
+	got := string(expandEvent([]byte(`{"authorization":"Bearer ${PRODUCER_TOKEN}","x":"${NOT_SET}"}`), map[string]string{"PRODUCER_TOKEN": "cx_abc"}))
+	if want := `{"authorization":"Bearer cx_abc","x":"${NOT_SET}"}`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
