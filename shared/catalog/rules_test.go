@@ -72,8 +72,11 @@ func TestSampledHitsItsRate(t *testing.T) {
 				in++
 			}
 		}
-		if got := float64(in) / n; math.Abs(got-rate) > 0.01 {
-			t.Errorf("rate %v: %v of %d ids sampled, want within 1 point", rate, got, n)
+		// Within 1 percentage point, and within 4 standard deviations of a fair coin of that rate
+		// (tighter for small rates: 0.01 must not come out as 0.019).
+		sigma := math.Sqrt(rate * (1 - rate) / n)
+		if got := float64(in) / n; math.Abs(got-rate) > 0.01 || math.Abs(got-rate) > 4*sigma {
+			t.Errorf("rate %v: %v of %d ids sampled, want within 1 point and 4 sigma (%.5f)", rate, got, n, sigma)
 		}
 	}
 }
