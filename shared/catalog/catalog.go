@@ -7,7 +7,8 @@ import (
 )
 
 // Catalog is the whole surveys.yaml. Surveys are kept in file order: when several surveys'
-// rules match one touchpoint, the first in catalog order is decided (DESIGN.md 3).
+// rules match one touchpoint, the first in catalog order is decided (DESIGN.md 3). A loaded
+// catalog is read-only, so one value built at init serves concurrent invocations.
 type Catalog struct {
 	Version           string   `yaml:"version"`
 	GlobalQuietPeriod Duration `yaml:"globalQuietPeriod"`
