@@ -247,3 +247,11 @@ func TestScales(t *testing.T) {
 		t.Error("an unknown metric is valid")
 	}
 }
+
+func BenchmarkShipped(b *testing.B) {
+	for b.Loop() {
+		if _, err := Shipped(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

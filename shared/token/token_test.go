@@ -178,3 +178,13 @@ func TestSignPanicsOnSomethingThatIsNotAnInvitationID(t *testing.T) {
 	}()
 	mustSigner(t, testKey).Sign(Survey, "inv-1", now)
 }
+
+func BenchmarkVerify(b *testing.B) {
+	s := mustSigner(b, testKey)
+	tok := s.Sign(Survey, testID, now.Add(time.Hour))
+	for b.Loop() {
+		if _, err := s.Verify(Survey, tok, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
