@@ -62,8 +62,8 @@ const (
 	rawLen   = bodyLen + macBytes
 )
 
-// Len is the length of every token string.
-var Len = base64.RawURLEncoding.EncodedLen(rawLen)
+// Len is the length of every token string: rawLen bytes in unpadded base64 (6 bits a character).
+const Len = (rawLen*8 + 5) / 6
 
 var (
 	b64 = base64.RawURLEncoding.Strict() // Strict: one encoding per token, no malleable trailing bits
