@@ -230,3 +230,17 @@ func TestNoBreachBelowTheMinimumSample(t *testing.T) {
 		t.Errorf("1d = %+v, want 19 responses at 0%%", s)
 	}
 }
+
+func TestASurveyWithNothingNewGetsNoNewSnapshotOnANewDay(t *testing.T) {
+	f := newFixture(t, "ces-onboarding")
+	f.run()
+	f.now = start.Add(36 * time.Hour)
+	f.run()
+	snaps, err := f.st.ScoreHistory(f.ctx, "ces-onboarding", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snaps) != 1 || snaps[0].Scores[0].N != 0 {
+		t.Errorf("%d snapshots for a survey without answers over two days, want 1 empty one", len(snaps))
+	}
+}

@@ -53,10 +53,11 @@ func (s *Snapshot) Find(window string, dim metric.Dim) (ScoreRow, bool) {
 }
 
 // SameScores reports whether s and o hold the same scores under the same definitions, whatever
-// their run times: the scorer writes a snapshot only when this is false.
+// their run times and days: the scorer writes a snapshot only when this is false, so a survey
+// without new answers gets no new snapshot even when its windows move to a new day.
 func (s *Snapshot) SameScores(o *Snapshot) bool {
 	if o == nil || s.Metric != o.Metric || s.CatalogVersion != o.CatalogVersion ||
-		s.MetricVersion != o.MetricVersion || s.Day != o.Day || len(s.Scores) != len(o.Scores) {
+		s.MetricVersion != o.MetricVersion || len(s.Scores) != len(o.Scores) {
 		return false
 	}
 	for i := range s.Scores {
