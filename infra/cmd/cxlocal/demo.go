@@ -68,10 +68,10 @@ func demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	links := slices.Compact(regexp.MustCompile(`https?://[^\s"<>]+/s/[A-Za-z0-9_-]+\?score=\d+`).FindAllString(msg, -1))
+	links := (regexp.MustCompile(`https?://[^\s"<>]+/s/[A-Za-z0-9_-]+\?score=\d+`).FindAllString(msg, -1))
 	slices.Sort(links)
 	links = slices.Compact(links)
-	slices.SortFunc(links, func(a, b string) int { return len(a) - len(b) }) // score=10 after score=9
+	slices.SortStableFunc(links, func(a, b string) int { return len(a) - len(b) }) // score=10 after score=9
 	if len(links) == 0 {
 		return errors.New("the email has no survey links")
 	}
