@@ -58,12 +58,17 @@ func cookie(req web.Request, name string) string {
 	return ""
 }
 
-// sameOrigin refuses a cookie-authenticated write from another site: SameSite=Strict already
-// keeps the cookie off cross-site requests; the Origin check is the second lock.
+// sameOrigin refuses a cookie-authenticated write from another site. SameSite=Strict already
+// keeps the cookie off cross-site requests; this is the second lock. Browsers send Sec-Fetch-Site
+// (the console's no-referrer policy makes them send "Origin: null" on form posts, so Origin is only
+// compared when it names a site).
 func sameOrigin(req web.Request) bool {
+	if site := web.Header(req, "Sec-Fetch-Site"); site != "" {
+		return site == "same-origin" || site == "none"
+	}
 	origin := web.Header(req, "Origin")
 	if origin == "" || origin == "null" {
-		return origin == "" // no Origin (old clients, same-origin GET-style forms) passes; "null" does not
+		return true
 	}
 	u, err := url.Parse(origin)
 	if err != nil {

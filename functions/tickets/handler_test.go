@@ -275,6 +275,10 @@ func TestConsole(t *testing.T) {
 	if resp := f.call(t, "POST", "/ops/ticket/"+id, "", "action=note&note=x", withOrigin); resp.StatusCode != 403 {
 		t.Fatalf("a cross-site form post = %d", resp.StatusCode)
 	}
+	crossSite := map[string]string{"Cookie": session["Cookie"], "Content-Type": form["Content-Type"], "Origin": "null", "Sec-Fetch-Site": "cross-site"}
+	if resp := f.call(t, "POST", "/ops/ticket/"+id, "", "action=note&note=x", crossSite); resp.StatusCode != 403 {
+		t.Fatalf("a form post the browser marks cross-site = %d", resp.StatusCode)
+	}
 	post := map[string]string{"Cookie": session["Cookie"], "Content-Type": form["Content-Type"], "Origin": "https://ops.example.com"}
 	for _, body := range []string{"action=assign&assignee=maria", "action=note&note=" + url.QueryEscape("Refund <b>sent</b>"), "action=status&status=resolved"} {
 		resp := f.call(t, "POST", "/ops/ticket/"+id, "", body, post)
