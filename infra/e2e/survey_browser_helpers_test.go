@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -40,6 +42,7 @@ type surveyBrowser struct {
 	mu       sync.Mutex
 	requests []string
 	logs     []string
+	jsOff    bool
 }
 
 func newSurveyBrowser(t *testing.T) *surveyBrowser {
@@ -178,6 +181,18 @@ func (b *surveyBrowser) shoot(name string) {
 	}
 }
 
+// javaScript turns the page's script execution on or off.
+func (b *surveyBrowser) javaScript(on bool) {
+	b.t.Helper()
+	b.mu.Lock()
+	b.jsOff = !on
+	b.mu.Unlock()
+	b.do("set script execution", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: !on})
+		return err
+	}))
+}
+
 // axeViolation is one failed axe-core rule.
 type axeViolation struct {
 	ID     string   `json:"id"`
@@ -193,6 +208,14 @@ func (b *surveyBrowser) axe(page string) {
 	src, err := os.ReadFile(filepath.Join(b.root, "infra", "node_modules", "axe-core", "axe.min.js"))
 	if err != nil {
 		b.t.Fatalf("axe-core is missing (%v): run `make test-deps` (npm ci in infra/)", err)
+	}
+	// axe-core needs the page's scripts running (its promise never settles otherwise).
+	b.mu.Lock()
+	off := b.jsOff
+	b.mu.Unlock()
+	if off {
+		b.javaScript(true)
+		defer b.javaScript(false)
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
 	defer cancel()

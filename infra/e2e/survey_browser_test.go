@@ -28,6 +28,9 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 
 	b := newSurveyBrowser(t)
 	b.size(phone)
+	// The pages must work with JavaScript off: scripts are disabled throughout, except while
+	// axe-core runs (the test's own DevTools evaluations work either way).
+	b.javaScript(false)
 
 	// The survey page, opened from the email's "4".
 	if status := b.open(link); status != 200 {
