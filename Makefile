@@ -17,7 +17,7 @@ FUZZ_TARGETS := shared/token:FuzzVerify shared/catalog:FuzzLoad
 FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 FUZZ_TIME    ?= 10s
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench deploy ops-token scores
+.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -78,8 +78,21 @@ lint: ## gofmt, go vet, and sam validate --lint when SAM CLI is installed
 	$(GO) vet ./...
 	@if command -v sam >/dev/null; then sam validate --lint; else echo "sam not installed: skipping sam validate --lint"; fi
 
-bench: ## the performance and cost report
-	@echo "make bench: not built yet (issue 8)" >&2; exit 1
+bench: test-deps $(CXLOCAL) ## the performance and cost report: writes docs/PERFORMANCE.md and its SVG chart
+	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
+		trap '$(CXLOCAL) down' EXIT; \
+		$(CXLOCAL) up; \
+	fi; \
+	set -a; . $(STATE_DIR)/env; set +a; \
+	$(GO) run ./infra/bench
+
+soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% injected faults (docs/RELIABILITY.md)
+	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
+		trap '$(CXLOCAL) down' EXIT; \
+		$(CXLOCAL) up; \
+	fi; \
+	set -a; . $(STATE_DIR)/env; set +a; \
+	$(GO) test -tags soak -count=1 -timeout 60m -run '^TestFault' -v ./infra/e2e/
 
 deploy: ## sam build, then a guided sam deploy to your AWS account
 	sam build --build-in-source

@@ -61,6 +61,20 @@ func loop(t *testing.T, n int, rate float64) {
 	t.Logf("sends: %+v", books)
 	if books.Doubled > 0 {
 		t.Errorf("%d recipients got more than one invitation email", books.Doubled)
+		perTo := map[string]int{}
+		for _, e := range emails {
+			perTo[e.To()]++
+		}
+		for _, inv := range invs {
+			if perTo[inv.Email] > 1 {
+				t.Logf("doubled: %s status=%s attempts=%d messageId=%s lastSendError=%q", inv.ID, inv.Status, inv.SendAttempts, inv.MessageID, inv.LastSendError)
+				for _, line := range strings.Split(logs.String(), "\n") {
+					if strings.Contains(line, inv.ID) {
+						t.Log("  ", tail(line, 400))
+					}
+				}
+			}
+		}
 	}
 	if books.Lost > 0 {
 		t.Errorf("%d invitations lost: still due, or marked sent with a message id SES never had", books.Lost)

@@ -92,6 +92,22 @@ type Injector struct {
 	rng    *rand.Rand
 	counts map[string]int // "service/operation/kind" -> faults injected
 	calls  map[string]int // "service/operation" -> requests seen
+	// upstream counts requests the Proxy could not complete with the service (not injected).
+	upstream int
+}
+
+func (in *Injector) upstreamError() {
+	in.mu.Lock()
+	in.upstream++
+	in.mu.Unlock()
+}
+
+// UpstreamErrors returns how many forwarded requests failed between the Proxy and the service
+// (passed on to the client as a dropped connection, not counted as injected faults).
+func (in *Injector) UpstreamErrors() int {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.upstream
 }
 
 // New returns an Injector forwarding to next (http.DefaultTransport if nil), enabled.
@@ -253,7 +269,7 @@ func (in *Injector) Summary() string {
 	for _, k := range kinds {
 		parts = append(parts, fmt.Sprintf("%s %d", k, byKind[k]))
 	}
-	return fmt.Sprintf("%d faults in %d calls (%s)", faults, calls, strings.Join(parts, ", "))
+	return fmt.Sprintf("%d faults in %d calls (%s), %d upstream errors", faults, calls, strings.Join(parts, ", "), in.UpstreamErrors())
 }
 
 // errNoBody is returned when a request body cannot be read for the decision.

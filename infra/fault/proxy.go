@@ -1,11 +1,13 @@
 package fault
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
@@ -19,6 +21,12 @@ type Proxy struct {
 	URL string
 	// Injector decides and counts the faults.
 	Injector *Injector
+	// Rewrite, when set before traffic starts, returns the body to forward instead of the
+	// client's (the bench asks DynamoDB for ReturnConsumedCapacity this way); nil keeps it.
+	Rewrite func(Call) []byte
+	// Observe, when set before traffic starts, sees every answer the service gave (status and
+	// body), including those whose response a fault then loses.
+	Observe func(c Call, status int, body []byte)
 
 	target *url.URL
 	ln     net.Listener
@@ -63,6 +71,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
+	if p.Rewrite != nil {
+		if b := p.Rewrite(c); b != nil {
+			out.Body = io.NopCloser(bytes.NewReader(b))
+			out.ContentLength = int64(len(b))
+			out.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		}
+	}
 	k := p.Injector.Decide(c)
 	switch k {
 	case Throttle, ServerError, Unavailable:
@@ -78,8 +93,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.Injector.next.RoundTrip(out)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
+		// The service may have acted (a keep-alive connection it closed while answering): the
+		// client must see what the network would show it, an unknown outcome, not a refusal.
+		p.Injector.upstreamError()
+		drop(w)
 		return
+	}
+	if p.Observe != nil {
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		p.Observe(c, resp.StatusCode, body)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	if k == TimeoutAfter {
 		io.Copy(io.Discard, resp.Body) //nolint:errcheck // the service acted; its answer is lost

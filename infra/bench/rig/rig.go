@@ -51,6 +51,11 @@ type Options struct {
 	Timeouts map[string]time.Duration
 	// Logs receives the functions' logs (default io.Discard).
 	Logs io.Writer
+	// LogsFor, when set, gives each function its own log writer instead of Logs.
+	LogsFor func(function string) io.Writer
+	// ProxyPerFunction gives every function its own DynamoDB proxy (FuncDDB), so that what a
+	// proxy sees is one function's traffic (the bench attributes capacity this way).
+	ProxyPerFunction bool
 }
 
 // Rig is one running local deployment.
@@ -61,7 +66,9 @@ type Rig struct {
 	Store *store.Store
 	// DDB and SES are the proxies the functions talk to.
 	DDB, SES *fault.Proxy
-	Host     *lambdahost.Host
+	// FuncDDB holds each function's own DynamoDB proxy when Options.ProxyPerFunction is set.
+	FuncDDB map[string]*fault.Proxy
+	Host    *lambdahost.Host
 	// BaseURL is the functions' BASE_URL: the rig's local HTTP API serving template.yaml's routes.
 	BaseURL string
 
@@ -127,12 +134,27 @@ func Start(ctx context.Context, o Options) (*Rig, error) {
 		env := tpl.FunctionEnv(fn, r.Table, samtemplate.EnvFile{"Parameters": r.vars(o.Vars)})
 		env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = "local", "local"
 		env["AWS_ENDPOINT_URL_DYNAMODB"], env["AWS_ENDPOINT_URL_SESV2"] = r.DDB.URL, r.SES.URL
+		if o.ProxyPerFunction {
+			p, err := fault.NewProxy(o.DynamoDB, o.DDBFaults)
+			if err != nil {
+				return nil, err
+			}
+			if r.FuncDDB == nil {
+				r.FuncDDB = map[string]*fault.Proxy{}
+			}
+			r.FuncDDB[fn.LogicalID] = p
+			env["AWS_ENDPOINT_URL_DYNAMODB"] = p.URL
+		}
+		logs := o.Logs
+		if o.LogsFor != nil {
+			logs = o.LogsFor(fn.LogicalID)
+		}
 		timeout := fn.Timeout
 		if d, ok := o.Timeouts[fn.LogicalID]; ok {
 			timeout = d
 		}
 		cfgs = append(cfgs, lambdahost.Config{Name: fn.LogicalID, Binary: bin, Env: env,
-			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: o.Logs})
+			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: logs})
 	}
 	r.Host = lambdahost.NewHost(cfgs...)
 	r.api = &http.Server{Handler: httpapi.New(httpapi.RoutesFromTemplate(tpl), r.Host, nil), ReadHeaderTimeout: 10 * time.Second}
@@ -218,6 +240,9 @@ func (r *Rig) Close() error {
 	}
 	r.api.Close()
 	errs := []error{r.Host.Close(), r.DDB.Close(), r.SES.Close()}
+	for _, p := range r.FuncDDB {
+		errs = append(errs, p.Close())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := r.Store.DB.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(r.Table)})

@@ -1,0 +1,58 @@
+// Command bench measures cxloop and writes docs/PERFORMANCE.md and docs/performance-coldstart.svg
+// (`make bench`): cold starts of every function against a hello-world and a naive baseline,
+// DynamoDB request units of one complete survey, a cost model per million surveys, and scale
+// figures against the local stack. Benchmarks report figures; they do not pass or fail.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/cxloop/cxloop/infra/localstack"
+)
+
+// benchEnv is where the local stack is.
+type benchEnv struct {
+	DynamoDB, SES string
+}
+
+func main() {
+	starts := flag.Int("starts", 20, "cold starts per binary")
+	scaleFor := flag.Duration("scale-for", defaultScaleFor, "how long each throughput run lasts")
+	out := flag.String("out", "docs/PERFORMANCE.md", "report path, relative to the repository root")
+	flag.Parse()
+	log.SetFlags(0)
+	log.SetPrefix("bench: ")
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	root, err := localstack.FindRoot()
+	if err != nil {
+		log.Fatal(err)
+	}
+	env := benchEnv{DynamoDB: os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), SES: os.Getenv("AWS_ENDPOINT_URL_SESV2")}
+	if env.DynamoDB == "" || env.SES == "" {
+		log.Fatal("AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 must point at the local stack: make up, then . .local/env (make bench does this)")
+	}
+	rep := &report{}
+	log.Printf("cold starts: %d per binary", *starts)
+	if rep.Cold, err = coldStarts(ctx, root, env, *starts); err != nil {
+		log.Fatalf("cold starts: %v", err)
+	}
+	if err := measureSurvey(ctx, rep); err != nil {
+		log.Fatalf("request units: %v", err)
+	}
+	if err := measureScale(ctx, rep, *scaleFor); err != nil {
+		log.Fatalf("scale: %v", err)
+	}
+	path := filepath.Join(root, *out)
+	if err := rep.write(path); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("wrote", path)
+}

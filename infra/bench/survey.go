@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cxloop/cxloop/infra/bench/rig"
+)
+
+// surveyCase is one complete survey: touchpoint, dispatch, answer, follow-up, scoring.
+type surveyCase struct {
+	Name  string
+	Score int // csat-support: 1..5; <= 2 opens a ticket
+	// Per function: what one survey consumed, with the idle part of the scheduled runs removed.
+	Units map[string]units
+}
+
+// Totals of a case.
+func (c surveyCase) Totals() (r, w float64) {
+	for _, u := range c.Units {
+		r += u.Read
+		w += u.Write
+	}
+	return r, w
+}
+
+// durations collects the REPORT lines of the local host per function.
+type durations struct {
+	mu  sync.Mutex
+	per map[string][]float64 // ms
+}
+
+var reportLine = regexp.MustCompile(`REPORT RequestId: \S+\tDuration: ([0-9.]+) ms`)
+
+func (d *durations) writer(fn string) io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		for _, m := range reportLine.FindAllSubmatch(p, -1) {
+			v, _ := strconv.ParseFloat(string(m[1]), 64)
+			d.mu.Lock()
+			d.per[fn] = append(d.per[fn], v)
+			d.mu.Unlock()
+		}
+		return len(p), nil
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// measureSurvey runs complete surveys against DynamoDB Local through metering proxies (one per
+// function) and records per function the units consumed and the warm durations.
+func measureSurvey(ctx context.Context, rep *report) error {
+	d := &durations{per: map[string][]float64{}}
+	r, err := rig.Start(ctx, rig.Options{ProxyPerFunction: true, LogsFor: d.writer})
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	m := newMeter()
+	for fn, p := range r.FuncDDB {
+		m.attach(fn, p)
+	}
+	if rep.TxPerItem, err = m.calibrate(ctx, r.Store.DB, r.Table); err != nil {
+		return err
+	}
+	r.StartStreams(false)
+
+	// Idle scheduled runs: what a dispatch tick and a scoring run cost with nothing to do.
+	for range 2 {
+		if _, err := r.Tick(ctx, "DispatchFunction"); err != nil {
+			return err
+		}
+		if _, err := r.Tick(ctx, "ScoreFunction"); err != nil {
+			return err
+		}
+	}
+	m.take()
+	if _, err := r.Tick(ctx, "DispatchFunction"); err != nil {
+		return err
+	}
+	if _, err := r.Tick(ctx, "ScoreFunction"); err != nil {
+		return err
+	}
+	rep.Idle = m.take()
+
+	cases := []surveyCase{{Name: "low answer (ticket)", Score: 1}, {Name: "high answer (no ticket)", Score: 5}}
+	for i := range cases {
+		c := &cases[i]
+		log.Printf("request units: %s", c.Name)
+		if err := oneSurvey(ctx, r, i, c.Score); err != nil {
+			return fmt.Errorf("%s: %w", c.Name, err)
+		}
+		c.Units = m.take()
+		for _, fn := range []string{"DispatchFunction", "ScoreFunction"} {
+			u, idle := c.Units[fn], rep.Idle[fn]
+			u.Read -= idle.Read
+			u.Write -= idle.Write
+			u.GSIWrite -= idle.GSIWrite
+			c.Units[fn] = u
+		}
+	}
+	rep.Cases = cases
+	rep.Durations = d.per
+	return nil
+}
+
+// oneSurvey drives one survey through every step and waits for the follow-up to finish.
+func oneSurvey(ctx context.Context, r *rig.Rig, i, score int) error {
+	domain := fmt.Sprintf("bench%d.%s.example.com", i, strings.ToLower(r.Table))
+	ev := map[string]any{"version": "0", "id": fmt.Sprintf("bench-%d", i), "detail-type": "Touchpoint", "source": "acme.support",
+		"account": "000000000000", "time": time.Now().UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{},
+		"detail": map[string]any{
+			"eventId": fmt.Sprintf("bench-case-%d", i), "touchpoint": "support.case.closed",
+			"occurredAt": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
+			"contact":    map[string]any{"id": fmt.Sprintf("bench-%d", i), "email": "ana@" + domain, "locale": "en"},
+			"attributes": map[string]any{"plan": "pro", "channel": "web"},
+		}}
+	if _, err := r.Invoke(ctx, "TouchpointFunction", ev); err != nil {
+		return err
+	}
+	if _, err := r.Tick(ctx, "DispatchFunction"); err != nil {
+		return err
+	}
+	emails, err := r.Emails(ctx, "@"+domain)
+	if err != nil {
+		return err
+	}
+	if len(emails) != 1 || emails[0].SurveyToken() == "" {
+		return fmt.Errorf("%d emails with a survey link, want 1", len(emails))
+	}
+	link := r.BaseURL + "/s/" + emails[0].SurveyToken()
+	if err := httpDo(ctx, http.MethodGet, link+"?score="+strconv.Itoa(score), ""); err != nil {
+		return err
+	}
+	if err := httpDo(ctx, http.MethodPost, link, url.Values{"score": {strconv.Itoa(score)}}.Encode()); err != nil {
+		return err
+	}
+	// The stream delivers the answer to the follow-up function; give it time to finish.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		ts, err := r.Tickets(ctx)
+		if err != nil {
+			return err
+		}
+		if score > 2 || len(ts) > 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
+	_, err = r.Tick(ctx, "ScoreFunction")
+	return err
+}
+
+func httpDo(ctx context.Context, method, u, form string) error {
+	req, err := http.NewRequestWithContext(ctx, method, u, strings.NewReader(form))
+	if err != nil {
+		return err
+	}
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body) //nolint:errcheck
+	if resp.StatusCode >= 400 {
+		return fmt.Errorf("%s %s: %d", method, u, resp.StatusCode)
+	}
+	return nil
+}
