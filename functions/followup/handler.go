@@ -72,7 +72,7 @@ func (h *Handler) now() time.Time {
 // redelivered record changes nothing. Notifications go out after the batch's tickets are written,
 // concurrently, and never fail a record.
 func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) events.DynamoDBEventResponse {
-	var resp events.DynamoDBEventResponse
+	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	var notify []string
 	for _, r := range ev.Records {
 		id, err := h.record(ctx, r)
