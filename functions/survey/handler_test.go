@@ -162,6 +162,9 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 	if got.Score == nil || *got.Score != 9 || got.Comment != "Fast delivery, friendly driver." {
 		t.Errorf("current answer %v %q", got.Score, got.Comment)
 	}
+	if got.GSI2PK != "" || got.GSI2SK != "" {
+		t.Errorf("the answered invitation is still due (%s / %s): its reminder could go out", got.GSI2PK, got.GSI2SK)
+	}
 	if got.Stopped != store.StopAnswered || got.AnsweredAt == nil || !got.AnsweredAt.Equal(now) || got.FirstAnsweredAt == nil || !got.FirstAnsweredAt.Equal(now) {
 		t.Errorf("stopped %q answeredAt %v firstAnsweredAt %v", got.Stopped, got.AnsweredAt, got.FirstAnsweredAt)
 	}
@@ -405,8 +408,7 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 	}{
 		{"the sent invitation", sent.ID, store.StopUnsubscribed, false},
 		{"the pending invitation", pending.ID, store.StopUnsubscribed, false},
-		// Its reminder stays on the due index: the dispatcher retires stopped items when they come due.
-		{"the answered invitation keeps its reason", answered.ID, store.StopAnswered, true},
+		{"the answered invitation keeps its reason", answered.ID, store.StopAnswered, false},
 		{"another contact's invitation", other.ID, "", true},
 	} {
 		got := f.get(tt.id)

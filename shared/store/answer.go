@@ -61,7 +61,8 @@ var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsur
 
 // RecordAnswer records a submit on the invitation inv (as the caller last read it) with one
 // conditional UpdateItem: it appends {score, at} to `answers`, sets the current score, comment and
-// answeredAt, stops reminders, and moves the item on the scorer's change feed (GSI3). A repeat of
+// answeredAt, stops reminders (stopped, and off the due index), and moves the item on the
+// scorer's change feed (GSI3). A repeat of
 // the current answer writes nothing, so a double click or 20 retried POSTs append once.
 //
 // The write is conditioned on the state the decision was made from (no answer yet, or exactly
@@ -90,6 +91,7 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 			ExpressionAttributeNames:            upd.Names(),
 			ExpressionAttributeValues:           upd.Values(),
 			ReturnValues:                        types.ReturnValueAllNew,
+			ReturnConsumedCapacity:              types.ReturnConsumedCapacityIndexes,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		if err == nil {
@@ -180,7 +182,11 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 	cond := expression.Name("kind").Equal(expression.Value(KindInvitation))
 	switch outcome {
 	case AnswerFirst:
-		upd = upd.Set(expression.Name("firstAnsweredAt"), expression.Value(when))
+		// Off the due index too: no reminder is wanted any more, and the dispatcher never has to
+		// read and retire the item (a claim in flight still settles: its marks are conditioned
+		// on status and sendAttempts, not on the due key).
+		upd = upd.Set(expression.Name("firstAnsweredAt"), expression.Value(when)).
+			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 		sent := expression.Or(
 			expression.AttributeExists(expression.Name("sentAt")),
 			expression.In(expression.Name("status"), expression.Value(sentStatuses[0]), valuesOf(sentStatuses[1:])...),
