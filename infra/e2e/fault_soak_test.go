@@ -4,6 +4,8 @@ package e2e_test
 
 // The soak sizes (make soak): at least 2,000 touchpoints under 10% injected faults.
 const (
+	// soak waits real leases instead of moving due keys.
+	soak                 = true
 	duplicateTouchpoints = 500
 	faultTouchpoints     = 2000
 )

@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -278,4 +280,33 @@ func BuildAll(ctx context.Context, root string, tpl *samtemplate.Template) (map[
 		}
 	})
 	return built, buildErr
+}
+
+// Kill sends SIGKILL to every running process of fn's bootstrap (found by its executable in
+// /proc, so only the rig's own processes), as a crash of the execution environment would end it.
+// It returns how many it killed.
+func (r *Rig) Kill(fn string) (int, error) {
+	bin, ok := built[fn]
+	if !ok {
+		return 0, fmt.Errorf("kill %s: no such function", fn)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err != nil || exe != bin {
+			continue
+		}
+		if err := syscall.Kill(pid, syscall.SIGKILL); err == nil {
+			n++
+		}
+	}
+	return n, nil
 }
