@@ -85,6 +85,7 @@ func TestTheSurveyPageAsksTheQuestionInTheInvitationsLanguageWithTheEmailsScoreP
 		}
 		checkPage(t, resp)
 		b := resp.Body
+		t.Logf("%s: %d bytes", tt.name, len(b))
 		if !strings.Contains(b, `<html lang="`+tt.wantLang+`">`) || !strings.Contains(b, tt.wantQuestion) {
 			t.Errorf("%s: want lang %s and question %q in\n%s", tt.name, tt.wantLang, tt.wantQuestion, b)
 		}
