@@ -62,15 +62,20 @@ test: test-deps $(CXLOCAL) ## unit, integration and browser tests plus short fuz
 	for target in $(FUZZ_TARGETS); do \
 		pkg=$${target%%:*}; name=$${target#*:}; \
 		echo "fuzz $$name in ./$$pkg for $(FUZZ_TIME)"; \
-		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) ./$$pkg; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) -fuzzminimizetime=1x ./$$pkg; \
 	done
 
-demo: $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
-	@$(CXLOCAL) demo
+# Starts the stack unless one runs; a stack it started is stopped again on Ctrl-C.
+demo: test-deps $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
+	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
+		trap '$(CXLOCAL) down' EXIT; \
+		$(CXLOCAL) up; \
+	fi; \
+	$(CXLOCAL) demo
 
 invoke: $(CXLOCAL) ## run one function's real bootstrap locally: make invoke FN=<LogicalId> EVENT=events/<file>.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
-	@$(CXLOCAL) invoke $(FN) $(EVENT)
+	@$(CXLOCAL) invoke $(if $(N),-n $(N)) $(FN) $(EVENT)
 
 lint: ## gofmt, go vet, and sam validate --lint when SAM CLI is installed
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './infra/node_modules/*' -not -path './.aws-sam/*')); \
