@@ -66,7 +66,7 @@ test: test-deps $(CXLOCAL) ## unit, integration and browser tests plus short fuz
 	done
 
 # Starts the stack unless one runs; a stack it started is stopped again on Ctrl-C.
-demo: test-deps $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
+demo: $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
 	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
 		trap '$(CXLOCAL) down' EXIT; \
 		$(CXLOCAL) up; \

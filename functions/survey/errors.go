@@ -38,7 +38,7 @@ func badForm(err error) error { return fmt.Errorf("%w: %w", errBadForm, err) }
 // fail turns an error into its page: the one place where outcomes become statuses.
 //
 //	unknown or tampered link, skipped decision     404
-//	expired link, survey closed                    410
+//	expired link, survey closed                    410 (in the invitation's language when known)
 //	answer after the edit window                   409, the page shows the final answer
 //	invitation not sent yet                        503 with Retry-After
 //	form body over the limit                       413
@@ -62,7 +62,11 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 		resp, rerr = render(status, messagePage, messageView(t, t.NotFoundTitle, t.NotFoundBody))
 	case errors.Is(err, token.ErrExpired), errors.Is(err, store.ErrExpired):
 		status = http.StatusGone
-		resp, rerr = render(status, messagePage, messageView(t, t.ExpiredTitle, t.ExpiredBody))
+		title, body := t.ExpiredTitle, t.ExpiredBody
+		if pageOf(req) == "u" {
+			title, body = t.UnsubExpiredTitle, t.UnsubExpiredBody
+		}
+		resp, rerr = render(status, messagePage, messageView(t, title, body))
 	case errors.Is(err, store.ErrEditWindowClosed):
 		status = http.StatusConflict
 		if v.Title == "" {

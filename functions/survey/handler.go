@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -76,7 +77,16 @@ func (h *Handler) load(ctx context.Context, p token.Purpose, tok string) (*store
 	now := h.Store.Now()
 	id, err := h.Tokens.Verify(p, tok, now)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%s link: %w", p, err)
+		err = fmt.Errorf("%s link: %w", p, err)
+		if errors.Is(err, token.ErrExpired) && id != "" {
+			// A genuine link that expired: say so in the invitation's language if it still exists.
+			if inv, gerr := h.Store.GetInvitation(ctx, id); gerr == nil {
+				if sv, ok := h.Catalog.Survey(inv.Survey); ok {
+					return nil, nil, nil, withView(err, &view{T: textsFor(sv.Locale(inv.Locale))})
+				}
+			}
+		}
+		return nil, nil, nil, err
 	}
 	inv, err := h.Store.GetInvitation(ctx, id)
 	if err != nil {

@@ -280,6 +280,7 @@ func TestBadLinksGetFriendlyPages(t *testing.T) {
 	f := newFixture(t)
 	inv := f.invite(invitation{eventID: "links", survey: "nps-relationship", locale: "en", contact: "c-links", send: true})
 	pending := f.invite(invitation{eventID: "links-pending", survey: "csat-support", locale: "en", contact: "c-links-2"})
+	spanish := f.invite(invitation{eventID: "links-es", survey: "csat-support", locale: "es", contact: "c-links-3", send: true})
 	good := f.surveyToken(inv.ID)
 	tampered := []byte(good)
 	tampered[10] ^= 1
@@ -299,6 +300,8 @@ func TestBadLinksGetFriendlyPages(t *testing.T) {
 		{"a genuine token of an unknown invitation", "GET", "s", f.surveyToken(store.EventKey("nobody")), "", 404, "Link not found"},
 		{"an expired token", "GET", "s", f.tokens.Sign(token.Survey, inv.ID, now.Add(-time.Second)), "", 410, "This survey has closed"},
 		{"an expired token posted", "POST", "s", f.tokens.Sign(token.Survey, inv.ID, now.Add(-time.Second)), form(5, ""), 410, "This survey has closed"},
+		{"an expired token of a Spanish invitation", "GET", "s", f.tokens.Sign(token.Survey, spanish.ID, now.Add(-time.Second)), "", 410, "Esta encuesta ha terminado"},
+		{"an expired unsubscribe token", "POST", "u", f.tokens.Sign(token.Unsubscribe, inv.ID, now.Add(-time.Second)), "List-Unsubscribe=One-Click", 410, "use the unsubscribe link in a more recent survey email"},
 		{"an answer to an invitation not sent yet", "POST", "s", f.surveyToken(pending.ID), form(5, ""), 503, "try again in a minute"},
 	}
 	for _, tt := range tests {
