@@ -95,7 +95,8 @@ func TrendSVG(survey string, m catalog.Metric, pts []Point) template.HTML {
 	}
 	var b strings.Builder
 	last := pts[len(pts)-1]
-	fmt.Fprintf(&b, `<svg viewBox="0 0 %g %g" width="100%%" role="img" aria-labelledby="t-%s" xmlns="http://www.w3.org/2000/svg">`, chartW, chartH, survey)
+	fmt.Fprintf(&b, `<svg viewBox="0 0 %g %g" width="100%%" role="img" aria-labelledby="t-%s" xmlns="http://www.w3.org/2000/svg">`,
+		chartW, chartH, template.HTMLEscapeString(survey))
 	fmt.Fprintf(&b, `<title id="t-%s">%s score from %s to %s, latest %.1f ± %.1f</title>`, template.HTMLEscapeString(survey),
 		template.HTMLEscapeString(survey), t0.Format("2006-01-02"), t1.Format("2006-01-02"), last.Value, last.MOE)
 	for _, g := range []float64{lo, (lo + hi) / 2, hi} { // grid and y labels
