@@ -161,10 +161,7 @@ func (inv *Invitation) EditableUntil(window time.Duration) time.Time {
 
 // answerUpdate builds the update and its condition for outcome on the state inv.
 func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.Time) (expression.Expression, error) {
-	at := now.UnixMilli()
-	if n := len(inv.Answers); n > 0 && inv.Answers[n-1].At >= at {
-		at = inv.Answers[n-1].At + 1 // keep the list in time order even if clocks disagree
-	}
+	at := answerTime(inv, now)
 	when := time.UnixMilli(at).UTC()
 	answers := expression.Name("answers")
 	upd := expression.
@@ -200,6 +197,16 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 		)
 	}
 	return expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+}
+
+// answerTime is the time of a new answer in Unix milliseconds: now, but always after the previous
+// answer, so the list stays in time order even when two Lambdas' clocks disagree.
+func answerTime(inv *Invitation, now time.Time) int64 {
+	at := now.UnixMilli()
+	if n := len(inv.Answers); n > 0 && inv.Answers[n-1].At >= at {
+		at = inv.Answers[n-1].At + 1
+	}
+	return at
 }
 
 func valuesOf(ss []string) []expression.OperandBuilder {
