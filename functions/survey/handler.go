@@ -15,6 +15,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
 	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -27,6 +28,17 @@ type Handler struct {
 	Store   *store.Store
 	Tokens  *token.Signer
 	Catalog *catalog.Catalog
+	Metrics *telemetry.Metrics // nil: no metric lines (tests)
+}
+
+// count emits one EMF metric line (Answers per survey and outcome, Unsubscribes).
+func (h *Handler) count(ctx context.Context, dims map[string]string, name string) {
+	if h.Metrics == nil {
+		return
+	}
+	if err := h.Metrics.Emit(dims, telemetry.Metric{Name: name, Value: 1, Unit: telemetry.Count}); err != nil {
+		slog.WarnContext(ctx, "emit metric", "metric", name, "error", err.Error())
+	}
 }
 
 // Handle answers one HTTP API request. It never returns an error: every failure is a page, and
@@ -183,6 +195,7 @@ func (h *Handler) answer(ctx context.Context, req web.Request, tok string) (web.
 		return web.Response{}, withView(err, &view{T: t})
 	}
 	slog.InfoContext(ctx, "answer recorded", "invitation", inv.ID, "survey", inv.Survey, "outcome", outcome.String())
+	h.count(ctx, map[string]string{"Survey": inv.Survey, "Outcome": outcome.String()}, "Answers")
 	return render(http.StatusOK, messagePage, &view{
 		T:        t,
 		Title:    t.ThanksTitle,

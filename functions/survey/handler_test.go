@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
 	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -147,6 +149,8 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 	t.Parallel()
 	f := newFixture(t)
 	inv := f.invite(sampleInvitation)
+	var emf bytes.Buffer
+	f.h.Metrics = &telemetry.Metrics{Namespace: telemetry.Namespace, Out: &emf, Now: f.clock.Now}
 	resp := f.do(event(t, "survey-post")) // base64 body, as API Gateway sends it
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d\n%s", resp.StatusCode, resp.Body)
@@ -168,6 +172,9 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 	}
 	if got.Stopped != store.StopAnswered || got.AnsweredAt == nil || !got.AnsweredAt.Equal(now) || got.FirstAnsweredAt == nil || !got.FirstAnsweredAt.Equal(now) {
 		t.Errorf("stopped %q answeredAt %v firstAnsweredAt %v", got.Stopped, got.AnsweredAt, got.FirstAnsweredAt)
+	}
+	if line := emf.String(); !strings.Contains(line, `"Answers":1`) || !strings.Contains(line, `"Outcome":"first"`) || !strings.Contains(line, `"Survey":"nps-relationship"`) {
+		t.Errorf("metric line %q", line)
 	}
 	wantFeed := fmt.Sprintf("FEED#nps-relationship#%02d", store.Shard(inv.ID))
 	if got.GSI3PK != wantFeed || got.GSI3SK != store.FormatTime(now) {

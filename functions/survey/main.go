@@ -47,5 +47,5 @@ func newHandler(ctx context.Context) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Store: st, Tokens: signer, Catalog: cat}, nil
+	return &Handler{Store: st, Tokens: signer, Catalog: cat, Metrics: telemetry.NewMetrics()}, nil
 }

@@ -32,5 +32,6 @@ func (h *Handler) unsubscribe(ctx context.Context, tok string) (web.Response, er
 		return web.Response{}, err
 	}
 	slog.InfoContext(ctx, "contact unsubscribed", "invitation", inv.ID, "stoppedInvitations", stopped)
+	h.count(ctx, map[string]string{"Function": "SurveyFunction"}, "Unsubscribes")
 	return render(http.StatusOK, messagePage, messageView(t, t.UnsubDoneTitle, t.UnsubDoneBody))
 }
