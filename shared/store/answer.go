@@ -76,8 +76,13 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 	for range answerAttempts {
 		now := s.Now()
 		outcome, err := decideAnswer(inv, a, now)
-		if err != nil || outcome == AnswerUnchanged {
-			return inv, outcome, err
+		switch {
+		case errors.Is(err, ErrEditWindowClosed):
+			return inv, 0, err // the final answer, for the page
+		case err != nil:
+			return nil, 0, err
+		case outcome == AnswerUnchanged:
+			return inv, outcome, nil
 		}
 		upd, err := answerUpdate(inv, a, outcome, now)
 		if err != nil {
