@@ -34,6 +34,8 @@ type Handler struct {
 	BaseURL       string // the console's base, for links in notifications
 	// Backoff is the wait before each webhook retry (default 250ms, 1s): three attempts in all.
 	Backoff []time.Duration
+	// RetryRounds are the waits before later rounds of a failed webhook (DefaultRetryRounds).
+	RetryRounds []time.Duration
 	// Now is the clock (tests move it past SLA due times).
 	Now func() time.Time
 }

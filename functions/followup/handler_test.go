@@ -331,3 +331,72 @@ func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
 		t.Fatalf("webhooks = %+v", hooks)
 	}
 }
+
+func TestAFailedWebhookIsRetriedOnALaterTickOnce(t *testing.T) {
+	t.Parallel()
+	h, rcv, _ := fixture(t)
+	h.RetryRounds = []time.Duration{time.Minute, time.Hour}
+	rcv.failures.Store(3) // the whole first round fails
+	start := time.Now().UTC()
+	h.Now = func() time.Time { return start }
+	stream(t, h, answerEvent(t, "inv-retry", "cust-7", 2, start))
+	id := ticket.AnswerID("inv-retry")
+	tk, _ := h.Store.GetTicket(context.Background(), id)
+	if d := tk.Notifications[NotifyNew]; d.Webhook != StateFailed || d.WebhookAttempts != 3 {
+		t.Fatalf("first round: %+v", d)
+	}
+
+	// Too early: nothing happens.
+	sla := loadEvent(t, "followup-sla.json")
+	if _, err := h.Handle(context.Background(), sla); err != nil {
+		t.Fatal(err)
+	}
+	if hooks, _ := rcv.got(); len(hooks) != 0 {
+		t.Fatalf("retried before the round was due: %v", hooks)
+	}
+	// Due: three ticks at once deliver it once; later ticks do nothing more.
+	h.Now = func() time.Time { return start.Add(2 * time.Minute) }
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Go(func() {
+			if _, err := h.Handle(context.Background(), sla); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	h.Now = func() time.Time { return start.Add(3 * time.Hour) }
+	if _, err := h.Handle(context.Background(), sla); err != nil {
+		t.Fatal(err)
+	}
+	hooks, bad := rcv.got()
+	if len(hooks) != 1 || bad != 0 || hooks[0].Ticket.ID != id {
+		t.Fatalf("webhooks after the retry = %d (%d bad), want 1", len(hooks), bad)
+	}
+	tk, _ = h.Store.GetTicket(context.Background(), id)
+	if d := tk.Notifications[NotifyNew]; d.Webhook != StateDelivered || d.WebhookAttempts != 4 || d.Error != "" {
+		t.Fatalf("after the retry: %+v", d)
+	}
+}
+
+func TestAWebhookThatKeepsFailingGivesUpAfterTheLastRound(t *testing.T) {
+	t.Parallel()
+	h, rcv, _ := fixture(t)
+	h.RetryRounds = []time.Duration{time.Minute, time.Minute}
+	rcv.failures.Store(1000)
+	start := time.Now().UTC()
+	h.Now = func() time.Time { return start }
+	stream(t, h, answerEvent(t, "inv-giveup", "cust-8", 2, start))
+	sla := loadEvent(t, "followup-sla.json")
+	for i := 1; i <= 4; i++ {
+		h.Now = func() time.Time { return start.Add(time.Duration(i) * 2 * time.Minute) }
+		if _, err := h.Handle(context.Background(), sla); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tk, _ := h.Store.GetTicket(context.Background(), ticket.AnswerID("inv-giveup"))
+	// One round at creation and two retry rounds of three attempts each, then no more.
+	if d := tk.Notifications[NotifyNew]; d.Webhook != StateFailed || d.WebhookAttempts != 9 {
+		t.Fatalf("delivery = %+v, want failed after 9 attempts", d)
+	}
+}

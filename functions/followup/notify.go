@@ -49,6 +49,11 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 	if err != nil {
 		d.Error = strings.TrimPrefix(d.Error+"; webhook: "+err.Error(), "; ")
 		slog.ErrorContext(ctx, "ticket webhook", "ticket", id, "kind", kind, "attempts", d.WebhookAttempts, "err", err)
+		if retryable(d.WebhookStatus) {
+			if err := h.Store.ScheduleWebhookRetry(ctx, id, kind, 0, h.now().Add(h.rounds()[0])); err != nil {
+				slog.ErrorContext(ctx, "schedule webhook retry", "ticket", id, "err", err)
+			}
+		}
 	}
 	if err := h.Store.RecordDelivery(ctx, id, kind, d); err != nil {
 		slog.ErrorContext(ctx, "record delivery", "ticket", id, "err", err)
@@ -145,8 +150,7 @@ func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (st
 		if err == nil {
 			return StateDelivered, attempt + 1, status, nil
 		}
-		retryable := status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
-		if !retryable || attempt >= len(backoff) {
+		if !retryable(status) || attempt >= len(backoff) {
 			return StateFailed, attempt + 1, status, err
 		}
 		select {
@@ -155,6 +159,11 @@ func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (st
 		case <-time.After(backoff[attempt]):
 		}
 	}
+}
+
+// retryable reports whether a failed delivery may succeed later: no answer, 408, 429 or 5xx.
+func retryable(status int) bool {
+	return status == 0 || status == http.StatusRequestTimeout || status == http.StatusTooManyRequests || status >= 500
 }
 
 func (h *Handler) post(ctx context.Context, body []byte) (int, error) {

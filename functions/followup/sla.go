@@ -10,10 +10,13 @@ import (
 type SLAResult struct {
 	Overdue   int `json:"overdue"`
 	Escalated int `json:"escalated"`
+	// WebhookRetries and WebhooksDelivered count the failed webhook deliveries retried this tick.
+	WebhookRetries    int `json:"webhookRetries"`
+	WebhooksDelivered int `json:"webhooksDelivered"`
 }
 
 // CheckSLA escalates open and assigned tickets past their SLA due time, each once (priority up,
-// flagged escalated, the team notified again).
+// flagged escalated, the team notified again), and retries failed webhook deliveries that are due.
 func (h *Handler) CheckSLA(ctx context.Context) (SLAResult, error) {
 	var res SLAResult
 	due, err := h.Store.OverdueTickets(ctx, h.now())
@@ -34,6 +37,8 @@ func (h *Handler) CheckSLA(ctx context.Context) (SLAResult, error) {
 	}
 	res.Escalated = len(escalated)
 	h.notifyAll(ctx, escalated, NotifyEscalation)
-	slog.InfoContext(ctx, "sla check", "overdue", res.Overdue, "escalated", res.Escalated)
+	res.WebhookRetries, res.WebhooksDelivered = h.retryWebhooks(ctx)
+	slog.InfoContext(ctx, "sla check", "overdue", res.Overdue, "escalated", res.Escalated,
+		"webhookRetries", res.WebhookRetries, "webhooksDelivered", res.WebhooksDelivered)
 	return res, nil
 }
