@@ -44,8 +44,35 @@ type meter struct {
 	// TransactGetItems so that they are what AWS charges (2 per item): calibrated by calibrate.
 	txFactor float64
 
+	// db and table read items back (without metering) to see which indexes they are in.
+	db    *dynamodb.Client
+	table string
+
 	mu  sync.Mutex
 	per map[string]*units
+}
+
+// indexesOf returns how many of the table's indexes the item with key is in.
+func (m *meter) indexesOf(key json.RawMessage) int {
+	if m.db == nil {
+		return 0
+	}
+	var k map[string]struct{ S string }
+	if json.Unmarshal(key, &k) != nil {
+		return 0
+	}
+	out, err := m.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(m.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: k["PK"].S}, "SK": &types.AttributeValueMemberS{Value: k["SK"].S}}})
+	if err != nil || out.Item == nil {
+		return 0
+	}
+	n := 0
+	for _, g := range gsiKeys {
+		if out.Item[g[0]] != nil && out.Item[g[1]] != nil {
+			n++
+		}
+	}
+	return n
 }
 
 func newMeter() *meter { return &meter{txFactor: 1, per: map[string]*units{}} }
@@ -70,10 +97,17 @@ func (m *meter) attach(fn string, p *fault.Proxy) {
 		}
 		u := units{Calls: 1}
 		switch {
+		case status == 200 && c.Operation == "TransactWriteItems":
+			// DynamoDB Local's figure for transactions does not add up per item (it reports 2 for
+			// one, two or three small items): compute AWS's charge from the request instead.
+			u.Write, u.GSIWrite = txWriteUnits(c.Body, m.indexesOf)
 		case status == 200:
 			r, w, g := consumed(body, readOps[c.Operation])
-			if strings.HasPrefix(c.Operation, "Transact") {
-				r, w, g = r*m.txFactor, w*m.txFactor, g*m.txFactor
+			if c.Operation == "TransactGetItems" {
+				r *= m.txFactor
+			}
+			if readOps[c.Operation] && r == 0 {
+				r = 0.5 // AWS's minimum per read request; DynamoDB Local reports 0 for an empty result
 			}
 			u.Read, u.Write, u.GSIWrite = r, w, g
 		case bytes.Contains(body, []byte("ConditionalCheckFailed")):
@@ -81,7 +115,7 @@ func (m *meter) attach(fn string, p *fault.Proxy) {
 			u.Write = 1
 		case bytes.Contains(body, []byte("TransactionCanceled")):
 			u.FailedConditions = 1
-			u.Write = 2 * float64(bytes.Count(c.Body, []byte(`"TableName"`))) // AWS charges the attempt
+			u.Write, u.GSIWrite = txWriteUnits(c.Body, nil) // AWS charges the attempt
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -159,5 +193,75 @@ func (m *meter) calibrate(ctx context.Context, db *dynamodb.Client, table string
 	if reported > 0 {
 		m.txFactor = 4 / reported
 	}
-	return reported / 2, nil
+	m.db, m.table = db, table
+	return reported, nil
+}
+
+// gsiKeys are the key attributes of the table's indexes (template.yaml), by index.
+var gsiKeys = [][2]string{{"GSI1PK", "GSI1SK"}, {"GSI2PK", "GSI2SK"}, {"GSI3PK", "GSI3SK"}}
+
+// txWriteUnits is what AWS charges for a TransactWriteItems request, by its rules: 2 write units
+// per KB (rounded up) for every item, and the same again on every index the item lands in. The
+// item size is its JSON encoding on the wire (a little over DynamoDB's own size count, so the
+// figure errs high). A Put lands in an index when it has both of the index's keys; an Update when
+// its expression sets one of them (the index entry is rewritten: counted as one write, 2 units; AWS
+// charges a delete and a put when a key changes, so a moved key is counted once too few). A
+// ConditionCheck is counted as a write of 2 units (an upper bound); a Delete as 2.
+func txWriteUnits(body []byte, indexesOf func(key json.RawMessage) int) (total, gsi float64) {
+	var req struct {
+		TransactItems []struct {
+			Put *struct {
+				Item map[string]json.RawMessage
+			}
+			Update *struct {
+				Key                       json.RawMessage
+				UpdateExpression          string
+				ExpressionAttributeNames  map[string]string
+				ExpressionAttributeValues map[string]json.RawMessage
+			}
+			Delete, ConditionCheck json.RawMessage
+		}
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return 0, 0
+	}
+	kb := func(n int) float64 { return float64((n + 1023) / 1024) }
+	for _, it := range req.TransactItems {
+		switch {
+		case it.Put != nil:
+			b, _ := json.Marshal(it.Put.Item)
+			units := 2 * kb(len(b))
+			total += units
+			for _, k := range gsiKeys {
+				if it.Put.Item[k[0]] != nil && it.Put.Item[k[1]] != nil {
+					total += units
+					gsi += units
+				}
+			}
+		case it.Update != nil:
+			b, _ := json.Marshal(it.Update.ExpressionAttributeValues)
+			units := 2 * kb(len(b)+200) // the item is at least its new values plus its keys
+			total += units
+			// The item's entry in every index it is in is rewritten (projection ALL); an index
+			// key named by the expression adds or removes an entry.
+			n := 0
+			if indexesOf != nil {
+				n = indexesOf(it.Update.Key)
+			}
+			for _, k := range gsiKeys {
+				for alias, name := range it.Update.ExpressionAttributeNames {
+					if (name == k[0] || name == k[1]) && strings.Contains(it.Update.UpdateExpression, alias) {
+						n++
+						break
+					}
+				}
+			}
+			n = min(n, len(gsiKeys))
+			total += float64(n) * units
+			gsi += float64(n) * units
+		default:
+			total += 2
+		}
+	}
+	return total, gsi
 }

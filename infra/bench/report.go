@@ -13,7 +13,7 @@ import (
 // report is everything one `make bench` run measured.
 type report struct {
 	Cold      []*coldTarget
-	TxPerItem float64 // units DynamoDB Local reported per transactional item
+	TxPerItem float64 // units DynamoDB Local reported for a two-item calibration transaction
 	Idle      map[string]units
 	Cases     []surveyCase
 	Durations map[string][]float64
@@ -83,10 +83,13 @@ func (r *report) writeCold(b *strings.Builder) {
 		p("| %s | %s | %s | %s | %s | %.1f |", t.Name, ms(t.P50()), ms(t.P95()), rh, rn, float64(t.Size)/1e6)
 	}
 	p("")
-	p("Goal: every function within 2x of hello world. Functions build their AWS configuration from the Lambda")
-	p("environment (`shared/config.AWS`) instead of `config.LoadDefaultConfig`, which reads shared config files and")
-	p("costs milliseconds per call; what is left above hello world is the package init of the DynamoDB (and SES)")
-	p("clients and the embedded catalog and templates.")
+	p("Goal: every function within 2x of hello world; the rows above say which are. Functions build their AWS")
+	p("configuration from the Lambda environment (`shared/config.AWS`) instead of `config.LoadDefaultConfig`, which reads")
+	p("shared config files; what is left above hello world is, as far as this bench can tell (it measures, it does not")
+	p("profile), package init: the DynamoDB and SES v2 clients' packages, Secrets Manager's in the functions that may")
+	p("resolve the token key, the embedded catalog parsed and validated at start, and html/template pages parsed at")
+	p("start (survey, tickets); the larger binaries (follow-up, tickets, dispatch) are the slower ones. On a loaded")
+	p("machine every figure moves; compare within one run, where the order of binaries changes every round.")
 	p("")
 }
 
@@ -100,8 +103,12 @@ func (r *report) writeUnits(b *strings.Builder) {
 	p("`ReturnConsumedCapacity: INDEXES` to every call and reads `ConsumedCapacity` from every answer, so each")
 	p("figure is what DynamoDB reported for that function's calls, GSI writes included (DynamoDB Local reports them")
 	p("per index: a put that lands in two indexes costs 3 units, an update that moves an index key 2 on that index).")
-	p("Transactions: this DynamoDB Local reported %.0f unit(s) per transactional item in a calibration write (AWS", r.TxPerItem)
-	p("charges 2); transactional figures are scaled to 2 per item. A write refused by its condition is charged 1 unit")
+	p("Transactions are the exception: DynamoDB Local's figure for them does not add up per item (a calibration")
+	p("write of two small items reported %.0f units in all; one, two or three items all report 2), so for", r.TxPerItem)
+	p("TransactWriteItems the bench computes AWS's charge from the request by AWS's rules: 2 units per KB for every item")
+	p("and 2 more for every index the item is in (read back after the write), a ConditionCheck counted as 2 (an upper")
+	p("bound). A read that DynamoDB Local reports as 0 (an empty query) is counted 0.5, AWS's minimum per request.")
+	p("A write refused by its condition is charged 1 unit")
 	p("(DynamoDB Local reports nothing for it; AWS charges it). The dispatch tick and the scoring run have a fixed")
 	p("cost whatever is due (16 due-index shards, 16 feed shards per survey, the histogram days); the table shows")
 	p("the survey's share above that fixed cost, and the fixed costs below.")
@@ -165,7 +172,7 @@ func (r *report) writeScale(b *strings.Builder) {
 	p("| what | completed | per second | mean function duration |")
 	p("|---|---:|---:|---:|")
 	p("| touchpoints ingested (TouchpointFunction invokes) | %d | %.0f | %.1f ms |", s.Touchpoints, s.rate(s.Touchpoints), s.TouchpointMs)
-	p("| answers recorded (POST /s/{token} through the local HTTP API) | %d | %.0f | %.1f ms |", s.Answers, s.rate(s.Answers), s.AnswerMs)
+	p("| answers recorded (POST /s/{token} through the local HTTP API, over %d invitations in turn; repeats are edits) | %d | %.0f | %.1f ms |", s.Invitations, s.Answers, s.rate(s.Answers), s.AnswerMs)
 	p("| ceiling: bare PutItem of a small item into DynamoDB Local | %d | %.0f | - |", s.RawPuts, s.rate(s.RawPuts))
 	p("")
 	p("Where the bottleneck is: a touchpoint costs a handful of DynamoDB calls (a BatchGet of prior state, one")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ const defaultScaleFor = 10 * time.Second
 type scale struct {
 	For                     time.Duration
 	Touchpoints, Answers    int
+	Invitations             int     // answered in turn; repeats are edits
 	TouchpointMs, AnswerMs  float64 // mean function duration during the run
 	RawPuts                 int     // PutItem calls DynamoDB Local served with two workers in For
 	ScoringReads            []string
@@ -81,16 +83,16 @@ func measureScale(ctx context.Context, rep *report, d time.Duration) error {
 	log.Printf("scale: answer recording, 2 workers, %s over %d invitations", d, len(tokens))
 	var next atomic.Int64
 	rep.Scale.Answers = workers(ctx, d, func(ctx context.Context) bool {
-		i := int(next.Add(1)) - 1
-		if i >= len(tokens) {
+		if len(tokens) == 0 {
 			return false
 		}
-		return httpDo(ctx, http.MethodPost, r.BaseURL+"/s/"+tokens[i], url.Values{"score": {"4"}}.Encode()) == nil
+		i := int(next.Add(1)) - 1
+		// Past the last invitation, start again: a repeat within the edit window is an edit.
+		score := 1 + (i/len(tokens))%5
+		return httpDo(ctx, http.MethodPost, r.BaseURL+"/s/"+tokens[i%len(tokens)], url.Values{"score": {strconv.Itoa(score)}}.Encode()) == nil
 	})
 	rep.Scale.AnswerMs = mean(dur.per["SurveyFunction"])
-	if len(tokens) > 0 && rep.Scale.Answers >= len(tokens) {
-		log.Printf("scale: ran out of invitations to answer (%d)", len(tokens))
-	}
+	rep.Scale.Invitations = len(tokens)
 
 	log.Printf("scale: raw DynamoDB Local PutItem, 2 workers, %s", d)
 	rep.Scale.RawPuts = workers(ctx, d, func(ctx context.Context) bool {
