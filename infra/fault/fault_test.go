@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,4 +235,29 @@ func sesHas(t *testing.T, ep, to string) bool {
 		}
 	}
 	return strings.Contains(b.String(), to)
+}
+
+func TestAnUpstreamThatActsAndHangsUpIsAnUnknownOutcomeNotARefusal(t *testing.T) {
+	var acted atomic.Int64
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		acted.Add(1) // the service did the work, then the connection went away before the answer
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer upstream.Close()
+	p, err := fault.NewProxy(upstream.URL, fault.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c := mail.NewClient(awsConfig(nil, 1), "surveys@example.com", "", func(o *sesv2.Options) { o.BaseEndpoint = aws.String(p.URL) })
+	_, err = c.Send(context.Background(), mail.Message{To: "a@example.com", Subject: "s", Text: "t"})
+	if !errors.Is(err, mail.ErrUncertain) {
+		t.Fatalf("Send error = %v, want an unknown outcome (a refusal would send the email again)", err)
+	}
+	if acted.Load() != 1 || p.Injector.UpstreamErrors() != 1 {
+		t.Errorf("service acted %d times, proxy counted %d upstream errors; want 1 and 1", acted.Load(), p.Injector.UpstreamErrors())
+	}
 }

@@ -261,8 +261,12 @@ var (
 // by the process, with the deployed flags, and returns the binaries by logical id.
 func BuildAll(ctx context.Context, root string, tpl *samtemplate.Template) (map[string]string, error) {
 	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cxloop-rig-")
-		if err != nil {
+		// One directory per process under a shared parent; directories of processes that are gone
+		// are removed here, so test runs leave at most the binaries of the ones still running.
+		parent := filepath.Join(os.TempDir(), "cxloop-rig")
+		removeStale(parent)
+		dir := filepath.Join(parent, strconv.Itoa(os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			buildErr = err
 			return
 		}
@@ -309,4 +313,21 @@ func (r *Rig) Kill(fn string) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// removeStale removes the build directories of processes that no longer exist.
+func removeStale(parent string) {
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			os.RemoveAll(filepath.Join(parent, e.Name()))
+		}
+	}
 }
