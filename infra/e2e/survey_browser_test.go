@@ -92,7 +92,7 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	}
 
 	// Nothing but the API itself was requested, and the browser reported no errors (a CSP
-	// violation would be one).
+	// violation would be one) on the way.
 	for _, u := range b.requested() {
 		if !strings.HasPrefix(u, s.api+"/") {
 			t.Errorf("the pages requested %s, outside the API", u)
@@ -103,6 +103,13 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 			t.Errorf("browser reported: %s", msg)
 		}
 	}
+
+	// A mangled link gets a friendly page, not an error dump (the browser logs its 404).
+	if status := b.open(s.api + "/s/" + strings.Repeat("A", 58)); status != 404 {
+		t.Errorf("mangled link: status %d, want 404", status)
+	}
+	b.axe("not-found page")
+	b.shoot("survey-5-not-found")
 
 	// The scorer counts the answer once in the day's histogram.
 	var want metric.Hist
