@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -48,4 +51,66 @@ func TestEachRequestCostsAFixedSmallNumberOfDynamoDBCalls(t *testing.T) {
 		}
 		t.Logf("%s: calls %v, write units reported by DynamoDB Local %.1f", s.name, u.Calls, u.Write)
 	}
+}
+
+// TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites: 200 customers answering one survey
+// at once make 200 single-item writes, none retried (no shared item, no transaction to conflict),
+// spread over the change feed's shards.
+func TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const n = 200
+	toks := make([]string, n)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			inv := f.invite(invitation{eventID: fmt.Sprintf("burst-%d", i), survey: "nps-relationship", locale: "en", contact: fmt.Sprintf("c-burst-%d", i), send: true})
+			ids[i], toks[i] = inv.ID, f.surveyToken(inv.ID)
+		})
+	}
+	wg.Wait()
+
+	env := storetest.Env(t)
+	meter := &store.CapacityMeter{}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
+	metered.Now = f.clock.Now
+	f.h.Store = metered
+
+	start := time.Now()
+	statuses := make([]int, n)
+	for i := range n {
+		wg.Go(func() {
+			resp, err := f.h.Handle(f.ctx, request("POST", "s", toks[i], "", form(i%11, "")))
+			if err == nil {
+				statuses[i] = resp.StatusCode
+			}
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	for i, s := range statuses {
+		if s != http.StatusOK {
+			t.Fatalf("answer %d: status %d", i, s)
+		}
+	}
+	if u := meter.Usage(); u.Calls["UpdateItem"] != n || u.Calls["GetItem"] != n {
+		t.Errorf("calls %v, want exactly %d GetItem and %d UpdateItem (no retried write)", u.Calls, n, n)
+	}
+	shards := map[string]int{}
+	for _, id := range ids {
+		shards[f.get(id).GSI3PK]++
+	}
+	busiest := 0
+	for _, c := range shards {
+		busiest = max(busiest, c)
+	}
+	if len(shards) < store.Shards/2 || busiest > n/4 {
+		t.Errorf("feed partitions %v: the burst is not spread", shards)
+	}
+	t.Logf("%d answers at once on one survey in %v on DynamoDB Local; %d feed partitions, the busiest took %d", n, took.Round(time.Millisecond), len(shards), busiest)
 }
