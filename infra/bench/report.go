@@ -135,6 +135,27 @@ func (r *report) writeUnits(b *strings.Builder) {
 	p("")
 	p("Goal: at most 12 WRU and 6 RRU per answered survey.")
 	p("")
+	for _, c := range r.Cases {
+		rr, ww := c.Totals()
+		var g float64
+		for _, u := range c.Units {
+			g += u.GSIWrite
+		}
+		verdict := "met"
+		if ww > 12 || rr > 6 {
+			verdict = "not met"
+		}
+		p("- %s: %.1f RRU, %.1f WRU, of which %.1f WRU (%.0f%%) are index copies: goal %s.", c.Name, rr, ww, g, 100*g/max(ww, 1), verdict)
+	}
+	p("")
+	p("Where the write units go: the three indexes project ALL attributes, and the invitation item is in GSI1 for its")
+	p("whole life (the contact's history) and in GSI2 or GSI3 while due or sent, so every update of it (claim, mark,")
+	p("answer) rewrites one to three index copies besides the item, and moving a due key costs a delete and a put on")
+	p("GSI2. Narrower projections (KEYS_ONLY or INCLUDE of the few attributes each reader needs) would make most updates")
+	p("cost only the item's own unit, since DynamoDB writes an index only when a projected attribute changes; the scoring")
+	p("share is one transaction per run whatever the number of answers in it, so at volume it divides by the answers per")
+	p("run. These are suggestions for the store's owners, not measured here.")
+	p("")
 	p("Fixed costs: an idle dispatch tick %.1f RRU / %.1f WRU (one per minute: %.0f RRU a month); an idle scoring run %.1f RRU / %.1f WRU",
 		r.Idle["DispatchFunction"].Read, r.Idle["DispatchFunction"].Write, r.Idle["DispatchFunction"].Read*43200,
 		r.Idle["ScoreFunction"].Read, r.Idle["ScoreFunction"].Write)
