@@ -83,7 +83,8 @@ type Erased struct {
 // personal are the attributes that identify or quote a person: removed on erase.
 var personal = []string{"email", "name", "comment", "eventId"}
 
-// EraseContact removes the personal fields of everything about a contact: email, name, comment
+// EraseContact removes the personal fields of everything about a contact: the address on its state
+// item; email, name, comment
 // (and the producer's event id) of its decisions and invitations, which also stop (nothing more
 // is sent, the due index entry goes); email, name, comments and note texts of its tickets. Scores
 // are untouched: answers keep their score values and histograms keep their counts. Suppression
@@ -95,6 +96,15 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 	}
 	now := s.Now()
 	var n Erased
+	// The contact's state item keeps quiet periods and unsubscription (no counts, no answers) and
+	// the last address it was invited at: that goes.
+	st := expression.Set(expression.Name("erasedAt"), expression.Value(now))
+	for _, a := range personal {
+		st = st.Remove(expression.Name(a))
+	}
+	if err := s.eraseItem(ctx, contactPK(contactID), skState, st); err != nil {
+		return nil, err
+	}
 	for _, it := range items {
 		var head struct {
 			PK      string `dynamodbav:"PK"`
@@ -128,18 +138,26 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 		for _, a := range personal {
 			upd = upd.Remove(expression.Name(a))
 		}
-		e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
-		if err != nil {
+		if err := s.eraseItem(ctx, pk, sk, upd); err != nil {
 			return nil, err
-		}
-		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
-			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-		if err != nil && !isConditionFailed(err) { // gone meanwhile (TTL) is fine
-			return nil, fmt.Errorf("erase %s: %w", pk, err)
 		}
 	}
 	return &n, nil
+}
+
+// eraseItem applies upd to an item that exists; an item gone meanwhile (TTL) is fine.
+func (s *Store) eraseItem(ctx context.Context, pk, sk string, upd expression.UpdateBuilder) error {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("erase %s: %w", pk, err)
+	}
+	return nil
 }
 
 // eraseTicket rewrites a ticket's attached answers without comments and its history without

@@ -26,7 +26,9 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 		Answers: []Answer{{Score: 3, At: at.UnixMilli()}}, Score: &score, Comment: "the courier was rude",
 		GSI1PK: "CONTACT#cust-1", GSI1SK: "DEC#" + FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: FormatTime(at)}
 	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": KindHistogram, "c3": 1}
-	for _, v := range []any{inv, hist} {
+	state := map[string]any{"PK": "CONTACT#cust-1", "SK": "STATE", "kind": KindContact, "email": "ana@example.com",
+		"lastInviteAt": FormatTime(at)}
+	for _, v := range []any{inv, hist, state} {
 		item, err := attributevalue.MarshalMap(v)
 		if err != nil {
 			t.Fatal(err)
@@ -69,7 +71,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 			t.Errorf("the export after erasure still contains %q: %s", p, raw)
 		}
 	}
-	if len(after.Records) != 2 {
+	if len(after.Records) != 2 || after.State["lastInviteAt"] == nil {
 		t.Fatalf("erasure removed records instead of fields: %d left", len(after.Records))
 	}
 	got, err := s.GetInvitation(ctx, "inv1")

@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/storetest"
+	"github.com/cxloop/cxloop/shared/ticket"
+)
+
+// ops calls the running stack's /ops API with the stack's admin token.
+func (s *surveyStack) ops(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.api+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.env["OPS_TOKEN"])
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := s.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// TestADetractorThroughTheLocalStack: `make up`'s own pieces end to end. A customer answers a real
+// survey email with a low score (the form posted twice at once), the stack's stream poller hands
+// the record to FollowupFunction, the ticket is in the /ops API, resolving it sends the customer the
+// close-the-loop email in their language, and erasing the contact leaves nothing personal while
+// the score's histogram stays as it was.
+func TestADetractorThroughTheLocalStack(t *testing.T) {
+	s := newSurveyStack(t)
+	m := s.emailedSurvey(t, "order.delivered", "es")
+	link := strings.SplitN(m.scoreLinks[2], "?", 2)[0]
+	var both sync.WaitGroup
+	for range 2 {
+		both.Go(func() {
+			if code, _, body := s.fetch(t, http.MethodPost, link, "score=2&comment=El+paquete+lleg%C3%B3+tarde"); code >= 400 {
+				t.Errorf("POST %s: %d %s", link, code, body)
+			}
+		})
+	}
+	both.Wait()
+
+	id := ticket.AnswerID(m.invitationID)
+	var tk struct {
+		ID, Team, Status, Comment, Priority string
+		Score                               int
+		Answers                             []json.RawMessage
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := s.ops(t, http.MethodGet, "/ops/tickets/"+id, "")
+		if code == http.StatusOK {
+			if err := json.Unmarshal([]byte(body), &tk); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ticket %s 60 s after the answer (%s): last %d %s", id, describe(m), code, body)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if tk.Team != "customer-success-eu" || tk.Score != 2 || tk.Comment != "El paquete llegó tarde" || len(tk.Answers) != 1 {
+		t.Fatalf("ticket = %+v", tk)
+	}
+	if code, body := s.ops(t, http.MethodGet, "/ops/tickets?team=customer-success-eu", ""); code != 200 || !strings.Contains(body, id) {
+		t.Fatalf("the team's queue lacks %s: %d", id, code)
+	}
+	s.waitForHistogram(t, "nps-relationship", m, metric.Hist{Counts: [metric.MaxScore + 1]int64{2: 1}})
+
+	code, body := s.ops(t, http.MethodPatch, "/ops/tickets/"+id, `{"status":"resolved","closeLoop":true,"note":"Llamamos al cliente."}`)
+	if code != 200 || !strings.Contains(body, `"closeLoopSentAt"`) {
+		t.Fatalf("resolve with close-the-loop: %d %s", code, body)
+	}
+	deadline = time.Now().Add(20 * time.Second)
+	for {
+		var closeLoop int
+		for _, e := range storetest.EmailsTo(t, m.address) {
+			if strings.Contains(e.Body.Text, "Gracias por contarnos") {
+				closeLoop++
+			}
+		}
+		if closeLoop == 1 {
+			break
+		}
+		if closeLoop > 1 || time.Now().After(deadline) {
+			t.Fatalf("close-the-loop emails to %s: %d, want 1", m.address, closeLoop)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+
+	if code, body := s.ops(t, http.MethodDelete, "/ops/contacts/"+m.contactID, ""); code != 200 {
+		t.Fatalf("erase: %d %s", code, body)
+	}
+	code, body = s.ops(t, http.MethodGet, "/ops/contacts/"+m.contactID+"/export", "")
+	if code != 200 || !strings.Contains(body, m.invitationID) {
+		t.Fatalf("export after erasure: %d %s", code, body)
+	}
+	for _, p := range []string{m.address, "El paquete", "Llamamos", `"eventId"`, `"name"`} { // the contact id (here equal to the event id) stays
+		if strings.Contains(body, p) {
+			t.Errorf("the export after erasure still holds %q", p)
+		}
+	}
+	// The erasure changed no count: the scorer still finds exactly the one answer.
+	s.tryTick(t, "ScoreFunction")
+	s.waitForHistogram(t, "nps-relationship", m, metric.Hist{Counts: [metric.MaxScore + 1]int64{2: 1}})
+}
