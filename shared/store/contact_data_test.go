@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	. "github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/store"
 )
 
 func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
@@ -20,14 +20,14 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	score := 3
-	inv := Invitation{PK: "EVENT#inv1", SK: "EVENT", Kind: KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
+	inv := store.Invitation{PK: "EVENT#inv1", SK: "EVENT", Kind: store.KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
 		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez",
-		Outcome: OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: StatusSent,
-		Answers: []Answer{{Score: 3, At: at.UnixMilli()}}, Score: &score, Comment: "the courier was rude",
-		GSI1PK: "CONTACT#cust-1", GSI1SK: "DEC#" + FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: FormatTime(at)}
-	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": KindHistogram, "c3": 1}
-	state := map[string]any{"PK": "CONTACT#cust-1", "SK": "STATE", "kind": KindContact, "email": "ana@example.com",
-		"lastInviteAt": FormatTime(at)}
+		Outcome: store.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: store.StatusSent,
+		Answers: []store.Answer{{Score: 3, At: at.UnixMilli()}}, Score: &score, Comment: "the courier was rude",
+		GSI1PK: "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: store.FormatTime(at)}
+	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": store.KindHistogram, "c3": 1}
+	state := map[string]any{"PK": "CONTACT#cust-1", "SK": "STATE", "kind": store.KindContact, "email": "ana@example.com",
+		"lastInviteAt": store.FormatTime(at)}
 	for _, v := range []any{inv, hist, state} {
 		item, err := attributevalue.MarshalMap(v)
 		if err != nil {
@@ -42,7 +42,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateTicket(ctx, d.ID, Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
+	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
 		t.Fatal(err)
 	}
 	personal := []string{"ana@example.com", "Ana Lopez", "courier was rude", "+34 600", "order-1234"}
@@ -78,7 +78,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Stopped != StopErased || got.GSI2PK != "" {
+	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Stopped != store.StopErased || got.GSI2PK != "" {
 		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",
 			got.Score, got.Answers, got.Stopped, got.GSI2PK)
 	}

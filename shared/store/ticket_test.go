@@ -8,23 +8,23 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // ticketStore is a fresh clone of the local stack's table (storetest): the schema is the one
 // template.yaml declares.
-func ticketStore(t *testing.T) *Store { return storetest.New(t) }
+func ticketStore(t *testing.T) *store.Store { return storetest.New(t) }
 
-func answerDraft(inv, contact string, score int, at time.Time) (Ticket, TicketAnswer) {
-	a := TicketAnswer{InvitationID: inv, Score: score, Comment: "slow delivery, ana@example.com", Touchpoint: "order.delivered", At: at}
-	return Ticket{
+func answerDraft(inv, contact string, score int, at time.Time) (store.Ticket, store.TicketAnswer) {
+	a := store.TicketAnswer{InvitationID: inv, Score: score, Comment: "slow delivery, ana@example.com", Touchpoint: "order.delivered", At: at}
+	return store.Ticket{
 		ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
 		ContactID: contact, Email: "ana@example.com", Name: "Ana", Segments: map[string]string{"plan": "pro"},
 		InvitationID: inv, Score: &score, Comment: a.Comment, Priority: ticket.PriorityHigh, Team: "customer-success",
 		CreatedAt: at, SLADue: at.Add(48 * time.Hour),
-		History: []TicketEvent{{At: at, Actor: "customer", Action: "opened", Text: "low answer"}},
+		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened", Text: "low answer"}},
 	}, a
 }
 
@@ -47,14 +47,14 @@ func TestALowAnswerOpensExactlyOneTicketUnderConcurrentRedelivery(t *testing.T) 
 	wg.Wait()
 	created := 0
 	for i, o := range outcomes {
-		if errs[i] != nil && !errors.Is(errs[i], ErrConflict) {
+		if errs[i] != nil && !errors.Is(errs[i], store.ErrConflict) {
 			// TransactionConflict between concurrent writers is a retryable error: the stream
 			// redelivers. Anything else is a bug.
 			if !strings.Contains(errs[i].Error(), "TransactionConflict") {
 				t.Fatalf("delivery %d: %v", i, errs[i])
 			}
 		}
-		if o == TicketCreated {
+		if o == store.TicketCreated {
 			created++
 		}
 	}
@@ -62,7 +62,7 @@ func TestALowAnswerOpensExactlyOneTicketUnderConcurrentRedelivery(t *testing.T) 
 		t.Fatalf("created %d tickets from one answer delivered 8 times at once, want 1 (%v, %v)", created, outcomes, errs)
 	}
 	// A later redelivery is known and adds nothing.
-	if o, id, err := s.OpenAnswerTicket(ctx, draft, a, at); err != nil || o != TicketKnown || id != draft.ID {
+	if o, id, err := s.OpenAnswerTicket(ctx, draft, a, at); err != nil || o != store.TicketKnown || id != draft.ID {
 		t.Fatalf("redelivery = %q %q %v, want known", o, id, err)
 	}
 	got, err := s.GetTicket(ctx, draft.ID)
@@ -79,7 +79,7 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	first, a1 := answerDraft("inv1", "cust-1", 3, at)
-	if o, _, err := s.OpenAnswerTicket(ctx, first, a1, at); err != nil || o != TicketCreated {
+	if o, _, err := s.OpenAnswerTicket(ctx, first, a1, at); err != nil || o != store.TicketCreated {
 		t.Fatalf("first = %q %v", o, err)
 	}
 	for i, inv := range []string{"inv2", "inv2", "inv3"} {
@@ -88,7 +88,7 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 		if err != nil || owner != first.ID {
 			t.Fatalf("answer %s = %q on %q, %v: want it on %s", inv, o, owner, err, first.ID)
 		}
-		want := map[int]string{0: TicketAttached, 1: TicketKnown, 2: TicketAttached}[i]
+		want := map[int]string{0: store.TicketAttached, 1: store.TicketKnown, 2: store.TicketAttached}[i]
 		if o != want {
 			t.Fatalf("answer %d (%s) = %q, want %q", i, inv, o, want)
 		}
@@ -97,25 +97,25 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 	if len(got.Answers) != 3 || got.Priority != ticket.PriorityUrgent || !got.Repeat {
 		t.Fatalf("ticket has %d answers, priority %s, repeat %v: want 3, urgent (high raised once), true", len(got.Answers), got.Priority, got.Repeat)
 	}
-	if _, err := s.GetTicket(ctx, ticket.AnswerID("inv2")); !errors.Is(err, ErrNotFound) {
+	if _, err := s.GetTicket(ctx, ticket.AnswerID("inv2")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the attached answer got a ticket of its own: %v", err)
 	}
 
 	// Resolving releases the lock: the next low answer opens a new ticket, and a redelivered
 	// old attached answer does not.
-	if _, err := s.UpdateTicket(ctx, first.ID, Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
+	if _, err := s.UpdateTicket(ctx, first.ID, store.Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
 		t.Fatal(err)
 	}
 	d2, a2 := answerDraft("inv2", "cust-1", 2, at.Add(time.Hour))
-	if o, owner, err := s.OpenAnswerTicket(ctx, d2, a2, a2.At); err != nil || o != TicketKnown || owner != first.ID {
+	if o, owner, err := s.OpenAnswerTicket(ctx, d2, a2, a2.At); err != nil || o != store.TicketKnown || owner != first.ID {
 		t.Fatalf("redelivered attached answer after resolve = %q on %q, %v: want known on the first ticket", o, owner, err)
 	}
 	d4, a4 := answerDraft("inv4", "cust-1", 1, at.Add(5*time.Hour))
-	if o, _, err := s.OpenAnswerTicket(ctx, d4, a4, a4.At); err != nil || o != TicketCreated {
+	if o, _, err := s.OpenAnswerTicket(ctx, d4, a4, a4.At); err != nil || o != store.TicketCreated {
 		t.Fatalf("low answer after resolve = %q %v, want created", o, err)
 	}
 	// Now the first cannot reopen: the contact has another open ticket.
-	if _, err := s.UpdateTicket(ctx, first.ID, Change{Actor: "agent", Status: ticket.StatusOpen}); !errors.Is(err, ErrReopenBlocked) {
+	if _, err := s.UpdateTicket(ctx, first.ID, store.Change{Actor: "agent", Status: ticket.StatusOpen}); !errors.Is(err, store.ErrReopenBlocked) {
 		t.Fatalf("reopen while another ticket is open = %v, want ErrReopenBlocked", err)
 	}
 }
@@ -129,9 +129,9 @@ func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	edit := at.Add(10 * time.Minute)
-	hk := AnswerHistoryKey("inv1", edit)
+	hk := store.AnswerHistoryKey("inv1", edit)
 	for range 2 {
-		id, err := s.NoteAnswer(ctx, "inv1", hk, TicketEvent{At: edit, Actor: "customer", Action: "edited", Text: "score 9"})
+		id, err := s.NoteAnswer(ctx, "inv1", hk, store.TicketEvent{At: edit, Actor: "customer", Action: "edited", Text: "score 9"})
 		if err != nil || id != d.ID {
 			t.Fatalf("NoteAnswer = %q %v", id, err)
 		}
@@ -140,7 +140,7 @@ func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
 	if got.Status != ticket.StatusOpen || len(got.History) != 2 || got.History[1].Action != "edited" {
 		t.Fatalf("after an edit delivered twice: status %s, history %+v", got.Status, got.History)
 	}
-	if id, err := s.NoteAnswer(ctx, "unknown", "k", TicketEvent{}); err != nil || id != "" {
+	if id, err := s.NoteAnswer(ctx, "unknown", "k", store.TicketEvent{}); err != nil || id != "" {
 		t.Fatalf("an answer without a ticket = %q %v, want none", id, err)
 	}
 }
@@ -150,9 +150,9 @@ func TestABreachOpensOneTicket(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	id := ticket.BreachID("nps-relationship", "nps-7d-below-20", "7d", "2026-11-22")
-	draft := Ticket{ID: id, Cause: ticket.CauseBreach, Survey: "nps-relationship", Priority: ticket.PriorityUrgent,
+	draft := store.Ticket{ID: id, Cause: ticket.CauseBreach, Survey: "nps-relationship", Priority: ticket.PriorityUrgent,
 		Team: "customer-success", CreatedAt: now, SLADue: now.Add(24 * time.Hour),
-		Breach: &TicketBreach{Rule: "nps-7d-below-20", Window: "7d", WindowEnd: "2026-11-22", Value: 12.5, N: 40, MarginOfError: 22.1}}
+		Breach: &store.TicketBreach{Rule: "nps-7d-below-20", Window: "7d", WindowEnd: "2026-11-22", Value: 12.5, N: 40, MarginOfError: 22.1}}
 	for i, want := range []bool{true, false} {
 		created, err := s.OpenBreachTicket(ctx, draft)
 		if err != nil || created != want {
@@ -205,7 +205,7 @@ func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
 			t.Fatalf("claim %d = %v %v, want %v", i, ok, err, want)
 		}
 	}
-	if err := s.RecordDelivery(ctx, d.ID, "escalation", Delivery{Email: "sent", Webhook: "failed", WebhookAttempts: 3, At: now}); err != nil {
+	if err := s.RecordDelivery(ctx, d.ID, "escalation", store.Delivery{Email: "sent", Webhook: "failed", WebhookAttempts: 3, At: now}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetTicket(ctx, d.ID)
@@ -223,17 +223,17 @@ func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	who := "maria"
-	got, err := s.UpdateTicket(ctx, d.ID, Change{Actor: "agent:maria", Status: ticket.StatusAssigned, Assignee: &who, Note: "calling her"})
+	got, err := s.UpdateTicket(ctx, d.ID, store.Change{Actor: "agent:maria", Status: ticket.StatusAssigned, Assignee: &who, Note: "calling her"})
 	if err != nil || got.Status != ticket.StatusAssigned || got.Assignee != "maria" || len(got.History) != 4 {
 		t.Fatalf("assign = %+v %v", got, err)
 	}
-	if _, err := s.UpdateTicket(ctx, d.ID, Change{Status: ticket.StatusClosed}); !errors.Is(err, ticket.ErrTransition) {
+	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Status: ticket.StatusClosed}); !errors.Is(err, ticket.ErrTransition) {
 		t.Fatalf("assigned -> closed = %v, want ErrTransition", err)
 	}
-	if _, err := s.UpdateTicket(ctx, d.ID, Change{Status: ticket.StatusResolved}); err != nil {
+	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Status: ticket.StatusResolved}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = s.UpdateTicket(ctx, d.ID, Change{Status: ticket.StatusClosed, Retention: 24 * time.Hour})
+	got, err = s.UpdateTicket(ctx, d.ID, store.Change{Status: ticket.StatusClosed, Retention: 24 * time.Hour})
 	if err != nil || got.TTL == 0 || got.Closed == nil {
 		t.Fatalf("close = %+v %v: want a TTL", got, err)
 	}
@@ -241,10 +241,10 @@ func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
 		t.Fatalf("closed queue has %d tickets", len(l))
 	}
 	next, na := answerDraft("inv9", "cust-1", 2, at.Add(time.Hour))
-	if o, _, err := s.OpenAnswerTicket(ctx, next, na, na.At); err != nil || o != TicketCreated {
+	if o, _, err := s.OpenAnswerTicket(ctx, next, na, na.At); err != nil || o != store.TicketCreated {
 		t.Fatalf("a low answer after close = %q %v: want a new ticket (the lock released)", o, err)
 	}
-	if _, err := s.UpdateTicket(ctx, "nope", Change{Note: "x"}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.UpdateTicket(ctx, "nope", store.Change{Note: "x"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown ticket = %v", err)
 	}
 }
