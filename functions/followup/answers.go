@@ -55,6 +55,15 @@ func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (str
 		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened",
 			Text: fmt.Sprintf("Score %d (rule: at or below %d)", *inv.Score, f.AtOrBelow)}},
 	}
+	// A contact with earlier tickets for the survey is a repeat detractor: one level up.
+	prior, err := h.Store.PriorTickets(ctx, inv.ContactID, inv.Survey)
+	if err != nil {
+		return "", err
+	}
+	if prior > 0 {
+		draft.Priority, draft.Repeat = ticket.Repeat(draft.Priority, false), true
+		draft.History[0].Text += fmt.Sprintf("; repeat detractor (%d earlier ticket(s)), priority raised", prior)
+	}
 	outcome, id, err := h.Store.OpenAnswerTicket(ctx, draft, a, at)
 	if err != nil {
 		return "", err

@@ -19,6 +19,7 @@ import (
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/config"
 	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -398,5 +399,26 @@ func TestAWebhookThatKeepsFailingGivesUpAfterTheLastRound(t *testing.T) {
 	// One round at creation and two retry rounds of three attempts each, then no more.
 	if d := tk.Notifications[NotifyNew]; d.Webhook != StateFailed || d.WebhookAttempts != 9 {
 		t.Fatalf("delivery = %+v, want failed after 9 attempts", d)
+	}
+}
+
+func TestAContactWithAnEarlierTicketIsARepeatDetractor(t *testing.T) {
+	t.Parallel()
+	h, _, _ := fixture(t)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	stream(t, h, answerEvent(t, "inv-r1", "cust-r", 3, at))
+	if _, err := h.Store.UpdateTicket(ctx, ticket.AnswerID("inv-r1"), store.Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
+		t.Fatal(err)
+	}
+	stream(t, h, answerEvent(t, "inv-r2", "cust-r", 4, at.Add(24*time.Hour)))
+	first, _ := h.Store.GetTicket(ctx, ticket.AnswerID("inv-r1"))
+	second, err := h.Store.GetTicket(ctx, ticket.AnswerID("inv-r2"))
+	if err != nil {
+		t.Fatalf("the low answer after the resolved ticket opened none: %v", err)
+	}
+	if first.Priority != ticket.PriorityHigh || first.Repeat || second.Priority != ticket.PriorityUrgent || !second.Repeat {
+		t.Fatalf("priorities: first %s (repeat %v), second %s (repeat %v); want high, then urgent as a repeat detractor",
+			first.Priority, first.Repeat, second.Priority, second.Repeat)
 	}
 }

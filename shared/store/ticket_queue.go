@@ -42,6 +42,30 @@ func (s *Store) ListTickets(ctx context.Context, status, team string, limit int)
 	return all, nil
 }
 
+// PriorTickets counts the contact's tickets for survey (any status): a contact with earlier
+// tickets is a repeat detractor. One query on the contact's partition of GSI1.
+func (s *Store) PriorTickets(ctx context.Context, contactID, survey string) (int, error) {
+	e, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
+			And(expression.Key("GSI1SK").BeginsWith("TICKET#"))).
+		WithFilter(expression.Name("survey").Equal(expression.Value(survey))).Build()
+	if err != nil {
+		return 0, err
+	}
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(IndexContact),
+		KeyConditionExpression: e.KeyCondition(), FilterExpression: e.Filter(), Select: types.SelectCount,
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	n := 0
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("prior tickets of %s: %w", contactID, err)
+		}
+		n += int(page.Count)
+	}
+	return n, nil
+}
+
 // OverdueTickets returns open and assigned tickets whose SLA is due before now and which have not
 // been escalated yet.
 func (s *Store) OverdueTickets(ctx context.Context, now time.Time) ([]Ticket, error) {
