@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/infra/bench/rig"
-	"github.com/cxloop/cxloop/infra/fault"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 )
@@ -339,4 +338,3 @@ func faultSummary(r *rig.Rig) string {
 	return fmt.Sprintf("DynamoDB: %s; SES: %s", r.DDB.Injector.Summary(), r.SES.Injector.Summary())
 }
 
-var _ = fault.None
