@@ -337,4 +337,3 @@ func (u *run) awaitTickets(ctx context.Context, want int) []store.Ticket {
 func faultSummary(r *rig.Rig) string {
 	return fmt.Sprintf("DynamoDB: %s; SES: %s", r.DDB.Injector.Summary(), r.SES.Injector.Summary())
 }
-
