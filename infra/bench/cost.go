@@ -77,7 +77,8 @@ func (r *report) writeCost(b *strings.Builder) {
 		responseRate*100)
 	p("(the rest get their one reminder), %.0f%% of answers open a ticket, 256 MB (template Globals) for every function,", ticketShare*100)
 	p("durations = the mean warm durations measured above on this machine (touchpoint %.1f ms, survey page %.1f ms,", tp, sv)
-	p("follow-up %.1f ms, dispatch tick %.1f ms, scoring run %.1f ms; a tick sending 20 emails assumed to last 2 ticks), request", fu, ds, sc)
+	p("follow-up %.1f ms, dispatch tick %.1f ms, scoring run %.1f ms; each email sent assumed to add a twentieth of a tick's", fu, ds, sc)
+	p("duration, an assumption: the bench does not separate a tick's time per send), request")
 	p("units = the measured per-step figures above (without a ticket for %.0f%% of answers, with one for %.0f%%) plus the", (1-ticketShare)*100, ticketShare*100)
 	p("fixed ticks. Storage (about 1-2 KB per invitation), CloudWatch Logs and data transfer are not included.")
 	p("")
@@ -88,13 +89,13 @@ func (r *report) writeCost(b *strings.Builder) {
 		total += row.cost
 		p("| %s | %s | %s | %.2f |", row.item, row.qty, row.price, row.cost)
 	}
-	p("| **total** | | | **%.2f** (%.4f per survey sent) |", total, total/surveys)
+	p("| **total** | | | **%.2f** (%.6f per survey sent) |", total, total/surveys)
 	p("")
 	p("SES dominates; everything else is a few dollars per million surveys. Hosted survey tools price by plan, not by")
 	p("API call: Delighted's plans are sized by surveys sent per month plus premium features")
 	p("(help.delighted.com/article/527-pricing-plans-and-billing), Nicereply's by responses received per month")
 	p("(nicereply.com/pricing). Their current per-survey list prices could not be retrieved from this environment, so no")
 	p("figure is quoted here; divide a plan's monthly list price by its send (or response) allowance to compare with the")
-	p("%.4f USD per survey sent above, and remember list prices are before volume discounts.", total/surveys)
+	p("%.6f USD per survey sent above, and remember list prices are before volume discounts.", total/surveys)
 	p("")
 }
