@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/infra/bench/rig"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // The fault suite drives the real bootstrap binaries (built with the deployed flags) under the
@@ -312,24 +313,32 @@ func (u *run) score(ctx context.Context, want int) metric.Hist {
 	return h
 }
 
-// awaitTickets waits for the stream to deliver every low answer to the follow-up function.
+// awaitTickets waits for the stream to deliver every low answer to the follow-up function. Under
+// faults the follow-up works through a backlog (one shard, batches of 25, every batch twice, SDK
+// backoffs), so it waits as long as tickets keep appearing, and gives up after a minute without one.
 func (u *run) awaitTickets(ctx context.Context, want int) []store.Ticket {
-	deadline := time.Now().Add(90 * time.Second)
+	last, lastChange := -1, time.Now()
 	for {
 		ts, err := u.r.Tickets(ctx)
 		if err != nil {
 			u.t.Fatal(err)
 		}
-		if len(ts) >= want || time.Now().After(deadline) {
-			// A little longer, so that a late duplicate would show.
-			time.Sleep(2 * time.Second)
-			ts, err = u.r.Tickets(ctx)
-			if err != nil {
-				u.t.Fatal(err)
+		if len(ts) != last {
+			last, lastChange = len(ts), time.Now()
+		}
+		answers := 0
+		for _, tk := range ts {
+			if tk.Cause == ticket.CauseAnswer {
+				answers++
 			}
+		}
+		// Done when every low answer has its ticket and nothing more came for a few seconds (a late
+		// duplicate or the breach ticket would show), or when nothing came for a minute.
+		idle := time.Since(lastChange)
+		if (answers >= want && idle > 5*time.Second) || idle > time.Minute || ctx.Err() != nil {
 			return ts
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(time.Second)
 	}
 }
 
