@@ -177,11 +177,15 @@ func TestCreateTableInputFollowsTheTableResource(t *testing.T) {
 	}
 	for i, g := range in.GlobalSecondaryIndexes {
 		name := []string{"GSI1", "GSI2", "GSI3"}[i]
-		if aws.ToString(g.IndexName) != name || g.Projection.ProjectionType != "ALL" || aws.ToString(g.KeySchema[0].AttributeName) != name+"PK" {
+		projection := []string{"INCLUDE", "ALL", "INCLUDE"}[i]
+		if aws.ToString(g.IndexName) != name || string(g.Projection.ProjectionType) != projection || aws.ToString(g.KeySchema[0].AttributeName) != name+"PK" {
 			t.Errorf("GSI %d: %+v", i, g)
 		}
 		if g.ProvisionedThroughput != nil {
 			t.Errorf("an on-demand table's GSI has provisioned throughput")
+		}
+		if projection == "INCLUDE" && len(g.Projection.NonKeyAttributes) == 0 {
+			t.Errorf("GSI %s projects no attributes", name)
 		}
 	}
 	if in.StreamSpecification == nil || !aws.ToBool(in.StreamSpecification.StreamEnabled) || in.StreamSpecification.StreamViewType != "NEW_AND_OLD_IMAGES" {

@@ -265,13 +265,14 @@ func (s *Store) Unsubscribe(ctx context.Context, contactID string) (int, error) 
 	return stopped, nil
 }
 
-// pendingInvitations lists the keys of the contact's invitations that nothing has stopped yet.
+// pendingInvitations lists the keys of the contact's invitations. GSI1 projects only attributes
+// that never change (template.yaml), so whether one is already stopped is left to stopInvitation's
+// condition.
 func (s *Store) pendingInvitations(ctx context.Context, contactID string) ([]map[string]types.AttributeValue, error) {
 	q, err := expression.NewBuilder().
 		WithKeyCondition(expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
 			And(expression.Key("GSI1SK").BeginsWith("DEC#"))).
-		WithFilter(expression.Name("kind").Equal(expression.Value(KindInvitation)).
-			And(expression.AttributeNotExists(expression.Name("stopped")))).
+		WithFilter(expression.Name("kind").Equal(expression.Value(KindInvitation))).
 		WithProjection(expression.NamesList(expression.Name("PK"), expression.Name("SK"))).
 		Build()
 	if err != nil {

@@ -63,15 +63,18 @@ func (s *Store) contactItems(ctx context.Context, contactID string) ([]map[strin
 	}
 	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(IndexContact),
 		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	var items []map[string]types.AttributeValue
+	var keys []map[string]types.AttributeValue
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("query contact %s: %w", contactID, err)
 		}
-		items = append(items, page.Items...)
+		for _, it := range page.Items {
+			keys = append(keys, map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]})
+		}
 	}
-	return items, nil
+	// GSI1 projects only what never changes (template.yaml): the whole items come from the table.
+	return s.batchGet(ctx, keys, true)
 }
 
 // Erased counts what EraseContact changed.

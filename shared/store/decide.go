@@ -63,21 +63,15 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 	if cap != nil {
 		keys = append(keys, key(cap.pk(), skCap))
 	}
+	got, err := s.batchGet(ctx, keys, false)
+	if err != nil {
+		return nil, fmt.Errorf("load prior state of %s: %w", eventKey, err)
+	}
 	items := map[string]map[string]types.AttributeValue{}
-	req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys}}
-	for attempt := 0; len(req) > 0; attempt++ {
-		if attempt > 5 {
-			return nil, fmt.Errorf("load prior state of %s: unprocessed keys after retries", eventKey)
-		}
-		out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
-		if err != nil {
-			return nil, fmt.Errorf("load prior state of %s: %w", eventKey, err)
-		}
-		for _, it := range out.Responses[s.Table] {
-			pk, _ := it["PK"].(*types.AttributeValueMemberS)
+	for _, it := range got {
+		if pk, ok := it["PK"].(*types.AttributeValueMemberS); ok {
 			items[pk.Value] = it
 		}
-		req = out.UnprocessedKeys
 	}
 	p := &Prior{}
 	if it := items[eventPK(eventKey)]; it != nil {

@@ -4,7 +4,9 @@
 package store
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,4 +88,25 @@ func cancelReasons(err error) []string {
 		codes[i] = aws.ToString(r.Code)
 	}
 	return codes
+}
+
+// batchGet reads items by key, 100 per request, retrying unprocessed keys. Missing items are
+// left out; the order is DynamoDB's.
+func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue, consistent bool) ([]map[string]types.AttributeValue, error) {
+	var items []map[string]types.AttributeValue
+	for start := 0; start < len(keys); start += 100 {
+		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys[start:min(start+100, len(keys))], ConsistentRead: aws.Bool(consistent)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 8 {
+				return nil, fmt.Errorf("batch get: unprocessed keys after %d attempts", attempt)
+			}
+			out, err := s.DB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("batch get: %w", err)
+			}
+			items = append(items, out.Responses[s.Table]...)
+			req = out.UnprocessedKeys
+		}
+	}
+	return items, nil
 }
