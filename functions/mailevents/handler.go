@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/mail/mailtag"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -67,7 +67,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		return Result{Kind: "ignored"}, nil
 	}
 	log := slog.With("messageId", d.Mail.MessageID, "detailType", ev.DetailType)
-	invitation := tag(d.Mail.Tags, mail.TagInvitation)
+	invitation := tag(d.Mail.Tags, mailtag.Invitation)
 
 	var (
 		reason, stop string
@@ -111,7 +111,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		res.Stopped = stopped
 	}
 	log.InfoContext(ctx, "mail event recorded", "kind", res.Kind, "suppressed", res.Suppressed,
-		"invitation", invitation, "stopped", res.Stopped, "kindTag", tag(d.Mail.Tags, mail.TagKind))
+		"invitation", invitation, "stopped", res.Stopped, "kindTag", tag(d.Mail.Tags, mailtag.Kind))
 	return res, nil
 }
 

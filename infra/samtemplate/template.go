@@ -42,6 +42,8 @@ type Function struct {
 	Schedules []Schedule
 	Rules     []Rule
 	Streams   []Stream
+	// Policies are the function's IAM policy statements (policies.go).
+	Policies []Statement
 
 	rawEnv map[string]any
 }
@@ -190,6 +192,7 @@ func (t *Template) function(id string, globals, props map[string]any) (Function,
 		}
 	}
 	fn.Env = t.resolveEnv(fn.rawEnv, nil)
+	fn.Policies = t.policies(props["Policies"])
 	events := mapOf(props["Events"])
 	names := make([]string, 0, len(events))
 	for n := range events {

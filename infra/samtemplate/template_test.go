@@ -300,3 +300,27 @@ Resources:
 		t.Errorf("table input %+v", in)
 	}
 }
+
+func TestPoliciesResolveToComparableResources(t *testing.T) {
+	tpl, err := Load("../../template.yaml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dispatch, _ := tpl.Function("DispatchFunction")
+	tests := []struct {
+		action, resource string
+		want             bool
+	}{
+		{"dynamodb:UpdateItem", "Table", true},
+		{"dynamodb:Query", "Table/index/GSI2", true},
+		{"dynamodb:Query", "Table/index/GSI1", false},
+		{"dynamodb:Query", "Table", false},
+		{"dynamodb:DeleteItem", "Table", false},
+		{"secretsmanager:GetSecretValue", "TokenSecret", true},
+	}
+	for _, tc := range tests {
+		if got := dispatch.Allows(tc.action, tc.resource); got != tc.want {
+			t.Errorf("DispatchFunction allows %s on %s = %v, want %v (%+v)", tc.action, tc.resource, got, tc.want, dispatch.Policies)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cxloop/cxloop/shared/config"
+	"github.com/cxloop/cxloop/shared/mail/mailtag"
 )
 
 // Outcomes of Send besides success.
@@ -49,9 +50,9 @@ type Message struct {
 
 // Tag names set on survey emails; MailEventsFunction reads them back from the event's mail.tags.
 const (
-	TagInvitation = "invitation"
-	TagSurvey     = "survey"
-	TagKind       = "kind" // KindInvite or KindReminder
+	TagInvitation = mailtag.Invitation
+	TagSurvey     = mailtag.Survey
+	TagKind       = mailtag.Kind // KindInvite or KindReminder
 )
 
 // Values of TagKind.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/mail/mailtag"
 )
 
 // Values of TagKind for the follow-up side.
@@ -16,7 +17,7 @@ const (
 	KindTicket    = "ticket"    // a new ticket's team notification
 	KindEscalate  = "escalate"  // an overdue ticket's escalation
 	KindCloseLoop = "closeloop" // the customer's close-the-loop email
-	TagTicket     = "ticket"
+	TagTicket     = mailtag.Ticket
 )
 
 // TicketNotice is what the team is told about a new or escalated ticket. It carries the
