@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -21,19 +20,19 @@ import (
 func main() {
 	telemetry.Init("DispatchFunction")
 	cfg, err := config.AWS()
-	must(err)
+	telemetry.Must(err)
 	st, err := store.FromEnv()
-	must(err)
+	telemetry.Must(err)
 	baseURL, err := config.Required("BASE_URL")
-	must(err)
+	telemetry.Must(err)
 	sender, err := config.Required("SENDER_ADDRESS")
-	must(err)
+	telemetry.Must(err)
 	rate, err := config.Int("SEND_RATE_PER_TICK", 500)
-	must(err)
+	telemetry.Must(err)
 	key, err := secret.Key(context.Background(), cfg)
-	must(err)
+	telemetry.Must(err)
 	signer, err := token.NewSigner(key)
-	must(err)
+	telemetry.Must(err)
 	h := &Handler{
 		Store:   st,
 		Mail:    mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
@@ -43,13 +42,6 @@ func main() {
 		Rate:    rate,
 		Metrics: telemetry.NewMetrics(),
 	}
-	must(h.Check())
+	telemetry.Must(h.Check())
 	lambda.StartHandlerFunc(h.Handle)
-}
-
-func must(err error) {
-	if err != nil {
-		slog.Error("init", "err", err)
-		os.Exit(1)
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -26,15 +25,15 @@ import (
 func main() {
 	telemetry.Init("FollowupFunction")
 	cfg, err := config.AWS()
-	must(err)
+	telemetry.Must(err)
 	st, err := store.FromEnv()
-	must(err)
+	telemetry.Must(err)
 	sender, err := config.Required("SENDER_ADDRESS")
-	must(err)
+	telemetry.Must(err)
 	teams, err := ParseTeamAddresses(os.Getenv("TEAM_ADDRESSES"))
-	must(err)
+	telemetry.Must(err)
 	key, err := secret.Key(context.Background(), cfg)
-	must(err)
+	telemetry.Must(err)
 	h := &Handler{
 		Store:         st,
 		Catalog:       catalog.MustShipped(),
@@ -59,11 +58,4 @@ func ParseTeamAddresses(raw string) (map[string]string, error) {
 		return nil, fmt.Errorf("TEAM_ADDRESSES must be a JSON object of team to address: %w", err)
 	}
 	return m, nil
-}
-
-func must(err error) {
-	if err != nil {
-		slog.Error("init", "err", err)
-		os.Exit(1)
-	}
 }

@@ -3,9 +3,6 @@
 package main
 
 import (
-	"log/slog"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cxloop/cxloop/shared/store"
@@ -15,10 +12,7 @@ import (
 func main() {
 	telemetry.Init("MailEventsFunction")
 	st, err := store.FromEnv()
-	if err != nil {
-		slog.Error("init", "err", err)
-		os.Exit(1)
-	}
+	telemetry.Must(err)
 	h := &Handler{Store: st}
 	lambda.StartHandlerFunc(h.Handle)
 }

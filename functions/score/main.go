@@ -4,8 +4,6 @@
 package main
 
 import (
-	"log/slog"
-	"os"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -19,17 +17,10 @@ import (
 func main() {
 	telemetry.Init("ScoreFunction")
 	st, err := store.FromEnv()
-	must(err)
+	telemetry.Must(err)
 	settle, err := config.Int("SCORE_SETTLE_SECONDS", 60)
-	must(err)
+	telemetry.Must(err)
 	h := &Handler{Store: st, Catalog: catalog.MustShipped(), Metrics: telemetry.NewMetrics(),
 		Settle: time.Duration(settle) * time.Second, Now: func() time.Time { return time.Now().UTC() }}
 	lambda.StartHandlerFunc(h.Handle)
-}
-
-func must(err error) {
-	if err != nil {
-		slog.Error("init", "err", err)
-		os.Exit(1)
-	}
 }

@@ -2,12 +2,11 @@ package main
 
 import (
 	"strings"
-
-	"github.com/cxloop/cxloop/shared/catalog"
 )
 
 // ui holds the fixed texts of the pages in one language; the survey's own texts (title, question,
-// comment question) come from the catalog. The scale labels match the email's (shared/mail).
+// comment question) and the scale labels (catalog.Metric.ScaleLabels, shared with the email) come
+// from the catalog.
 type ui struct {
 	Lang string
 
@@ -27,7 +26,6 @@ type ui struct {
 	UnsubDoneTitle, UnsubDoneBody                     string
 	UnsubExpiredTitle, UnsubExpiredBody               string
 	ErrorSummary                                      string
-	scale                                             map[catalog.Metric][2]string
 }
 
 // texts are the languages the pages are written in (the catalog's survey languages); others fall
@@ -71,11 +69,6 @@ var texts = map[string]*ui{
 		UnsubExpiredTitle: "This link has expired",
 		UnsubExpiredBody:  "To stop survey emails, use the unsubscribe link in a more recent survey email.",
 		ErrorSummary:      "There is a problem",
-		scale: map[catalog.Metric][2]string{
-			catalog.NPS:  {"Not at all likely", "Extremely likely"},
-			catalog.CSAT: {"Very dissatisfied", "Very satisfied"},
-			catalog.CES:  {"Strongly disagree", "Strongly agree"},
-		},
 	},
 	"es": {
 		Lang:              "es",
@@ -115,11 +108,6 @@ var texts = map[string]*ui{
 		UnsubExpiredTitle: "Este enlace ha caducado",
 		UnsubExpiredBody:  "Para dejar de recibir encuestas, usa el enlace para darse de baja de un correo de encuesta más reciente.",
 		ErrorSummary:      "Hay un problema",
-		scale: map[catalog.Metric][2]string{
-			catalog.NPS:  {"Nada probable", "Muy probable"},
-			catalog.CSAT: {"Muy insatisfecho", "Muy satisfecho"},
-			catalog.CES:  {"Totalmente en desacuerdo", "Totalmente de acuerdo"},
-		},
 	},
 	"fr": {
 		Lang:              "fr",
@@ -159,11 +147,6 @@ var texts = map[string]*ui{
 		UnsubExpiredTitle: "Ce lien a expiré",
 		UnsubExpiredBody:  "Pour ne plus recevoir d'enquêtes, utilisez le lien de désabonnement d'un e-mail d'enquête plus récent.",
 		ErrorSummary:      "Il y a un problème",
-		scale: map[catalog.Metric][2]string{
-			catalog.NPS:  {"Pas du tout probable", "Très probable"},
-			catalog.CSAT: {"Très insatisfait", "Très satisfait"},
-			catalog.CES:  {"Pas du tout d'accord", "Tout à fait d'accord"},
-		},
 	},
 }
 

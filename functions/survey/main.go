@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -18,10 +16,7 @@ import (
 func main() {
 	telemetry.Init("SurveyFunction")
 	h, err := newHandler(context.Background())
-	if err != nil {
-		slog.Error("init", "error", err.Error())
-		os.Exit(1)
-	}
+	telemetry.Must(err)
 	lambda.StartHandlerFunc(h.Handle)
 }
 

@@ -86,8 +86,8 @@ func scaleOptions(m catalog.Metric, selected int, ok bool) []option {
 // scaleHint explains the ends of the scale ("0 = Not at all likely, 10 = Extremely likely").
 func scaleHint(t *ui, m catalog.Metric) string {
 	lo, hi := m.Scale()
-	labels := t.scale[m]
-	return fmt.Sprintf(t.ScaleHint, lo, labels[0], hi, labels[1])
+	low, high := m.ScaleLabels(t.Lang)
+	return fmt.Sprintf(t.ScaleHint, lo, low, hi, high)
 }
 
 // formatUntil renders a deadline the same way in every language: unambiguous, in UTC.

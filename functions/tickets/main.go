@@ -3,7 +3,6 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -18,13 +17,13 @@ import (
 func main() {
 	telemetry.Init("TicketsFunction")
 	cfg, err := config.AWS()
-	must(err)
+	telemetry.Must(err)
 	st, err := store.FromEnv()
-	must(err)
+	telemetry.Must(err)
 	sender, err := config.Required("SENDER_ADDRESS")
-	must(err)
+	telemetry.Must(err)
 	retention, err := config.Days("TICKET_RETENTION_DAYS", 730)
-	must(err)
+	telemetry.Must(err)
 	h := &Handler{
 		Store:     st,
 		Catalog:   catalog.MustShipped(),
@@ -32,11 +31,4 @@ func main() {
 		Retention: retention,
 	}
 	lambda.StartHandlerFunc(h.Handle)
-}
-
-func must(err error) {
-	if err != nil {
-		slog.Error("init", "err", err)
-		os.Exit(1)
-	}
 }

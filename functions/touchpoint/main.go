@@ -2,9 +2,6 @@
 package main
 
 import (
-	"log/slog"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -16,18 +13,11 @@ import (
 func main() {
 	telemetry.Init("TouchpointFunction")
 	st, err := store.FromEnv()
-	must(err)
+	telemetry.Must(err)
 	decisionTTL, err := config.Days("DECISION_RETENTION_DAYS", 90)
-	must(err)
+	telemetry.Must(err)
 	invitationTTL, err := config.Days("INVITATION_RETENTION_DAYS", 400)
-	must(err)
+	telemetry.Must(err)
 	h := &Handler{Store: st, Catalog: catalog.MustShipped(), DecisionTTL: decisionTTL, InvitationTTL: invitationTTL}
 	lambda.StartHandlerFunc(h.Handle)
-}
-
-func must(err error) {
-	if err != nil {
-		slog.Error("init", "err", err)
-		os.Exit(1)
-	}
 }

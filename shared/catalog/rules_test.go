@@ -255,3 +255,21 @@ func BenchmarkShipped(b *testing.B) {
 		}
 	}
 }
+
+func TestScaleLabelsNameBothEndsInTheContactsLanguage(t *testing.T) {
+	tests := []struct {
+		metric    Metric
+		locale    string
+		low, high string
+	}{
+		{NPS, "en", "Not at all likely", "Extremely likely"},
+		{CSAT, "es-MX", "Muy insatisfecho", "Muy satisfecho"},
+		{CES, "fr", "Pas du tout d'accord", "Tout à fait d'accord"},
+		{NPS, "de", "Not at all likely", "Extremely likely"},
+	}
+	for _, tc := range tests {
+		if low, high := tc.metric.ScaleLabels(tc.locale); low != tc.low || high != tc.high {
+			t.Errorf("%s in %s: %q..%q, want %q..%q", tc.metric, tc.locale, low, high, tc.low, tc.high)
+		}
+	}
+}

@@ -82,8 +82,7 @@ func Render(in Invite) (Message, error) {
 	if name := oneLine(in.Name); name != "" {
 		v.Greeting = fmt.Sprintf(ui.helloName, name)
 	}
-	labels := ui.scale[in.Metric]
-	v.Low, v.High = labels[0], labels[1]
+	v.Low, v.High = in.Metric.ScaleLabels(lang)
 	sep := "?"
 	if strings.Contains(in.SurveyURL, "?") {
 		sep = "&"

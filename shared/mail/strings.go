@@ -1,7 +1,5 @@
 package mail
 
-import "github.com/cxloop/cxloop/shared/catalog"
-
 // ui holds the fixed texts of a survey email in one language. The survey's own texts (title,
 // question) come from the catalog.
 type ui struct {
@@ -10,7 +8,6 @@ type ui struct {
 	intro, reminderIntro     string
 	choose                   string // text part: the line above the score links
 	unsubText, unsubLink     string
-	scale                    map[catalog.Metric][2]string // labels of the lowest and highest score
 }
 
 // strs are the languages survey emails are written in; others fall back to English.
@@ -25,11 +22,6 @@ var strs = map[string]ui{
 		choose:          "Choose a score:",
 		unsubText:       "Don't want survey emails from us?",
 		unsubLink:       "Unsubscribe",
-		scale: map[catalog.Metric][2]string{
-			catalog.NPS:  {"Not at all likely", "Extremely likely"},
-			catalog.CSAT: {"Very dissatisfied", "Very satisfied"},
-			catalog.CES:  {"Strongly disagree", "Strongly agree"},
-		},
 	},
 	"es": {
 		subject:         "%s: una pregunta rápida",
@@ -41,11 +33,6 @@ var strs = map[string]ui{
 		choose:          "Elige una puntuación:",
 		unsubText:       "¿No quieres recibir nuestras encuestas?",
 		unsubLink:       "Darse de baja",
-		scale: map[catalog.Metric][2]string{
-			catalog.NPS:  {"Nada probable", "Muy probable"},
-			catalog.CSAT: {"Muy insatisfecho", "Muy satisfecho"},
-			catalog.CES:  {"Totalmente en desacuerdo", "Totalmente de acuerdo"},
-		},
 	},
 	"fr": {
 		subject:         "%s : une petite question",
@@ -57,10 +44,5 @@ var strs = map[string]ui{
 		choose:          "Choisissez une note :",
 		unsubText:       "Vous ne souhaitez plus recevoir nos enquêtes ?",
 		unsubLink:       "Se désabonner",
-		scale: map[catalog.Metric][2]string{
-			catalog.NPS:  {"Pas du tout probable", "Très probable"},
-			catalog.CSAT: {"Très insatisfait", "Très satisfait"},
-			catalog.CES:  {"Pas du tout d'accord", "Tout à fait d'accord"},
-		},
 	},
 }

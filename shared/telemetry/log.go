@@ -56,3 +56,12 @@ func (h *requestHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h *requestHandler) WithGroup(name string) slog.Handler {
 	return &requestHandler{h.Handler.WithGroup(name)}
 }
+
+// Must ends a function's init when err is not nil: the error is logged and the process exits, so
+// Lambda reports an init failure instead of serving with a broken configuration.
+func Must(err error) {
+	if err != nil {
+		slog.Error("init", "err", err)
+		os.Exit(1)
+	}
+}
