@@ -97,7 +97,7 @@ soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% 
 		$(CXLOCAL) up; \
 	fi; \
 	set -a; . $(STATE_DIR)/env; set +a; \
-	$(GO) test -tags soak -count=1 -timeout 60m -run '^TestFault' -v ./infra/e2e/
+	$(GO) test -tags soak -count=1 -timeout 90m -run '^TestFault' -v ./infra/e2e/
 
 deploy: ## sam build, then a guided sam deploy to your AWS account
 	sam build --build-in-source

@@ -83,7 +83,7 @@ func eventBridge(detail map[string]any) map[string]any {
 // deliver invokes the touchpoint function like EventBridge: a failed invoke is retried (the
 // template allows 8 retries).
 func (u *run) deliver(ctx context.Context, ev map[string]any) {
-	for attempt := 0; attempt <= 8; attempt++ {
+	for attempt := 0; attempt <= 8 && ctx.Err() == nil; attempt++ {
 		u.deliveries.Add(1)
 		res, err := u.r.InvokeResult(ctx, "TouchpointFunction", ev)
 		if err == nil && !res.Failed() {
@@ -99,7 +99,7 @@ func (u *run) deliver(ctx context.Context, ev map[string]any) {
 // post sends one batch to POST /touchpoints, retrying on 5xx as a producer would.
 func (u *run) post(ctx context.Context, batch []map[string]any) {
 	body, _ := json.Marshal(batch)
-	for attempt := 0; attempt < 10; attempt++ {
+	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
 		u.posts.Add(1)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.r.BaseURL+"/touchpoints", bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+u.token)
@@ -246,7 +246,7 @@ func (u *run) answer(ctx context.Context, emails []rig.Email, workers int) map[s
 
 func (u *run) submit(ctx context.Context, tok string, score int) bool {
 	form := url.Values{"score": {fmt.Sprint(score)}}.Encode()
-	for attempt := 0; attempt < 10; attempt++ {
+	for attempt := 0; attempt < 10 && ctx.Err() == nil; attempt++ {
 		u.answerPosts.Add(1)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, u.r.BaseURL+"/s/"+tok, strings.NewReader(form))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -35,7 +35,7 @@ func loop(t *testing.T, n int, rate float64) {
 	}
 	r := startRig(t, o)
 	r.StartStreams(true) // every stream batch twice
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), runBudget)
 	defer cancel()
 	u := newRun(t, r, n)
 	start := time.Now()
