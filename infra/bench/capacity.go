@@ -242,7 +242,7 @@ func txWriteUnits(body []byte, indexesOf func(key json.RawMessage) int) (total, 
 			b, _ := json.Marshal(it.Update.ExpressionAttributeValues)
 			units := 2 * kb(len(b)+200) // the item is at least its new values plus its keys
 			total += units
-			// The item's entry in every index it is in is rewritten (projection ALL); an index
+			// The item's entry in every index it is in is counted as rewritten (an upper bound where the index projects only some attributes); an index
 			// key named by the expression adds or removes an entry.
 			n := 0
 			if indexesOf != nil {
