@@ -123,24 +123,15 @@ func (s *Store) Breaches(ctx context.Context, survey, rule string) ([]Breach, er
 	if err != nil {
 		return nil, err
 	}
-	var all []Breach
-	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+	all, err := queryAll[Breach](ctx, s.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 		ConsistentRead:            aws.Bool(true),
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("breaches of %s/%s: %w", survey, rule, err)
-		}
-		page := make([]Breach, 0, len(out.Items))
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode breaches of %s/%s: %w", survey, rule, err)
-		}
-		all = append(all, page...)
+	if err != nil {
+		return nil, fmt.Errorf("breaches of %s/%s: %w", survey, rule, err)
 	}
 	return all, nil
 }

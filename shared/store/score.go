@@ -136,23 +136,14 @@ func (s *Store) ScoreHistory(ctx context.Context, survey string, since time.Time
 	if err != nil {
 		return nil, err
 	}
-	var snaps []Snapshot
-	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+	snaps, err := queryAll[Snapshot](ctx, s.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
 		ExpressionAttributeValues: expr.Values(),
 	})
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("score history of %s: %w", survey, err)
-		}
-		page := make([]Snapshot, 0, len(out.Items))
-		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
-			return nil, fmt.Errorf("decode score history of %s: %w", survey, err)
-		}
-		snaps = append(snaps, page...)
+	if err != nil {
+		return nil, fmt.Errorf("score history of %s: %w", survey, err)
 	}
 	return snaps, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -109,4 +110,22 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 		}
 	}
 	return items, nil
+}
+
+// queryAll runs a query to its last page and decodes every item into T.
+func queryAll[T any](ctx context.Context, db *dynamodb.Client, in *dynamodb.QueryInput) ([]T, error) {
+	var all []T
+	p := dynamodb.NewQueryPaginator(db, in)
+	for p.HasMorePages() {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var page []T
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &page); err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		all = append(all, page...)
+	}
+	return all, nil
 }

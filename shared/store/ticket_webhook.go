@@ -59,19 +59,10 @@ func (s *Store) DueWebhookRetries(ctx context.Context, now time.Time) ([]Webhook
 	if err != nil {
 		return nil, err
 	}
-	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(IndexQueue),
+	out, err := queryAll[WebhookRetry](ctx, s.DB, &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(IndexQueue),
 		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	var out []WebhookRetry
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("due webhook retries: %w", err)
-		}
-		var rs []WebhookRetry
-		if err := attributevalue.UnmarshalListOfMaps(page.Items, &rs); err != nil {
-			return nil, err
-		}
-		out = append(out, rs...)
+	if err != nil {
+		return nil, fmt.Errorf("due webhook retries: %w", err)
 	}
 	return out, nil
 }
