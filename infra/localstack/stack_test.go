@@ -137,8 +137,17 @@ func TestUpTwiceThenDownLeavesNothingRunning(t *testing.T) {
 			t.Errorf("process group of %s (%d) still has members", name, pid)
 		}
 	}
-	if portOpen(c.Host, c.DDBPort) || portOpen(c.Host, c.SESPort) || portOpen(c.Host, c.APIPort) {
-		t.Error("a port is still open after down")
+	// The processes are gone (checked above); a port may take a moment to stop answering. The
+	// ports were picked free by the test, so other packages running in parallel (each with its own
+	// random-port listeners) can, rarely, be handed one right after: wait, then name the port.
+	for _, port := range []int{c.DDBPort, c.SESPort, c.APIPort} {
+		deadline := time.Now().Add(5 * time.Second)
+		for portOpen(c.Host, port) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if portOpen(c.Host, port) {
+			t.Errorf("port %d is still open 5 s after down", port)
+		}
 	}
 	if _, err := os.Stat(c.EnvPath()); err == nil {
 		t.Error("the env file survived down")
