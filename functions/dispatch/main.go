@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -25,7 +24,7 @@ func main() {
 	telemetry.Must(err)
 	baseURL, err := config.Required("BASE_URL")
 	telemetry.Must(err)
-	sender, err := config.Required("SENDER_ADDRESS")
+	mailer, err := mail.FromEnv(cfg)
 	telemetry.Must(err)
 	rate, err := config.Int("SEND_RATE_PER_TICK", 500)
 	telemetry.Must(err)
@@ -35,7 +34,7 @@ func main() {
 	telemetry.Must(err)
 	h := &Handler{
 		Store:   st,
-		Mail:    mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
+		Mail:    mailer,
 		Signer:  signer,
 		Catalog: catalog.MustShipped(),
 		BaseURL: baseURL,

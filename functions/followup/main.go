@@ -28,7 +28,7 @@ func main() {
 	telemetry.Must(err)
 	st, err := store.FromEnv()
 	telemetry.Must(err)
-	sender, err := config.Required("SENDER_ADDRESS")
+	mailer, err := mail.FromEnv(cfg)
 	telemetry.Must(err)
 	teams, err := ParseTeamAddresses(os.Getenv("TEAM_ADDRESSES"))
 	telemetry.Must(err)
@@ -37,7 +37,7 @@ func main() {
 	h := &Handler{
 		Store:         st,
 		Catalog:       catalog.MustShipped(),
-		Mail:          mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
+		Mail:          mailer,
 		TeamAddresses: teams,
 		OpsAddress:    os.Getenv("OPS_NOTIFY_ADDRESS"),
 		WebhookURL:    os.Getenv("WEBHOOK_URL"),

@@ -3,8 +3,6 @@
 package main
 
 import (
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -20,14 +18,14 @@ func main() {
 	telemetry.Must(err)
 	st, err := store.FromEnv()
 	telemetry.Must(err)
-	sender, err := config.Required("SENDER_ADDRESS")
+	mailer, err := mail.FromEnv(cfg)
 	telemetry.Must(err)
 	retention, err := config.Days("TICKET_RETENTION_DAYS", 730)
 	telemetry.Must(err)
 	h := &Handler{
 		Store:     st,
 		Catalog:   catalog.MustShipped(),
-		Mail:      mail.NewClient(cfg, sender, os.Getenv("CONFIGURATION_SET")),
+		Mail:      mailer,
 		Retention: retention,
 	}
 	lambda.StartHandlerFunc(h.Handle)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -82,6 +83,16 @@ func NewClient(cfg aws.Config, from, configurationSet string, opts ...func(*sesv
 		}
 	}}, opts...)...)
 	return &Client{SES: ses, From: from, ConfigurationSet: configurationSet}
+}
+
+// FromEnv builds the Client a function uses from its environment: SENDER_ADDRESS (required) and
+// CONFIGURATION_SET, both declared in template.yaml.
+func FromEnv(cfg aws.Config) (*Client, error) {
+	from, err := config.Required("SENDER_ADDRESS")
+	if err != nil {
+		return nil, err
+	}
+	return NewClient(cfg, from, os.Getenv("CONFIGURATION_SET")), nil
 }
 
 // Send sends m and returns SES's message id. Errors wrap ErrRefused or ErrUncertain.
