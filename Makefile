@@ -15,7 +15,9 @@ GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s
 # FUZZ_TARGETS += shared/token:FuzzParse
 FUZZ_TARGETS := shared/token:FuzzVerify shared/catalog:FuzzLoad
 FUZZ_TARGETS += functions/survey:FuzzDecodeForm
-FUZZ_TIME    ?= 10s
+# Count budgets, not durations: under load a duration-bounded run can fail with a bare
+# "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
+FUZZ_TIME    ?= 20000x
 
 .PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores
 
