@@ -8,7 +8,7 @@ SHELL := /bin/bash
 GO        ?= go
 STATE_DIR := $(or $(CXLOOP_STATE_DIR),.local)
 CXLOCAL   := bin/cxlocal
-# The flags every bootstrap is built with, locally and by `sam build` (DESIGN.md 2).
+# The flags every bootstrap is built with, locally and by `sam build` (docs/CONTRACTS.md 2).
 GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 # Short fuzz runs of `make test`: append `<package dir>:<FuzzName>` entries, e.g.

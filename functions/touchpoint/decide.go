@@ -34,7 +34,7 @@ func decisionOf(it *store.Invitation) Decision {
 	return d
 }
 
-// decide applies the catalog's rules to one event, in the order of DESIGN.md 3 and issue 4:
+// decide applies the catalog's rules to one event, in the order of docs/CONTRACTS.md 3:
 // redelivery, invalid, no rule, duplicate, suppressed, unsubscribed, quiet period, daily cap,
 // sampling; then the invitation is created in one transaction with its claims.
 func (h *Handler) decide(ctx context.Context, ev touchpoint.Event, decodeErr error) (Decision, error) {

@@ -168,7 +168,7 @@ func Event(r *http.Request, route Route, params map[string]string, body []byte) 
 }
 
 // isText reports whether API Gateway passes a body of this content type as plain text. Everything
-// else, application/x-www-form-urlencoded included, arrives base64-encoded (see FACTS.md).
+// else, application/x-www-form-urlencoded included, arrives base64-encoded, as API Gateway HTTP APIs deliver it (docs/SURVEY-PAGE.md).
 func isText(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package touchpoint is the producer's contract (DESIGN.md 3): the Touchpoint event, its
+// Package touchpoint is the producer's contract (docs/CONTRACTS.md 3): the Touchpoint event, its
 // validation with errors that name the field, and the fingerprint that recognises a touchpoint
 // repeated under a new eventId. It imports no AWS package.
 package touchpoint
