@@ -19,7 +19,7 @@ FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 # "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
 FUZZ_TIME    ?= 20000x
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores
+.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -37,6 +37,7 @@ build-%:
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed 's/Function$$//' | tr '[:upper:]' '[:lower:]')
 
 $(CXLOCAL):
+	@echo "building the local tools ($@; a few seconds, longer the first time)"
 	@$(GO) build -o $@ ./infra/cmd/cxlocal
 
 up: $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
@@ -109,4 +110,8 @@ ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent
 	@$(CXLOCAL) token $(or $(ROLE),viewer)
 
 scores: ## print the local scores
+	@$(GO) run ./infra/cmd/scores
+
+score-now: $(CXLOCAL) ## run ScoreFunction now on the running local stack, then print the scores
+	@$(CXLOCAL) tick ScoreFunction
 	@$(GO) run ./infra/cmd/scores
