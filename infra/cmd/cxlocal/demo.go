@@ -27,6 +27,11 @@ func init() {
 // tick, the email read back from the SES stand-in, each step told in one line; then what to do
 // next, and it waits until interrupted.
 func demo(ctx context.Context, args []string) error {
+	return runDemo(ctx, os.Stdout)
+}
+
+// runDemo is demo writing its story to out.
+func runDemo(ctx context.Context, out io.Writer) error {
 	cfg, err := localstack.FromEnv()
 	if err != nil {
 		return err
@@ -48,7 +53,7 @@ func demo(ctx context.Context, args []string) error {
 	}
 	// The NPS survey samples half of its contacts; the demo picks a contact inside the sample by
 	// trying a few ids, exactly as a producer's events would fall.
-	fmt.Printf("1. A sample customer: Ana <%s>, locale %q (Spanish), so the email and the page come in\n"+
+	fmt.Fprintf(out, "1. A sample customer: Ana <%s>, locale %q (Spanish), so the email and the page come in\n"+
 		"   Spanish: surveys.yaml has English, Spanish and French texts and picks the contact's language.\n", email, "es")
 	// The NPS survey samples half of its contacts; the demo picks a contact inside the sample by
 	// trying a few ids, exactly as a producer's events would fall.
@@ -62,18 +67,18 @@ func demo(ctx context.Context, args []string) error {
 		if decision.Outcome == "invited" {
 			break
 		}
-		fmt.Printf("   touchpoint for contact %s: %s (the sample rate chose not to survey it); trying another contact\n", detail["contact"].(map[string]any)["id"], decision.Outcome)
+		fmt.Fprintf(out, "   touchpoint for contact %s: %s (the sample rate chose not to survey it); trying another contact\n", detail["contact"].(map[string]any)["id"], decision.Outcome)
 	}
 	if decision.Outcome != "invited" {
 		return fmt.Errorf("no sample contact was invited after 20 tries (last decision %q): see %s", decision.Outcome, cfg.EnvPath())
 	}
-	fmt.Printf("2. Touchpoint order.delivered (delivered 2 hours ago) -> TouchpointFunction decided %q: the\n"+
+	fmt.Fprintf(out, "2. Touchpoint order.delivered (delivered 2 hours ago) -> TouchpointFunction decided %q: the\n"+
 		"   order.delivered rule matched and an invitation is due now.\n", decision.Outcome)
 
 	if err := fireSchedule(ctx, api, "DispatchFunction"); err != nil {
-		fmt.Printf("   (could not fire the dispatcher now: %v; its schedule fires within a minute)\n", err)
+		fmt.Fprintf(out, "   (could not fire the dispatcher now: %v; its schedule fires within a minute)\n", err)
 	}
-	fmt.Println("3. DispatchFunction ran (its schedule, fired now); waiting for the email in the SES stand-in...")
+	fmt.Fprintln(out, "3. DispatchFunction ran (its schedule, fired now); waiting for the email in the SES stand-in...")
 	msg, err := waitForEmail(ctx, env["SES_STORE_URL"], email, 90*time.Second)
 	if err != nil {
 		return err
@@ -85,8 +90,8 @@ func demo(ctx context.Context, args []string) error {
 	if len(links) == 0 {
 		return errors.New("the email has no survey links")
 	}
-	fmt.Printf("4. The email was sent, with one link per score (0 to 10); see it in the mail viewer:\n     %s\n", env["MAIL_VIEWER_URL"])
-	fmt.Print(nextSteps(links, api, cfg.EnvPath(), env["OPS_TOKEN"]))
+	fmt.Fprintf(out, "4. The email was sent, with one link per score (0 to 10); see it in the mail viewer:\n     %s\n", env["MAIL_VIEWER_URL"])
+	fmt.Fprint(out, nextSteps(links, api, cfg.EnvPath(), env["OPS_TOKEN"]))
 	<-ctx.Done()
 	return nil
 }
