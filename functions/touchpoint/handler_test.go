@@ -340,6 +340,8 @@ func TestPostTouchpoints(t *testing.T) {
 		{"a batch of 101 is refused", producer, "[" + strings.Join(many, ",") + "]", http.StatusBadRequest, "at most 100"},
 		{"an empty array is refused", producer, "[]", http.StatusBadRequest, "empty batch"},
 		{"not JSON is refused", producer, "eventId=1", http.StatusBadRequest, "JSON"},
+		{"a malformed JSON object is refused like other bodies that are not JSON", producer, `{"eventId":"p-5","touchpoint":`, http.StatusBadRequest, "JSON"},
+		{"a malformed element in a batch refuses the batch", producer, "[" + valid + `,{"eventId":]`, http.StatusBadRequest, "JSON"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

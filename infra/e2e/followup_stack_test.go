@@ -121,3 +121,37 @@ func TestADetractorThroughTheLocalStack(t *testing.T) {
 	s.tryTick(t, "ScoreFunction")
 	s.waitForHistogram(t, "nps-relationship", m, metric.Hist{Counts: [metric.MaxScore + 1]int64{2: 1}})
 }
+
+// TestAnAnswerWithoutAttributesBecomesATicket: a touchpoint with no attributes at all (so no
+// segments) still ends in a ticket through the stack's own stream poller.
+func TestAnAnswerWithoutAttributesBecomesATicket(t *testing.T) {
+	s := newSurveyStack(t)
+	m := s.emailedSurveyWith(t, "order.delivered", "en", false)
+	link := strings.SplitN(m.scoreLinks[1], "?", 2)[0]
+	if code, _, body := s.fetch(t, http.MethodPost, link, "score=1&comment=Late"); code >= 400 {
+		t.Fatalf("POST %s: %d %s", link, code, body)
+	}
+	id := ticket.AnswerID(m.invitationID)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := s.ops(t, http.MethodGet, "/ops/tickets/"+id, "")
+		if code == http.StatusOK {
+			var tk struct {
+				Score    int
+				Comment  string
+				Segments map[string]string
+			}
+			if err := json.Unmarshal([]byte(body), &tk); err != nil {
+				t.Fatal(err)
+			}
+			if tk.Score != 1 || tk.Comment != "Late" || len(tk.Segments) != 0 {
+				t.Fatalf("ticket = %s", body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ticket %s 60 s after an answer without attributes (%s): last %d %s", id, describe(m), code, body)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}

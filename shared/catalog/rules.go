@@ -139,13 +139,16 @@ func Sampled(rate float64, contactID, surveyID string) bool {
 // are formatted canonically (3, 2.5, 1e+21), booleans as true/false. Missing, null, empty and
 // non-scalar attributes are left out.
 func (s *Survey) Segment(attrs map[string]any) map[string]string {
-	out := make(map[string]string, len(s.Segments))
+	var out map[string]string
 	for _, name := range s.Segments {
 		if v, ok := scalar(attrs[name]); ok && v != "" {
+			if out == nil {
+				out = make(map[string]string, len(s.Segments))
+			}
 			out[name] = v
 		}
 	}
-	return out
+	return out // nil, not empty, when no segment is set: the store keeps no empty maps
 }
 
 func scalar(v any) (string, bool) {
