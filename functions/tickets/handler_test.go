@@ -252,6 +252,21 @@ func TestConsole(t *testing.T) {
 	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleProducer]), form); resp.StatusCode != 401 || len(resp.Cookies) != 0 {
 		t.Fatalf("a producer token signs in: %d %v", resp.StatusCode, resp.Cookies)
 	}
+	// Login CSRF: a form on another site posting a valid token must not sign the browser in.
+	for name, h := range map[string]map[string]string{
+		"another site's Origin":                {"Origin": "https://evil.example"},
+		"a post the browser marks cross-site":  {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+		"an opaque origin nothing vouches for": {"Origin": "null"},
+	} {
+		h["Content-Type"] = form["Content-Type"]
+		if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), h); resp.StatusCode != 403 || len(resp.Cookies) != 0 {
+			t.Fatalf("login from %s = %d %v, want 403 and no cookie", name, resp.StatusCode, resp.Cookies)
+		}
+	}
+	sameSite := map[string]string{"Content-Type": form["Content-Type"], "Origin": "null", "Sec-Fetch-Site": "same-origin"}
+	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), sameSite); resp.StatusCode != 303 || len(resp.Cookies) != 1 {
+		t.Fatalf("login from the console's own form (no-referrer: Origin null, Sec-Fetch-Site same-origin) = %d", resp.StatusCode)
+	}
 	resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), form)
 	if resp.StatusCode != 303 || len(resp.Cookies) != 1 {
 		t.Fatalf("login = %d %v", resp.StatusCode, resp.Cookies)
