@@ -11,6 +11,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -68,11 +69,18 @@ func (h *Handler) patchTicket(ctx context.Context, req web.Request, who *store.A
 	return web.JSON(http.StatusOK, t), nil
 }
 
+// maxNote is the longest note an agent may write, in characters.
+const maxNote = 4000
+
 // apply makes an agent's change (the API's PATCH and the console's forms share it). Assigning an
 // open ticket moves it to assigned.
 func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p Patch) (*store.Ticket, error) {
-	if len(p.Note) > 4000 {
-		return nil, fmt.Errorf("%w: a note is at most 4000 characters", errBadRequest)
+	if !text.Valid(p.Note) {
+		return nil, fmt.Errorf("%w: a note must be valid UTF-8", errBadRequest)
+	}
+	p.Note = text.Clean(p.Note)
+	if text.Len(p.Note) > maxNote {
+		return nil, fmt.Errorf("%w: a note is at most %d characters", errBadRequest, maxNote)
 	}
 	if p.Status != "" && !slices.Contains(ticket.Statuses, p.Status) {
 		return nil, fmt.Errorf("%w: %q", ticket.ErrUnknownStatus, p.Status)

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cxloop/cxloop/shared/text"
 )
 
 // Limits on what one event may carry; larger values are refused, not truncated.
@@ -72,6 +74,11 @@ func Decode(raw []byte) (Event, error) {
 	if err := dec.Decode(&ev); err != nil {
 		return ev, fmt.Errorf("%w: %w", ErrInvalid, &FieldError{"event", "not a touchpoint object: " + err.Error()})
 	}
+	// The name is shown to agents and greets the customer in emails: cleaned like every text a
+	// person typed (no bidi overrides or zero-width characters, one line).
+	if text.Valid(ev.Contact.Name) {
+		ev.Contact.Name = text.CleanLine(ev.Contact.Name)
+	}
 	return ev, nil
 }
 
@@ -113,8 +120,10 @@ func (ev *Event) Validate(now time.Time) (time.Time, error) {
 		return bad("contact.email", "required")
 	case len(c.Email) > MaxTextLen:
 		return bad("contact.email", "too long")
-	case len(c.Name) > MaxTextLen:
-		return bad("contact.name", "too long")
+	case !text.Valid(c.Name):
+		return bad("contact.name", "not valid UTF-8")
+	case text.Len(c.Name) > MaxTextLen:
+		return bad("contact.name", fmt.Sprintf("at most %d characters", MaxTextLen))
 	case c.Locale != "" && !localeTag.MatchString(c.Locale):
 		return bad("contact.locale", fmt.Sprintf("%q is not a language tag like en or es-MX", c.Locale))
 	}
