@@ -130,6 +130,15 @@ func (ev *Event) Validate(now time.Time) (time.Time, error) {
 	if addr, err := mail.ParseAddress(c.Email); err != nil || addr.Address != c.Email || addr.Name != "" {
 		return bad("contact.email", fmt.Sprintf("%q is not a plain email address", c.Email))
 	}
+	// SES does not support SMTPUTF8 (RFC 6531): an address must be 7-bit ASCII, a Unicode domain
+	// written in Punycode, and a non-ASCII local part cannot be sent to at all. Refusing it here
+	// names the field; accepting it would only fail at the send.
+	if i := strings.IndexFunc(c.Email, func(r rune) bool { return r > 0x7e || r < 0x20 }); i >= 0 {
+		if strings.LastIndex(c.Email, "@") < i {
+			return bad("contact.email", "SES sends only to ASCII addresses: write the domain in Punycode (xn--...)")
+		}
+		return bad("contact.email", "SES cannot send to an address with non-ASCII characters before the @")
+	}
 	if len(ev.Attributes) > MaxAttributes {
 		return bad("attributes", fmt.Sprintf("%d attributes, at most %d", len(ev.Attributes), MaxAttributes))
 	}
