@@ -128,7 +128,8 @@ func (ev *Event) Validate(now time.Time) (time.Time, error) {
 		return bad("contact.locale", fmt.Sprintf("%q is not a language tag like en or es-MX", c.Locale))
 	}
 	if addr, err := mail.ParseAddress(c.Email); err != nil || addr.Address != c.Email || addr.Name != "" {
-		return bad("contact.email", fmt.Sprintf("%q is not a plain email address", c.Email))
+		// The reason never repeats the address: it is stored on the invalid decision.
+		return bad("contact.email", "not a plain email address (name@domain, no display name)")
 	}
 	// SES does not support SMTPUTF8 (RFC 6531): an address must be 7-bit ASCII, a Unicode domain
 	// written in Punycode, and a non-ASCII local part cannot be sent to at all. Refusing it here
