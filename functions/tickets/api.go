@@ -153,22 +153,43 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
 }
 
 // exportContact: GET /ops/contacts/{id}/export (admin): everything about the contact as JSON.
+// The id is in the path as web.PathID (base64url); an id the table knows nothing of is 404.
 func (h *Handler) exportContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	x, err := h.Store.ExportContact(ctx, args[0])
+	id, err := contactArg(args)
 	if err != nil {
 		return web.Response{}, err
 	}
-	slog.InfoContext(ctx, "contact exported", "contact", args[0], "by", actor(who), "records", len(x.Records))
+	x, err := h.Store.ExportContact(ctx, id)
+	if err != nil {
+		return web.Response{}, err
+	}
+	if x.State == nil && len(x.Records) == 0 {
+		return web.Response{}, fmt.Errorf("%w: no contact with that id", errNotFound)
+	}
+	slog.InfoContext(ctx, "contact exported", "contact", id, "by", actor(who), "records", len(x.Records))
 	resp := web.JSON(http.StatusOK, x)
 	return web.WithHeader(resp, "Content-Disposition", `attachment; filename="contact-export.json"`), nil
 }
 
+// contactArg reads the contact id of a /ops/contacts/{id} path.
+func contactArg(args []string) (string, error) {
+	id, err := web.ParsePathID(args[0])
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errBadRequest, err)
+	}
+	return id, nil
+}
+
 // eraseContact: DELETE /ops/contacts/{id} (admin): personal fields removed, scores untouched.
 func (h *Handler) eraseContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	n, err := h.Store.EraseContact(ctx, args[0])
+	id, err := contactArg(args)
 	if err != nil {
 		return web.Response{}, err
 	}
-	slog.InfoContext(ctx, "contact erased", "contact", args[0], "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)
-	return web.JSON(http.StatusOK, map[string]any{"contactId": args[0], "erased": n}), nil
+	n, err := h.Store.EraseContact(ctx, id)
+	if err != nil {
+		return web.Response{}, err
+	}
+	slog.InfoContext(ctx, "contact erased", "contact", id, "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)
+	return web.JSON(http.StatusOK, map[string]any{"contactId": id, "erased": n}), nil
 }
