@@ -21,7 +21,7 @@ const (
 	StateDelivered = "delivered"
 	StateFailed    = "failed"
 	StateRefused   = "refused" // the webhook URL or its address is not one cxloop sends to
-	StateNone      = "none" // no address or no webhook configured
+	StateNone      = "none"    // no address or no webhook configured
 )
 
 // notify sends notification kind of ticket id once (claimed on the ticket) by email and webhook,

@@ -122,4 +122,3 @@ func (g schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // refused reports whether err is cxloop refusing the target (not worth retrying).
 func refused(err error) bool { return errors.Is(err, errWebhookTarget) }
-
