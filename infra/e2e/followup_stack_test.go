@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/web"
 )
 
 // ops calls the running stack's /ops API with the stack's admin token.
@@ -105,10 +106,10 @@ func TestADetractorThroughTheLocalStack(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 
-	if code, body := s.ops(t, http.MethodDelete, "/ops/contacts/"+m.contactID, ""); code != 200 {
+	if code, body := s.ops(t, http.MethodDelete, "/ops/contacts/"+web.PathID(m.contactID), ""); code != 200 {
 		t.Fatalf("erase: %d %s", code, body)
 	}
-	code, body = s.ops(t, http.MethodGet, "/ops/contacts/"+m.contactID+"/export", "")
+	code, body = s.ops(t, http.MethodGet, "/ops/contacts/"+web.PathID(m.contactID)+"/export", "")
 	if code != 200 || !strings.Contains(body, m.invitationID) {
 		t.Fatalf("export after erasure: %d %s", code, body)
 	}
@@ -120,4 +121,38 @@ func TestADetractorThroughTheLocalStack(t *testing.T) {
 	// The erasure changed no count: the scorer still finds exactly the one answer.
 	s.tryTick(t, "ScoreFunction")
 	s.waitForHistogram(t, "nps-relationship", m, metric.Hist{Counts: [metric.MaxScore + 1]int64{2: 1}})
+}
+
+// TestAnAnswerWithoutAttributesBecomesATicket: a touchpoint with no attributes at all (so no
+// segments) still ends in a ticket through the stack's own stream poller.
+func TestAnAnswerWithoutAttributesBecomesATicket(t *testing.T) {
+	s := newSurveyStack(t)
+	m := s.emailedSurveyWith(t, "order.delivered", "en", false)
+	link := strings.SplitN(m.scoreLinks[1], "?", 2)[0]
+	if code, _, body := s.fetch(t, http.MethodPost, link, "score=1&comment=Late"); code >= 400 {
+		t.Fatalf("POST %s: %d %s", link, code, body)
+	}
+	id := ticket.AnswerID(m.invitationID)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		code, body := s.ops(t, http.MethodGet, "/ops/tickets/"+id, "")
+		if code == http.StatusOK {
+			var tk struct {
+				Score    int
+				Comment  string
+				Segments map[string]string
+			}
+			if err := json.Unmarshal([]byte(body), &tk); err != nil {
+				t.Fatal(err)
+			}
+			if tk.Score != 1 || tk.Comment != "Late" || len(tk.Segments) != 0 {
+				t.Fatalf("ticket = %s", body)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no ticket %s 60 s after an answer without attributes (%s): last %d %s", id, describe(m), code, body)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 }

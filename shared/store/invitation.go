@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
-// Outcomes of a touchpoint decision (DESIGN.md 3): invited, or skipped for a named reason.
+// Outcomes of a touchpoint decision (docs/CONTRACTS.md 3): invited, or skipped for a named reason.
 const (
 	OutcomeInvited      = "invited"
 	OutcomeNoRule       = "no-rule"
