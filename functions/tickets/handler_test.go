@@ -382,3 +382,12 @@ func TestViewersSeeContactsMaskedEverywhere(t *testing.T) {
 		}
 	}
 }
+
+func TestTheLoginPageNamesTheToolThatMakesTokens(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	resp := f.call(t, "GET", "/ops/login", "", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "cxloop token create") {
+		t.Fatalf("login page = %d, does not name `cxloop token create`", resp.StatusCode)
+	}
+}
