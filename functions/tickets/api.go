@@ -17,7 +17,7 @@ import (
 )
 
 // listTickets: GET /ops/tickets?status=&team= (default status: open and assigned), SLA order.
-func (h *Handler) listTickets(ctx context.Context, req web.Request, _ *store.APIToken, _ []string) (web.Response, error) {
+func (h *Handler) listTickets(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
 	st := web.Query(req, "status")
 	if st != "" && !slices.Contains(ticket.Statuses, st) {
 		return web.Response{}, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
@@ -26,19 +26,16 @@ func (h *Handler) listTickets(ctx context.Context, req web.Request, _ *store.API
 	if err != nil {
 		return web.Response{}, err
 	}
-	if list == nil {
-		list = []store.Ticket{}
-	}
-	return web.JSON(http.StatusOK, map[string]any{"tickets": list}), nil
+	return web.JSON(http.StatusOK, map[string]any{"tickets": visibleAll(who.Role, list)}), nil
 }
 
 // getTicket: GET /ops/tickets/{id}.
-func (h *Handler) getTicket(ctx context.Context, _ web.Request, _ *store.APIToken, args []string) (web.Response, error) {
+func (h *Handler) getTicket(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
 	t, err := h.Store.GetTicket(ctx, args[0])
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, t), nil
+	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
 }
 
 // Patch is the body of PATCH /ops/tickets/{id}; every field is optional.
@@ -66,7 +63,7 @@ func (h *Handler) patchTicket(ctx context.Context, req web.Request, who *store.A
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, t), nil
+	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
 }
 
 // maxNote is the longest note an agent may write, in characters.

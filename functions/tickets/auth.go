@@ -23,6 +23,36 @@ var rank = map[string]int{store.RoleViewer: 1, store.RoleAgent: 2, store.RoleAdm
 // tickets, admin also exports and erases contacts.
 func Allowed(role, need string) bool { return rank[role] > 0 && rank[role] >= rank[need] }
 
+// Masked stands in for a contact's email or name where the caller may not see it: fixed length,
+// so it tells nothing about the original.
+const Masked = "•••"
+
+// visible is the one rule of what each role sees of a contact, applied to every ticket a page or
+// API returns: agents and admins see the address and name (they work the ticket and close the
+// loop); viewers (dashboards, wall screens, people who read numbers) see both masked. Comments
+// and scores stay: they are what a viewer is there to read.
+func visible(role string, t store.Ticket) store.Ticket {
+	if Allowed(role, store.RoleAgent) {
+		return t
+	}
+	if t.Email != "" {
+		t.Email = Masked + "@" + Masked
+	}
+	if t.Name != "" {
+		t.Name = Masked
+	}
+	return t
+}
+
+// visibleAll is visible over a list.
+func visibleAll(role string, list []store.Ticket) []store.Ticket {
+	out := make([]store.Ticket, len(list))
+	for i, t := range list {
+		out[i] = visible(role, t)
+	}
+	return out
+}
+
 // authenticate finds the caller's token: the Authorization bearer header, else the console
 // cookie. It reports whether the cookie was used (console forms then need a same-origin request).
 func (h *Handler) authenticate(ctx context.Context, req web.Request) (*store.APIToken, bool, error) {

@@ -341,3 +341,53 @@ func TestContactIDsWithAnyCharacterAreExportedAndErased(t *testing.T) {
 		}
 	}
 }
+
+// One rule for what each role sees, on every page and API that shows a ticket: viewers never see
+// the contact's email or name, agents and admins see what the page shows of them.
+func TestViewersSeeContactsMaskedEverywhere(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	id := f.openTicket(t, "inv-mask", "cust-mask", "masked.person@example.com")
+	const email, name = "masked.person@example.com", "Ana Lopez"
+	routes := []struct {
+		path  string
+		shows []string // what an agent or admin sees of the contact there
+	}{
+		{"/ops/tickets?team=customer-success-eu", []string{email, name}},
+		{"/ops/tickets/" + id, []string{email, name}},
+		{"/ops/?team=customer-success-eu", nil},
+		{"/ops/ticket/" + id, []string{name}},
+	}
+	for _, role := range []string{store.RoleViewer, store.RoleAgent, store.RoleAdmin} {
+		for _, r := range routes {
+			t.Run(role+" "+r.path, func(t *testing.T) {
+				resp := f.call(t, "GET", r.path, f.tokens[role], "", nil)
+				if resp.StatusCode != 200 || !strings.Contains(resp.Body, id) {
+					t.Fatalf("status %d, ticket %s shown: %v", resp.StatusCode, id, strings.Contains(resp.Body, id))
+				}
+				for _, want := range r.shows {
+					switch got := strings.Contains(resp.Body, want); {
+					case role == store.RoleViewer && got:
+						t.Fatalf("a viewer sees %q", want)
+					case role == store.RoleViewer && !strings.Contains(resp.Body, Masked):
+						t.Fatalf("a viewer sees no mask where %q would be", want)
+					case role != store.RoleViewer && !got:
+						t.Fatalf("%s does not see %q", role, want)
+					}
+				}
+				if role == store.RoleViewer && (strings.Contains(resp.Body, email) || strings.Contains(resp.Body, name)) {
+					t.Fatal("a viewer sees the contact")
+				}
+			})
+		}
+	}
+}
+
+func TestTheLoginPageNamesTheToolThatMakesTokens(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	resp := f.call(t, "GET", "/ops/login", "", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "cxloop token create") {
+		t.Fatalf("login page = %d, does not name `cxloop token create`", resp.StatusCode)
+	}
+}
