@@ -9,6 +9,7 @@ GO        ?= go
 STATE_DIR := $(or $(CXLOOP_STATE_DIR),.local)
 CXLOCAL   := bin/cxlocal
 # The flags every bootstrap is built with, locally and by `sam build` (docs/CONTRACTS.md 2).
+COMMA     := ,
 GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 # Short fuzz runs of `make test`: append `<package dir>:<FuzzName>` entries, e.g.
@@ -24,10 +25,10 @@ FUZZ_TIME    ?= 20000x
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture)
+build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture, local tags)
 	@$(CXLOCAL) functions | while read -r id dir; do \
 		echo "build $$id ($$dir)"; \
-		$(GOBUILD) -o bin/$$id/bootstrap ./$$dir; \
+		$(subst lambda.norpc,lambda.norpc$(COMMA)cxloop.local,$(GOBUILD)) -o bin/$$id/bootstrap ./$$dir; \
 	done
 
 # One rule serves every function for `sam build` (BuildMethod: makefile): build-TouchpointFunction

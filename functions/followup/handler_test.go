@@ -422,3 +422,35 @@ func TestAContactWithAnEarlierTicketIsARepeatDetractor(t *testing.T) {
 			first.Priority, first.Repeat, second.Priority, second.Repeat)
 	}
 }
+
+// A webhook URL a deployed build may not reach (here plain http to this machine) is refused once,
+// recorded as refused with no retry round, and the team email still goes out.
+func TestARefusedWebhookTargetIsRecordedAndTheTeamEmailStillSent(t *testing.T) {
+	t.Parallel()
+	h, rcv, _ := fixture(t)
+	h.HTTP = NewWebhookClient(2*time.Second, false)
+	inv := "inv-hook-refused"
+	if resp := stream(t, h, answerEvent(t, inv, "cust-refused", 0, time.Now())); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the record failed because of the webhook: %+v", resp)
+	}
+	tk, err := h.Store.GetTicket(context.Background(), ticket.AnswerID(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tk.Notifications[NotifyNew]
+	if d.Webhook != StateRefused || d.WebhookAttempts != 1 || d.Email != StateSent || !strings.Contains(d.Error, "https only") {
+		t.Fatalf("delivery = %+v, want the webhook refused once and the email sent", d)
+	}
+	if bodies, _ := rcv.got(); len(bodies) != 0 {
+		t.Fatalf("the receiver got %d webhooks", len(bodies))
+	}
+	due, err := h.Store.DueWebhookRetries(context.Background(), time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range due {
+		if r.TicketID == tk.ID {
+			t.Fatalf("a refused webhook was scheduled for retry: %+v", r)
+		}
+	}
+}

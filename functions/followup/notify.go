@@ -20,7 +20,8 @@ const (
 	StateSent      = "sent"
 	StateDelivered = "delivered"
 	StateFailed    = "failed"
-	StateNone      = "none" // no address or no webhook configured
+	StateRefused   = "refused" // the webhook URL or its address is not one cxloop sends to
+	StateNone      = "none"    // no address or no webhook configured
 )
 
 // notify sends notification kind of ticket id once (claimed on the ticket) by email and webhook,
@@ -49,7 +50,7 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 	if err != nil {
 		d.Error = strings.TrimPrefix(d.Error+"; webhook: "+err.Error(), "; ")
 		slog.ErrorContext(ctx, "ticket webhook", "ticket", id, "kind", kind, "attempts", d.WebhookAttempts, "err", err)
-		if retryable(d.WebhookStatus) {
+		if retryLater(d.Webhook, d.WebhookStatus) {
 			if err := h.Store.ScheduleWebhookRetry(ctx, id, kind, 0, h.now().Add(h.rounds()[0])); err != nil {
 				slog.ErrorContext(ctx, "schedule webhook retry", "ticket", id, "err", err)
 			}
@@ -150,6 +151,9 @@ func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (st
 		if err == nil {
 			return StateDelivered, attempt + 1, status, nil
 		}
+		if refused(err) {
+			return StateRefused, attempt + 1, status, err
+		}
 		if !retryable(status) || attempt >= len(backoff) {
 			return StateFailed, attempt + 1, status, err
 		}
@@ -160,6 +164,9 @@ func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (st
 		}
 	}
 }
+
+// retryLater reports whether a delivery that ended in state with status is worth another round.
+func retryLater(state string, status int) bool { return state == StateFailed && retryable(status) }
 
 // retryable reports whether a failed delivery may succeed later: no answer, 408, 429 or 5xx.
 func retryable(status int) bool {

@@ -23,6 +23,36 @@ var rank = map[string]int{store.RoleViewer: 1, store.RoleAgent: 2, store.RoleAdm
 // tickets, admin also exports and erases contacts.
 func Allowed(role, need string) bool { return rank[role] > 0 && rank[role] >= rank[need] }
 
+// Masked stands in for a contact's email or name where the caller may not see it: fixed length,
+// so it tells nothing about the original.
+const Masked = "•••"
+
+// visible is the one rule of what each role sees of a contact, applied to every ticket a page or
+// API returns: agents and admins see the address and name (they work the ticket and close the
+// loop); viewers (dashboards, wall screens, people who read numbers) see both masked. Comments
+// and scores stay: they are what a viewer is there to read.
+func visible(role string, t store.Ticket) store.Ticket {
+	if Allowed(role, store.RoleAgent) {
+		return t
+	}
+	if t.Email != "" {
+		t.Email = Masked + "@" + Masked
+	}
+	if t.Name != "" {
+		t.Name = Masked
+	}
+	return t
+}
+
+// visibleAll is visible over a list.
+func visibleAll(role string, list []store.Ticket) []store.Ticket {
+	out := make([]store.Ticket, len(list))
+	for i, t := range list {
+		out[i] = visible(role, t)
+	}
+	return out
+}
+
 // authenticate finds the caller's token: the Authorization bearer header, else the console
 // cookie. It reports whether the cookie was used (console forms then need a same-origin request).
 func (h *Handler) authenticate(ctx context.Context, req web.Request) (*store.APIToken, bool, error) {
@@ -81,6 +111,17 @@ func sameOrigin(req web.Request) bool {
 	return strings.EqualFold(u.Host, host)
 }
 
+// sameOriginLogin is sameOrigin for the sign-in form, which has no session to protect yet and so
+// no SameSite cookie to lean on: a cross-site form that posts the attacker's own token would sign
+// the victim in as the attacker (login CSRF). Besides what sameOrigin refuses, an "Origin: null"
+// that no Sec-Fetch-Site vouches for is refused here, since it cannot be told from a cross-site post.
+func sameOriginLogin(req web.Request) bool {
+	if web.Header(req, "Sec-Fetch-Site") == "" && web.Header(req, "Origin") == "null" {
+		return false
+	}
+	return sameOrigin(req)
+}
+
 // login shows the token form (GET) or checks a pasted token and sets the cookie (POST).
 func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
 	if web.IsRead(req) {
@@ -88,6 +129,9 @@ func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
 	}
 	if web.Method(req) != http.MethodPost {
 		return respond(req, true, errMethod)
+	}
+	if !sameOriginLogin(req) {
+		return respond(req, true, errForbidden)
 	}
 	body, err := web.Body(req, 4096)
 	if err != nil {

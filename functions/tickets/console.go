@@ -141,7 +141,7 @@ func (h *Handler) queuePage(ctx context.Context, req web.Request, who *store.API
 	if err != nil {
 		return web.Response{}, err
 	}
-	v.Tickets = list
+	v.Tickets = visibleAll(who.Role, list)
 	return pageAs(http.StatusOK, "Tickets", whoLabel(who), v), nil
 }
 
@@ -151,7 +151,8 @@ func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIT
 	if err != nil {
 		return web.Response{}, err
 	}
-	v := ticketView{T: t, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t)}
+	shown := visible(who.Role, *t)
+	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t)}
 	for _, s := range ticket.Statuses {
 		if s != ticket.StatusAssigned && ticket.Transition(t.Status, s) == nil {
 			v.Next = append(v.Next, s)

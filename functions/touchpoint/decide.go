@@ -58,7 +58,10 @@ func (h *Handler) decide(ctx context.Context, ev touchpoint.Event, decodeErr err
 		DecidedAt: now, CatalogVersion: h.Catalog.Version,
 	}
 	if verr != nil {
-		base.ContactID, base.OccurredAt = "", now // an invalid event's fields are not trusted as keys
+		// An invalid event's fields are not trusted as keys, so its decision is filed under no
+		// contact, where export and erase could not find it: it keeps no personal data either.
+		base.ContactID, base.OccurredAt = "", now
+		base.Email, base.Name, base.Locale = "", "", ""
 		return h.skip(ctx, base, store.OutcomeInvalid, detail(verr))
 	}
 

@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/web"
 )
 
 // ops calls the running stack's /ops API with the stack's admin token.
@@ -105,10 +106,10 @@ func TestADetractorThroughTheLocalStack(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 
-	if code, body := s.ops(t, http.MethodDelete, "/ops/contacts/"+m.contactID, ""); code != 200 {
+	if code, body := s.ops(t, http.MethodDelete, "/ops/contacts/"+web.PathID(m.contactID), ""); code != 200 {
 		t.Fatalf("erase: %d %s", code, body)
 	}
-	code, body = s.ops(t, http.MethodGet, "/ops/contacts/"+m.contactID+"/export", "")
+	code, body = s.ops(t, http.MethodGet, "/ops/contacts/"+web.PathID(m.contactID)+"/export", "")
 	if code != 200 || !strings.Contains(body, m.invitationID) {
 		t.Fatalf("export after erasure: %d %s", code, body)
 	}

@@ -97,6 +97,16 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 	if err != nil {
 		return nil, err
 	}
+	if len(items) == 0 {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
+			Key: key(contactPK(contactID), skState), ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			return nil, fmt.Errorf("erase contact state: %w", err)
+		}
+		if out.Item == nil {
+			return nil, ErrNotFound // the table knows nothing of this contact
+		}
+	}
 	now := s.Now()
 	var n Erased
 	// The contact's state item keeps quiet periods and unsubscription (no counts, no answers) and
