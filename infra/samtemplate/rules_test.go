@@ -56,8 +56,8 @@ func TestTheProductionRulesCatchEachBreak(t *testing.T) {
 			delete(mapOf(r["Resources"]), "SurveyErrorsAlarm")
 		}, "SurveyFunction: no Errors alarm"},
 		{"a failure queue nobody watches", func(r map[string]any) {
-			delete(mapOf(r["Resources"]), "EventFailuresAlarm")
-		}, "queue EventFailures has no alarm"},
+			delete(mapOf(r["Resources"]), "TouchpointRuleDLQAlarm")
+		}, "queue TouchpointRuleDLQ has no alarm"},
 		{"a fixed schedule name", func(r map[string]any) {
 			ev := event(r, "DispatchFunction", "Tick")
 			delete(ev, "OmitName")
@@ -140,6 +140,20 @@ func TestEverySenderMaySendOnlyAsTheStacksAddress(t *testing.T) {
 			if got, _ := tpl.res.str(from); got != "surveys@example.com" {
 				t.Errorf("%s: ses:SendEmail without a ses:FromAddress condition on the sender (%v)", fn.LogicalID, st["Condition"])
 			}
+		}
+	}
+}
+
+// The command-line tool finds the table, the failure queues and the functions by these output
+// names; renaming one breaks it against every deployed stack.
+func TestTheStackOutputsTheToolReads(t *testing.T) {
+	outputs := mapOf(rawRepo(t)["Outputs"])
+	for _, name := range []string{"TableName", "ApiUrl", "PublicUrl", "TokenSecretArn",
+		"TouchpointFailureQueueUrl", "MailEventsFailureQueueUrl", "TickFailureQueueUrl",
+		"TouchpointRuleDLQUrl", "MailEventsRuleDLQUrl", "StreamFailureQueueUrl",
+		"TouchpointFunctionName", "MailEventsFunctionName", "FollowupFunctionName"} {
+		if _, ok := outputs[name]; !ok {
+			t.Errorf("output %s is not declared", name)
 		}
 	}
 }
