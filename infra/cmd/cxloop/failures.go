@@ -7,15 +7,15 @@ import (
 	"strings"
 )
 
-// The three shapes a failure is kept in, each in its own queue (template.yaml):
+// A failure is kept in one of three shapes, each queue holding one (template.yaml, stack outputs):
 //
-//	EventFailuresQueue     Lambda's asynchronous on-failure destination record: the request
-//	                       payload inside, and the function in requestContext.functionArn
-//	RuleDeadLettersQueue   the raw event EventBridge could not deliver; the target function in the
-//	                       message attribute TARGET_ARN
-//	FollowupFailuresQueue  the stream batch that failed its retries: shard and sequence numbers only
-//	                       (DDBStreamBatchInfo), re-read from the stream within its 24 hours or
-//	                       re-derived from the table after that
+//	destination records   Lambda's asynchronous on-failure record: the request payload inside and
+//	                      the function in requestContext.functionArn (touchpoints, mail-events, ticks)
+//	rule dead letters     the raw event EventBridge could not deliver; the target function in the
+//	                      message attribute TARGET_ARN (touchpoint-dlq, mail-events-dlq)
+//	stream batch records  the batch that failed its retries: shard and sequence numbers only
+//	                      (DDBStreamBatchInfo), re-read from the stream within its 24 hours or
+//	                      re-derived from the table after that (stream)
 type failure struct {
 	Function string          // the function's name or ARN, to invoke again
 	Payload  json.RawMessage // what to invoke it with (empty for a stream batch)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,14 +16,26 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// queueOfShape names each failure queue's stack output and how its messages are read.
-var queueOfShape = map[string]struct {
+// queues are the failure queues (stack outputs), each with the shape its messages have.
+var queues = map[string]struct {
 	output string
 	parse  func(body []byte, attrs map[string]string) (failure, error)
 }{
-	"events": {"EventFailuresQueue", func(b []byte, _ map[string]string) (failure, error) { return parseEventFailure(b) }},
-	"rules":  {"RuleDeadLettersQueue", func(b []byte, a map[string]string) (failure, error) { return parseRuleDeadLetter(b, a["TARGET_ARN"]) }},
-	"stream": {"FollowupFailuresQueue", func(b []byte, _ map[string]string) (failure, error) { return parseStreamFailure(b) }},
+	"touchpoints":     {"TouchpointFailureQueueUrl", eventFailure},
+	"mail-events":     {"MailEventsFailureQueueUrl", eventFailure},
+	"ticks":           {"TickFailureQueueUrl", eventFailure},
+	"touchpoint-dlq":  {"TouchpointRuleDLQUrl", ruleDeadLetter},
+	"mail-events-dlq": {"MailEventsRuleDLQUrl", ruleDeadLetter},
+	"stream":          {"StreamFailureQueueUrl", func(b []byte, _ map[string]string) (failure, error) { return parseStreamFailure(b) }},
+}
+
+// queueNames lists the queues in the order `redrive all` drains them.
+var queueNames = []string{"touchpoints", "touchpoint-dlq", "mail-events", "mail-events-dlq", "stream", "ticks"}
+
+func eventFailure(b []byte, _ map[string]string) (failure, error) { return parseEventFailure(b) }
+
+func ruleDeadLetter(b []byte, a map[string]string) (failure, error) {
+	return parseRuleDeadLetter(b, a["TARGET_ARN"])
 }
 
 // invoker runs a function once, synchronously, and returns its response. A function error is an
@@ -49,11 +62,13 @@ func (l lambdaInvoker) Invoke(ctx context.Context, function string, payload []by
 // did its work). -dry-run lists what would happen and changes nothing.
 func (d *deployment) redrive(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) < 1 {
-		return fmt.Errorf("%w: redrive events|rules|stream [-dry-run] [-max N]\n%s", errUsage, usage)
+		return fmt.Errorf("%w: redrive QUEUE|all [-dry-run] [-max N]\n%s", errUsage, usage)
 	}
-	shape, ok := queueOfShape[args[0]]
-	if !ok {
-		return fmt.Errorf("%w: redrive %s: the shapes are events, rules, stream\n%s", errUsage, args[0], usage)
+	names := []string{args[0]}
+	if args[0] == "all" {
+		names = queueNames
+	} else if _, ok := queues[args[0]]; !ok {
+		return fmt.Errorf("%w: redrive %s: the queues are %s, or all\n%s", errUsage, args[0], strings.Join(queueNames, ", "), usage)
 	}
 	dry, max := false, 100
 	for i := 1; i < len(args); i++ {
@@ -70,6 +85,17 @@ func (d *deployment) redrive(ctx context.Context, args []string, out io.Writer) 
 			return fmt.Errorf("%w: redrive %s: unknown %s\n%s", errUsage, args[0], args[i], usage)
 		}
 	}
+	for _, name := range names {
+		if err := d.drain(ctx, name, dry, max, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// drain re-drives up to max messages of one queue.
+func (d *deployment) drain(ctx context.Context, name string, dry bool, max int, out io.Writer) error {
+	shape := queues[name]
 	queue, err := d.output(ctx, shape.output)
 	if err != nil {
 		return err
@@ -81,7 +107,7 @@ func (d *deployment) redrive(ctx context.Context, args []string, out io.Writer) 
 	q := sqs.NewFromConfig(cfg)
 	inv := lambdaInvoker{lambda.NewFromConfig(cfg)}
 	var rr *rereader
-	if args[0] == "stream" {
+	if name == "stream" {
 		st, err := d.Store(ctx)
 		if err != nil {
 			return err
@@ -120,7 +146,7 @@ func (d *deployment) redrive(ctx context.Context, args []string, out io.Writer) 
 			}
 		}
 	}
-	fmt.Fprintf(out, "%s: %d re-driven, %d ticks dropped, %d kept in the queue%s\n", args[0], done, dropped, kept, map[bool]string{true: " (dry run: nothing changed)"}[dry])
+	fmt.Fprintf(out, "%s: %d re-driven, %d ticks dropped, %d kept in the queue%s\n", name, done, dropped, kept, map[bool]string{true: " (dry run: nothing changed)"}[dry])
 	return nil
 }
 
