@@ -33,7 +33,7 @@ func (t *Template) event(fn *Function, name string, ev map[string]any) error {
 		}
 		fn.Schedules = append(fn.Schedules, Schedule{Name: name, Expression: expr, Every: every})
 	case "EventBridgeRule", "CloudWatchEvent":
-		fn.Rules = append(fn.Rules, Rule{Name: name, Pattern: mapOf(props["Pattern"])})
+		fn.Rules = append(fn.Rules, Rule{Name: name, Pattern: mapOf(t.resolvePattern(props["Pattern"]))})
 	case "DynamoDB":
 		s, err := t.stream(name, props)
 		if err != nil {
@@ -85,6 +85,36 @@ func (t *Template) stream(name string, props map[string]any) (Stream, error) {
 		s.Filters = append(s.Filters, p)
 	}
 	return s, nil
+}
+
+// resolvePattern resolves the intrinsic functions inside an event pattern (a value like
+// !Sub "cxloop-${Stage}"); one that only AWS can resolve becomes nil, which matches nothing.
+func (t *Template) resolvePattern(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 1 {
+			for k := range x {
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+					if s, ok := t.res.str(x); ok {
+						return s
+					}
+					return nil
+				}
+			}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = t.resolvePattern(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = t.resolvePattern(e)
+		}
+		return out
+	}
+	return v
 }
 
 var rateExpr = regexp.MustCompile(`^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$`)
