@@ -104,9 +104,20 @@ soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% 
 	set -a; . $(STATE_DIR)/env; set +a; \
 	$(GO) test -tags soak -count=1 -timeout 90m -run '^TestFault' -v ./infra/e2e/
 
-deploy: ## sam build, then a guided sam deploy to your AWS account
-	sam build --build-in-source
-	sam deploy --guided
+# The first run asks its questions (sam deploy --guided) and saves the answers to samconfig.toml;
+# every later run is unattended: no prompt, no changeset confirmation, and nothing to deploy is
+# not an error. SAM_CONFIG_ENV picks a section of samconfig.toml (one per stage).
+SAM            ?= sam
+SAM_CONFIG_ENV ?= default
+deploy: ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
+	$(SAM) validate --lint
+	$(SAM) build --build-in-source
+	@if [ -f samconfig.toml ]; then \
+		echo "sam deploy --config-env $(SAM_CONFIG_ENV) (samconfig.toml)"; \
+		$(SAM) deploy --config-env $(SAM_CONFIG_ENV) --no-confirm-changeset --no-fail-on-empty-changeset; \
+	else \
+		$(SAM) deploy --guided --config-env $(SAM_CONFIG_ENV) --capabilities CAPABILITY_IAM; \
+	fi
 
 ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent
 	@$(CXLOCAL) token $(or $(ROLE),viewer)

@@ -33,7 +33,11 @@ func (t *Template) event(fn *Function, name string, ev map[string]any) error {
 		}
 		fn.Schedules = append(fn.Schedules, Schedule{Name: name, Expression: expr, Every: every})
 	case "EventBridgeRule", "CloudWatchEvent":
-		fn.Rules = append(fn.Rules, Rule{Name: name, Pattern: mapOf(t.resolvePattern(props["Pattern"]))})
+		pattern, err := t.res.resolveTree(props["Pattern"])
+		if err != nil {
+			return fmt.Errorf("Pattern: %w", err)
+		}
+		fn.Rules = append(fn.Rules, Rule{Name: name, Pattern: mapOf(pattern)})
 	case "DynamoDB":
 		s, err := t.stream(name, props)
 		if err != nil {
@@ -85,36 +89,6 @@ func (t *Template) stream(name string, props map[string]any) (Stream, error) {
 		s.Filters = append(s.Filters, p)
 	}
 	return s, nil
-}
-
-// resolvePattern resolves the intrinsic functions inside an event pattern (a value like
-// !Sub "cxloop-${Stage}"); one that only AWS can resolve becomes nil, which matches nothing.
-func (t *Template) resolvePattern(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			for k := range x {
-				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
-					if s, ok := t.res.str(x); ok {
-						return s
-					}
-					return nil
-				}
-			}
-		}
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = t.resolvePattern(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = t.resolvePattern(e)
-		}
-		return out
-	}
-	return v
 }
 
 var rateExpr = regexp.MustCompile(`^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$`)

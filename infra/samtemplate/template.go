@@ -24,8 +24,9 @@ type Template struct {
 	// Functions lists the AWS::Serverless::Function resources in logical id order.
 	Functions []Function
 
-	res   *resolver
-	table *tableSpec
+	res       *resolver
+	table     *tableSpec
+	resources []string
 }
 
 // Function is one AWS::Serverless::Function as the local tools need it.
@@ -83,6 +84,14 @@ type Stream struct {
 	StartingPosition string
 }
 
+// LocalValues are what the local tools use for the parameters a deploy must be given (they have
+// no default, so nobody deploys a placeholder domain by accident). example.com is reserved for
+// documentation and never receives mail.
+var LocalValues = map[string]string{
+	"SenderDomain":     "example.com",
+	"OpsNotifyAddress": "ops@example.com",
+}
+
 // Load reads the template at path. overrides sets parameter values; a key naming a resource
 // instead sets what !Ref of that resource yields (e.g. "Table": "cxloop-local").
 func Load(path string, overrides map[string]string) (*Template, error) {
@@ -129,7 +138,7 @@ func (t *Template) parse(root map[string]any, overrides map[string]string) error
 		if d, ok := mapOf(p)["Default"]; ok {
 			t.Parameters[name] = scalar(d)
 		} else {
-			t.Parameters[name] = ""
+			t.Parameters[name] = LocalValues[name]
 		}
 	}
 	refs := map[string]string{}
@@ -162,6 +171,18 @@ func (t *Template) parse(root map[string]any, overrides map[string]string) error
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	t.resources = ids
+	// A resource named in the template (the SES configuration set) is known locally by that
+	// name, as !Ref yields it in AWS.
+	for _, id := range ids {
+		r := mapOf(resources[id])
+		if _, overridden := refs[id]; overridden || r["Type"] != "AWS::SES::ConfigurationSet" {
+			continue
+		}
+		if name, ok := t.res.str(mapOf(r["Properties"])["Name"]); ok && name != "" {
+			refs[id] = name
+		}
+	}
 	for _, id := range ids {
 		r := mapOf(resources[id])
 		switch r["Type"] {
