@@ -165,11 +165,17 @@ func TestADetractorAnswerYieldsOneTicketDeliveredTwiceAndConcurrently(t *testing
 		tk.Comment != "The parcel arrived two days late." || tk.Email != "ana@example.com" {
 		t.Fatalf("ticket = %+v", tk)
 	}
-	if n := len(storetest.EmailsTo(t, addr)); n != 1 {
+	teamMails := storetest.EmailsTo(t, addr)
+	if n := len(teamMails); n != 1 {
 		t.Fatalf("team got %d emails, want 1", n)
 	}
+	// The link people open is the console page, not the JSON API.
+	page := "https://cx.example.com/ops/ticket/" + tk.ID
+	if !strings.Contains(teamMails[0].Body.Text, page) || strings.Contains(teamMails[0].Body.Text, "/ops/tickets/") {
+		t.Fatalf("team email does not link the console page %s:\n%s", page, teamMails[0].Body.Text)
+	}
 	hooks, bad := rcv.got()
-	if len(hooks) != 1 || bad != 0 || hooks[0].Type != "ticket.created" || hooks[0].Ticket.ID != tk.ID {
+	if len(hooks) != 1 || bad != 0 || hooks[0].Type != "ticket.created" || hooks[0].Ticket.ID != tk.ID || hooks[0].Ticket.URL != page {
 		t.Fatalf("webhook got %d verified bodies and %d bad ones: %+v", len(hooks), bad, hooks)
 	}
 	raw, _ := json.Marshal(hooks[0])

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -68,11 +69,13 @@ func (h *Handler) address(team string) string {
 	return h.OpsAddress
 }
 
+// ticketURL is the console page of a ticket (not the JSON API): the link a person opens from the
+// team email or a chat message made from the webhook.
 func (h *Handler) ticketURL(id string) string {
 	if h.BaseURL == "" {
 		return ""
 	}
-	return strings.TrimRight(h.BaseURL, "/") + "/ops/tickets/" + id
+	return strings.TrimRight(h.BaseURL, "/") + "/ops/ticket/" + url.PathEscape(id)
 }
 
 func (h *Handler) email(ctx context.Context, t *store.Ticket, kind string) (string, string, error) {
