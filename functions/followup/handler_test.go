@@ -460,3 +460,54 @@ func TestARefusedWebhookTargetIsRecordedAndTheTeamEmailStillSent(t *testing.T) {
 		}
 	}
 }
+
+// A webhook receiver that hangs cannot cost the invocation its deadline: attempts stop while a
+// reserve is left, the team email has gone, and the rest is left to the scheduled retry rounds.
+func TestAHangingWebhookIsBudgetedByTheInvocationsDeadline(t *testing.T) {
+	t.Parallel()
+	h, _, team := fixture(t)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	h.WebhookURL = hang.URL
+	inv := "inv-hook-hang"
+	ctx, cancel := context.WithTimeout(context.Background(), webhookReserve+2*time.Second)
+	defer cancel()
+	start := time.Now()
+	out, err := h.Handle(ctx, answerEvent(t, inv, "cust-hang", 0, time.Now()))
+	took := time.Since(start)
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("the batch ran into its deadline: %v %v after %v", err, ctx.Err(), took)
+	}
+	if resp, ok := out.(events.DynamoDBEventResponse); !ok || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the record failed: %+v", out)
+	}
+	tk, err := h.Store.GetTicket(context.Background(), ticket.AnswerID(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tk.Notifications[NotifyNew]
+	if d.Email != StateSent || d.Webhook != StateFailed || !strings.Contains(d.Error, "deadline") {
+		t.Fatalf("delivery = %+v, want the email sent and the webhook left to the retry", d)
+	}
+	due, err := h.Store.DueWebhookRetries(context.Background(), time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheduled := false
+	for _, r := range due {
+		scheduled = scheduled || r.TicketID == tk.ID
+	}
+	if !scheduled {
+		t.Fatal("the webhook left by the deadline was not scheduled for a retry round")
+	}
+	if emails := storetest.EmailsTo(t, team); len(emails) == 0 {
+		t.Fatal("no team email")
+	}
+	t.Logf("a hanging receiver: the batch finished in %v of its %v", took.Round(time.Millisecond), webhookReserve+2*time.Second)
+}
