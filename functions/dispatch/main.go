@@ -1,5 +1,5 @@
 // DispatchFunction sends due invitations and reminders through SES v2, each at most once
-// (DESIGN.md 7, docs/EMAIL.md). It runs on a ScheduleV2 tick every minute.
+// (docs/CONTRACTS.md 7, docs/EMAIL.md). It runs on a ScheduleV2 tick every minute.
 package main
 
 import (

@@ -1,5 +1,5 @@
 // FollowupFunction opens follow-up tickets for low answers and breaches from the table's stream,
-// notifies the teams, and escalates overdue tickets on its SLA schedule (DESIGN.md 7 and 8,
+// notifies the teams, and escalates overdue tickets on its SLA schedule (docs/CONTRACTS.md 7 and 8,
 // docs/OPERATIONS.md).
 package main
 
@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
@@ -42,7 +41,7 @@ func main() {
 		OpsAddress:    os.Getenv("OPS_NOTIFY_ADDRESS"),
 		WebhookURL:    os.Getenv("WEBHOOK_URL"),
 		WebhookKey:    ticket.WebhookKey(key),
-		HTTP:          &http.Client{Timeout: 3 * time.Second},
+		HTTP:          NewWebhookClient(3*time.Second, allowLoopbackWebhooks),
 		BaseURL:       os.Getenv("BASE_URL"),
 	}
 	lambda.StartHandlerFunc(h.Handle)

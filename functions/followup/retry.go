@@ -60,7 +60,7 @@ func (h *Handler) retryWebhooks(ctx context.Context) (tried, delivered int) {
 		if err := h.Store.RecordDelivery(ctx, r.TicketID, r.Notify, d); err != nil {
 			slog.ErrorContext(ctx, "record webhook retry", "ticket", r.TicketID, "err", err)
 		}
-		if (err == nil || !retryable(status)) && !next.IsZero() {
+		if (err == nil || !retryLater(state, status)) && !next.IsZero() {
 			if err := h.Store.FinishWebhookRetry(ctx, r.TicketID, r.Notify); err != nil {
 				slog.ErrorContext(ctx, "finish webhook retry", "ticket", r.TicketID, "err", err)
 			}

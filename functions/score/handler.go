@@ -59,7 +59,7 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error)
 		}
 		res.Surveys = append(res.Surveys, r)
 	}
-	// An error fails the invocation, which the ScorerErrorsAlarm counts; the next run catches up.
+	// An error fails the invocation, which the ScoreErrorsAlarm counts; the next run catches up.
 	return res, errors.Join(errs...)
 }
 

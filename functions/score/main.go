@@ -1,6 +1,6 @@
 // ScoreFunction scores every survey from its per-day histograms on a schedule: it folds the
 // answers new since its last run into the histograms, writes a snapshot when a score changed,
-// records threshold breaches and emits the scores as CloudWatch EMF metrics (DESIGN.md 5).
+// records threshold breaches and emits the scores as CloudWatch EMF metrics (docs/CONTRACTS.md 5).
 package main
 
 import (

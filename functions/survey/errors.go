@@ -40,6 +40,7 @@ func badForm(err error) error { return fmt.Errorf("%w: %w", errBadForm, err) }
 //	unknown or tampered link, skipped decision     404
 //	expired link, survey closed                    410 (in the invitation's language when known)
 //	answer after the edit window                   409, the page shows the final answer
+//	answer still losing races after every retry    409, "send again"
 //	invitation not sent yet                        503 with Retry-After
 //	form body over the limit                       413
 //	form the customer must fix                     400, the form again with the problem
@@ -73,6 +74,11 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 			v = messageView(t, t.FinalTitle, t.FinalBody)
 		}
 		resp, rerr = h.render(status, messagePage, v)
+	case errors.Is(err, store.ErrConflict):
+		// Only many answers racing on one link for a minute get here (RecordAnswer retries with
+		// jitter first): the customer's to retry, never a server error.
+		status = http.StatusConflict
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.BusyTitle, t.BusyBody, true))
 	case errors.Is(err, store.ErrNotSent):
 		status = http.StatusServiceUnavailable
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotReadyTitle, t.NotReadyBody, true))

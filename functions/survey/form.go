@@ -6,9 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -94,26 +93,15 @@ func ParseScoreParam(s string) (int, bool) {
 	return n, err == nil
 }
 
-// NormalizeComment cleans a comment the way the page shows it: CRLF and CR become \n (a browser
-// submits CRLF but counts \n against maxlength), tabs stay, other control and format characters go,
-// and surrounding space is trimmed. It refuses invalid UTF-8 and comments over MaxComment characters.
+// NormalizeComment cleans a comment the way the page shows it (text.Clean: CRLF and CR become \n,
+// tabs stay, control and format characters such as bidi overrides and zero-width characters go,
+// surrounding space is trimmed). It refuses invalid UTF-8 and comments over MaxComment characters.
 func NormalizeComment(s string) (string, error) {
-	if !utf8.ValidString(s) {
+	if !text.Valid(s) {
 		return "", ErrCommentEncoding
 	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\ufeff' {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) > MaxComment {
+	s = text.Clean(s)
+	if text.Len(s) > MaxComment {
 		return "", ErrCommentTooLong
 	}
 	return s, nil

@@ -213,6 +213,44 @@ func TestTwentySimultaneousPostsOfOneInvitationAppendOnce(t *testing.T) {
 	}
 }
 
+// Fifty different answers posted to one link at once (a customer tapping around, a script):
+// contention on the one item is never a server error, and what is stored is one of the answers,
+// with every append a real change.
+func TestFiftySimultaneousDifferentAnswersNeverFail(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "fifty-different", survey: "nps-relationship", locale: "en", contact: "c-fifty", send: true})
+	tok := f.surveyToken(inv.ID)
+	var wg sync.WaitGroup
+	statuses := make([]int, 50)
+	for i := range statuses {
+		wg.Go(func() {
+			resp, err := f.h.Handle(f.ctx, request("POST", "s", tok, "", form(i%11, fmt.Sprintf("answer %d", i))))
+			if err != nil {
+				t.Errorf("POST %d: %v", i, err)
+				return
+			}
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, s := range statuses {
+		switch s {
+		case http.StatusSeeOther: // saved: post/redirect/get to the thank-you page
+			ok++
+		case http.StatusConflict:
+		default:
+			t.Errorf("POST %d: status %d, want 303 or 409", i, s)
+		}
+	}
+	got := f.get(inv.ID)
+	if ok == 0 || got.Score == nil || len(got.Answers) == 0 || len(got.Answers) > ok {
+		t.Fatalf("%d posts answered 303; stored %d answers, score %v", ok, len(got.Answers), got.Score)
+	}
+	t.Logf("50 different answers at once: %d saved (303), %d asked to send again (409), %d appends", ok, 50-ok, len(got.Answers))
+}
+
 func TestAnEditWithinTheWindowMovesTheScoreAndARepeatChangesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

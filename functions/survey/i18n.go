@@ -19,6 +19,7 @@ type ui struct {
 	NotFoundTitle, NotFoundBody                       string
 	ExpiredTitle, ExpiredBody                         string
 	NotReadyTitle, NotReadyBody                       string
+	BusyTitle, BusyBody                               string
 	TooLargeTitle, TooLargeBody                       string
 	ErrorTitle, ErrorBody                             string
 	UnsubTitle, UnsubBody, UnsubButton, UnsubLink     string
@@ -70,6 +71,8 @@ var texts = map[string]*ui{
 		ExpiredBody:       "The link has expired, so answers are no longer collected. Thank you all the same.",
 		NotReadyTitle:     "Please try again in a minute",
 		NotReadyBody:      "This survey is not open yet. Please try the link again in a minute.",
+		BusyTitle:         "Please send your answer again",
+		BusyBody:          "Your answer was being changed from another window at the same moment, so this one was not saved. Open the link again to see what was saved and send again if you want to change it.",
 		TooLargeTitle:     "Your answer is too long",
 		TooLargeBody:      "Please go back, shorten your comment and send it again.",
 		ErrorTitle:        "Something went wrong",
@@ -119,6 +122,8 @@ var texts = map[string]*ui{
 		ExpiredBody:       "El enlace ha caducado y ya no se recogen respuestas. Gracias de todos modos.",
 		NotReadyTitle:     "Inténtalo de nuevo en un minuto",
 		NotReadyBody:      "Esta encuesta aún no está abierta. Vuelve a abrir el enlace en un minuto.",
+		BusyTitle:         "Vuelve a enviar tu respuesta",
+		BusyBody:          "Tu respuesta se estaba cambiando desde otra ventana en ese mismo momento, así que esta no se guardó. Vuelve a abrir el enlace para ver lo guardado y envía de nuevo si quieres cambiarlo.",
 		TooLargeTitle:     "Tu respuesta es demasiado larga",
 		TooLargeBody:      "Vuelve atrás, acorta tu comentario y envíalo de nuevo.",
 		ErrorTitle:        "Algo salió mal",
@@ -168,6 +173,8 @@ var texts = map[string]*ui{
 		ExpiredBody:       "Le lien a expiré, les réponses ne sont plus recueillies. Merci tout de même.",
 		NotReadyTitle:     "Veuillez réessayer dans une minute",
 		NotReadyBody:      "Cette enquête n'est pas encore ouverte. Rouvrez le lien dans une minute.",
+		BusyTitle:         "Veuillez renvoyer votre réponse",
+		BusyBody:          "Votre réponse était modifiée depuis une autre fenêtre au même moment, celle-ci n'a donc pas été enregistrée. Rouvrez le lien pour voir ce qui a été enregistré et renvoyez-la si vous voulez la changer.",
 		TooLargeTitle:     "Votre réponse est trop longue",
 		TooLargeBody:      "Revenez en arrière, raccourcissez votre commentaire et envoyez-le à nouveau.",
 		ErrorTitle:        "Une erreur s'est produite",

@@ -11,12 +11,13 @@ import (
 
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
 // listTickets: GET /ops/tickets?status=&team= (default status: open and assigned), SLA order.
-func (h *Handler) listTickets(ctx context.Context, req web.Request, _ *store.APIToken, _ []string) (web.Response, error) {
+func (h *Handler) listTickets(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
 	st := web.Query(req, "status")
 	if st != "" && !slices.Contains(ticket.Statuses, st) {
 		return web.Response{}, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
@@ -25,19 +26,16 @@ func (h *Handler) listTickets(ctx context.Context, req web.Request, _ *store.API
 	if err != nil {
 		return web.Response{}, err
 	}
-	if list == nil {
-		list = []store.Ticket{}
-	}
-	return web.JSON(http.StatusOK, map[string]any{"tickets": list}), nil
+	return web.JSON(http.StatusOK, map[string]any{"tickets": visibleAll(who.Role, list)}), nil
 }
 
 // getTicket: GET /ops/tickets/{id}.
-func (h *Handler) getTicket(ctx context.Context, _ web.Request, _ *store.APIToken, args []string) (web.Response, error) {
+func (h *Handler) getTicket(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
 	t, err := h.Store.GetTicket(ctx, args[0])
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, t), nil
+	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
 }
 
 // Patch is the body of PATCH /ops/tickets/{id}; every field is optional.
@@ -65,14 +63,21 @@ func (h *Handler) patchTicket(ctx context.Context, req web.Request, who *store.A
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, t), nil
+	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
 }
+
+// maxNote is the longest note an agent may write, in characters.
+const maxNote = 4000
 
 // apply makes an agent's change (the API's PATCH and the console's forms share it). Assigning an
 // open ticket moves it to assigned.
 func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p Patch) (*store.Ticket, error) {
-	if len(p.Note) > 4000 {
-		return nil, fmt.Errorf("%w: a note is at most 4000 characters", errBadRequest)
+	if !text.Valid(p.Note) {
+		return nil, fmt.Errorf("%w: a note must be valid UTF-8", errBadRequest)
+	}
+	p.Note = text.Clean(p.Note)
+	if text.Len(p.Note) > maxNote {
+		return nil, fmt.Errorf("%w: a note is at most %d characters", errBadRequest, maxNote)
 	}
 	if p.Status != "" && !slices.Contains(ticket.Statuses, p.Status) {
 		return nil, fmt.Errorf("%w: %q", ticket.ErrUnknownStatus, p.Status)
@@ -145,22 +150,43 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
 }
 
 // exportContact: GET /ops/contacts/{id}/export (admin): everything about the contact as JSON.
+// The id is in the path as web.PathID (base64url); an id the table knows nothing of is 404.
 func (h *Handler) exportContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	x, err := h.Store.ExportContact(ctx, args[0])
+	id, err := contactArg(args)
 	if err != nil {
 		return web.Response{}, err
 	}
-	slog.InfoContext(ctx, "contact exported", "contact", args[0], "by", actor(who), "records", len(x.Records))
+	x, err := h.Store.ExportContact(ctx, id)
+	if err != nil {
+		return web.Response{}, err
+	}
+	if x.State == nil && len(x.Records) == 0 {
+		return web.Response{}, fmt.Errorf("%w: no contact with that id", errNotFound)
+	}
+	slog.InfoContext(ctx, "contact exported", "contact", id, "by", actor(who), "records", len(x.Records))
 	resp := web.JSON(http.StatusOK, x)
 	return web.WithHeader(resp, "Content-Disposition", `attachment; filename="contact-export.json"`), nil
 }
 
+// contactArg reads the contact id of a /ops/contacts/{id} path.
+func contactArg(args []string) (string, error) {
+	id, err := web.ParsePathID(args[0])
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errBadRequest, err)
+	}
+	return id, nil
+}
+
 // eraseContact: DELETE /ops/contacts/{id} (admin): personal fields removed, scores untouched.
 func (h *Handler) eraseContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	n, err := h.Store.EraseContact(ctx, args[0])
+	id, err := contactArg(args)
 	if err != nil {
 		return web.Response{}, err
 	}
-	slog.InfoContext(ctx, "contact erased", "contact", args[0], "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)
-	return web.JSON(http.StatusOK, map[string]any{"contactId": args[0], "erased": n}), nil
+	n, err := h.Store.EraseContact(ctx, id)
+	if err != nil {
+		return web.Response{}, err
+	}
+	slog.InfoContext(ctx, "contact erased", "contact", id, "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)
+	return web.JSON(http.StatusOK, map[string]any{"contactId": id, "erased": n}), nil
 }

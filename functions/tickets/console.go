@@ -34,10 +34,19 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"overdue": func(t store.Ticket) bool { return ticket.Holds(t.Status) && time.Now().After(t.SLADue) },
-	"label": func(status string) string {
-		return map[string]string{ticket.StatusOpen: "Reopen", ticket.StatusAssigned: "Mark assigned",
-			ticket.StatusResolved: "Resolve", ticket.StatusClosed: "Close"}[status]
-	},
+	"label":   label,
+}
+
+// label names the button that moves a ticket from its status to next: what it does from there.
+// Back to open is "Reopen" only for a resolved or closed ticket; for an assigned one it unassigns.
+func label(from, next string) string {
+	if next == ticket.StatusOpen {
+		if from == ticket.StatusAssigned {
+			return "Unassign (back to open)"
+		}
+		return "Reopen"
+	}
+	return map[string]string{ticket.StatusAssigned: "Mark assigned", ticket.StatusResolved: "Resolve", ticket.StatusClosed: "Close"}[next]
 }
 
 // pages are parsed once at init: a broken template fails every test and cold start.
@@ -51,7 +60,10 @@ var pages = func() map[string]*template.Template {
 
 // Views of the pages.
 type (
-	loginView struct{ Error string }
+	loginView struct {
+		Error string
+		Next  string // the console page to return to after signing in (a same-origin /ops/ path)
+	}
 	errorView struct {
 		Code    int
 		Message string
@@ -59,7 +71,7 @@ type (
 	queueView struct {
 		Status, Team    string
 		Statuses, Teams []string
-		Tickets         []store.Ticket
+		Rows            []queueRow
 	}
 	ticketView struct {
 		T         *store.Ticket
@@ -141,7 +153,7 @@ func (h *Handler) queuePage(ctx context.Context, req web.Request, who *store.API
 	if err != nil {
 		return web.Response{}, err
 	}
-	v.Tickets = list
+	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, list), time.Now())
 	return pageAs(http.StatusOK, "Tickets", whoLabel(who), v), nil
 }
 
@@ -151,7 +163,8 @@ func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIT
 	if err != nil {
 		return web.Response{}, err
 	}
-	v := ticketView{T: t, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t)}
+	shown := visible(who.Role, *t)
+	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t)}
 	for _, s := range ticket.Statuses {
 		if s != ticket.StatusAssigned && ticket.Transition(t.Status, s) == nil {
 			v.Next = append(v.Next, s)

@@ -115,9 +115,9 @@ func TestAuth(t *testing.T) {
 		{"a viewer reads one ticket", "GET", "/ops/tickets/" + id, f.tokens[store.RoleViewer], "", 200},
 		{"a viewer may not update a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[store.RoleViewer], `{"note":"x"}`, 403},
 		{"an agent updates a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[store.RoleAgent], `{"note":"x"}`, 200},
-		{"an agent may not export a contact", "GET", "/ops/contacts/cust-auth/export", f.tokens[store.RoleAgent], "", 403},
-		{"an agent may not erase a contact", "DELETE", "/ops/contacts/cust-auth", f.tokens[store.RoleAgent], "", 403},
-		{"an admin exports a contact", "GET", "/ops/contacts/cust-auth/export", f.tokens[store.RoleAdmin], "", 200},
+		{"an agent may not export a contact", "GET", "/ops/contacts/" + web.PathID("cust-auth") + "/export", f.tokens[store.RoleAgent], "", 403},
+		{"an agent may not erase a contact", "DELETE", "/ops/contacts/" + web.PathID("cust-auth"), f.tokens[store.RoleAgent], "", 403},
+		{"an admin exports a contact", "GET", "/ops/contacts/" + web.PathID("cust-auth") + "/export", f.tokens[store.RoleAdmin], "", 200},
 		{"no token on a console page redirects to the login form", "GET", "/ops/", "", "", 303},
 		{"a producer may not see the console", "GET", "/ops/", f.tokens[store.RoleProducer], "", 403},
 		{"an unknown ticket is 404", "GET", "/ops/tickets/a-nope", f.tokens[store.RoleViewer], "", 404},
@@ -229,13 +229,13 @@ func TestEraseThenExportThroughTheAPI(t *testing.T) {
 	id := f.openTicket(t, "inv-erase", "cust-erase", addr)
 	admin := f.tokens[store.RoleAdmin]
 	f.call(t, "PATCH", "/ops/tickets/"+id, f.tokens[store.RoleAgent], `{"note":"Ana Lopez said she moved"}`, nil)
-	if resp := f.call(t, "GET", "/ops/contacts/cust-erase/export", admin, "", nil); !strings.Contains(resp.Body, addr) || !strings.Contains(resp.Body, "late again") {
+	if resp := f.call(t, "GET", "/ops/contacts/"+web.PathID("cust-erase")+"/export", admin, "", nil); !strings.Contains(resp.Body, addr) || !strings.Contains(resp.Body, "late again") {
 		t.Fatalf("export before erasure = %s", resp.Body)
 	}
-	if resp := f.call(t, "DELETE", "/ops/contacts/cust-erase", admin, "", nil); resp.StatusCode != 200 || !strings.Contains(resp.Body, `"tickets":1`) {
+	if resp := f.call(t, "DELETE", "/ops/contacts/"+web.PathID("cust-erase"), admin, "", nil); resp.StatusCode != 200 || !strings.Contains(resp.Body, `"tickets":1`) {
 		t.Fatalf("erase = %d %s", resp.StatusCode, resp.Body)
 	}
-	resp := f.call(t, "GET", "/ops/contacts/cust-erase/export", admin, "", nil)
+	resp := f.call(t, "GET", "/ops/contacts/"+web.PathID("cust-erase")+"/export", admin, "", nil)
 	for _, p := range []string{addr, "Ana Lopez", "late again", "moved"} {
 		if strings.Contains(resp.Body, p) {
 			t.Errorf("export after erasure contains %q: %s", p, resp.Body)
@@ -252,17 +252,56 @@ func TestConsole(t *testing.T) {
 	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleProducer]), form); resp.StatusCode != 401 || len(resp.Cookies) != 0 {
 		t.Fatalf("a producer token signs in: %d %v", resp.StatusCode, resp.Cookies)
 	}
+	// Login CSRF: a form on another site posting a valid token must not sign the browser in.
+	for name, h := range map[string]map[string]string{
+		"another site's Origin":                {"Origin": "https://evil.example"},
+		"a post the browser marks cross-site":  {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+		"an opaque origin nothing vouches for": {"Origin": "null"},
+	} {
+		h["Content-Type"] = form["Content-Type"]
+		if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), h); resp.StatusCode != 403 || len(resp.Cookies) != 0 {
+			t.Fatalf("login from %s = %d %v, want 403 and no cookie", name, resp.StatusCode, resp.Cookies)
+		}
+	}
+	sameSite := map[string]string{"Content-Type": form["Content-Type"], "Origin": "null", "Sec-Fetch-Site": "same-origin"}
+	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), sameSite); resp.StatusCode != 303 || len(resp.Cookies) != 1 {
+		t.Fatalf("login from the console's own form (no-referrer: Origin null, Sec-Fetch-Site same-origin) = %d", resp.StatusCode)
+	}
 	resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), form)
 	if resp.StatusCode != 303 || len(resp.Cookies) != 1 {
 		t.Fatalf("login = %d %v", resp.StatusCode, resp.Cookies)
 	}
 	c := resp.Cookies[0]
-	for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Strict", "Path=/ops"} {
+	for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Lax", "Path=/ops"} {
 		if !strings.Contains(c, attr) {
 			t.Fatalf("cookie %q lacks %s", c, attr)
 		}
 	}
 	session := map[string]string{"Cookie": strings.SplitN(c, ";", 2)[0]}
+
+	// A link from the team email opened in a webmail tab: a cross-site top-level GET. Signed in,
+	// it opens the ticket page; signed out, the login form returns to that page afterwards.
+	fromWebmail := map[string]string{"Cookie": session["Cookie"], "Sec-Fetch-Site": "cross-site"}
+	if p := f.call(t, "GET", "/ops/ticket/"+id, "", "", fromWebmail); p.StatusCode != 200 || !strings.Contains(p.Body, id) {
+		t.Fatalf("the ticket link opened from webmail, signed in = %d", p.StatusCode)
+	}
+	out := f.call(t, "GET", "/ops/ticket/"+id+"?from=mail", "", "", map[string]string{"Sec-Fetch-Site": "cross-site"})
+	wantLogin := "/ops/login?next=" + url.QueryEscape("/ops/ticket/"+id+"?from=mail")
+	if out.StatusCode != 303 || out.Headers["Location"] != wantLogin {
+		t.Fatalf("the ticket link signed out = %d %q, want 303 to %s", out.StatusCode, out.Headers["Location"], wantLogin)
+	}
+	lp := f.call(t, "GET", wantLogin, "", "", nil)
+	if lp.StatusCode != 200 || !strings.Contains(lp.Body, `name="next" value="/ops/ticket/`+id+`?from=mail"`) {
+		t.Fatalf("the login page does not carry the page to return to: %s", lp.Body)
+	}
+	back := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent])+"&next="+url.QueryEscape("/ops/ticket/"+id+"?from=mail"), sameSite)
+	if back.StatusCode != 303 || back.Headers["Location"] != "/ops/ticket/"+id+"?from=mail" || len(back.Cookies) != 1 {
+		t.Fatalf("login with next = %d %q", back.StatusCode, back.Headers["Location"])
+	}
+	offsite := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent])+"&next="+url.QueryEscape("//evil.example/ops/"), sameSite)
+	if offsite.StatusCode != 303 || offsite.Headers["Location"] != "/ops/" {
+		t.Fatalf("login with an off-site next = %d %q, want the queue", offsite.StatusCode, offsite.Headers["Location"])
+	}
 
 	q := f.call(t, "GET", "/ops/?team=customer-success-eu", "", "", session)
 	if q.StatusCode != 200 || !strings.Contains(q.Body, id) || q.Headers["Content-Security-Policy"] != web.PageCSP {
@@ -292,5 +331,113 @@ func TestConsole(t *testing.T) {
 	}
 	if resp := f.call(t, "POST", "/ops/logout", "", "", post); resp.StatusCode != 303 || !strings.Contains(resp.Cookies[0], "Max-Age=0") {
 		t.Fatalf("logout = %d %v", resp.StatusCode, resp.Cookies)
+	}
+}
+
+func TestSafeNextKeepsOnlyConsolePagesOfThisOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, next, want string }{
+		{"a ticket page is kept", "/ops/ticket/a-x", "/ops/ticket/a-x"},
+		{"its query is kept", "/ops/?team=support&status=open", "/ops/?team=support&status=open"},
+		{"empty is nothing", "", ""},
+		{"another site is refused", "https://evil.example/ops/", ""},
+		{"a protocol-relative URL is refused", "//evil.example/ops/", ""},
+		{"a backslash some browsers read as a slash is refused", "/ops/\\evil.example", ""},
+		{"a page outside the console is refused", "/survey/x", ""},
+		{"a doubled slash inside is refused", "/ops//evil.example", ""},
+		{"climbing out of /ops is refused", "/ops/../survey/x", ""},
+		{"the login page itself is refused (no loop)", "/ops/login", ""},
+		{"a javascript URL is refused", "javascript:alert(1)", ""},
+		{"a newline is refused", "/ops/\r\nSet-Cookie: x=1", ""},
+		{"a fragment is refused", "/ops/#x", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := safeNext(tc.next); got != tc.want {
+				t.Errorf("safeNext(%q) = %q, want %q", tc.next, got, tc.want)
+			}
+		})
+	}
+}
+
+// Contact ids are the producer's and may hold any character intake accepts; in the path they
+// travel as web.PathID, so export and erase find exactly that contact, and an unknown one is 404.
+func TestContactIDsWithAnyCharacterAreExportedAndErased(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	admin := f.tokens[store.RoleAdmin]
+	for i, id := range []string{"ana maría", "niño/42", "100%", "who?x=1", "ünï çødé"} {
+		addr := fmt.Sprintf("odd-%d@example.com", i)
+		f.openTicket(t, fmt.Sprintf("inv-odd-%d", i), id, addr)
+		resp := f.call(t, "GET", "/ops/contacts/"+web.PathID(id)+"/export", admin, "", nil)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Body, addr) {
+			t.Fatalf("export of contact %q = %d %s", id, resp.StatusCode, resp.Body)
+		}
+		resp = f.call(t, "DELETE", "/ops/contacts/"+web.PathID(id), admin, "", nil)
+		if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"tickets":1`) {
+			t.Fatalf("erase of contact %q = %d %s", id, resp.StatusCode, resp.Body)
+		}
+	}
+	for name, tc := range map[string]struct {
+		method, path string
+		want         int
+	}{
+		"export of an unknown contact": {"GET", "/ops/contacts/" + web.PathID("nobody") + "/export", 404},
+		"erase of an unknown contact":  {"DELETE", "/ops/contacts/" + web.PathID("nobody"), 404},
+		"an id that is not base64url":  {"GET", "/ops/contacts/cust%20x/export", 400},
+	} {
+		if resp := f.call(t, tc.method, tc.path, admin, "", nil); resp.StatusCode != tc.want {
+			t.Errorf("%s: %d %s, want %d", name, resp.StatusCode, resp.Body, tc.want)
+		}
+	}
+}
+
+// One rule for what each role sees, on every page and API that shows a ticket: viewers never see
+// the contact's email or name, agents and admins see what the page shows of them.
+func TestViewersSeeContactsMaskedEverywhere(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	id := f.openTicket(t, "inv-mask", "cust-mask", "masked.person@example.com")
+	const email, name = "masked.person@example.com", "Ana Lopez"
+	routes := []struct {
+		path  string
+		shows []string // what an agent or admin sees of the contact there
+	}{
+		{"/ops/tickets?team=customer-success-eu", []string{email, name}},
+		{"/ops/tickets/" + id, []string{email, name}},
+		{"/ops/?team=customer-success-eu", nil},
+		{"/ops/ticket/" + id, []string{name}},
+	}
+	for _, role := range []string{store.RoleViewer, store.RoleAgent, store.RoleAdmin} {
+		for _, r := range routes {
+			t.Run(role+" "+r.path, func(t *testing.T) {
+				resp := f.call(t, "GET", r.path, f.tokens[role], "", nil)
+				if resp.StatusCode != 200 || !strings.Contains(resp.Body, id) {
+					t.Fatalf("status %d, ticket %s shown: %v", resp.StatusCode, id, strings.Contains(resp.Body, id))
+				}
+				for _, want := range r.shows {
+					switch got := strings.Contains(resp.Body, want); {
+					case role == store.RoleViewer && got:
+						t.Fatalf("a viewer sees %q", want)
+					case role == store.RoleViewer && !strings.Contains(resp.Body, Masked):
+						t.Fatalf("a viewer sees no mask where %q would be", want)
+					case role != store.RoleViewer && !got:
+						t.Fatalf("%s does not see %q", role, want)
+					}
+				}
+				if role == store.RoleViewer && (strings.Contains(resp.Body, email) || strings.Contains(resp.Body, name)) {
+					t.Fatal("a viewer sees the contact")
+				}
+			})
+		}
+	}
+}
+
+func TestTheLoginPageNamesTheToolThatMakesTokens(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	resp := f.call(t, "GET", "/ops/login", "", "", nil)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "cxloop token create") {
+		t.Fatalf("login page = %d, does not name `cxloop token create`", resp.StatusCode)
 	}
 }

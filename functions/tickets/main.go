@@ -1,5 +1,5 @@
 // TicketsFunction is the operations API and console on /ops/...: tickets, scores, and the privacy
-// endpoints (export, erase) behind bearer tokens with roles (DESIGN.md 8, docs/OPERATIONS.md).
+// endpoints (export, erase) behind bearer tokens with roles (docs/CONTRACTS.md 8, docs/OPERATIONS.md).
 package main
 
 import (

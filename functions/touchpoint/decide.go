@@ -34,7 +34,7 @@ func decisionOf(it *store.Invitation) Decision {
 	return d
 }
 
-// decide applies the catalog's rules to one event, in the order of DESIGN.md 3 and issue 4:
+// decide applies the catalog's rules to one event, in the order of docs/CONTRACTS.md 3:
 // redelivery, invalid, no rule, duplicate, suppressed, unsubscribed, quiet period, daily cap,
 // sampling; then the invitation is created in one transaction with its claims.
 func (h *Handler) decide(ctx context.Context, ev touchpoint.Event, decodeErr error) (Decision, error) {
@@ -58,7 +58,10 @@ func (h *Handler) decide(ctx context.Context, ev touchpoint.Event, decodeErr err
 		DecidedAt: now, CatalogVersion: h.Catalog.Version,
 	}
 	if verr != nil {
-		base.ContactID, base.OccurredAt = "", now // an invalid event's fields are not trusted as keys
+		// An invalid event's fields are not trusted as keys, so its decision is filed under no
+		// contact, where export and erase could not find it: it keeps no personal data either.
+		base.ContactID, base.OccurredAt = "", now
+		base.Email, base.Name, base.Locale = "", "", ""
 		return h.skip(ctx, base, store.OutcomeInvalid, detail(verr))
 	}
 

@@ -141,8 +141,11 @@ func splitBatch(body []byte) ([]json.RawMessage, error) {
 		return nil, errors.New("empty body: send a touchpoint object or an array of them")
 	}
 	if body[0] != '[' {
-		if body[0] != '{' {
-			return nil, errors.New("body must be a JSON object or array")
+		if body[0] != '{' || !json.Valid(body) {
+			// A body that is not JSON at all is the request's fault, not one event's: 400, like
+			// any other body that is not JSON. A well-formed object that is not a valid touchpoint
+			// gets its `invalid` decision instead.
+			return nil, errors.New("body must be a JSON object or array of touchpoints")
 		}
 		return []json.RawMessage{body}, nil
 	}

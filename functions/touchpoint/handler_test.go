@@ -227,6 +227,7 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 		}, store.OutcomeSuppressed},
 		{"an unsubscribed contact is unsubscribed", func(d map[string]any) { contact(d)["id"] = "gone" }, store.OutcomeUnsubscribed},
 		{"an event without a contact email is invalid", func(d map[string]any) { delete(contact(d), "email") }, store.OutcomeInvalid},
+		{"an event with a bad address is invalid", func(d map[string]any) { contact(d)["email"] = "Ana Pérez <ana@example.com>" }, store.OutcomeInvalid},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,6 +242,13 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 			}
 			if stored.Outcome != tc.want || stored.Invited() {
 				t.Fatalf("stored %q invited=%v, want %q", stored.Outcome, stored.Invited(), tc.want)
+			}
+			// An invalid decision is filed under no contact, so export and erase cannot reach it:
+			// it must hold no personal data, not even in its reason.
+			if tc.want == store.OutcomeInvalid {
+				if stored.ContactID != "" || stored.Email != "" || stored.Name != "" || strings.Contains(stored.Detail, "ana@") || strings.Contains(stored.Detail, "Pérez") {
+					t.Fatalf("an invalid decision keeps personal data: contact %q email %q name %q detail %q", stored.ContactID, stored.Email, stored.Name, stored.Detail)
+				}
 			}
 		})
 	}
@@ -340,6 +348,8 @@ func TestPostTouchpoints(t *testing.T) {
 		{"a batch of 101 is refused", producer, "[" + strings.Join(many, ",") + "]", http.StatusBadRequest, "at most 100"},
 		{"an empty array is refused", producer, "[]", http.StatusBadRequest, "empty batch"},
 		{"not JSON is refused", producer, "eventId=1", http.StatusBadRequest, "JSON"},
+		{"a malformed JSON object is refused like other bodies that are not JSON", producer, `{"eventId":"p-5","touchpoint":`, http.StatusBadRequest, "JSON"},
+		{"a malformed element in a batch refuses the batch", producer, "[" + valid + `,{"eventId":]`, http.StatusBadRequest, "JSON"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-// TouchpointFunction decides whether a touchpoint leads to a survey invitation (DESIGN.md 3).
+// TouchpointFunction decides whether a touchpoint leads to a survey invitation (docs/CONTRACTS.md 3).
 package main
 
 import (

@@ -211,7 +211,7 @@ func (r *report) writeScale(b *strings.Builder) {
 	p("puts (last row) is the ceiling of everything else here, and most of each function's duration is spent waiting")
 	p("on it (single-digit-millisecond calls on a shared 2-core machine, where the JVM, the functions and the bench")
 	p("compete for CPU). In AWS, DynamoDB on-demand scales per partition; the design keeps hot keys sharded (16 due and")
-	p("feed shards) so no key takes more than a few hundred writes per second (DESIGN.md 7).")
+	p("feed shards) so no key takes more than a few hundred writes per second (docs/CONTRACTS.md 7).")
 	p("")
 }
 

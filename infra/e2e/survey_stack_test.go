@@ -68,6 +68,12 @@ var scoreLink = regexp.MustCompile(`href="([^"]+/s/[A-Za-z0-9_-]+\?score=(\d+))"
 // not wait for the minute.
 func (s *surveyStack) emailedSurvey(t *testing.T, touchpoint, locale string) *surveyMail {
 	t.Helper()
+	return s.emailedSurveyWith(t, touchpoint, locale, true)
+}
+
+// emailedSurveyWith is emailedSurvey with or without the event's segment attributes.
+func (s *surveyStack) emailedSurveyWith(t *testing.T, touchpoint, locale string, withAttributes bool) *surveyMail {
+	t.Helper()
 	// A contact the survey's sampling keeps (sampling is a fixed function of contact and survey).
 	sv, rule, ok := catalog.MustShipped().Match(touchpoint)
 	if !ok {
@@ -85,6 +91,9 @@ func (s *surveyStack) emailedSurvey(t *testing.T, touchpoint, locale string) *su
 		"occurredAt": time.Now().UTC().Add(-3 * time.Hour).Format(time.RFC3339),
 		"contact":    map[string]any{"id": m.contactID, "email": m.address, "name": "Ana", "locale": locale},
 		"attributes": map[string]any{"plan": m.plan, "channel": "web", "region": "eu"},
+	}
+	if !withAttributes {
+		delete(detail, "attributes")
 	}
 	raw, _ := json.Marshal(detail)
 	req, _ := http.NewRequest(http.MethodPost, s.api+"/touchpoints", bytes.NewReader(raw))

@@ -14,6 +14,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ func (s *Server) Routes() []Route { return s.routes }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	route, params, ok := s.find(r.Method, r.URL.EscapedPath())
+	route, params, ok := s.find(r.Method, Path(r.URL))
 	if !ok {
 		writeMessage(w, http.StatusNotFound, "Not Found")
 		return
@@ -79,6 +80,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeResponse(w, res.Payload)
+}
+
+// Path is the request path as API Gateway HTTP APIs route it and hand it to the function (rawPath
+// and requestContext.http.path of payload 2.0): percent-decoded, so an encoded '/' separates
+// segments, and cut at a decoded '?'. Captures of live HTTP APIs show both (REST APIs, function
+// URLs and ALBs keep the encoding); ids that must survive travel as web.PathID instead.
+func Path(u *url.URL) string {
+	p := u.Path
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	return p
 }
 
 func (s *Server) find(method, path string) (Route, map[string]string, bool) {
@@ -132,7 +145,7 @@ func Event(r *http.Request, route Route, params map[string]string, body []byte) 
 	ev := events.APIGatewayV2HTTPRequest{
 		Version:               "2.0",
 		RouteKey:              route.Key(),
-		RawPath:               r.URL.EscapedPath(),
+		RawPath:               Path(r.URL),
 		RawQueryString:        r.URL.RawQuery,
 		Cookies:               cookies,
 		Headers:               headers,
@@ -150,7 +163,7 @@ func Event(r *http.Request, route Route, params map[string]string, body []byte) 
 			TimeEpoch:    now.UnixMilli(),
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method:    r.Method,
-				Path:      r.URL.Path,
+				Path:      Path(r.URL),
 				Protocol:  r.Proto,
 				SourceIP:  ip,
 				UserAgent: r.UserAgent(),
@@ -168,7 +181,7 @@ func Event(r *http.Request, route Route, params map[string]string, body []byte) 
 }
 
 // isText reports whether API Gateway passes a body of this content type as plain text. Everything
-// else, application/x-www-form-urlencoded included, arrives base64-encoded (see FACTS.md).
+// else, application/x-www-form-urlencoded included, arrives base64-encoded, as API Gateway HTTP APIs deliver it (docs/SURVEY-PAGE.md).
 func isText(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {

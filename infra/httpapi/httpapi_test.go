@@ -56,6 +56,8 @@ func TestRequestsBecomePayloadV2EventsForTheRightFunction(t *testing.T) {
 		wantParams                            map[string]string
 		wantBody                              string
 		wantBase64                            bool
+		wantRawPath                           string // default: the path without its query
+		wantStatus                            int    // default 200
 	}{
 		{name: "a path parameter is extracted", method: "GET", path: "/s/abc.def?score=9&x=1&x=2",
 			wantFunction: "SurveyFunction", wantRouteKey: "GET /s/{token}", wantParams: map[string]string{"token": "abc.def"}},
@@ -70,6 +72,16 @@ func TestRequestsBecomePayloadV2EventsForTheRightFunction(t *testing.T) {
 			wantFunction: "OpsFunction", wantRouteKey: "ANY /ops"},
 		{name: "a literal route beats a greedy one", method: "GET", path: "/ops/special",
 			wantFunction: "SurveyFunction", wantRouteKey: "GET /ops/special"},
+		// API Gateway HTTP APIs hand the path over decoded, so an encoded '/' separates segments
+		// and a decoded '?' ends the path: the local API does the same.
+		{name: "the path arrives decoded", method: "GET", path: "/ops/contacts/ana%20mar%C3%ADa/export",
+			wantFunction: "OpsFunction", wantRouteKey: "ANY /ops/{proxy+}", wantParams: map[string]string{"proxy": "contacts/ana maría/export"},
+			wantRawPath: "/ops/contacts/ana maría/export"},
+		{name: "an encoded slash separates segments", method: "GET", path: "/s/a%2Fb",
+			wantStatus: 404},
+		{name: "a decoded question mark ends the path", method: "GET", path: "/ops/contacts/who%3Fy=2/export",
+			wantFunction: "OpsFunction", wantRouteKey: "ANY /ops/{proxy+}", wantParams: map[string]string{"proxy": "contacts/who"},
+			wantRawPath: "/ops/contacts/who"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,6 +96,12 @@ func TestRequestsBecomePayloadV2EventsForTheRightFunction(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer resp.Body.Close()
+			if tt.wantStatus != 0 {
+				if resp.StatusCode != tt.wantStatus {
+					t.Fatalf("status %d, want %d", resp.StatusCode, tt.wantStatus)
+				}
+				return
+			}
 			var got echoed
 			if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != 200 {
 				t.Fatalf("status %d, decode: %v", resp.StatusCode, err)
@@ -104,7 +122,11 @@ func TestRequestsBecomePayloadV2EventsForTheRightFunction(t *testing.T) {
 			if ev.Headers["x-custom"] != "v" || ev.Headers["cookie"] != "" || strings.Join(ev.Cookies, "|") != "session=1|theme=dark" {
 				t.Errorf("headers %v cookies %v", ev.Headers, ev.Cookies)
 			}
-			if ev.RawPath != strings.Split(tt.path, "?")[0] || ev.RequestContext.HTTP.SourceIP != "127.0.0.1" || ev.RequestContext.TimeEpoch == 0 {
+			wantRaw := tt.wantRawPath
+			if wantRaw == "" {
+				wantRaw = strings.Split(tt.path, "?")[0]
+			}
+			if ev.RawPath != wantRaw || ev.RequestContext.HTTP.Path != wantRaw || ev.RequestContext.HTTP.SourceIP != "127.0.0.1" || ev.RequestContext.TimeEpoch == 0 {
 				t.Errorf("rawPath %q context %+v", ev.RawPath, ev.RequestContext)
 			}
 			if strings.Contains(tt.path, "x=1") && (ev.QueryStringParameters["x"] != "1,2" || ev.RawQueryString != "score=9&x=1&x=2") {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/cxloop/cxloop/infra/samtemplate"
@@ -29,15 +28,16 @@ func RoutesFromTemplate(t *samtemplate.Template) []Route {
 	return out
 }
 
-// match reports whether r matches method and the escaped path, with the path parameters and
+// match reports whether r matches method and the path as API Gateway sees it (Path: decoded and
+// cut at a decoded '?'), with the path parameters and
 // a score for API Gateway's "most specific route wins": literal segments beat {param}, which
 // beats {proxy+}; an exact method beats ANY.
-func (r Route) match(method, escapedPath string) (params map[string]string, score []int, ok bool) {
+func (r Route) match(method, path string) (params map[string]string, score []int, ok bool) {
 	if r.Method != "ANY" && r.Method != method {
 		return nil, nil, false
 	}
 	pat := splitPath(r.Path)
-	segs := splitPath(escapedPath)
+	segs := splitPath(path)
 	for i, p := range pat {
 		name, isParam := strings.CutPrefix(p, "{")
 		name, _ = strings.CutSuffix(name, "}")
@@ -46,12 +46,12 @@ func (r Route) match(method, escapedPath string) (params map[string]string, scor
 			if i >= len(segs) {
 				return nil, nil, false
 			}
-			params = set(params, strings.TrimSuffix(name, "+"), unescape(strings.Join(segs[i:], "/")))
+			params = set(params, strings.TrimSuffix(name, "+"), strings.Join(segs[i:], "/"))
 			return params, append(score, 0, methodScore(r.Method)), true
 		case i >= len(segs):
 			return nil, nil, false
 		case isParam:
-			params = set(params, name, unescape(segs[i]))
+			params = set(params, name, segs[i])
 			score = append(score, 1)
 		case p == segs[i]:
 			score = append(score, 2)
@@ -96,11 +96,4 @@ func set(m map[string]string, k, v string) map[string]string {
 	}
 	m[k] = v
 	return m
-}
-
-func unescape(s string) string {
-	if u, err := url.PathUnescape(s); err == nil {
-		return u
-	}
-	return s
 }

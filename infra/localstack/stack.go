@@ -120,6 +120,7 @@ func Up(ctx context.Context, c Config, opts Options) (map[string]string, error) 
 			timeout = 3 * time.Minute
 		}
 		healthy := func(context.Context) bool { return portOpen(c.Host, c.APIPort) }
+		fmt.Fprintf(out, "starting the local API: it builds every function in template.yaml first (about a minute the first time, seconds after that)\n")
 		if err := c.ensure(ctx, out, srv, c.APIPort, timeout, healthy); err != nil {
 			return nil, err
 		}

@@ -33,7 +33,11 @@ func (t *Template) event(fn *Function, name string, ev map[string]any) error {
 		}
 		fn.Schedules = append(fn.Schedules, Schedule{Name: name, Expression: expr, Every: every})
 	case "EventBridgeRule", "CloudWatchEvent":
-		fn.Rules = append(fn.Rules, Rule{Name: name, Pattern: mapOf(props["Pattern"])})
+		pattern, err := t.res.resolveTree(props["Pattern"])
+		if err != nil {
+			return fmt.Errorf("Pattern: %w", err)
+		}
+		fn.Rules = append(fn.Rules, Rule{Name: name, Pattern: mapOf(pattern)})
 	case "DynamoDB":
 		s, err := t.stream(name, props)
 		if err != nil {

@@ -286,3 +286,43 @@ func (r *resolver) condition(v any) (bool, bool) {
 	}
 	return false, false
 }
+
+// resolveTree returns v with every intrinsic inside it resolved to its string (an event pattern
+// naming the configuration set); one that cannot be resolved locally is an error, since a
+// pattern holding it would silently never match.
+func (r *resolver) resolveTree(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		if len(x) == 1 {
+			for k := range x {
+				if k == "Ref" || strings.HasPrefix(k, "Fn::") {
+					s, ok := r.str(x)
+					if !ok {
+						return nil, fmt.Errorf("%v cannot be resolved locally", x)
+					}
+					return s, nil
+				}
+			}
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			rv, err := r.resolveTree(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = rv
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			rv, err := r.resolveTree(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = rv
+		}
+		return out, nil
+	}
+	return v, nil
+}

@@ -37,7 +37,15 @@ func matchAny(patterns []string, s string) bool {
 
 // policies reads a function's Policies property.
 func (t *Template) policies(raw any) []Statement {
-	r := t.res.with(map[string]string{"Table.Arn": "Table", "Table.StreamArn": "Table/stream"})
+	// Each resource's logical id stands for its ARN (!Ref TokenSecret -> "TokenSecret"), also
+	// inside !If (an adopted secret or table when a parameter names one).
+	refs := map[string]string{"Table.Arn": "Table", "Table.StreamArn": "Table/stream"}
+	for _, id := range t.resources {
+		if _, named := t.res.refs[id]; !named {
+			refs[id] = id
+		}
+	}
+	r := t.res.with(refs)
 	var out []Statement
 	list, _ := raw.([]any)
 	for _, p := range list {

@@ -24,8 +24,9 @@ type Template struct {
 	// Functions lists the AWS::Serverless::Function resources in logical id order.
 	Functions []Function
 
-	res   *resolver
-	table *tableSpec
+	res       *resolver
+	table     *tableSpec
+	resources []string
 }
 
 // Function is one AWS::Serverless::Function as the local tools need it.
@@ -83,6 +84,14 @@ type Stream struct {
 	StartingPosition string
 }
 
+// LocalValues are what the local tools use for the parameters a deploy must be given (they have
+// no default, so nobody deploys a placeholder domain by accident). example.com is reserved for
+// documentation and never receives mail.
+var LocalValues = map[string]string{
+	"SenderDomain":     "example.com",
+	"OpsNotifyAddress": "ops@example.com",
+}
+
 // Load reads the template at path. overrides sets parameter values; a key naming a resource
 // instead sets what !Ref of that resource yields (e.g. "Table": "cxloop-local").
 func Load(path string, overrides map[string]string) (*Template, error) {
@@ -129,7 +138,7 @@ func (t *Template) parse(root map[string]any, overrides map[string]string) error
 		if d, ok := mapOf(p)["Default"]; ok {
 			t.Parameters[name] = scalar(d)
 		} else {
-			t.Parameters[name] = ""
+			t.Parameters[name] = LocalValues[name]
 		}
 	}
 	refs := map[string]string{}
@@ -144,11 +153,36 @@ func (t *Template) parse(root map[string]any, overrides map[string]string) error
 
 	globals := mapOf(mapOf(root["Globals"])["Function"])
 	resources := mapOf(root["Resources"])
+	// !Ref of an SES configuration set is its name, known when the template names it: functions
+	// get it as CONFIGURATION_SET and SES's events carry it as the ses:configuration-set tag.
+	for id, r := range resources {
+		if mapOf(r)["Type"] != "AWS::SES::ConfigurationSet" {
+			continue
+		}
+		if _, set := refs[id]; set {
+			continue
+		}
+		if name, ok := t.res.str(mapOf(mapOf(r)["Properties"])["Name"]); ok && name != "" {
+			refs[id] = name
+		}
+	}
 	ids := make([]string, 0, len(resources))
 	for id := range resources {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	t.resources = ids
+	// A resource named in the template (the SES configuration set) is known locally by that
+	// name, as !Ref yields it in AWS.
+	for _, id := range ids {
+		r := mapOf(resources[id])
+		if _, overridden := refs[id]; overridden || r["Type"] != "AWS::SES::ConfigurationSet" {
+			continue
+		}
+		if name, ok := t.res.str(mapOf(r["Properties"])["Name"]); ok && name != "" {
+			refs[id] = name
+		}
+	}
 	for _, id := range ids {
 		r := mapOf(resources[id])
 		switch r["Type"] {

@@ -22,9 +22,10 @@ func TestBusRoutesEventsToTheFunctionsWhoseRuleMatches(t *testing.T) {
 
 	body := `{"Entries":[
 		{"Source":"shop.orders","DetailType":"Touchpoint","Detail":"{\"eventId\":\"order-1\",\"touchpoint\":\"order.delivered\"}"},
-		{"Source":"aws.ses","DetailType":"Email Bounced","Detail":"{\"eventType\":\"Bounce\"}"},
+		{"Source":"aws.ses","DetailType":"Email Bounced","Detail":"{\"eventType\":\"Bounce\",\"mail\":{\"tags\":{\"ses:configuration-set\":[\"cxloop-prod\"]}}}"},
 		{"Source":"aws.ses","DetailType":"Email Delivered","Detail":"{\"eventType\":\"Delivery\"}"},
-		{"Source":"shop.orders","DetailType":"Touchpoint","Detail":"not json"}
+		{"Source":"shop.orders","DetailType":"Touchpoint","Detail":"not json"},
+		{"Source":"aws.ses","DetailType":"Email Bounced","Detail":"{\"eventType\":\"Bounce\",\"mail\":{\"tags\":{\"ses:configuration-set\":[\"another-stage\"]}}}"}
 	]}`
 	resp, err := http.Post(srv.URL+sources.BusPath, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -39,7 +40,7 @@ func TestBusRoutesEventsToTheFunctionsWhoseRuleMatches(t *testing.T) {
 	if err := jsonDecode(resp, &out); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("status %d: %v", resp.StatusCode, err)
 	}
-	if out.FailedEntryCount != 1 || len(out.Entries) != 4 || out.Entries[3].ErrorCode != "MalformedDetail" || out.Entries[0].EventID == "" {
+	if out.FailedEntryCount != 1 || len(out.Entries) != 5 || out.Entries[3].ErrorCode != "MalformedDetail" || out.Entries[0].EventID == "" {
 		t.Errorf("PutEvents answer %+v", out)
 	}
 	if len(out.Deliveries) != 2 || out.Deliveries[0].Function != "TouchpointFunction" || out.Deliveries[1].Function != "MailEventsFunction" ||
@@ -65,7 +66,7 @@ func TestBusRoutesEventsToTheFunctionsWhoseRuleMatches(t *testing.T) {
 		wantDetail                     string
 	}{
 		{"a Touchpoint event reaches TouchpointFunction with the CloudWatch envelope", "TouchpointFunction", "Touchpoint", "order-1"},
-		{"an SES bounce reaches MailEventsFunction and a delivery does not", "MailEventsFunction", "Email Bounced", "Bounce"},
+		{"an SES bounce of this stack's configuration set reaches MailEventsFunction; a delivery, or a bounce of another set, does not", "MailEventsFunction", "Email Bounced", "Bounce"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

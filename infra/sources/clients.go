@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // Clients builds the DynamoDB and DynamoDB Streams clients a Poller needs. endpoint is the
@@ -19,6 +20,9 @@ func Clients(cfg aws.Config, endpoint string) (*dynamodb.Client, *dynamodbstream
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			return s.Deserialize.Insert(typeEmptyMaps, "OperationDeserializer", middleware.After)
+		})
 	})
 	return db, streams
 }

@@ -191,3 +191,52 @@ func TestDuplicateDeliversEveryBatchTwice(t *testing.T) {
 		t.Errorf("deliveries %v", b)
 	}
 }
+
+// DynamoDB Local's stream writes an empty map as an untyped {}; the poller must still deliver it
+// as DynamoDB does ({"M": {}}), with the attributes beside it intact, at any depth.
+func TestEmptyMapsReachTheFunctionTyped(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t)
+	var target sources.StreamTarget
+	for _, tg := range sources.StreamTargetsFromTemplate(tpl) {
+		if tg.Function == "FollowupFunction" {
+			target = tg
+		}
+	}
+	rec := newRecorder(t, "FollowupFunction")
+	table, db := streamTable(t, rec, []sources.StreamTarget{target}, nil)
+	empty := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
+	item := map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "INV#empty"}, "SK": &types.AttributeValueMemberS{Value: "INV"},
+		"kind": &types.AttributeValueMemberS{Value: "invitation"}, "answeredAt": &types.AttributeValueMemberS{Value: "2026-11-23T10:00:00Z"},
+		"segments": empty,
+		"nested":   &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{"inner": empty, "z": &types.AttributeValueMemberS{Value: "zz"}}},
+		"list":     &types.AttributeValueMemberL{Value: []types.AttributeValue{empty, &types.AttributeValueMemberN{Value: "7"}}},
+		"zlast":    &types.AttributeValueMemberS{Value: "after"},
+	}
+	if _, err := db.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	var got sources.StreamRecord
+	waitFor(t, 20*time.Second, "the record", func() bool {
+		b := delivered(t, rec, "FollowupFunction")
+		if len(b) > 0 && len(b[0]) > 0 {
+			got = b[0][0]
+			return true
+		}
+		return false
+	})
+	img, _ := json.Marshal(got.DynamoDB.NewImage)
+	want := map[string]string{
+		"segments": `{"M":{}}`,
+		"nested":   `{"M":{"inner":{"M":{}},"z":{"S":"zz"}}}`,
+		"list":     `{"L":[{"M":{}},{"N":"7"}]}`,
+		"zlast":    `{"S":"after"}`,
+	}
+	for name, w := range want {
+		b, _ := json.Marshal(got.DynamoDB.NewImage[name])
+		if string(b) != w {
+			t.Errorf("NewImage %s = %s, want %s (whole image %s)", name, b, w, img)
+		}
+	}
+}

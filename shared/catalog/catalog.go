@@ -7,7 +7,7 @@ import (
 )
 
 // Catalog is the whole surveys.yaml. Surveys are kept in file order: when several surveys'
-// rules match one touchpoint, the first in catalog order is decided (DESIGN.md 3). A loaded
+// rules match one touchpoint, the first in catalog order is decided (docs/CONTRACTS.md 3). A loaded
 // catalog is read-only, so one value built at init serves concurrent invocations.
 type Catalog struct {
 	Version           string   `yaml:"version"`
@@ -35,7 +35,7 @@ type Survey struct {
 // Metric names the score a survey asks for; it fixes the scale.
 type Metric string
 
-// The three metrics of DESIGN.md 5.
+// The three metrics of docs/CONTRACTS.md 5.
 const (
 	NPS  Metric = "nps"
 	CSAT Metric = "csat"

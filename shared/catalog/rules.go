@@ -13,7 +13,7 @@ import (
 // Valid reports whether m is one of the three metrics.
 func (m Metric) Valid() bool { return m == NPS || m == CSAT || m == CES }
 
-// Scale is the range of one answer: nps 0..10, csat 1..5, ces 1..7 (DESIGN.md 4). It is 0, 0 for
+// Scale is the range of one answer: nps 0..10, csat 1..5, ces 1..7 (docs/CONTRACTS.md 4). It is 0, 0 for
 // an unknown metric.
 func (m Metric) Scale() (min, max int) {
 	switch m {
@@ -28,7 +28,7 @@ func (m Metric) Scale() (min, max int) {
 }
 
 // ScoreRange is the range of the aggregate score alerts compare against: NPS -100..100, CSAT and
-// CES 0..100 (percent satisfied or agreeing, DESIGN.md 5).
+// CES 0..100 (percent satisfied or agreeing, docs/CONTRACTS.md 5).
 func (m Metric) ScoreRange() (min, max float64) {
 	switch m {
 	case NPS:
@@ -139,13 +139,16 @@ func Sampled(rate float64, contactID, surveyID string) bool {
 // are formatted canonically (3, 2.5, 1e+21), booleans as true/false. Missing, null, empty and
 // non-scalar attributes are left out.
 func (s *Survey) Segment(attrs map[string]any) map[string]string {
-	out := make(map[string]string, len(s.Segments))
+	var out map[string]string
 	for _, name := range s.Segments {
 		if v, ok := scalar(attrs[name]); ok && v != "" {
+			if out == nil {
+				out = make(map[string]string, len(s.Segments))
+			}
 			out[name] = v
 		}
 	}
-	return out
+	return out // nil, not empty, when no segment is set: the store keeps no empty maps
 }
 
 func scalar(v any) (string, bool) {

@@ -1,4 +1,4 @@
-// Package metric defines the scores cxloop reports (DESIGN.md 5, definition version 1) and the
+// Package metric defines the scores cxloop reports (docs/CONTRACTS.md 5, definition version 1) and the
 // histograms they are computed from. It is pure: no AWS, no clock. Histograms merge by adding
 // counts, so days, touchpoints and segments combine in any order, and the scorer's incremental
 // deltas (delta.go) keep them equal to the answers they summarize.
@@ -18,7 +18,7 @@ const Version = 1
 // Kind names a metric; the values are the catalog's metric names (surveys.yaml `metric`).
 type Kind string
 
-// The three metrics of DESIGN.md 5.
+// The three metrics of docs/CONTRACTS.md 5.
 const (
 	NPS  Kind = "nps"
 	CSAT Kind = "csat"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,9 +53,16 @@ type NewAnswer struct {
 	EditWindow time.Duration // catalog.EditWindow: how long after the first answer it may change
 }
 
-// answerAttempts bounds the optimistic loop: each lost race means someone else changed the answer
-// in between, which a customer clicking twice can do once or twice, not forever.
-const answerAttempts = 5
+// answerAttempts bounds the optimistic loop: each lost race means someone else's write won, so
+// with jittered waits between tries (answerBackoff) even 50 different answers posted to one link at
+// once all land or see the answer that did; past the bound the caller gets ErrConflict (a 409).
+const answerAttempts = 60
+
+// answerBackoff is the wait before try n (n >= 1): a random 0-2 ms times n, capped at 50 ms, so
+// racing writers spread out instead of colliding again in lockstep.
+func answerBackoff(n int) time.Duration {
+	return time.Duration(rand.Int64N(int64(min(2*time.Millisecond*time.Duration(n), 50*time.Millisecond)) + 1))
+}
 
 // sentStatuses are the send states in which an email was accepted by SES (see Status*).
 var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsure}
@@ -73,7 +81,14 @@ var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsur
 // invitation too, so the page can show the final answer. Other errors: ErrNotFound (no such
 // invitation, or a skipped decision), ErrNotSent, ErrExpired.
 func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) (*Invitation, AnswerOutcome, error) {
-	for range answerAttempts {
+	for attempt := range answerAttempts {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, 0, ctx.Err()
+			case <-time.After(answerBackoff(attempt)):
+			}
+		}
 		now := s.Now()
 		outcome, err := decideAnswer(inv, a, now)
 		switch {
@@ -125,8 +140,8 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 // decideAnswer is the pure decision: what a submit does to an invitation in a given state.
 func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (AnswerOutcome, error) {
 	switch {
-	case inv == nil || !inv.Invited():
-		return 0, ErrNotFound
+	case inv == nil || !inv.Invited() || inv.ErasedAt != nil:
+		return 0, ErrNotFound // an erased contact's invitation takes no answer (erasure.go)
 	case !wasSent(inv):
 		return 0, ErrNotSent
 	case !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt):
@@ -181,7 +196,8 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
 		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(when)))
 
-	cond := expression.Name("kind").Equal(expression.Value(KindInvitation))
+	cond := expression.Name("kind").Equal(expression.Value(KindInvitation)).
+		And(expression.AttributeNotExists(expression.Name("erasedAt")))
 	switch outcome {
 	case AnswerFirst:
 		// Off the due index too: no reminder is wanted any more, and the dispatcher never has to

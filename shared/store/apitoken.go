@@ -5,10 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -30,7 +33,17 @@ type APIToken struct {
 	Role      string `dynamodbav:"role"`
 	Name      string `dynamodbav:"name"`
 	CreatedAt string `dynamodbav:"createdAt"`
+	// GSI2 lists the tokens (`cxloop token list`) without scanning the table.
+	GSI2PK string `dynamodbav:"GSI2PK,omitempty"`
+	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 }
+
+// apiTokensPK is the GSI2 partition holding every token, sorted by creation time.
+const apiTokensPK = "APITOKENS"
+
+// Hash is the token's stored identity: the hex SHA-256 in its key. A listing shows its first
+// characters; revoking takes them.
+func (t *APIToken) Hash() string { return strings.TrimPrefix(t.PK, "APITOKEN#") }
 
 func hashToken(raw string) string {
 	sum := sha256.Sum256([]byte(raw))
@@ -51,7 +64,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, role, name string) (string, 
 	raw := "cx_" + hex.EncodeToString(buf)
 	h := hashToken(raw)
 	item, err := attributevalue.MarshalMap(APIToken{PK: apiTokenPK(h), SK: skAPIToken, Kind: KindAPIToken,
-		Role: role, Name: name, CreatedAt: FormatTime(s.Now())})
+		Role: role, Name: name, CreatedAt: FormatTime(s.Now()), GSI2PK: apiTokensPK, GSI2SK: FormatTime(s.Now()) + "#" + h})
 	if err != nil {
 		return "", err
 	}
@@ -89,4 +102,50 @@ func key(pk, sk string) map[string]types.AttributeValue {
 		"PK": &types.AttributeValueMemberS{Value: pk},
 		"SK": &types.AttributeValueMemberS{Value: sk},
 	}
+}
+
+// ListAPITokens returns every token's record (never the token), oldest first.
+func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
+	e, err := expression.NewBuilder().WithKeyCondition(expression.Key("GSI2PK").Equal(expression.Value(apiTokensPK))).Build()
+	if err != nil {
+		return nil, err
+	}
+	list, err := queryAll[APIToken](ctx, s.DB, &dynamodb.QueryInput{TableName: aws.String(s.Table), IndexName: aws.String(IndexQueue),
+		KeyConditionExpression: e.KeyCondition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	if err != nil {
+		return nil, fmt.Errorf("list api tokens: %w", err)
+	}
+	return list, nil
+}
+
+// ErrAmbiguous is a token hash prefix that matches more than one token.
+var ErrAmbiguous = errors.New("more than one token matches")
+
+// RevokeAPIToken deletes the one token whose hash starts with prefix (at least 8 hex characters,
+// as `cxloop token list` shows them) and returns its record. The token stops working at once.
+func (s *Store) RevokeAPIToken(ctx context.Context, prefix string) (*APIToken, error) {
+	prefix = strings.ToLower(prefix)
+	if len(prefix) < 8 {
+		return nil, fmt.Errorf("give at least 8 characters of the token's hash")
+	}
+	list, err := s.ListAPITokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var match *APIToken
+	for i := range list {
+		if strings.HasPrefix(list[i].Hash(), prefix) {
+			if match != nil {
+				return nil, ErrAmbiguous
+			}
+			match = &list[i]
+		}
+	}
+	if match == nil {
+		return nil, ErrNotFound
+	}
+	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(match.PK, match.SK)}); err != nil {
+		return nil, fmt.Errorf("revoke api token: %w", err)
+	}
+	return match, nil
 }

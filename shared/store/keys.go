@@ -10,7 +10,7 @@ import (
 )
 
 // Shards is the number of shards of the due index and of the scorer's change feed: a burst of
-// touchpoints or answers spreads over this many partition keys (DESIGN.md 7).
+// touchpoints or answers spreads over this many partition keys (docs/CONTRACTS.md 7).
 const Shards = 16
 
 // TimeKey is the fixed-width UTC layout used in sort keys, so times sort as strings.

@@ -1,4 +1,4 @@
-// Package touchpoint is the producer's contract (DESIGN.md 3): the Touchpoint event, its
+// Package touchpoint is the producer's contract (docs/CONTRACTS.md 3): the Touchpoint event, its
 // validation with errors that name the field, and the fingerprint that recognises a touchpoint
 // repeated under a new eventId. It imports no AWS package.
 package touchpoint
@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cxloop/cxloop/shared/text"
 )
 
 // Limits on what one event may carry; larger values are refused, not truncated.
@@ -72,6 +74,11 @@ func Decode(raw []byte) (Event, error) {
 	if err := dec.Decode(&ev); err != nil {
 		return ev, fmt.Errorf("%w: %w", ErrInvalid, &FieldError{"event", "not a touchpoint object: " + err.Error()})
 	}
+	// The name is shown to agents and greets the customer in emails: cleaned like every text a
+	// person typed (no bidi overrides or zero-width characters, one line).
+	if text.Valid(ev.Contact.Name) {
+		ev.Contact.Name = text.CleanLine(ev.Contact.Name)
+	}
 	return ev, nil
 }
 
@@ -113,13 +120,25 @@ func (ev *Event) Validate(now time.Time) (time.Time, error) {
 		return bad("contact.email", "required")
 	case len(c.Email) > MaxTextLen:
 		return bad("contact.email", "too long")
-	case len(c.Name) > MaxTextLen:
-		return bad("contact.name", "too long")
+	case !text.Valid(c.Name):
+		return bad("contact.name", "not valid UTF-8")
+	case text.Len(c.Name) > MaxTextLen:
+		return bad("contact.name", fmt.Sprintf("at most %d characters", MaxTextLen))
 	case c.Locale != "" && !localeTag.MatchString(c.Locale):
 		return bad("contact.locale", fmt.Sprintf("%q is not a language tag like en or es-MX", c.Locale))
 	}
 	if addr, err := mail.ParseAddress(c.Email); err != nil || addr.Address != c.Email || addr.Name != "" {
-		return bad("contact.email", fmt.Sprintf("%q is not a plain email address", c.Email))
+		// The reason never repeats the address: it is stored on the invalid decision.
+		return bad("contact.email", "not a plain email address (name@domain, no display name)")
+	}
+	// SES does not support SMTPUTF8 (RFC 6531): an address must be 7-bit ASCII, a Unicode domain
+	// written in Punycode, and a non-ASCII local part cannot be sent to at all. Refusing it here
+	// names the field; accepting it would only fail at the send.
+	if i := strings.IndexFunc(c.Email, func(r rune) bool { return r > 0x7e || r < 0x20 }); i >= 0 {
+		if strings.LastIndex(c.Email, "@") < i {
+			return bad("contact.email", "SES sends only to ASCII addresses: write the domain in Punycode (xn--...)")
+		}
+		return bad("contact.email", "SES cannot send to an address with non-ASCII characters before the @")
 	}
 	if len(ev.Attributes) > MaxAttributes {
 		return bad("attributes", fmt.Sprintf("%d attributes, at most %d", len(ev.Attributes), MaxAttributes))

@@ -1,8 +1,11 @@
 package web
 
 import (
+	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Param returns a path parameter of the route ("token" of /s/{token}), or "".
@@ -38,4 +41,21 @@ func ForMethod(req Request, resp Response) Response {
 		resp.IsBase64Encoded = false
 	}
 	return resp
+}
+
+// PathID writes an id that a producer chose (any characters) as one URL path segment: unpadded
+// base64url of its UTF-8 bytes. API Gateway HTTP APIs hand the path to the function decoded, so an
+// id with '/', '%' or '?' cannot travel in the path as itself; this form survives every hop.
+func PathID(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
+
+// ErrPathID is returned by ParsePathID for a segment that is not a PathID.
+var ErrPathID = errors.New("the id goes in the path as unpadded base64url (see docs/OPERATIONS.md)")
+
+// ParsePathID reads an id written by PathID.
+func ParsePathID(seg string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil || len(b) == 0 || !utf8.Valid(b) {
+		return "", ErrPathID
+	}
+	return string(b), nil
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -64,5 +65,23 @@ func TestRequestHelpers(t *testing.T) {
 	with := WithHeader(page, "Retry-After", "60")
 	if with.Headers["Retry-After"] != "60" || page.Headers["Retry-After"] != "" || with.Headers["X-Robots-Tag"] != "noindex" {
 		t.Errorf("WithHeader: %v (original %v)", with.Headers, page.Headers)
+	}
+}
+
+func TestPathIDRoundTripsEveryIdAProducerMaySend(t *testing.T) {
+	for _, id := range []string{"cust-42", "ana maría", "a/b", "100%", "who?", "ünïcødé", "x#y", "../../etc"} {
+		seg := PathID(id)
+		if strings.ContainsAny(seg, "/%?#=+ ") {
+			t.Errorf("PathID(%q) = %q is not one plain path segment", id, seg)
+		}
+		got, err := ParsePathID(seg)
+		if err != nil || got != id {
+			t.Errorf("ParsePathID(PathID(%q)) = %q, %v", id, got, err)
+		}
+	}
+	for _, bad := range []string{"", "not base64!", "Y3VzdC00Mg==", "/w"} {
+		if _, err := ParsePathID(bad); err == nil {
+			t.Errorf("ParsePathID(%q) accepted", bad)
+		}
 	}
 }

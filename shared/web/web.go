@@ -1,6 +1,6 @@
 // Package web turns API Gateway HTTP API (payload 2.0) requests and responses into plain Go:
 // the body (API Gateway base64-encodes form posts), bearer tokens, JSON and HTML responses with the
-// security headers every cxloop page sends (DESIGN.md 6).
+// security headers every cxloop page sends (docs/CONTRACTS.md 6).
 package web
 
 import (
@@ -101,7 +101,7 @@ func Error(status int, msg string) Response {
 // parties, no inline script, forms post only to the page's own origin.
 const PageCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// HTML answers with a server-rendered page and the page security headers of DESIGN.md 6.
+// HTML answers with a server-rendered page and the page security headers of docs/CONTRACTS.md 6.
 func HTML(status int, body string) Response {
 	return Response{
 		StatusCode: status,

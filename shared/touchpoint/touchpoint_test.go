@@ -1,0 +1,82 @@
+package touchpoint
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func event(name string) []byte {
+	b, _ := json.Marshal(map[string]any{"eventId": "e-1", "touchpoint": "order.delivered", "occurredAt": "2026-11-23T10:00:00Z",
+		"contact": map[string]any{"id": "c-1", "email": "ana@example.com", "name": name}})
+	return b
+}
+
+func TestContactNamesAreCleanedAndLimitedInCharacters(t *testing.T) {
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, in, want, badField string
+	}{
+		{"a plain name stays", "Ana", "Ana", ""},
+		{"a bidi override and a zero-width space are dropped", "An\u202ea\u200b", "Ana", ""},
+		{"newlines become spaces", "Ana\nMaría", "Ana María", ""},
+		{"256 two-byte characters fit (512 bytes)", strings.Repeat("ñ", MaxTextLen), strings.Repeat("ñ", MaxTextLen), ""},
+		{"257 characters do not", strings.Repeat("a", MaxTextLen+1), "", "contact.name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := Decode(event(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ev.Validate(now)
+			var fe *FieldError
+			switch {
+			case tt.badField != "":
+				if !errors.As(err, &fe) || fe.Field != tt.badField {
+					t.Fatalf("Validate = %v, want an error naming %s", err, tt.badField)
+				}
+			case err != nil:
+				t.Fatalf("Validate = %v", err)
+			case ev.Contact.Name != tt.want:
+				t.Fatalf("name = %q, want %q", ev.Contact.Name, tt.want)
+			}
+		})
+	}
+}
+
+func TestAddressesSESRefusesAreInvalidAtIntake(t *testing.T) {
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, email, wantReason string
+	}{
+		{"an ASCII address is accepted", "ana@example.com", ""},
+		{"a Punycode domain is accepted", "ana@xn--bcher-kva.example", ""},
+		{"a non-ASCII local part is refused", "añа@example.com", "before the @"},
+		{"a Unicode domain is refused with the Punycode hint", "ana@bücher.example", "Punycode"},
+		{"a display name is refused", "Ana <ana@example.com>", "plain email address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := json.Marshal(map[string]any{"eventId": "e-1", "touchpoint": "order.delivered", "occurredAt": "2026-11-23T10:00:00Z",
+				"contact": map[string]any{"id": "c-1", "email": tt.email}})
+			ev, err := Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ev.Validate(now)
+			var fe *FieldError
+			if tt.wantReason == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &fe) || fe.Field != "contact.email" || !strings.Contains(fe.Reason, tt.wantReason) {
+				t.Fatalf("Validate = %v, want contact.email refused with %q", err, tt.wantReason)
+			}
+		})
+	}
+}
