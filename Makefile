@@ -82,7 +82,10 @@ invoke: $(CXLOCAL) ## run one function's real bootstrap locally: make invoke FN=
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<LogicalId> EVENT=events/<file>.json" >&2; exit 2; }
 	@$(CXLOCAL) invoke $(if $(N),-n $(N)) $(FN) $(EVENT)
 
-lint: ## gofmt, go vet, and sam validate --lint when SAM CLI is installed
+lint: ## gofmt, go vet, no tracked file over 512 KB, and sam validate --lint when SAM CLI is installed
+	@# Binaries and generated data stay out of git: a build output committed once stays in history.
+	@big=$$(git ls-files -z 2>/dev/null | xargs -0 -r du -k 2>/dev/null | awk '$$1 > 512 {print $$2}'); \
+	if [ -n "$$big" ]; then echo "tracked files over 512 KB (build outputs? data a script can make?):"; echo "$$big"; exit 1; fi
 	@unformatted=$$(gofmt -l $$(find . -name '*.go' -not -path './infra/node_modules/*' -not -path './.aws-sam/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...

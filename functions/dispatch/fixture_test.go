@@ -43,6 +43,8 @@ type fixture struct {
 	st    *store.Store
 	clock *clock
 	h     *Handler
+	// erasing is the invitation an erasure test watches.
+	erasing string
 }
 
 func newFixture(t *testing.T) *fixture {

@@ -115,7 +115,7 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error
 // hold up the rest of the tick.
 const (
 	stopClaimingBefore = 10 * time.Second
-	sendTimeout        = 8 * time.Second
+	sendTimeout        = store.SendTimeout
 )
 
 // closing reports whether the invocation is too close to its deadline to take another claim.
@@ -214,6 +214,14 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 		}
 		log.InfoContext(ctx, "invitation stopped before sending", "reason", reason)
 		t.count(func(s *Summary) { s.Stopped++ })
+		return
+	}
+	if at := c.Inv.ClaimedAt; at != nil && h.Store.Now().Sub(*at) > store.SendStartWindow {
+		// Too late to start: an erasure waits only SendInFlight for a claim (shared/store/erasure.go).
+		// It stays due and a later tick checks again.
+		if err := h.Store.Release(ctx, c, errors.New("send window passed before the send started"), t.now); err != nil {
+			fail("release failed", err)
+		}
 		return
 	}
 	msg, err := h.message(c)

@@ -140,8 +140,8 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 // decideAnswer is the pure decision: what a submit does to an invitation in a given state.
 func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (AnswerOutcome, error) {
 	switch {
-	case inv == nil || !inv.Invited():
-		return 0, ErrNotFound
+	case inv == nil || !inv.Invited() || inv.ErasedAt != nil:
+		return 0, ErrNotFound // an erased contact's invitation takes no answer (erasure.go)
 	case !wasSent(inv):
 		return 0, ErrNotSent
 	case !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt):
@@ -196,7 +196,8 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
 		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(when)))
 
-	cond := expression.Name("kind").Equal(expression.Value(KindInvitation))
+	cond := expression.Name("kind").Equal(expression.Value(KindInvitation)).
+		And(expression.AttributeNotExists(expression.Name("erasedAt")))
 	switch outcome {
 	case AnswerFirst:
 		// Off the due index too: no reminder is wanted any more, and the dispatcher never has to

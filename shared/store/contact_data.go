@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // ContactExport is everything the table holds about one contact: its state item and every item
@@ -87,12 +89,27 @@ type Erased struct {
 var personal = []string{"email", "name", "comment", "eventId"}
 
 // EraseContact removes the personal fields of everything about a contact: the address on its state
-// item; email, name, comment
-// (and the producer's event id) of its decisions and invitations, which also stop (nothing more
-// is sent, the due index entry goes); email, name, comments and note texts of its tickets. Scores
-// are untouched: answers keep their score values and histograms keep their counts. Suppression
-// items (keyed by address) stay so an opted-out address stays opted out.
+// item; email, name, comment (and the producer's event id) of its decisions and invitations, which
+// also stop (nothing more is sent, the due index entry goes); email, name, comments and note texts
+// of its tickets. Scores are untouched: answers keep their score values and histograms keep their
+// counts. Suppression and opt-out items (keyed by address) stay so an opted-out address stays
+// opted out.
+//
+// It follows the erasure rule (erasure.go): the state item's erasedKey is written first, so every
+// ticket or send that has not committed by then is refused; tickets are found through GSI1 and,
+// because an index entry may lag its item, also by key from each answered invitation; and a send
+// claimed before the erasure is waited for (at most SendInFlight) so it has finished when this
+// returns.
 func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, error) {
+	now := s.Now()
+	// The contact's state item keeps quiet periods and unsubscription (no counts, no answers) and
+	// the last address it was invited at: that goes.
+	st := expression.Set(expression.Name("erasedAt"), expression.Value(now)).
+		Set(expression.Name(attrErasedKey), expression.Value(FormatTime(now))).
+		Set(expression.Name("kind"), expression.Value(KindContact))
+	for _, a := range personal {
+		st = st.Remove(expression.Name(a))
+	}
 	items, err := s.contactItems(ctx, contactID)
 	if err != nil {
 		return nil, err
@@ -107,70 +124,169 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			return nil, ErrNotFound // the table knows nothing of this contact
 		}
 	}
-	now := s.Now()
-	var n Erased
-	// The contact's state item keeps quiet periods and unsubscription (no counts, no answers) and
-	// the last address it was invited at: that goes.
-	st := expression.Set(expression.Name("erasedAt"), expression.Value(now))
-	for _, a := range personal {
-		st = st.Remove(expression.Name(a))
-	}
-	if err := s.eraseItem(ctx, contactPK(contactID), skState, st); err != nil {
+	// The fence goes first: from here on no ticket or send of what exists now can commit. An
+	// invitation decided after the query above but before this write is fenced by time.
+	if err := s.eraseState(ctx, contactID, st); err != nil {
 		return nil, err
 	}
+	var n Erased
+	var inFlight []*Invitation
+	done := map[string]bool{}
+	var answered []string
 	for _, it := range items {
 		var head struct {
 			PK      string `dynamodbav:"PK"`
 			SK      string `dynamodbav:"SK"`
+			ID      string `dynamodbav:"id"`
 			Kind    string `dynamodbav:"kind"`
 			Stopped string `dynamodbav:"stopped"`
 		}
 		if err := attributevalue.UnmarshalMap(it, &head); err != nil {
 			return nil, err
 		}
-		pk, sk := head.PK, head.SK
-		var upd expression.UpdateBuilder
 		switch head.Kind {
 		case KindTicket:
-			var t Ticket
-			if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+			if err := s.eraseTicketItem(ctx, it, now); err != nil {
 				return nil, err
 			}
-			upd = eraseTicket(&t, now)
+			done[head.PK] = true
 			n.Tickets++
 		case KindInvitation, KindDecision:
-			upd = expression.Set(expression.Name("erasedAt"), expression.Value(now)).
+			upd := expression.Set(expression.Name("erasedAt"), expression.Value(now)).
 				Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 			if head.Kind == KindInvitation && head.Stopped == "" {
 				upd = upd.Set(expression.Name("stopped"), expression.Value(StopErased))
 			}
+			for _, a := range personal {
+				upd = upd.Remove(expression.Name(a))
+			}
+			raw, err := s.eraseRecord(ctx, head.PK, head.SK, upd)
+			if err != nil {
+				return nil, err
+			}
+			var after Invitation
+			if err := attributevalue.UnmarshalMap(raw, &after); err != nil {
+				return nil, fmt.Errorf("decode erased %s: %w", head.PK, err)
+			}
+			if after.Status == StatusSending || after.Status == StatusReminding {
+				inFlight = append(inFlight, &after)
+			}
+			if head.Kind == KindInvitation {
+				answered = append(answered, head.ID)
+			}
 			n.Invitations++
-		default:
-			continue
 		}
-		for _, a := range personal {
-			upd = upd.Remove(expression.Name(a))
-		}
-		if err := s.eraseItem(ctx, pk, sk, upd); err != nil {
+	}
+	more, err := s.answerTickets(ctx, contactID, answered, done)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range more {
+		if err := s.eraseTicketItem(ctx, it, now); err != nil {
 			return nil, err
 		}
+		n.Tickets++
+	}
+	if err := s.waitInFlight(ctx, inFlight); err != nil {
+		return nil, fmt.Errorf("erase %s: wait for sends in flight: %w", contactID, err)
 	}
 	return &n, nil
 }
 
-// eraseItem applies upd to an item that exists; an item gone meanwhile (TTL) is fine.
-func (s *Store) eraseItem(ctx context.Context, pk, sk string, upd expression.UpdateBuilder) error {
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
+// eraseState writes the erasure on the contact's state item, creating it if the contact has none
+// (a contact only ever skipped still gets the fence).
+func (s *Store) eraseState(ctx context.Context, contactID string, upd expression.UpdateBuilder) error {
+	e, err := expression.NewBuilder().WithUpdate(upd).Build()
 	if err != nil {
 		return err
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("erase %s: %w", pk, err)
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(contactPK(contactID), skState),
+		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	if err != nil {
+		return fmt.Errorf("erase contact state: %w", err)
 	}
 	return nil
+}
+
+// answerTickets finds, by key and strongly consistent, the tickets of the answered invitations
+// ids (their own ticket, or the ticket they were attached to) that are not in done and belong to
+// the contact: a ticket written just before the erasure may not be on GSI1 yet.
+func (s *Store) answerTickets(ctx context.Context, contactID string, ids []string, done map[string]bool) ([]map[string]types.AttributeValue, error) {
+	var keys []map[string]types.AttributeValue
+	for _, id := range ids {
+		own := ticketPK(ticket.AnswerID(id))
+		keys = append(keys, key(own, skTicket), key(own, attachedSK))
+	}
+	got, err := s.batchGet(ctx, keys, true)
+	if err != nil {
+		return nil, fmt.Errorf("answer tickets of %s: %w", contactID, err)
+	}
+	var out []map[string]types.AttributeValue
+	var owners []map[string]types.AttributeValue
+	for _, it := range got {
+		var head struct {
+			PK       string `dynamodbav:"PK"`
+			SK       string `dynamodbav:"SK"`
+			TicketID string `dynamodbav:"ticketId"`
+		}
+		if err := attributevalue.UnmarshalMap(it, &head); err != nil {
+			return nil, err
+		}
+		switch {
+		case head.SK == attachedSK && !done[ticketPK(head.TicketID)]:
+			done[ticketPK(head.TicketID)] = true
+			owners = append(owners, key(ticketPK(head.TicketID), skTicket))
+		case head.SK == skTicket && !done[head.PK]:
+			done[head.PK] = true
+			out = append(out, it)
+		}
+	}
+	if len(owners) > 0 {
+		got, err := s.batchGet(ctx, owners, true)
+		if err != nil {
+			return nil, fmt.Errorf("answer tickets of %s: %w", contactID, err)
+		}
+		out = append(out, got...)
+	}
+	mine := out[:0]
+	for _, it := range out {
+		if c, ok := it["contactId"].(*types.AttributeValueMemberS); ok && c.Value == contactID {
+			mine = append(mine, it)
+		}
+	}
+	return mine, nil
+}
+
+func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.AttributeValue, now time.Time) error {
+	var t Ticket
+	if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+		return err
+	}
+	upd := eraseTicket(&t, now)
+	for _, a := range personal {
+		upd = upd.Remove(expression.Name(a))
+	}
+	_, err := s.eraseRecord(ctx, t.PK, t.SK, upd)
+	return err
+}
+
+// eraseRecord applies upd to an item that exists and returns it as it is after (an invitation's
+// send state tells whether a claim is in flight); an item gone meanwhile (TTL) is fine (nil).
+func (s *Store) eraseRecord(ctx context.Context, pk, sk string, upd expression.UpdateBuilder) (map[string]types.AttributeValue, error) {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(pk, sk),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(), ReturnValues: types.ReturnValueAllNew})
+	if isConditionFailed(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("erase %s: %w", pk, err)
+	}
+	return out.Attributes, nil
 }
 
 // eraseTicket rewrites a ticket's attached answers without comments and its history without

@@ -120,7 +120,8 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 		Set(expression.Name("claimId"), expression.Value(claimID)).
 		// The condition pins sendAttempts to what was seen, so this is an increment.
 		Set(expression.Name("sendAttempts"), expression.Value(due.SendAttempts+1)).
-		Set(expression.Name("GSI2SK"), expression.Value(lease))
+		Set(expression.Name("GSI2SK"), expression.Value(lease)).
+		Set(expression.Name("claimedAt"), expression.Value(s.Now()))
 	c, err := s.apply(ctx, due, outcome, upd, seen)
 	if err != nil {
 		return c, err

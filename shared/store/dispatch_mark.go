@@ -93,9 +93,17 @@ func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Tim
 }
 
 // StopClaimed stops a claimed invitation for reason without sending it (the contact unsubscribed
-// or the address is suppressed); its status goes back to what was actually sent.
+// or was erased, or the address is suppressed); its status goes back to what was actually sent.
+// An erased contact's invitation also loses its personal fields here: an item the erasure could
+// not list yet (its index entry lagged) is cleaned by the first dispatcher that meets it.
 func (s *Store) StopClaimed(ctx context.Context, c *Claim, reason string) error {
 	upd := stopUpdate(reason).Set(expression.Name("status"), expression.Value(c.prev))
+	if reason == StopErased {
+		upd = upd.Set(expression.Name("erasedAt"), expression.IfNotExists(expression.Name("erasedAt"), expression.Value(s.Now())))
+		for _, a := range personal {
+			upd = upd.Remove(expression.Name(a))
+		}
+	}
 	_, err := s.update(ctx, c.Inv.ID, upd, claimed(c))
 	if err != nil {
 		return fmt.Errorf("stop invitation %s (%s): %w", c.Inv.ID, reason, err)
@@ -120,13 +128,22 @@ func sentFields(inv *Invitation, status string, now time.Time) expression.Update
 		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(now)))
 }
 
-// Blocked returns the stop reason that forbids mailing inv now (StopUnsubscribed or
-// StopSuppressed), or "". The dispatcher calls it after winning the claim and right before
+// Blocked returns the stop reason that forbids mailing inv now (StopErased, StopUnsubscribed or
+// StopSuppressed), or "". The erasure is read strongly consistent (the rule in erasure.go): an
+// erasure that committed before this check always stops the send, and one that comes after
+// finds the claim in flight and waits for it. The dispatcher calls it after winning the claim and right before
 // sending: only the winner pays for the two reads, and the window between check and send is as
 // short as it can be. A ConditionCheck in a transaction with the claim would close that window
 // but double the claim's write cost, and an unsubscribe a few milliseconds later is the same as
 // one a few milliseconds after the email left.
 func (s *Store) Blocked(ctx context.Context, inv *Invitation) (string, error) {
+	erased, err := s.Erasure(ctx, inv)
+	if err != nil {
+		return "", err
+	}
+	if erased {
+		return StopErased, nil
+	}
 	if inv.ContactID != "" {
 		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:            aws.String(s.Table),

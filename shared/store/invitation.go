@@ -83,6 +83,11 @@ type Invitation struct {
 	MessageID         string     `dynamodbav:"messageId,omitempty"`
 	ReminderSentAt    *time.Time `dynamodbav:"reminderSentAt,omitempty"`
 	ReminderMessageID string     `dynamodbav:"reminderMessageId,omitempty"`
+	ClaimedAt         *time.Time `dynamodbav:"claimedAt,omitempty"` // when the current claim was taken (the send window)
+
+	// ErasedAt is set when the contact was erased (docs/SECURITY.md): nothing more is sent,
+	// answered or ticketed for the invitation.
+	ErasedAt *time.Time `dynamodbav:"erasedAt,omitempty"`
 
 	// The answer: every submit appends to Answers (the scorer's source of truth, see
 	// docs/ARCHITECTURE.md); Score and Comment are the current answer.

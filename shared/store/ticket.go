@@ -126,6 +126,7 @@ const (
 	TicketCreated  = "created"  // a new ticket: notify
 	TicketAttached = "attached" // the answer joined the contact's open ticket
 	TicketKnown    = "known"    // the answer was already on a ticket (redelivery or edit)
+	TicketErased   = "erased"   // the contact was erased after the answer: no ticket (erasure.go)
 )
 
 func queueSK(due time.Time, id string) string { return FormatTime(due) + "#" + id }
@@ -160,9 +161,14 @@ func AnswerHistoryKey(invitationID string, answeredAt time.Time) string {
 // OpenAnswerTicket records a low answer: a new ticket with the contact's open-ticket lock in one
 // transaction, or, when the contact already has an open ticket for the survey, the answer attached
 // to it (once). draft is the new ticket (id, survey, contact, answer, priority, team, SLA); a is
-// the answer. It returns the outcome and the id of the ticket that holds the answer.
+// the answer. It returns the outcome and the id of the ticket that holds the answer. Both writes
+// check the erasure rule in their transaction: an answer of a contact erased since is TicketErased.
 func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnswer, answeredAt time.Time) (string, string, error) {
 	hk := AnswerHistoryKey(a.InvitationID, answeredAt)
+	fence, err := s.erasureChecks(draft.ContactID, a.InvitationID, answeredAt)
+	if err != nil {
+		return "", "", err
+	}
 	draft.prepare(hk)
 	draft.AnswerIDs = []string{a.InvitationID}
 	draft.Answers = []TicketAnswer{a}
@@ -179,22 +185,24 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnsw
 		return "", "", err
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{
 			{Put: &types.Put{TableName: aws.String(s.Table), Item: item,
 				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}},
 			{Put: &types.Put{TableName: aws.String(s.Table), Item: lock,
 				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}},
 			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(ticketPK(draft.ID), attachedSK),
 				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}},
-		}})
+		}, fence...)})
 		if err == nil {
 			return TicketCreated, draft.ID, nil
 		}
 		reasons := cancelReasons(err)
-		if len(reasons) != 3 {
+		if len(reasons) != 5 {
 			return "", "", fmt.Errorf("open ticket %s: %w", draft.ID, err)
 		}
 		switch {
+		case reasons[3] == "ConditionalCheckFailed" || reasons[4] == "ConditionalCheckFailed":
+			return TicketErased, "", nil
 		case reasons[0] == "ConditionalCheckFailed": // this answer's own ticket exists
 			return s.noteKnownAnswer(ctx, draft.ID, hk, a)
 		case reasons[2] == "ConditionalCheckFailed": // this answer already joined another ticket
@@ -211,9 +219,12 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnsw
 			if err != nil {
 				return "", "", err
 			}
-			outcome, err := s.attach(ctx, owner, draft.ID, hk, a)
+			outcome, err := s.attach(ctx, owner, draft.ID, hk, a, fence)
 			if errors.Is(err, ErrNotFound) {
 				continue // the owner stopped holding the lock in between
+			}
+			if errors.Is(err, ErrErased) {
+				return TicketErased, "", nil
 			}
 			return outcome, owner, err
 		default:
@@ -269,8 +280,9 @@ func (s *Store) lockOwner(ctx context.Context, survey, contact string) (string, 
 
 // attach adds answer a to the open ticket owner, once: the update is conditioned on the answer
 // not being there yet and the ticket still being open, and the answer's ATTACHED marker is written
-// in the same transaction. A repeat detractor raises the ticket's priority once.
-func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAnswer) (string, error) {
+// in the same transaction, with the erasure checks fence. A repeat detractor raises the ticket's
+// priority once.
+func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAnswer, fence []types.TransactWriteItem) (string, error) {
 	t, err := s.GetTicket(ctx, owner)
 	if err != nil {
 		return "", err
@@ -307,17 +319,22 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAns
 		return "", err
 	}
 	nx, _ := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{
 		{Update: &types.Update{TableName: aws.String(s.Table), Key: key(ticketPK(owner), skTicket),
 			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
 			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}},
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: marker,
 			ConditionExpression: nx.Condition(), ExpressionAttributeNames: nx.Names()}},
-	}})
+	}, fence...)})
 	if err == nil {
 		return TicketAttached, nil
 	}
-	if reasons := cancelReasons(err); len(reasons) == 2 {
+	if reasons := cancelReasons(err); len(reasons) == 2+len(fence) {
+		for _, r := range reasons[2:] {
+			if r == "ConditionalCheckFailed" {
+				return "", ErrErased
+			}
+		}
 		if reasons[1] == "ConditionalCheckFailed" {
 			return TicketKnown, nil // a concurrent delivery attached it
 		}

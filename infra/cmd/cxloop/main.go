@@ -7,6 +7,7 @@
 //	cxloop [-stack NAME] token create ROLE NAME     prints a new token once; stores its hash
 //	cxloop [-stack NAME] token list                 hash prefix, role, name, created
 //	cxloop [-stack NAME] token revoke HASHPREFIX
+//	cxloop [-stack NAME] redrive QUEUE|all [-dry-run] [-max N]
 //
 // -table names the table directly instead of reading the stack's outputs (with
 // AWS_ENDPOINT_URL_DYNAMODB set, that is how it works against the local stack too).
@@ -42,7 +43,10 @@ commands:
   outputs                      the stack's outputs (API URL, table, queues)
   token create ROLE NAME       a new API token for ROLE (producer, viewer, agent, admin), shown once
   token list                   every token: hash prefix, role, name, created (never the token)
-  token revoke HASHPREFIX      delete the token whose hash starts with HASHPREFIX (8+ characters)`
+  token revoke HASHPREFIX      delete the token whose hash starts with HASHPREFIX (8+ characters)
+  redrive QUEUE|all [-dry-run] [-max N]
+                               invoke each kept failure again; delete it from its queue once it succeeds
+                               (QUEUE: touchpoints, touchpoint-dlq, mail-events, mail-events-dlq, stream, ticks)`
 
 // run parses the global flags and runs one command, writing its output to out.
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -61,6 +65,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return d.printOutputs(ctx, out)
 	case cmd == "token" && len(rest) > 0:
 		return d.token(ctx, rest, out)
+	case cmd == "redrive":
+		return d.redrive(ctx, rest, out)
 	}
 	return fmt.Errorf("%w: %s\n%s", errUsage, strings.Join(fs.Args(), " "), usage)
 }

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// The erasure rule (docs/SECURITY.md has it in full). EraseContact first writes the erasure's
+// time, fixed width, as erasedKey on the contact's state item, then marks every item of the
+// contact it can find with erasedAt and removes their personal fields. A record of the contact is
+// erased when its own item carries erasedAt, or when it came into being (an answer given, a
+// touchpoint decided) at or before the state item's erasedKey. Every path that would write a
+// person's data again or mail them checks the rule:
+//
+//   - a ticket opened or attached from an answer: two ConditionChecks in the ticket's transaction
+//     (state item and invitation item), so an erasure that committed first always wins;
+//   - an answer: refused on an erased invitation (a condition of the answer's write);
+//   - a dispatcher send or resend: checked, with consistent reads, after the claim and right
+//     before the send; a claim must start its send within SendStartWindow and SES gets
+//     SendTimeout, so EraseContact waits at most SendInFlight for a claim it finds in flight;
+//   - close-the-loop: checked before the send (the ticket is erased with its contact).
+//
+// A touchpoint decided after the erasure starts afresh: its own item has no erasedAt and its
+// decision time is after erasedKey.
+const attrErasedKey = "erasedKey"
+
+// Send window of the dispatcher: a claim whose send has not started within SendStartWindow of
+// the claim is released instead (sent by a later tick, after the erasure check again), and one
+// SES call gets SendTimeout. A send in flight therefore ends within SendInFlight of its claim.
+const (
+	SendStartWindow = 2 * time.Second
+	SendTimeout     = 8 * time.Second
+	SendInFlight    = SendStartWindow + SendTimeout
+)
+
+// ErrErased reports a write refused because the contact was erased after the data came to be.
+var ErrErased = errors.New("the contact was erased")
+
+// notErasedSince is the condition on a contact's state item that no erasure happened at or after at.
+func notErasedSince(at time.Time) expression.ConditionBuilder {
+	k := expression.Name(attrErasedKey)
+	return expression.Or(expression.AttributeNotExists(k), k.LessThan(expression.Value(FormatTime(at))))
+}
+
+// erasureChecks are the two ConditionChecks a transaction adds to refuse data of invitation
+// invitationID (contact contactID) that came to be at at, if the contact was erased since.
+func (s *Store) erasureChecks(contactID, invitationID string, at time.Time) ([]types.TransactWriteItem, error) {
+	state, err := expression.NewBuilder().WithCondition(notErasedSince(at)).Build()
+	if err != nil {
+		return nil, err
+	}
+	inv, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("erasedAt"))).Build()
+	if err != nil {
+		return nil, err
+	}
+	return []types.TransactWriteItem{
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(contactPK(contactID), skState),
+			ConditionExpression: state.Condition(), ExpressionAttributeNames: state.Names(), ExpressionAttributeValues: state.Values()}},
+		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(eventPK(invitationID), skEvent),
+			ConditionExpression: inv.Condition(), ExpressionAttributeNames: inv.Names()}},
+	}, nil
+}
+
+// Erasure reports whether inv belongs to an erased contact, by the rule above, with consistent
+// reads of the invitation and its contact's state item.
+func (s *Store) Erasure(ctx context.Context, inv *Invitation) (bool, error) {
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(eventPK(inv.ID), skEvent),
+		ProjectionExpression: aws.String("erasedAt"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, fmt.Errorf("read invitation %s: %w", inv.ID, err)
+	}
+	if out.Item["erasedAt"] != nil {
+		return true, nil
+	}
+	if inv.ContactID == "" {
+		return false, nil
+	}
+	st, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
+		ProjectionExpression: aws.String(attrErasedKey), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, fmt.Errorf("read contact %s: %w", inv.ContactID, err)
+	}
+	k, _ := st.Item[attrErasedKey].(*types.AttributeValueMemberS)
+	return k != nil && k.Value >= FormatTime(inv.DecidedAt), nil
+}
+
+// waitInFlight waits until each claimed invitation's send settled (its status moved on) or its
+// send window ended. It uses the wall clock: the window is real time, whatever s.Now says.
+func (s *Store) waitInFlight(ctx context.Context, claimed []*Invitation) error {
+	for _, inv := range claimed {
+		left := SendInFlight
+		if inv.ClaimedAt != nil {
+			left = min(SendInFlight, inv.ClaimedAt.Add(SendInFlight).Sub(s.Now()))
+		}
+		deadline := time.Now().Add(left)
+		for time.Now().Before(deadline) {
+			cur, err := s.GetInvitation(ctx, inv.ID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if cur == nil || (cur.Status != StatusSending && cur.Status != StatusReminding) || cur.SendAttempts != inv.SendAttempts {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
