@@ -165,11 +165,17 @@ func TestADetractorAnswerYieldsOneTicketDeliveredTwiceAndConcurrently(t *testing
 		tk.Comment != "The parcel arrived two days late." || tk.Email != "ana@example.com" {
 		t.Fatalf("ticket = %+v", tk)
 	}
-	if n := len(storetest.EmailsTo(t, addr)); n != 1 {
+	teamMails := storetest.EmailsTo(t, addr)
+	if n := len(teamMails); n != 1 {
 		t.Fatalf("team got %d emails, want 1", n)
 	}
+	// The link people open is the console page, not the JSON API.
+	page := "https://cx.example.com/ops/ticket/" + tk.ID
+	if !strings.Contains(teamMails[0].Body.Text, page) || strings.Contains(teamMails[0].Body.Text, "/ops/tickets/") {
+		t.Fatalf("team email does not link the console page %s:\n%s", page, teamMails[0].Body.Text)
+	}
 	hooks, bad := rcv.got()
-	if len(hooks) != 1 || bad != 0 || hooks[0].Type != "ticket.created" || hooks[0].Ticket.ID != tk.ID {
+	if len(hooks) != 1 || bad != 0 || hooks[0].Type != "ticket.created" || hooks[0].Ticket.ID != tk.ID || hooks[0].Ticket.URL != page {
 		t.Fatalf("webhook got %d verified bodies and %d bad ones: %+v", len(hooks), bad, hooks)
 	}
 	raw, _ := json.Marshal(hooks[0])
@@ -453,4 +459,55 @@ func TestARefusedWebhookTargetIsRecordedAndTheTeamEmailStillSent(t *testing.T) {
 			t.Fatalf("a refused webhook was scheduled for retry: %+v", r)
 		}
 	}
+}
+
+// A webhook receiver that hangs cannot cost the invocation its deadline: attempts stop while a
+// reserve is left, the team email has gone, and the rest is left to the scheduled retry rounds.
+func TestAHangingWebhookIsBudgetedByTheInvocationsDeadline(t *testing.T) {
+	t.Parallel()
+	h, _, team := fixture(t)
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); hang.Close() })
+	h.WebhookURL = hang.URL
+	inv := "inv-hook-hang"
+	ctx, cancel := context.WithTimeout(context.Background(), webhookReserve+2*time.Second)
+	defer cancel()
+	start := time.Now()
+	out, err := h.Handle(ctx, answerEvent(t, inv, "cust-hang", 0, time.Now()))
+	took := time.Since(start)
+	if err != nil || ctx.Err() != nil {
+		t.Fatalf("the batch ran into its deadline: %v %v after %v", err, ctx.Err(), took)
+	}
+	if resp, ok := out.(events.DynamoDBEventResponse); !ok || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the record failed: %+v", out)
+	}
+	tk, err := h.Store.GetTicket(context.Background(), ticket.AnswerID(inv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tk.Notifications[NotifyNew]
+	if d.Email != StateSent || d.Webhook != StateFailed || !strings.Contains(d.Error, "deadline") {
+		t.Fatalf("delivery = %+v, want the email sent and the webhook left to the retry", d)
+	}
+	due, err := h.Store.DueWebhookRetries(context.Background(), time.Now().Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheduled := false
+	for _, r := range due {
+		scheduled = scheduled || r.TicketID == tk.ID
+	}
+	if !scheduled {
+		t.Fatal("the webhook left by the deadline was not scheduled for a retry round")
+	}
+	if emails := storetest.EmailsTo(t, team); len(emails) == 0 {
+		t.Fatal("no team email")
+	}
+	t.Logf("a hanging receiver: the batch finished in %v of its %v", took.Round(time.Millisecond), webhookReserve+2*time.Second)
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -68,11 +70,13 @@ func (h *Handler) address(team string) string {
 	return h.OpsAddress
 }
 
+// ticketURL is the console page of a ticket (not the JSON API): the link a person opens from the
+// team email or a chat message made from the webhook.
 func (h *Handler) ticketURL(id string) string {
 	if h.BaseURL == "" {
 		return ""
 	}
-	return strings.TrimRight(h.BaseURL, "/") + "/ops/tickets/" + id
+	return strings.TrimRight(h.BaseURL, "/") + "/ops/ticket/" + url.PathEscape(id)
 }
 
 func (h *Handler) email(ctx context.Context, t *store.Ticket, kind string) (string, string, error) {
@@ -147,7 +151,15 @@ func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (st
 	}
 	var status int
 	for attempt := 0; ; attempt++ {
-		status, err = h.post(ctx, body)
+		budget, ok := attemptBudget(ctx)
+		if !ok {
+			// A hanging receiver must not cost the batch its deadline (and every ticket in it a
+			// retry): what is left goes to the scheduled retry rounds.
+			return StateFailed, attempt, 0, errDeadlineNear
+		}
+		actx, cancel := context.WithTimeout(ctx, budget)
+		status, err = h.post(actx, body)
+		cancel()
 		if err == nil {
 			return StateDelivered, attempt + 1, status, nil
 		}
@@ -163,6 +175,30 @@ func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (st
 		case <-time.After(backoff[attempt]):
 		}
 	}
+}
+
+// Webhook attempts are budgeted by the invocation's deadline: each gets at most webhookAttempt,
+// and none starts unless webhookReserve would still be left after it for recording the deliveries
+// and the rest of the batch.
+const (
+	webhookAttempt = 3 * time.Second
+	webhookReserve = 5 * time.Second
+	minAttempt     = 500 * time.Millisecond
+)
+
+var errDeadlineNear = errors.New("left to the scheduled retry: the invocation's deadline is near")
+
+// attemptBudget is how long the next webhook attempt may take, and whether one may start.
+func attemptBudget(ctx context.Context) (time.Duration, bool) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return webhookAttempt, true
+	}
+	left := time.Until(dl) - webhookReserve
+	if left < minAttempt {
+		return 0, false
+	}
+	return min(webhookAttempt, left), true
 }
 
 // retryLater reports whether a delivery that ended in state with status is worth another round.

@@ -13,8 +13,13 @@ import (
 )
 
 // CookieName is the console's session cookie: the pasted token itself, HttpOnly, Secure,
-// SameSite=Strict, scoped to /ops. The table only holds its hash.
+// SameSite=Lax, scoped to /ops. The table only holds its hash. Lax, not Strict, so that a link
+// opened from webmail or chat (a cross-site top-level GET) arrives signed in; every cookie-borne
+// write is still refused unless sameOrigin vouches for it, and GETs change nothing.
 const CookieName = "cxops"
+
+// cookieAttrs are the session cookie's attributes, for setting and clearing it alike.
+const cookieAttrs = "Path=/ops; HttpOnly; Secure; SameSite=Lax"
 
 // rank orders the roles that may use /ops; a producer token ranks nowhere.
 var rank = map[string]int{store.RoleViewer: 1, store.RoleAgent: 2, store.RoleAdmin: 3}
@@ -88,8 +93,8 @@ func cookie(req web.Request, name string) string {
 	return ""
 }
 
-// sameOrigin refuses a cookie-authenticated write from another site. SameSite=Strict already
-// keeps the cookie off cross-site requests; this is the second lock. Browsers send Sec-Fetch-Site
+// sameOrigin refuses a cookie-authenticated write from another site. SameSite=Lax already keeps
+// the cookie off cross-site POSTs; this is the second lock. Browsers send Sec-Fetch-Site
 // (the console's no-referrer policy makes them send "Origin: null" on form posts, so Origin is only
 // compared when it names a site).
 func sameOrigin(req web.Request) bool {
@@ -125,7 +130,7 @@ func sameOriginLogin(req web.Request) bool {
 // login shows the token form (GET) or checks a pasted token and sets the cookie (POST).
 func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
 	if web.IsRead(req) {
-		return page(http.StatusOK, "Sign in", loginView{})
+		return page(http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(req, "next"))})
 	}
 	if web.Method(req) != http.MethodPost {
 		return respond(req, true, errMethod)
@@ -144,11 +149,39 @@ func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return respond(req, true, err)
 		}
-		return page(http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console."})
+		return page(http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console.", Next: safeNext(form.Get("next"))})
 	}
-	resp := redirect("/ops/")
-	resp.Cookies = []string{fmt.Sprintf("%s=%s; Path=/ops; Max-Age=43200; HttpOnly; Secure; SameSite=Strict", CookieName, raw)}
+	to := safeNext(form.Get("next"))
+	if to == "" {
+		to = "/ops/"
+	}
+	resp := redirect(to)
+	resp.Cookies = []string{fmt.Sprintf("%s=%s; Max-Age=43200; %s", CookieName, raw, cookieAttrs)}
 	return resp
+}
+
+// loginURL is the sign-in page that returns to path (with its query) afterwards.
+func loginURL(path, rawQuery string) string {
+	next := (&url.URL{Path: path, RawQuery: rawQuery}).String()
+	if safeNext(next) == "" {
+		return "/ops/login"
+	}
+	return "/ops/login?next=" + url.QueryEscape(next)
+}
+
+// safeNext returns next if it is a console page of this origin to return to after signing in,
+// else "": only a path under /ops/ (not the sign-in or sign-out pages), never a scheme, a host,
+// a protocol-relative "//host" or a "/\host" that some browsers read as one, nor control characters.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/ops/") || strings.ContainsAny(next, "\\\x00\r\n\t") || strings.Contains(next, "//") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Fragment != "" ||
+		u.Path == "/ops/login" || u.Path == "/ops/logout" || strings.Contains("/"+u.Path+"/", "/../") {
+		return ""
+	}
+	return u.String()
 }
 
 // logout clears the cookie.
@@ -157,6 +190,6 @@ func (h *Handler) logout(req web.Request) web.Response {
 		return respond(req, true, errMethod)
 	}
 	resp := redirect("/ops/login")
-	resp.Cookies = []string{CookieName + "=; Path=/ops; Max-Age=0; HttpOnly; Secure; SameSite=Strict"}
+	resp.Cookies = []string{CookieName + "=; Max-Age=0; " + cookieAttrs}
 	return resp
 }

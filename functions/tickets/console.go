@@ -51,7 +51,10 @@ var pages = func() map[string]*template.Template {
 
 // Views of the pages.
 type (
-	loginView struct{ Error string }
+	loginView struct {
+		Error string
+		Next  string // the console page to return to after signing in (a same-origin /ops/ path)
+	}
 	errorView struct {
 		Code    int
 		Message string

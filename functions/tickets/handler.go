@@ -117,7 +117,7 @@ func (h *Handler) Handle(ctx context.Context, req web.Request) (web.Response, er
 	who, viaCookie, err := h.authenticate(ctx, req)
 	if err != nil {
 		if r.html && errors.Is(err, errUnauthorized) {
-			return redirect("/ops/login"), nil
+			return redirect(loginURL(path, req.RawQueryString)), nil
 		}
 		return respond(req, r.html, err), nil
 	}

@@ -272,12 +272,36 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("login = %d %v", resp.StatusCode, resp.Cookies)
 	}
 	c := resp.Cookies[0]
-	for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Strict", "Path=/ops"} {
+	for _, attr := range []string{"HttpOnly", "Secure", "SameSite=Lax", "Path=/ops"} {
 		if !strings.Contains(c, attr) {
 			t.Fatalf("cookie %q lacks %s", c, attr)
 		}
 	}
 	session := map[string]string{"Cookie": strings.SplitN(c, ";", 2)[0]}
+
+	// A link from the team email opened in a webmail tab: a cross-site top-level GET. Signed in,
+	// it opens the ticket page; signed out, the login form returns to that page afterwards.
+	fromWebmail := map[string]string{"Cookie": session["Cookie"], "Sec-Fetch-Site": "cross-site"}
+	if p := f.call(t, "GET", "/ops/ticket/"+id, "", "", fromWebmail); p.StatusCode != 200 || !strings.Contains(p.Body, id) {
+		t.Fatalf("the ticket link opened from webmail, signed in = %d", p.StatusCode)
+	}
+	out := f.call(t, "GET", "/ops/ticket/"+id+"?from=mail", "", "", map[string]string{"Sec-Fetch-Site": "cross-site"})
+	wantLogin := "/ops/login?next=" + url.QueryEscape("/ops/ticket/"+id+"?from=mail")
+	if out.StatusCode != 303 || out.Headers["Location"] != wantLogin {
+		t.Fatalf("the ticket link signed out = %d %q, want 303 to %s", out.StatusCode, out.Headers["Location"], wantLogin)
+	}
+	lp := f.call(t, "GET", wantLogin, "", "", nil)
+	if lp.StatusCode != 200 || !strings.Contains(lp.Body, `name="next" value="/ops/ticket/`+id+`?from=mail"`) {
+		t.Fatalf("the login page does not carry the page to return to: %s", lp.Body)
+	}
+	back := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent])+"&next="+url.QueryEscape("/ops/ticket/"+id+"?from=mail"), sameSite)
+	if back.StatusCode != 303 || back.Headers["Location"] != "/ops/ticket/"+id+"?from=mail" || len(back.Cookies) != 1 {
+		t.Fatalf("login with next = %d %q", back.StatusCode, back.Headers["Location"])
+	}
+	offsite := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent])+"&next="+url.QueryEscape("//evil.example/ops/"), sameSite)
+	if offsite.StatusCode != 303 || offsite.Headers["Location"] != "/ops/" {
+		t.Fatalf("login with an off-site next = %d %q, want the queue", offsite.StatusCode, offsite.Headers["Location"])
+	}
 
 	q := f.call(t, "GET", "/ops/?team=customer-success-eu", "", "", session)
 	if q.StatusCode != 200 || !strings.Contains(q.Body, id) || q.Headers["Content-Security-Policy"] != web.PageCSP {
@@ -307,6 +331,32 @@ func TestConsole(t *testing.T) {
 	}
 	if resp := f.call(t, "POST", "/ops/logout", "", "", post); resp.StatusCode != 303 || !strings.Contains(resp.Cookies[0], "Max-Age=0") {
 		t.Fatalf("logout = %d %v", resp.StatusCode, resp.Cookies)
+	}
+}
+
+func TestSafeNextKeepsOnlyConsolePagesOfThisOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, next, want string }{
+		{"a ticket page is kept", "/ops/ticket/a-x", "/ops/ticket/a-x"},
+		{"its query is kept", "/ops/?team=support&status=open", "/ops/?team=support&status=open"},
+		{"empty is nothing", "", ""},
+		{"another site is refused", "https://evil.example/ops/", ""},
+		{"a protocol-relative URL is refused", "//evil.example/ops/", ""},
+		{"a backslash some browsers read as a slash is refused", "/ops/\\evil.example", ""},
+		{"a page outside the console is refused", "/survey/x", ""},
+		{"a doubled slash inside is refused", "/ops//evil.example", ""},
+		{"climbing out of /ops is refused", "/ops/../survey/x", ""},
+		{"the login page itself is refused (no loop)", "/ops/login", ""},
+		{"a javascript URL is refused", "javascript:alert(1)", ""},
+		{"a newline is refused", "/ops/\r\nSet-Cookie: x=1", ""},
+		{"a fragment is refused", "/ops/#x", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := safeNext(tc.next); got != tc.want {
+				t.Errorf("safeNext(%q) = %q, want %q", tc.next, got, tc.want)
+			}
+		})
 	}
 }
 

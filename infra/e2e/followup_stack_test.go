@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -156,3 +158,73 @@ func TestAnAnswerWithoutAttributesBecomesATicket(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// TestTheLinkInATeamEmailOpensTheTicketPage: the team's notification email links the console page
+// of the ticket; opened from webmail (a cross-site GET) it asks a signed-out agent to sign in and
+// then returns to that page, and opens it directly once signed in.
+func TestTheLinkInATeamEmailOpensTheTicketPage(t *testing.T) {
+	s := newSurveyStack(t)
+	m := s.emailedSurvey(t, "order.delivered", "en")
+	link := strings.SplitN(m.scoreLinks[0], "?", 2)[0]
+	if code, _, body := s.fetch(t, http.MethodPost, link, "score=0&comment=Never+arrived"); code >= 400 {
+		t.Fatalf("POST %s: %d %s", link, code, body)
+	}
+	id := ticket.AnswerID(m.invitationID)
+	var page string
+	deadline := time.Now().Add(60 * time.Second)
+	for page == "" {
+		for _, e := range storetest.EmailsTo(t, "ops@example.com") {
+			if u := ticketLink.FindString(e.Body.Text); u != "" && strings.HasSuffix(u, "/"+id) {
+				page = u
+			}
+		}
+		if page == "" && time.Now().After(deadline) {
+			t.Fatalf("no team email links ticket %s 60 s after the answer (%s)", id, describe(m))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !strings.HasPrefix(page, s.api+"/ops/ticket/") {
+		t.Fatalf("the team email links %s, want the console page under %s", page, s.api)
+	}
+	path := strings.TrimPrefix(page, s.api)
+
+	get := func(cookie string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, page, nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site") // opened from a webmail tab
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := s.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	resp := get("")
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ops/login?next="+url.QueryEscape(path) {
+		t.Fatalf("signed out: %d Location %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	form := url.Values{"token": {s.env["OPS_TOKEN"]}, "next": {path}}.Encode()
+	req, _ := http.NewRequest(http.MethodPost, s.api+"/ops/login", strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "null")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	login, err := s.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login.Body.Close()
+	cookie := login.Header.Get("Set-Cookie")
+	if login.StatusCode != http.StatusSeeOther || login.Header.Get("Location") != path || !strings.Contains(cookie, "SameSite=Lax") {
+		t.Fatalf("login: %d Location %q cookie %q, want a return to %s with a SameSite=Lax cookie", login.StatusCode, login.Header.Get("Location"), cookie, path)
+	}
+	resp = get(strings.SplitN(cookie, ";", 2)[0])
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "Never arrived") {
+		t.Fatalf("signed in, from webmail: %d %s", resp.StatusCode, body)
+	}
+}
+
+var ticketLink = regexp.MustCompile(`https?://\S+/ops/ticket/[^\s"<>]+`)
