@@ -166,6 +166,19 @@ func (t *Template) parse(root map[string]any, overrides map[string]string) error
 
 	globals := mapOf(mapOf(root["Globals"])["Function"])
 	resources := mapOf(root["Resources"])
+	// !Ref of an SES configuration set is its name, known when the template names it: functions
+	// get it as CONFIGURATION_SET and SES's events carry it as the ses:configuration-set tag.
+	for id, r := range resources {
+		if mapOf(r)["Type"] != "AWS::SES::ConfigurationSet" {
+			continue
+		}
+		if _, set := refs[id]; set {
+			continue
+		}
+		if name, ok := t.res.str(mapOf(mapOf(r)["Properties"])["Name"]); ok && name != "" {
+			refs[id] = name
+		}
+	}
 	ids := make([]string, 0, len(resources))
 	for id := range resources {
 		ids = append(ids, id)

@@ -345,3 +345,26 @@ func TestAsyncSettingsComeFromEventInvokeConfig(t *testing.T) {
 		}
 	}
 }
+
+// The Send-event rule is scoped to this stack's configuration set: its pattern's !Sub resolves to
+// the same name the functions get as CONFIGURATION_SET (what SES puts in ses:configuration-set).
+func TestTheSendEventRuleNamesTheStacksConfigurationSet(t *testing.T) {
+	tpl := loadRepo(t, map[string]string{"Stage": "local"})
+	dispatch, _ := tpl.Function("DispatchFunction")
+	if got := dispatch.Env["CONFIGURATION_SET"]; got != "cxloop-local" {
+		t.Fatalf("CONFIGURATION_SET = %q, want cxloop-local", got)
+	}
+	fn, _ := tpl.Function("MailEventsFunction")
+	for _, r := range fn.Rules {
+		if r.Name != "MailSent" {
+			continue
+		}
+		b, _ := json.Marshal(r.Pattern)
+		want := `{"detail":{"mail":{"tags":{"ses:configuration-set":["cxloop-local"]}}},"detail-type":["Email Sent"],"source":["aws.ses"]}`
+		if string(b) != want {
+			t.Fatalf("MailSent pattern %s, want %s", b, want)
+		}
+		return
+	}
+	t.Fatal("MailEventsFunction has no MailSent rule")
+}
