@@ -34,10 +34,19 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"overdue": func(t store.Ticket) bool { return ticket.Holds(t.Status) && time.Now().After(t.SLADue) },
-	"label": func(status string) string {
-		return map[string]string{ticket.StatusOpen: "Reopen", ticket.StatusAssigned: "Mark assigned",
-			ticket.StatusResolved: "Resolve", ticket.StatusClosed: "Close"}[status]
-	},
+	"label":   label,
+}
+
+// label names the button that moves a ticket from its status to next: what it does from there.
+// Back to open is "Reopen" only for a resolved or closed ticket; for an assigned one it unassigns.
+func label(from, next string) string {
+	if next == ticket.StatusOpen {
+		if from == ticket.StatusAssigned {
+			return "Unassign (back to open)"
+		}
+		return "Reopen"
+	}
+	return map[string]string{ticket.StatusAssigned: "Mark assigned", ticket.StatusResolved: "Resolve", ticket.StatusClosed: "Close"}[next]
 }
 
 // pages are parsed once at init: a broken template fails every test and cold start.
@@ -62,7 +71,7 @@ type (
 	queueView struct {
 		Status, Team    string
 		Statuses, Teams []string
-		Tickets         []store.Ticket
+		Rows            []queueRow
 	}
 	ticketView struct {
 		T         *store.Ticket
@@ -144,7 +153,7 @@ func (h *Handler) queuePage(ctx context.Context, req web.Request, who *store.API
 	if err != nil {
 		return web.Response{}, err
 	}
-	v.Tickets = visibleAll(who.Role, list)
+	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, list), time.Now())
 	return pageAs(http.StatusOK, "Tickets", whoLabel(who), v), nil
 }
 

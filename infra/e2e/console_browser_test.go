@@ -111,6 +111,22 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	if q := eval[string](b, "location.search"); !strings.Contains(q, "team=customer-success-eu") {
 		t.Fatalf("the filter is not in the address: %q", q)
 	}
+	// A row says who, what score on what scale and what they wrote, and on a phone the queue is a
+	// list of cards, not a table scrolled sideways.
+	for _, want := range []string{"Ana", "3/10", "The parcel arrived two days late.", "order.delivered", "nobody"} {
+		if !strings.Contains(queue, want) {
+			t.Errorf("the queue row lacks %q:\n%s", want, queue)
+		}
+	}
+	for v, rowDisplay := range map[viewport]string{phone: "block", desktop: "table-row"} {
+		b.size(v)
+		if wide := eval[bool](b, "document.documentElement.scrollWidth > window.innerWidth"); wide {
+			t.Errorf("the queue scrolls sideways at %d px", v.width)
+		}
+		if d := eval[string](b, "getComputedStyle(document.querySelector('table.queue tbody tr')).display"); d != rowDisplay {
+			t.Errorf("at %d px a queue row displays as %q, want %q (cards on a phone, a table on a desktop)", v.width, d, rowDisplay)
+		}
+	}
 	b.shoot("console-queue")
 	b.axe("console queue page")
 
@@ -133,8 +149,9 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	if st := b.submit("#note-form button"); st != 200 {
 		t.Fatalf("note: %d", st)
 	}
-	if eval[bool](b, "!!document.querySelector('#closeloop')") {
-		b.do("no close-the-loop email in this test", chromedp.Click(chromedp.CSS("#closeloop")))
+	// The close-the-loop email is the agent's choice: offered, never pre-ticked.
+	if eval[bool](b, "!!document.querySelector('#closeloop') && document.querySelector('#closeloop').checked") {
+		t.Fatal("the close-the-loop checkbox is ticked before the agent chose it")
 	}
 	if st := b.submit("#status-resolved button"); st != 200 {
 		t.Fatalf("resolve: %d", st)
