@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,24 @@ func TestAClaimThatMissedItsSendWindowIsReleasedNotSent(t *testing.T) {
 	after := f.get(inv.ID)
 	if after.Status != store.StatusPending || after.GSI2PK == "" || after.Stopped != "" {
 		t.Fatalf("after: status %q due %q stopped %q, want pending and still due", after.Status, after.GSI2PK, after.Stopped)
+	}
+}
+
+func TestAnAddressThatOptedOutUnderAnotherContactIDIsNotMailed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{locale: "en", dueIn: -time.Minute})
+	// The same person unsubscribed from an email sent under another contact id.
+	if _, err := f.st.Unsubscribe(context.Background(), "old-crm-id-"+inv.ContactID, "  "+strings.ToUpper(inv.Email)); err != nil {
+		t.Fatal(err)
+	}
+	if s := f.tick(); s.Sent != 0 || s.Stopped != 1 {
+		t.Fatalf("tick: %+v, want one stopped and nothing sent", s)
+	}
+	if got := f.emails(inv); len(got) != 0 {
+		t.Fatalf("%d emails to an opted-out address", len(got))
+	}
+	if after := f.get(inv.ID); after.Stopped != store.StopUnsubscribed {
+		t.Fatalf("stopped = %q, want unsubscribed", after.Stopped)
 	}
 }

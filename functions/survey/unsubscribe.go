@@ -27,7 +27,7 @@ func (h *Handler) unsubscribe(ctx context.Context, tok string) (web.Response, er
 	if err != nil {
 		return web.Response{}, err
 	}
-	stopped, err := h.Store.Unsubscribe(ctx, inv.ContactID)
+	stopped, err := h.Store.Unsubscribe(ctx, inv.ContactID, inv.Email)
 	if err != nil {
 		return web.Response{}, err
 	}

@@ -37,6 +37,14 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 	if err != nil || !prior.Contact.Unsubscribed() {
 		t.Fatalf("contact not unsubscribed (%v)", err)
 	}
+	// The address opts out too: the same person under another contact id is not surveyed.
+	stored, err := f.st.GetInvitation(f.ctx, sent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opted, err := f.st.OptedOut(f.ctx, stored.Email); err != nil || !opted {
+		t.Fatalf("address %q not opted out (%v)", stored.Email, err)
+	}
 	for _, tt := range []struct {
 		name        string
 		id          string

@@ -9,11 +9,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -139,16 +141,24 @@ func actor(who *store.APIToken) string {
 }
 
 // CanCloseLoop reports whether resolving t can send the customer the close-the-loop email: the
-// survey has the text, the ticket has an address, and it was not sent before.
+// survey has the text, the ticket has an address (an erased ticket has none) and an invitation to
+// sign the unsubscribe link for, and it was not sent before. Suppression and opt-outs are checked
+// when it is sent (closeLoop).
 func (h *Handler) CanCloseLoop(t *store.Ticket) bool {
 	sv, ok := h.Catalog.Survey(t.Survey)
-	return ok && sv.Followup != nil && len(sv.Followup.CloseLoop) > 0 && t.Email != "" && t.CloseLoop == nil && t.Cause == ticket.CauseAnswer
+	return ok && sv.Followup != nil && len(sv.Followup.CloseLoop) > 0 && t.Email != "" && t.Erased == nil &&
+		token.ValidID(t.InvitationID) && t.CloseLoop == nil && t.Cause == ticket.CauseAnswer
 }
 
+// closeLoopUnsubscribeValidity is how long the close-the-loop email's unsubscribe link works.
+const closeLoopUnsubscribeValidity = 365 * 24 * time.Hour
+
 // closeLoop sends the close-the-loop email once (claimed on the ticket) and records the outcome;
-// a failure is recorded on the ticket, it never undoes the resolution.
+// a failure is recorded on the ticket, it never undoes the resolution. Like every email to a
+// customer it honours the erasure, the contact's unsubscription, the address's opt-out and
+// suppression (a refusal is recorded as "none" with the reason), and carries List-Unsubscribe.
 func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
-	if !h.CanCloseLoop(t) || h.Mail == nil {
+	if !h.CanCloseLoop(t) || h.Mail == nil || h.Signer == nil || h.BaseURL == "" {
 		return
 	}
 	ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
@@ -157,21 +167,45 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
 	}
 	sv, _ := h.Catalog.Survey(t.Survey)
 	d := store.Delivery{At: h.Store.Now(), Webhook: "none"}
-	m, err := mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
-		Body: sv.Followup.CloseLoop, TicketID: t.ID})
-	if err == nil {
-		d.EmailMessageID, err = h.Mail.Send(ctx, m)
+	reason, err := h.Store.MailBlocked(ctx, t.ContactID, t.Email)
+	if err == nil && reason == "" {
+		if cur, gerr := h.Store.GetTicket(ctx, t.ID); gerr != nil {
+			err = gerr
+		} else if cur.Erased != nil || cur.Email == "" {
+			reason = store.StopErased // erased while this request ran
+		}
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		d.Email, d.Error = "failed", err.Error()
-		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "err", err)
-	} else {
-		d.Email = "sent"
+	case reason != "":
+		d.Email, d.Error = "none", "not sent: "+reason
+	default:
+		unsub := strings.TrimRight(h.BaseURL, "/") + "/u/" +
+			h.Signer.Sign(token.Unsubscribe, t.InvitationID, h.Store.Now().Add(closeLoopUnsubscribeValidity))
+		var m mail.Message
+		m, err = mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
+			Body: sv.Followup.CloseLoop, TicketID: t.ID, UnsubscribeURL: unsub})
+		if err == nil {
+			d.EmailMessageID, err = h.Mail.Send(ctx, m)
+		}
+		if err != nil {
+			d.Email, d.Error = "failed", err.Error()
+		} else {
+			d.Email = "sent"
+		}
+	}
+	if d.Email == "failed" {
+		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "err", d.Error)
 	}
 	if err := h.Store.RecordDelivery(ctx, t.ID, "closeloop", d); err != nil {
 		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "err", err)
 	}
-	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: "close-the-loop email " + d.Email}
+	text := "close-the-loop email " + d.Email
+	if reason != "" {
+		text += " (" + reason + ")"
+	}
+	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: text}
 	if _, err := h.Store.AddTicketEvent(ctx, t.ID, "", ev); err != nil {
 		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "err", err)
 	}

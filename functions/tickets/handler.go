@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -27,6 +28,10 @@ type Handler struct {
 	Mail    Sender
 	// Retention is how long closed tickets are kept (TICKET_RETENTION_DAYS): their TTL.
 	Retention time.Duration
+	// Signer and BaseURL sign the close-the-loop email's unsubscribe link; without them no
+	// close-the-loop email is sent.
+	Signer  *token.Signer
+	BaseURL string
 }
 
 // Errors of a request, mapped to statuses in status().

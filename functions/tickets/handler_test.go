@@ -19,6 +19,7 @@ import (
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
+	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -35,7 +36,7 @@ func fixture(t *testing.T) *fix {
 		t.Fatalf("aws config: %v (export the local stack's .local/env)", err)
 	}
 	f := &fix{h: &Handler{Store: st, Catalog: catalog.MustShipped(), Mail: mail.NewClient(cfg, "surveys@example.com", ""),
-		Retention: 730 * 24 * time.Hour}, tokens: map[string]string{}}
+		Retention: 730 * 24 * time.Hour, Signer: testSigner(t), BaseURL: "https://surveys.example.com"}, tokens: map[string]string{}}
 	for _, role := range []string{store.RoleProducer, store.RoleViewer, store.RoleAgent, store.RoleAdmin} {
 		raw, err := st.CreateAPIToken(context.Background(), role, role+"-test")
 		if err != nil {
@@ -82,6 +83,7 @@ func (f *fix) call(t *testing.T, method, target, token string, body string, head
 // openTicket writes a low-answer ticket for contact with email addr.
 func (f *fix) openTicket(t *testing.T, inv, contact, addr string) string {
 	t.Helper()
+	inv = store.EventKey(inv) // an invitation id, as the unsubscribe link signs it
 	at := time.Now().UTC()
 	score := 2
 	d := store.Ticket{ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
@@ -183,6 +185,10 @@ func TestTicketAPI(t *testing.T) {
 	mails := storetest.EmailsTo(t, addr)
 	if len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "Hola Ana Lopez") || !strings.Contains(mails[0].Body.Text, "Gracias") {
 		t.Fatalf("close-the-loop emails to the customer = %+v", mails)
+	}
+	lu := mails[0].Header("List-Unsubscribe")
+	if !strings.HasPrefix(lu, "<https://surveys.example.com/u/") || mails[0].Header("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		t.Fatalf("close-the-loop unsubscribe headers = %q %q", lu, mails[0].Header("List-Unsubscribe-Post"))
 	}
 }
 
@@ -439,5 +445,71 @@ func TestTheLoginPageNamesTheToolThatMakesTokens(t *testing.T) {
 	resp := f.call(t, "GET", "/ops/login", "", "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "cxloop token create") {
 		t.Fatalf("login page = %d, does not name `cxloop token create`", resp.StatusCode)
+	}
+}
+
+func testSigner(t *testing.T) *token.Signer {
+	t.Helper()
+	s, err := token.NewSigner([]byte("test-key-test-key-test-key-test-key-0123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Close-the-loop honours every opt-out: the contact unsubscribed, the address opted out under
+// another contact id, the address suppressed, the contact erased. Nothing is sent, and the
+// ticket says why.
+func TestCloseTheLoopHonoursOptOutsSuppressionAndErasure(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	ctx := context.Background()
+	agent := f.tokens[store.RoleAgent]
+	stamp := time.Now().UnixNano()
+	cases := []struct {
+		name  string
+		block func(contact, addr string)
+		want  string
+	}{
+		{"the contact unsubscribed", func(contact, addr string) {
+			if _, err := f.h.Store.Unsubscribe(ctx, contact, ""); err != nil {
+				t.Fatal(err)
+			}
+		}, "none"},
+		{"the address opted out under another contact id", func(_, addr string) {
+			if _, err := f.h.Store.Unsubscribe(ctx, "another-id-of-the-same-person", strings.ToUpper(addr)); err != nil {
+				t.Fatal(err)
+			}
+		}, "none"},
+		{"the address is suppressed", func(_, addr string) {
+			if err := f.h.Store.Suppress(ctx, addr, store.SuppressComplaint, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}, "none"},
+		{"the contact was erased", func(contact, _ string) {
+			if _, err := f.h.Store.EraseContact(ctx, contact); err != nil {
+				t.Fatal(err)
+			}
+		}, ""},
+	}
+	for i, c := range cases {
+		contact := fmt.Sprintf("cust-cl-%d-%d", i, stamp)
+		addr := fmt.Sprintf("closeloop-%d-%d@example.com", i, stamp)
+		id := f.openTicket(t, fmt.Sprintf("inv-cl-%d-%d", i, stamp), contact, addr)
+		c.block(contact, addr)
+		resp := f.call(t, "PATCH", "/ops/tickets/"+id, agent, `{"status":"resolved","closeLoop":true}`, nil)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: resolve = %d %s", c.name, resp.StatusCode, resp.Body)
+		}
+		if got := storetest.EmailsTo(t, addr); len(got) != 0 {
+			t.Errorf("%s: %d close-the-loop emails went out", c.name, len(got))
+		}
+		tk, err := f.h.Store.GetTicket(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := tk.Notifications["closeloop"]; d.Email != c.want || tk.CloseLoop != nil {
+			t.Errorf("%s: close-the-loop delivery %+v, sent at %v", c.name, d, tk.CloseLoop)
+		}
 	}
 }

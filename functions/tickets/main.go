@@ -3,13 +3,17 @@
 package main
 
 import (
+	"context"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/config"
 	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/secret"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
+	"github.com/cxloop/cxloop/shared/token"
 )
 
 func main() {
@@ -22,11 +26,19 @@ func main() {
 	telemetry.Must(err)
 	retention, err := config.Days("TICKET_RETENTION_DAYS", 730)
 	telemetry.Must(err)
+	baseURL, err := config.Required("BASE_URL")
+	telemetry.Must(err)
+	key, err := secret.Key(context.Background(), cfg)
+	telemetry.Must(err)
+	signer, err := token.NewSigner(key)
+	telemetry.Must(err)
 	h := &Handler{
 		Store:     st,
 		Catalog:   catalog.MustShipped(),
 		Mail:      mailer,
 		Retention: retention,
+		Signer:    signer,
+		BaseURL:   baseURL,
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

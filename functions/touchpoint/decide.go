@@ -91,6 +91,8 @@ func (h *Handler) decide(ctx context.Context, ev touchpoint.Event, decodeErr err
 		return h.skip(ctx, base, store.OutcomeSuppressed, "address is on the suppression list")
 	case prior.Contact.Unsubscribed():
 		return h.skip(ctx, base, store.OutcomeUnsubscribed, "contact unsubscribed")
+	case prior.OptedOut:
+		return h.skip(ctx, base, store.OutcomeUnsubscribed, "address opted out (under another contact id)")
 	}
 	if until := prior.Contact.QuietUntil(survey.ID, globalQuiet, rule.QuietPeriod.Duration); until.After(now) {
 		return h.skip(ctx, base, store.OutcomeQuietPeriod, "quiet until "+until.Format(time.RFC3339))

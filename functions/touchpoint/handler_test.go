@@ -201,6 +201,7 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 		}
 	}
 	put("SUPPRESS#blocked@example.com", "SUPPRESS", nil)
+	put("OPTOUT#"+store.AddressHash("optedout@example.com"), "OPTOUT", nil) // unsubscribed under another contact id
 	put("CONTACT#gone", "STATE", map[string]types.AttributeValue{"unsubscribedAt": &types.AttributeValueMemberS{Value: testNow.Add(-time.Hour).Format(time.RFC3339)}})
 
 	quietContact := sampledIn(t, "quiet", true)
@@ -226,6 +227,10 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 			contact(d)["email"] = "Blocked@example.com"
 		}, store.OutcomeSuppressed},
 		{"an unsubscribed contact is unsubscribed", func(d map[string]any) { contact(d)["id"] = "gone" }, store.OutcomeUnsubscribed},
+		{"an address that opted out under another contact id is unsubscribed", func(d map[string]any) {
+			contact(d)["id"] = sampledIn(t, "optout", true)
+			contact(d)["email"] = "OptedOut@Example.com"
+		}, store.OutcomeUnsubscribed},
 		{"an event without a contact email is invalid", func(d map[string]any) { delete(contact(d), "email") }, store.OutcomeInvalid},
 		{"an event with a bad address is invalid", func(d map[string]any) { contact(d)["email"] = "Ana Pérez <ana@example.com>" }, store.OutcomeInvalid},
 	}

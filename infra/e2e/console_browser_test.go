@@ -149,8 +149,9 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	if st := b.submit("#note-form button"); st != 200 {
 		t.Fatalf("note: %d", st)
 	}
-	if eval[bool](b, "document.querySelector('#closeloop')?.checked ?? false") {
-		t.Error("the close-the-loop email is pre-ticked; the agent must choose it")
+	// The close-the-loop email is the agent's choice: offered, never pre-ticked.
+	if eval[bool](b, "!!document.querySelector('#closeloop') && document.querySelector('#closeloop').checked") {
+		t.Fatal("the close-the-loop checkbox is ticked before the agent chose it")
 	}
 	if st := b.submit("#status-resolved button"); st != 200 {
 		t.Fatalf("resolve: %d", st)

@@ -74,19 +74,20 @@ func (h *hookReceiver) byType() (map[string]map[string]int, int) {
 
 // startPoller runs one more stream poller on the rig's table, delivering every batch twice: with
 // the rig's own poller, every record reaches FollowupFunction four times, two of them concurrently.
-func startPoller(t *testing.T, r *rig.Rig) {
+func startPoller(t *testing.T, r *rig.Rig) *sources.Poller {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	db, streams := sources.Clients(aws.Config{Region: lambdahost.DefaultRegion,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	p := &sources.Poller{DB: db, Streams: streams, Table: r.Table, Invoke: r.Host,
+		Targets: sources.StreamTargetsFromTemplate(r.Template), Duplicate: true,
+		PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond}
 	go func() {
 		defer close(done)
-		p := &sources.Poller{DB: db, Streams: streams, Table: r.Table, Invoke: r.Host,
-			Targets: sources.StreamTargetsFromTemplate(r.Template), Duplicate: true,
-			PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond}
 		p.Run(ctx) //nolint:errcheck // ends with ctx
 	}()
 	t.Cleanup(func() { cancel(); <-done })
+	return p
 }
 
 // TestFollowupThroughTheStreamPoller drives the real bootstraps: customers answer survey emails
@@ -101,7 +102,7 @@ func TestFollowupThroughTheStreamPoller(t *testing.T) {
 	teams, _ := json.Marshal(map[string]string{"support": teamAddr, "support-enterprise": teamAddr})
 	r := startRig(t, rig.Options{Vars: map[string]string{"WEBHOOK_URL": hooks.URL, "TEAM_ADDRESSES": string(teams)}})
 	r.StartStreams(true)
-	startPoller(t, r)
+	second := startPoller(t, r)
 
 	// Three customers answer: scores 1, 2 and 3 (csat-support opens tickets at <= 2).
 	u := newRun(t, r, 3)
@@ -156,7 +157,14 @@ func TestFollowupThroughTheStreamPoller(t *testing.T) {
 	waitFor(t, "the breach ticket", func() bool { _, err := r.Store.GetTicket(ctx, breachID); return err == nil })
 
 	// Every new ticket notified once: team email and a verified webhook; none for the attachment.
-	time.Sleep(2 * time.Second) // room for a late duplicate to show
+	// Both pollers have delivered every batch (twice each) before anything is counted, so a late
+	// duplicate would show.
+	if err := r.StreamsDrained(ctx); err != nil {
+		t.Fatalf("the rig's stream poller did not drain: %v", err)
+	}
+	if err := second.Drained(ctx); err != nil {
+		t.Fatalf("the second stream poller did not drain: %v", err)
+	}
 	all, _ := r.Tickets(ctx)
 	if len(all) != 3 {
 		t.Fatalf("tickets = %d, want 3 (two answers, one breach): %+v", len(all), all)

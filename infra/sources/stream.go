@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -57,6 +58,44 @@ type Poller struct {
 	RetryDelay time.Duration
 	Region     string
 	Log        *slog.Logger
+
+	idle sync.Map // target function -> *targetProgress
+}
+
+// Drained waits until every target has read to the end of every shard with nothing left to
+// deliver, in two whole rounds begun after the call (so a write made before the call has been read
+// and delivered, and every duplicate delivery with it), or until ctx ends. Tests wait on it
+// instead of sleeping.
+func (p *Poller) Drained(ctx context.Context) error {
+	start := map[string]int64{}
+	for _, tgt := range p.Targets {
+		start[tgt.Function] = p.progress(tgt.Function).rounds.Load()
+	}
+	for {
+		done := true
+		for fn, from := range start {
+			pr := p.progress(fn)
+			if pr.rounds.Load()-max(from, pr.lastBusy.Load()) < 2 {
+				done = false
+			}
+		}
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// targetProgress counts a target's polling rounds and the last one that read or held records.
+type targetProgress struct{ rounds, lastBusy atomic.Int64 }
+
+func (p *Poller) progress(function string) *targetProgress {
+	c, _ := p.idle.LoadOrStore(function, new(targetProgress))
+	return c.(*targetProgress)
 }
 
 // Run polls until ctx ends; each target reads the stream on its own, like separate mappings.
@@ -159,6 +198,15 @@ func (p *Poller) runTarget(ctx context.Context, tgt StreamTarget, arn string) er
 				s.pending = s.pending[n:]
 				s.since = time.Now()
 			}
+		}
+		pending := false
+		for _, id := range order {
+			pending = pending || len(shards[id].pending) > 0
+		}
+		pr := p.progress(tgt.Function)
+		round := pr.rounds.Add(1)
+		if busy || pending || len(order) == 0 {
+			pr.lastBusy.Store(round)
 		}
 		if !busy {
 			select {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -238,5 +239,35 @@ func TestEmptyMapsReachTheFunctionTyped(t *testing.T) {
 		if string(b) != w {
 			t.Errorf("NewImage %s = %s, want %s (whole image %s)", name, b, w, img)
 		}
+	}
+}
+
+// Drained returns once everything written before it was delivered: no sleeping in tests.
+func TestDrainedWaitsForEveryDeliveryOfEarlierWrites(t *testing.T) {
+	t.Parallel()
+	tpl := loadTemplate(t)
+	var target sources.StreamTarget
+	for _, tg := range sources.StreamTargetsFromTemplate(tpl) {
+		if tg.Function == "FollowupFunction" {
+			target = tg
+		}
+	}
+	rec := newRecorder(t, "FollowupFunction")
+	var poller *sources.Poller
+	table, db := streamTable(t, rec, []sources.StreamTarget{target}, func(p *sources.Poller) { p.Duplicate = true; poller = p })
+	for i := range 5 {
+		put(t, db, table, map[string]string{"PK": fmt.Sprintf("INV#%d", i), "SK": "INV", "kind": "invitation", "answeredAt": "2026-11-23T10:00:00Z"})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := poller.Drained(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, b := range delivered(t, rec, "FollowupFunction") {
+		n += len(b)
+	}
+	if n != 10 {
+		t.Fatalf("%d records delivered when Drained returned, want 10 (5 writes, each batch twice)", n)
 	}
 }

@@ -110,19 +110,26 @@ type CloseLoop struct {
 	Title    catalog.Text // the survey's title
 	Body     catalog.Text // the follow-up rule's closeLoop text
 	TicketID string
+	// UnsubscribeURL is <BASE_URL>/u/<token> for the ticket's invitation: the List-Unsubscribe
+	// header (RFC 8058 one-click) and a visible link. Required: every customer email carries it.
+	UnsubscribeURL string
 }
 
-var closeLoopGreeting = map[string]string{"en": "Hello", "es": "Hola"}
+var (
+	closeLoopGreeting    = map[string]string{"en": "Hello", "es": "Hola"}
+	closeLoopUnsubscribe = map[string]string{"en": "Unsubscribe from these emails", "es": "Darse de baja de estos correos"}
+)
 
 const closeLoopHTML = `<!doctype html><html lang="{{.Lang}}"><body style="font-family:system-ui,sans-serif;color:#1a1a1a">
-<p>{{.Greeting}}</p><p>{{.Body}}</p></body></html>`
+<p>{{.Greeting}}</p><p>{{.Body}}</p>
+<p style="font-size:12px;color:#555"><a href="{{.Unsubscribe}}">{{.UnsubscribeLabel}}</a></p></body></html>`
 
 var closeLoopTpl = htmltemplate.Must(htmltemplate.New("c").Parse(closeLoopHTML))
 
 // RenderCloseLoop builds the close-the-loop email.
 func RenderCloseLoop(c CloseLoop) (Message, error) {
-	if c.To == "" || len(c.Body) == 0 {
-		return Message{}, fmt.Errorf("close-the-loop %s: recipient and text are required", c.TicketID)
+	if c.To == "" || len(c.Body) == 0 || c.UnsubscribeURL == "" {
+		return Message{}, fmt.Errorf("close-the-loop %s: recipient, text and unsubscribe link are required", c.TicketID)
 	}
 	lang := Language(c.Locale, c.Body)
 	greeting := closeLoopGreeting[lang]
@@ -134,10 +141,15 @@ func RenderCloseLoop(c CloseLoop) (Message, error) {
 	}
 	greeting += ","
 	body := text(c.Body, lang)
+	unsub := closeLoopUnsubscribe[lang]
+	if unsub == "" {
+		unsub = closeLoopUnsubscribe["en"]
+	}
 	var html bytes.Buffer
-	if err := closeLoopTpl.Execute(&html, map[string]string{"Lang": lang, "Greeting": greeting, "Body": body}); err != nil {
+	if err := closeLoopTpl.Execute(&html, map[string]string{"Lang": lang, "Greeting": greeting, "Body": body, "Unsubscribe": c.UnsubscribeURL, "UnsubscribeLabel": unsub}); err != nil {
 		return Message{}, fmt.Errorf("render close-the-loop: %w", err)
 	}
-	return Message{To: c.To, Subject: oneLine(text(c.Title, lang)), Text: greeting + "\n\n" + body + "\n", HTML: html.String(),
-		Tags: map[string]string{TagKind: KindCloseLoop, TagTicket: c.TicketID}}, nil
+	return Message{To: c.To, Subject: oneLine(text(c.Title, lang)), Text: greeting + "\n\n" + body + "\n\n" + unsub + ": " + c.UnsubscribeURL + "\n", HTML: html.String(),
+		Headers: UnsubscribeHeaders(c.UnsubscribeURL),
+		Tags:    map[string]string{TagKind: KindCloseLoop, TagTicket: c.TicketID}}, nil
 }

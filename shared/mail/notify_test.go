@@ -67,7 +67,8 @@ func TestRenderCloseLoop(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, err := RenderCloseLoop(CloseLoop{To: "ana@example.com", Name: "Ana", Locale: c.locale, Title: title, Body: body, TicketID: "a-x"})
+			m, err := RenderCloseLoop(CloseLoop{To: "ana@example.com", Name: "Ana", Locale: c.locale, Title: title, Body: body, TicketID: "a-x",
+				UnsubscribeURL: "https://surveys.example.com/u/TOKEN"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -241,12 +241,17 @@ func valuesOf(ss []string) []expression.OperandBuilder {
 // Unsubscribe opts a contact out of every survey: it sets unsubscribedAt on the contact's state
 // item (the touchpoint rules read it, so no new invitation is created) and stops the contact's
 // invitations that are not stopped yet, taking them off the due index so no email or reminder
-// goes out. Repeating it changes nothing. It returns how many invitations it stopped.
-func (s *Store) Unsubscribe(ctx context.Context, contactID string) (int, error) {
+// goes out. The address email (the one the unsubscribe link was sent to) is opted out too, so
+// the same person under another contact id is not surveyed (optout.go). Repeating it changes
+// nothing. It returns how many invitations it stopped.
+func (s *Store) Unsubscribe(ctx context.Context, contactID, email string) (int, error) {
 	if contactID == "" {
 		return 0, fmt.Errorf("unsubscribe: %w", ErrNotFound)
 	}
 	now := s.Now()
+	if err := s.OptOut(ctx, email, now); err != nil {
+		return 0, err
+	}
 	upd, err := expression.NewBuilder().WithUpdate(expression.
 		Set(expression.Name("kind"), expression.Value(KindContact)).
 		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now)))).

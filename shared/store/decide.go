@@ -26,7 +26,8 @@ type Prior struct {
 	Existing   *Invitation // the event's own decision if it was already decided
 	Contact    *ContactState
 	Suppressed bool
-	CapUsed    int // invitations already counted on the event's daily-cap shard
+	OptedOut   bool // the address opted out (under any contact id)
+	CapUsed    int  // invitations already counted on the event's daily-cap shard
 }
 
 // CapShard locates the daily-cap counter an invitation counts against. A survey whose cap is
@@ -58,7 +59,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 		keys = append(keys, key(contactPK(contactID), skState))
 	}
 	if email != "" {
-		keys = append(keys, key(suppressPK(email), skSuppress))
+		keys = append(keys, key(suppressPK(email), skSuppress), key(optOutPK(email), skOptOut))
 	}
 	if cap != nil {
 		keys = append(keys, key(cap.pk(), skCap))
@@ -86,6 +87,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 	}
 	p.Contact = c
 	p.Suppressed = email != "" && items[suppressPK(email)] != nil
+	p.OptedOut = email != "" && items[optOutPK(email)] != nil
 	if cap != nil {
 		if it := items[cap.pk()]; it != nil {
 			if n, ok := it["n"].(*types.AttributeValueMemberN); ok {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
 // What happens after a won claim: the email was accepted (MarkSent), refused (Release), may have
@@ -144,27 +142,7 @@ func (s *Store) Blocked(ctx context.Context, inv *Invitation) (string, error) {
 	if erased {
 		return StopErased, nil
 	}
-	if inv.ContactID != "" {
-		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:            aws.String(s.Table),
-			Key:                  key(contactPK(inv.ContactID), skState),
-			ProjectionExpression: aws.String(attrUnsubscribedAt),
-		})
-		if err != nil {
-			return "", fmt.Errorf("read contact %s: %w", inv.ContactID, err)
-		}
-		if out.Item[attrUnsubscribedAt] != nil {
-			return StopUnsubscribed, nil
-		}
-	}
-	suppressed, err := s.IsSuppressed(ctx, inv.Email)
-	if err != nil {
-		return "", err
-	}
-	if suppressed {
-		return StopSuppressed, nil
-	}
-	return "", nil
+	return s.MailBlocked(ctx, inv.ContactID, inv.Email)
 }
 
 // StopInvitation stops invitation id for reason (StopBounced, StopComplained, ...) unless it is

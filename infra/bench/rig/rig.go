@@ -79,6 +79,7 @@ type Rig struct {
 	sesURL   string
 	streams  context.CancelFunc
 	done     chan struct{}
+	poller   *sources.Poller
 }
 
 // Start builds the functions (once per process), creates the table and starts the proxies and host.
@@ -225,13 +226,23 @@ func (r *Rig) StartStreams(duplicate bool) {
 	r.streams, r.done = cancel, make(chan struct{})
 	db, streams := sources.Clients(aws.Config{Region: lambdahost.DefaultRegion,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, r.dynamoDB)
+	p := &sources.Poller{DB: db, Streams: streams, Table: r.Table, Invoke: r.Host,
+		Targets: sources.StreamTargetsFromTemplate(r.Template), Duplicate: duplicate,
+		PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond}
+	r.poller = p
 	go func() {
 		defer close(r.done)
-		p := &sources.Poller{DB: db, Streams: streams, Table: r.Table, Invoke: r.Host,
-			Targets: sources.StreamTargetsFromTemplate(r.Template), Duplicate: duplicate,
-			PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond}
 		p.Run(ctx) //nolint:errcheck // ends with ctx
 	}()
+}
+
+// StreamsDrained waits until the stream poller StartStreams began has delivered everything
+// written before the call (sources.Poller.Drained).
+func (r *Rig) StreamsDrained(ctx context.Context) error {
+	if r.poller == nil {
+		return errors.New("rig: StartStreams was not called")
+	}
+	return r.poller.Drained(ctx)
 }
 
 // Close stops the functions and proxies and deletes the table.

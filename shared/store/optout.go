@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// An opt-out holds per address, not only per contact id: the same person under a new contact id
+// is not surveyed again. Item PK=OPTOUT#<hex sha256(lower-cased, trimmed address)>, SK=OPTOUT,
+// with no address in it and no TTL, so it survives the contact's erasure without holding the
+// address in clear (docs/SECURITY.md). The touchpoint rules read it (LoadPrior), the dispatcher
+// checks it right before each send (Blocked) and close-the-loop before its email.
+
+// KindOptOut is the kind of an opt-out item.
+const KindOptOut = "optout"
+
+const skOptOut = "OPTOUT"
+
+// AddressHash is the hex SHA-256 of a lower-cased, trimmed address: the key of its opt-out.
+func AddressHash(email string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(sum[:])
+}
+
+func optOutPK(email string) string { return "OPTOUT#" + AddressHash(email) }
+
+// OptOut records that the address opted out of every survey email (repeating it keeps the
+// first time).
+func (s *Store) OptOut(ctx context.Context, email string, at time.Time) error {
+	if strings.TrimSpace(email) == "" {
+		return nil // an erased invitation has no address left: its contact's opt-out still holds
+	}
+	e, err := expression.NewBuilder().WithUpdate(expression.
+		Set(expression.Name("kind"), expression.Value(KindOptOut)).
+		Set(expression.Name("optedOutAt"), expression.IfNotExists(expression.Name("optedOutAt"), expression.Value(at.UTC())))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(optOutPK(email), skOptOut),
+		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+	if err != nil {
+		return fmt.Errorf("record opt-out: %w", err)
+	}
+	return nil
+}
+
+// OptedOut reports whether the address opted out (strongly consistent).
+func (s *Store) OptedOut(ctx context.Context, email string) (bool, error) {
+	if strings.TrimSpace(email) == "" {
+		return false, nil
+	}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(optOutPK(email), skOptOut),
+		ProjectionExpression: aws.String("PK"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return false, fmt.Errorf("read opt-out: %w", err)
+	}
+	return out.Item != nil, nil
+}
+
+// MailBlocked returns why a customer email to contactID at email must not go out now
+// (StopUnsubscribed for the contact or the address, StopSuppressed), or "". Every email to a
+// customer goes through it: invitations and reminders (Blocked) and close-the-loop.
+func (s *Store) MailBlocked(ctx context.Context, contactID, email string) (string, error) {
+	if contactID != "" {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:            aws.String(s.Table),
+			Key:                  key(contactPK(contactID), skState),
+			ProjectionExpression: aws.String(attrUnsubscribedAt),
+			ConsistentRead:       aws.Bool(true),
+		})
+		if err != nil {
+			return "", fmt.Errorf("read contact %s: %w", contactID, err)
+		}
+		if out.Item[attrUnsubscribedAt] != nil {
+			return StopUnsubscribed, nil
+		}
+	}
+	opted, err := s.OptedOut(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	if opted {
+		return StopUnsubscribed, nil
+	}
+	suppressed, err := s.IsSuppressed(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	if suppressed {
+		return StopSuppressed, nil
+	}
+	return "", nil
+}
