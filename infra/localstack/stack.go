@@ -81,10 +81,12 @@ func Up(ctx context.Context, c Config, opts Options) (map[string]string, error) 
 		return nil, err
 	}
 	ses := c.ses()
-	if err := c.ensure(ctx, out, ddb, c.DDBPort, 30*time.Second, c.dynamoHealthy); err != nil {
+	// Java starts DynamoDB Local in 2-5 s on an idle machine; a loaded one (parallel builds) can
+	// take many times that, so the wait is generous: it only matters when something is wrong.
+	if err := c.ensure(ctx, out, ddb, c.DDBPort, 2*time.Minute, c.dynamoHealthy); err != nil {
 		return nil, err
 	}
-	if err := c.ensure(ctx, out, ses, c.SESPort, 30*time.Second, c.sesHealthy); err != nil {
+	if err := c.ensure(ctx, out, ses, c.SESPort, 2*time.Minute, c.sesHealthy); err != nil {
 		return nil, err
 	}
 
