@@ -41,9 +41,11 @@ type Summary struct {
 	Claimed   int `json:"claimed"`   // claims won (first emails and reminders)
 	Sent      int `json:"sent"`      // emails SES accepted, reminders included
 	Reminders int `json:"reminders"` // of which reminders
-	Refused   int `json:"refused"`   // refused by SES: still due, retried later
-	Stopped   int `json:"stopped"`   // stopped instead of sent: expired, unsubscribed, suppressed
-	Unsure    int `json:"unsure"`    // outcome unknown (lease ended or no answer): treated as sent
+	Resent    int `json:"resent"`    // of which resends of unsure first emails (no Send event in the window)
+	Refused   int `json:"refused"`   // refused by SES for now (throttling, 5xx): still due, retried later
+	Rejected  int `json:"rejected"`  // refused by SES for good (address or content): stopped
+	Stopped   int `json:"stopped"`   // stopped instead of sent: expired, unsubscribed, suppressed, erased
+	Unsure    int `json:"unsure"`    // outcome unknown (lease ended or no answer): waits for the Send event
 	Retired   int `json:"retired"`   // stopped earlier (answered, bounced...), taken off the due index
 	Errors    int `json:"errors"`    // store or render errors (the item stays claimed until its lease ends)
 }
@@ -184,7 +186,7 @@ func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool
 		t.count(func(s *Summary) { s.Retired++ })
 		return true
 	case store.ClaimUnsure:
-		log.WarnContext(ctx, "claim lease ended before the send was marked: treated as sent, not resent", "status", due.Status)
+		log.WarnContext(ctx, "claim lease ended before the send was marked: outcome unknown, waits for the Send event", "status", due.Status)
 		t.count(func(s *Summary) { s.Unsure++ })
 		return true
 	}
@@ -247,7 +249,20 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 			if c.Reminder() {
 				s.Reminders++
 			}
+			if c.Resend() {
+				s.Resent++
+			}
 		})
+		if c.Resend() {
+			log.InfoContext(ctx, "unsure invitation resent: no Send event came within the window", "messageId", id)
+		}
+	case errors.Is(err, mail.ErrRejected):
+		// The address or the content: the same email would be refused again. Stopped, with why.
+		log.WarnContext(ctx, "SES rejected the send for good; invitation stopped", "err", err)
+		t.count(func(s *Summary) { s.Rejected++ })
+		if err := h.Store.Reject(ctx, c, err); err != nil {
+			fail("reject failed", err)
+		}
 	case errors.Is(err, mail.ErrRefused):
 		log.WarnContext(ctx, "SES refused the send; it stays due", "err", err)
 		t.count(func(s *Summary) { s.Refused++ })
@@ -255,7 +270,7 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 			fail("release failed", err)
 		}
 	default: // mail.ErrUncertain
-		log.WarnContext(ctx, "SES outcome unknown; treated as sent", "err", err)
+		log.WarnContext(ctx, "SES outcome unknown; waits for SES's Send event", "err", err, "resend", c.Resend())
 		t.count(func(s *Summary) { s.Unsure++ })
 		if err := h.Store.MarkUnsure(ctx, c, err, h.Store.Now()); err != nil {
 			fail("mark unsure failed", err)
@@ -311,6 +326,8 @@ func (h *Handler) emit(s Summary, took time.Duration) {
 		telemetry.Metric{Name: "EmailsSent", Value: float64(s.Sent), Unit: telemetry.Count},
 		telemetry.Metric{Name: "RemindersSent", Value: float64(s.Reminders), Unit: telemetry.Count},
 		telemetry.Metric{Name: "SendsRefused", Value: float64(s.Refused), Unit: telemetry.Count},
+		telemetry.Metric{Name: "SendsRejected", Value: float64(s.Rejected), Unit: telemetry.Count},
+		telemetry.Metric{Name: "UnsureResent", Value: float64(s.Resent), Unit: telemetry.Count},
 		telemetry.Metric{Name: "SendsUnsure", Value: float64(s.Unsure), Unit: telemetry.Count},
 		telemetry.Metric{Name: "InvitationsStopped", Value: float64(s.Stopped), Unit: telemetry.Count},
 		telemetry.Metric{Name: "DispatchErrors", Value: float64(s.Errors), Unit: telemetry.Count},
