@@ -41,9 +41,11 @@ type Summary struct {
 	Claimed   int `json:"claimed"`   // claims won (first emails and reminders)
 	Sent      int `json:"sent"`      // emails SES accepted, reminders included
 	Reminders int `json:"reminders"` // of which reminders
-	Refused   int `json:"refused"`   // refused by SES: still due, retried later
-	Stopped   int `json:"stopped"`   // stopped instead of sent: expired, unsubscribed, suppressed
-	Unsure    int `json:"unsure"`    // outcome unknown (lease ended or no answer): treated as sent
+	Resent    int `json:"resent"`    // of which resends of unsure first emails (no Send event in the window)
+	Refused   int `json:"refused"`   // refused by SES for now (throttling, 5xx): still due, retried later
+	Rejected  int `json:"rejected"`  // refused by SES for good (address or content): stopped
+	Stopped   int `json:"stopped"`   // stopped instead of sent: expired, unsubscribed, suppressed, erased
+	Unsure    int `json:"unsure"`    // outcome unknown (lease ended or no answer): waits for the Send event
 	Retired   int `json:"retired"`   // stopped earlier (answered, bounced...), taken off the due index
 	Errors    int `json:"errors"`    // store or render errors (the item stays claimed until its lease ends)
 }
@@ -67,6 +69,33 @@ type tick struct {
 	budget atomic.Int64 // sends left in this tick
 	mu     sync.Mutex
 	sum    Summary
+	oldest time.Time // when the longest-waiting item read this tick fell due (zero: none due)
+}
+
+// seen notes when an item read from the due index first fell due: its dueAt for the first
+// email, its reminder time for a reminder. A refused send moves the item's place in the index
+// later, so the index key alone would hide how long it has been waiting.
+func (t *tick) seen(due *store.Invitation) {
+	at := due.DueAt
+	if due.Status != store.StatusPending && due.ReminderDueAt != nil {
+		at = *due.ReminderDueAt
+	}
+	if at.IsZero() {
+		return
+	}
+	t.mu.Lock()
+	if t.oldest.IsZero() || at.Before(t.oldest) {
+		t.oldest = at
+	}
+	t.mu.Unlock()
+}
+
+// backlog is how long the oldest item due at the tick's start had been waiting.
+func (t *tick) backlog() time.Duration {
+	if t.oldest.IsZero() || t.oldest.After(t.now) {
+		return 0
+	}
+	return t.now.Sub(t.oldest)
 }
 
 func (t *tick) count(f func(*Summary)) {
@@ -102,7 +131,7 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error
 	wg.Wait()
 	err := errors.Join(errs...)
 	slog.InfoContext(ctx, "dispatch tick", "summary", t.sum, "ms", time.Since(start).Milliseconds(), "err", err)
-	h.emit(t.sum, time.Since(start))
+	h.emit(t.sum, t.backlog(), time.Since(start))
 	if err != nil {
 		// The summary still says what was done; the error makes the tick visible in Errors.
 		return t.sum, fmt.Errorf("dispatch: %w", err)
@@ -132,7 +161,7 @@ const maxPages = 20
 
 // shard works one shard's due items, page by page, while budget and time remain.
 func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
-	for range maxPages {
+	for page := range maxPages {
 		left := t.budget.Load()
 		if left <= 0 || closing(ctx) {
 			return nil
@@ -141,6 +170,11 @@ func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
 		due, err := h.Store.DueInvitations(ctx, n, t.now, limit)
 		if err != nil {
 			return err
+		}
+		if page == 0 {
+			for i := range due {
+				t.seen(&due[i])
+			}
 		}
 		moved := 0
 		for i := range due {
@@ -184,7 +218,7 @@ func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool
 		t.count(func(s *Summary) { s.Retired++ })
 		return true
 	case store.ClaimUnsure:
-		log.WarnContext(ctx, "claim lease ended before the send was marked: treated as sent, not resent", "status", due.Status)
+		log.WarnContext(ctx, "claim lease ended before the send was marked: outcome unknown, waits for the Send event", "status", due.Status)
 		t.count(func(s *Summary) { s.Unsure++ })
 		return true
 	}
@@ -247,7 +281,20 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 			if c.Reminder() {
 				s.Reminders++
 			}
+			if c.Resend() {
+				s.Resent++
+			}
 		})
+		if c.Resend() {
+			log.InfoContext(ctx, "unsure invitation resent: no Send event came within the window", "messageId", id)
+		}
+	case errors.Is(err, mail.ErrRejected):
+		// The address or the content: the same email would be refused again. Stopped, with why.
+		log.WarnContext(ctx, "SES rejected the send for good; invitation stopped", "err", err)
+		t.count(func(s *Summary) { s.Rejected++ })
+		if err := h.Store.Reject(ctx, c, err); err != nil {
+			fail("reject failed", err)
+		}
 	case errors.Is(err, mail.ErrRefused):
 		log.WarnContext(ctx, "SES refused the send; it stays due", "err", err)
 		t.count(func(s *Summary) { s.Refused++ })
@@ -255,7 +302,7 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 			fail("release failed", err)
 		}
 	default: // mail.ErrUncertain
-		log.WarnContext(ctx, "SES outcome unknown; treated as sent", "err", err)
+		log.WarnContext(ctx, "SES outcome unknown; waits for SES's Send event", "err", err, "resend", c.Resend())
 		t.count(func(s *Summary) { s.Unsure++ })
 		if err := h.Store.MarkUnsure(ctx, c, err, h.Store.Now()); err != nil {
 			fail("mark unsure failed", err)
@@ -303,7 +350,8 @@ func (h *Handler) message(c *store.Claim) (mail.Message, error) {
 }
 
 // emit writes the tick's EMF metrics.
-func (h *Handler) emit(s Summary, took time.Duration) {
+// OldestDueSeconds (the backlog) feeds the template's alarm on invitations waiting too long.
+func (h *Handler) emit(s Summary, backlog, took time.Duration) {
 	if h.Metrics == nil {
 		return
 	}
@@ -311,10 +359,13 @@ func (h *Handler) emit(s Summary, took time.Duration) {
 		telemetry.Metric{Name: "EmailsSent", Value: float64(s.Sent), Unit: telemetry.Count},
 		telemetry.Metric{Name: "RemindersSent", Value: float64(s.Reminders), Unit: telemetry.Count},
 		telemetry.Metric{Name: "SendsRefused", Value: float64(s.Refused), Unit: telemetry.Count},
+		telemetry.Metric{Name: "SendsRejected", Value: float64(s.Rejected), Unit: telemetry.Count},
+		telemetry.Metric{Name: "UnsureResent", Value: float64(s.Resent), Unit: telemetry.Count},
 		telemetry.Metric{Name: "SendsUnsure", Value: float64(s.Unsure), Unit: telemetry.Count},
 		telemetry.Metric{Name: "InvitationsStopped", Value: float64(s.Stopped), Unit: telemetry.Count},
 		telemetry.Metric{Name: "DispatchErrors", Value: float64(s.Errors), Unit: telemetry.Count},
 		telemetry.Metric{Name: "TickDuration", Value: float64(took.Milliseconds()), Unit: telemetry.Milliseconds},
+		telemetry.Metric{Name: "OldestDueSeconds", Value: backlog.Seconds(), Unit: telemetry.Seconds},
 	); err != nil {
 		slog.Error("emit metrics", "err", err)
 	}

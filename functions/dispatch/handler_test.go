@@ -226,46 +226,6 @@ func TestTheEmailAsReceived(t *testing.T) {
 	}
 }
 
-func TestACrashBetweenClaimAndMarkSendsNothingMore(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
-	ctx := context.Background()
-	// A dispatcher claims, (maybe) sends, and dies before marking.
-	due, err := f.st.DueInvitations(ctx, store.Shard(inv.ID), f.clock.Now(), 10)
-	if err != nil || len(due) != 1 {
-		t.Fatalf("due: %v %d", err, len(due))
-	}
-	c, err := f.st.ClaimDue(ctx, &due[0], f.clock.Now())
-	if err != nil || c.Outcome != store.ClaimInvite {
-		t.Fatalf("claim: %v %v", err, c)
-	}
-	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
-		t.Fatalf("a tick during the lease touched the claim: %+v", s)
-	}
-	f.clock.Add(store.DispatchLease + time.Second)
-	if s := f.tick(); s.Unsure != 1 || s.Sent != 0 {
-		t.Fatalf("tick after the lease: %+v, want one unsure and nothing sent", s)
-	}
-	after := f.get(inv.ID)
-	if after.Status != store.StatusUnsure || after.SentAt == nil || after.GSI2SK != store.FormatTime(after.SentAt.Add(3*day)) || after.GSI3PK == "" {
-		t.Errorf("status %q due %q feed %q: want unsure, reminder scheduled, on the feed", after.Status, after.GSI2SK, after.GSI3PK)
-	}
-	// The dead dispatcher's late mark changes nothing.
-	if err := f.st.MarkSent(ctx, c, "late-id", f.clock.Now()); err == nil {
-		t.Error("a mark after the lease ended succeeded")
-	}
-	f.tick()
-	if got := f.emails(inv); len(got) != 0 {
-		t.Errorf("%d emails after the crash, want 0", len(got))
-	}
-	// The reminder still goes out once.
-	f.clock.Add(3 * day)
-	if s := f.tick(); s.Reminders != 1 {
-		t.Errorf("reminder tick: %+v", s)
-	}
-}
-
 func TestSuppressedAndUnsubscribedAreStoppedNotSent(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

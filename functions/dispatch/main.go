@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -28,6 +29,9 @@ func main() {
 	telemetry.Must(err)
 	rate, err := config.Int("SEND_RATE_PER_TICK", 500)
 	telemetry.Must(err)
+	window, err := config.Int("UNSURE_RESEND_AFTER_MINUTES", int(store.DefaultResendAfter/time.Minute))
+	telemetry.Must(err)
+	st.ResendAfter = time.Duration(window) * time.Minute
 	key, err := secret.Key(context.Background(), cfg)
 	telemetry.Must(err)
 	signer, err := token.NewSigner(key)

@@ -11,18 +11,22 @@ import (
 
 	"github.com/cxloop/cxloop/shared/mail/mailtag"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/telemetry"
 )
 
 // EventBridge detail types of the SES events this function handles (template.yaml's rule).
 const (
 	DetailBounce    = "Email Bounced"
 	DetailComplaint = "Email Complaint Received"
+	DetailSent      = "Email Sent" // SES accepted the message (eventType "Send")
 )
 
-// Handler records bounces and complaints. Every step is idempotent: EventBridge delivers at least
-// once and retries on error, so the same event may arrive many times.
+// Handler records bounces and complaints, and settles unsure sends from Send events. Every step
+// is idempotent: EventBridge delivers at least once and retries on error, so the same event may
+// arrive many times.
 type Handler struct {
-	Store *store.Store
+	Store   *store.Store
+	Metrics *telemetry.Metrics // nil: no metrics
 }
 
 // sesEvent is the part of an SES event record (the EventBridge detail) this function reads.
@@ -52,7 +56,8 @@ type recipient struct {
 
 // Result says what one event changed.
 type Result struct {
-	Kind       string `json:"kind"`                 // bounce, transient-bounce, complaint, ignored
+	Kind       string `json:"kind"`                 // bounce, transient-bounce, complaint, send, ignored
+	Settle     string `json:"settle,omitempty"`     // for a Send event: settled, unchanged or late (store.Settle*)
 	Suppressed int    `json:"suppressed"`           // addresses put on the suppression list
 	Invitation string `json:"invitation,omitempty"` // the invitation the email was for
 	Stopped    bool   `json:"stopped"`              // whether this event stopped it (false when already stopped)
@@ -76,6 +81,8 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		res          = Result{Invitation: invitation}
 	)
 	switch {
+	case ev.DetailType == DetailSent:
+		return h.sent(ctx, log, d, invitation)
 	case ev.DetailType == DetailBounce && d.Bounce != nil:
 		if d.Bounce.BounceType != "Permanent" {
 			// A full mailbox or a greylisting server: SES already retried. Noted, not suppressed.
@@ -113,6 +120,46 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 	log.InfoContext(ctx, "mail event recorded", "kind", res.Kind, "suppressed", res.Suppressed,
 		"invitation", invitation, "stopped", res.Stopped, "kindTag", tag(d.Mail.Tags, mailtag.Kind))
 	return res, nil
+}
+
+// sent settles the invitation of a survey email SES accepted, if its send was unsure. Reminders
+// and close-the-loop emails carry nothing to settle.
+func (h *Handler) sent(ctx context.Context, log *slog.Logger, d sesEvent, invitation string) (Result, error) {
+	res := Result{Kind: "send", Invitation: invitation, Settle: store.SettleUnchanged}
+	if invitation == "" || tag(d.Mail.Tags, mailtag.Kind) != mailtag.KindInvite || d.Mail.MessageID == "" {
+		return res, nil
+	}
+	outcome, err := h.Store.SettleBySendEvent(ctx, invitation, d.Mail.MessageID, d.Mail.Timestamp)
+	if err != nil {
+		return res, fmt.Errorf("send event of %s: %w", d.Mail.MessageID, err)
+	}
+	res.Settle = outcome
+	switch outcome {
+	case store.SettleSent:
+		log.InfoContext(ctx, "unsure invitation settled as sent by SES's Send event", "invitation", invitation)
+	case store.SettleLate:
+		log.WarnContext(ctx, "Send event came after the resend: the survey went out twice", "invitation", invitation)
+	}
+	h.emit(outcome)
+	return res, nil
+}
+
+// emit writes the Send event's EMF metrics: settled unsure sends, and Send events that prove a
+// resend doubled an email (docs/EMAIL.md). Unchanged events (the common case) emit nothing.
+func (h *Handler) emit(outcome string) {
+	if h.Metrics == nil || outcome == store.SettleUnchanged {
+		return
+	}
+	settled, late := 1.0, 0.0
+	if outcome == store.SettleLate {
+		late = 1
+	}
+	if err := h.Metrics.Emit(map[string]string{"Function": "MailEventsFunction"},
+		telemetry.Metric{Name: "UnsureSettled", Value: settled, Unit: telemetry.Count},
+		telemetry.Metric{Name: "SendEventsAfterResend", Value: late, Unit: telemetry.Count},
+	); err != nil {
+		slog.Error("emit metrics", "err", err)
+	}
 }
 
 // tag returns the first value of an SES message tag, or "".

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
@@ -181,5 +182,82 @@ func TestMalformedEventsAreDroppedNotRetried(t *testing.T) {
 		if err != nil || res.Kind != "ignored" {
 			t.Errorf("%s: %+v %v", detail, res, err)
 		}
+	}
+}
+
+// unsure claims inv and records its send as unsure, as the dispatcher does when SES's answer is lost.
+func unsure(t *testing.T, st *store.Store, inv *store.Invitation) {
+	t.Helper()
+	ctx := context.Background()
+	due, err := st.DueInvitations(ctx, store.Shard(inv.ID), st.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range due {
+		if due[i].ID != inv.ID {
+			continue
+		}
+		c, err := st.ClaimDue(ctx, &due[i], st.Now())
+		if err != nil || c.Outcome != store.ClaimInvite {
+			t.Fatalf("claim: %v %v", c, err)
+		}
+		if err := st.MarkUnsure(ctx, c, fmt.Errorf("no answer from SES"), st.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatal("the invitation is not on the due index")
+}
+
+func TestASendEventSettlesAnUnsureInvitationOnce(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	h := &Handler{Store: st}
+	ctx := context.Background()
+	tests := []struct {
+		name       string
+		unsure     bool
+		kind       string
+		wantSettle []string // per delivery of the same event
+		wantStatus string
+	}{
+		{"an unsure invitation becomes sent; the redelivery changes nothing", true, "invite", []string{store.SettleSent, store.SettleUnchanged}, store.StatusSent},
+		{"a sent invitation is left alone", false, "invite", []string{store.SettleUnchanged}, store.StatusSent},
+		{"a reminder's Send event settles nothing", true, "reminder", []string{store.SettleUnchanged}, store.StatusUnsure},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			inv := putInvitation(t, st, "")
+			if tt.unsure {
+				unsure(t, st, inv)
+			} else {
+				st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(st.Table),
+					Key:              map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
+					UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
+					ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: store.StatusSent}}})
+			}
+			ev := sample(t, "mailevents-send.json", inv.ID, inv.Email, func(d map[string]any) {
+				d["mail"].(map[string]any)["tags"].(map[string]any)["kind"] = []string{tt.kind}
+			})
+			if ev.DetailType != DetailSent {
+				t.Fatalf("sample detail-type %q", ev.DetailType)
+			}
+			for i, want := range tt.wantSettle {
+				res, err := h.Handle(ctx, ev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Kind != "send" || res.Settle != want {
+					t.Errorf("delivery %d: %+v, want settle %q", i+1, res, want)
+				}
+			}
+			after, _ := st.GetInvitation(ctx, inv.ID)
+			if after.Status != tt.wantStatus {
+				t.Errorf("status %q, want %q", after.Status, tt.wantStatus)
+			}
+			if tt.wantStatus == store.StatusSent && tt.unsure && (after.MessageID == "" || after.SettledBy != "send-event" || after.GSI2PK != "") {
+				t.Errorf("settled item: messageId %q settledBy %q due %q (no reminder configured: nothing due)", after.MessageID, after.SettledBy, after.GSI2PK)
+			}
+		})
 	}
 }

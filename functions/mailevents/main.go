@@ -1,5 +1,6 @@
-// MailEventsFunction turns SES bounce and complaint events (EventBridge, from the configuration
-// set's event destination) into suppressions and stopped invitations (docs/EMAIL.md).
+// MailEventsFunction turns SES events (EventBridge, from the configuration set's event
+// destination) into suppressions and stopped invitations (bounces, complaints), and settles
+// invitations whose send outcome was unknown (Send events) (docs/EMAIL.md).
 package main
 
 import (
@@ -13,6 +14,6 @@ func main() {
 	telemetry.Init("MailEventsFunction")
 	st, err := store.FromEnv()
 	telemetry.Must(err)
-	h := &Handler{Store: st}
+	h := &Handler{Store: st, Metrics: telemetry.NewMetrics()}
 	lambda.StartHandlerFunc(h.Handle)
 }

@@ -35,7 +35,9 @@ func startRig(t *testing.T, o rig.Options) *rig.Rig {
 		t.Fatal("the local stack is not running: make up && . .local/env (make test starts it)")
 	}
 	if o.Logs == nil && o.LogsFor == nil {
-		o.Logs = functionLogs // scanned for personal data when the package's tests end (TestMain)
+		logs := &rigLogs{}
+		o.Logs = logs
+		t.Cleanup(func() { logs.check(t) }) // the log rule, over this rig's function logs
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

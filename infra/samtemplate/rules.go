@@ -172,6 +172,10 @@ func checkFunction(id string, props, globals, params map[string]any, alarmed map
 			if ep["DeadLetterConfig"] == nil || ep["RetryPolicy"] == nil {
 				fail("rule %s needs RetryPolicy and DeadLetterConfig (events EventBridge cannot deliver are kept)", name)
 			}
+			// SAM refuses Type together with Arn, and a queue SAM generates (Type alone) has no alarm.
+			if dlq := mapOf(ep["DeadLetterConfig"]); dlq["Type"] != nil || (ep["DeadLetterConfig"] != nil && dlq["Arn"] == nil) {
+				fail("rule %s: DeadLetterConfig must be Arn of a queue declared in the template (and no Type)", name)
+			}
 			pattern := mapOf(ep["Pattern"])
 			if sources, _ := pattern["source"].([]any); len(sources) > 0 && scalar(sources[0]) == "aws.ses" {
 				tags := mapOf(mapOf(mapOf(pattern["detail"])["mail"])["tags"])

@@ -45,8 +45,21 @@ type Function struct {
 	Streams   []Stream
 	// Policies are the function's IAM policy statements (policies.go).
 	Policies []Statement
+	// Async is how Lambda handles the function's asynchronous invocations (schedules, rules).
+	Async AsyncConfig
 
 	rawEnv map[string]any
+}
+
+// AsyncConfig is a function's EventInvokeConfig: Lambda's retries of a failed asynchronous
+// invocation, how old an event may get, and where the failure record goes.
+type AsyncConfig struct {
+	// MaxRetryAttempts is Lambda's default 2 unless the template states it (0 to 2).
+	MaxRetryAttempts int
+	// MaxEventAge is Lambda's default 6 hours unless the template states it.
+	MaxEventAge time.Duration
+	// OnFailure is the logical id of the on-failure destination ("" when none).
+	OnFailure string
 }
 
 // Route is an HttpApi event: Method is upper case ("ANY" matches every method), Path may hold
@@ -227,6 +240,9 @@ func (t *Template) function(id string, globals, props map[string]any) (Function,
 	}
 	fn.Env = t.resolveEnv(fn.rawEnv, nil)
 	fn.Policies = t.policies(props["Policies"])
+	if fn.Async, err = t.asyncConfig(mapOf(props["EventInvokeConfig"])); err != nil {
+		return fn, fmt.Errorf("EventInvokeConfig: %w", err)
+	}
 	events := mapOf(props["Events"])
 	names := make([]string, 0, len(events))
 	for n := range events {
@@ -272,4 +288,19 @@ func (t *Template) resolveEnv(raw map[string]any, refs map[string]string) map[st
 		env[k] = s
 	}
 	return env
+}
+
+func (t *Template) asyncConfig(cfg map[string]any) (AsyncConfig, error) {
+	a := AsyncConfig{MaxRetryAttempts: 2, MaxEventAge: 6 * time.Hour}
+	retries, err := t.intProp("MaximumRetryAttempts", a.MaxRetryAttempts, cfg, nil)
+	if err != nil {
+		return a, err
+	}
+	age, err := t.intProp("MaximumEventAgeInSeconds", int(a.MaxEventAge/time.Second), cfg, nil)
+	if err != nil {
+		return a, err
+	}
+	a.MaxRetryAttempts, a.MaxEventAge = retries, time.Duration(age)*time.Second
+	a.OnFailure = refTarget(mapOf(mapOf(mapOf(cfg["DestinationConfig"])["OnFailure"])["Destination"]))
+	return a, nil
 }

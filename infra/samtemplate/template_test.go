@@ -325,6 +325,27 @@ func TestPoliciesResolveToComparableResources(t *testing.T) {
 	}
 }
 
+func TestAsyncSettingsComeFromEventInvokeConfig(t *testing.T) {
+	tpl := loadRepo(t, nil)
+	tests := []struct {
+		fn        string
+		retries   int
+		age       time.Duration
+		onFailure string
+	}{
+		{"TouchpointFunction", 2, 6 * time.Hour, "TouchpointFailures"},
+		{"MailEventsFunction", 2, 6 * time.Hour, "MailEventsFailures"},
+		{"DispatchFunction", 0, time.Minute, "TickFailures"},
+		{"SurveyFunction", 2, 6 * time.Hour, ""}, // Lambda's defaults: never invoked asynchronously
+	}
+	for _, tc := range tests {
+		fn, _ := tpl.Function(tc.fn)
+		if fn.Async.MaxRetryAttempts != tc.retries || fn.Async.MaxEventAge != tc.age || fn.Async.OnFailure != tc.onFailure {
+			t.Errorf("%s: %+v, want %d retries, %v, %q", tc.fn, fn.Async, tc.retries, tc.age, tc.onFailure)
+		}
+	}
+}
+
 // The Send-event rule is scoped to this stack's configuration set: its pattern's !Sub resolves to
 // the same name the functions get as CONFIGURATION_SET (what SES puts in ses:configuration-set).
 func TestTheSendEventRuleNamesTheStacksConfigurationSet(t *testing.T) {

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -17,10 +19,6 @@ import (
 
 // BusPath is where the local API accepts PutEvents-shaped requests.
 const BusPath = "/_local/events"
-
-// asyncRetries is how often Lambda retries a failed asynchronous invoke (EventBridge invokes
-// its Lambda targets asynchronously).
-const asyncRetries = 2
 
 // Rule sends the events its Pattern matches to Function.
 type Rule struct {
@@ -68,21 +66,45 @@ type Delivery struct {
 	Function string
 	Result   lambdahost.Result
 	Err      error
+	// Attempts is how many times the function was invoked; Condition is why it was given up
+	// ("RetriesExhausted", "EventAgeExceeded"; empty when it succeeded).
+	Attempts  int
+	Condition string
+
+	seq int
 }
 
 // Bus is the local default event bus: each event goes to every function whose rule matches.
-// Delivery is synchronous (PutEvents returns after the targets ran) so tests and the demo see
-// the effects at once; a failed target is retried like an asynchronous Lambda invoke and then
-// recorded in FailureDir.
+// As in AWS, PutEvents answers once the events are accepted and the targets run asynchronously
+// (Async: retries with short delays, then Lambda's failure record). PutAndWait, and
+// POST ?wait=true, wait for the targets instead: the synchronous hook for tests.
 type Bus struct {
-	Invoke     lambdahost.Invoker
-	Rules      []Rule
-	Region     string
+	Invoke lambdahost.Invoker
+	Rules  []Rule
+	Region string
+	// Async runs the deliveries; nil builds one from Invoke, FailureDir, Region and Log with
+	// Lambda's default retry policy.
+	Async      *Async
 	FailureDir string
 	Log        *slog.Logger
+
+	once sync.Once
 }
 
-// ServeHTTP accepts POST {"Entries":[...]} and answers like PutEvents.
+func (b *Bus) async() *Async {
+	b.once.Do(func() {
+		if b.Async == nil {
+			b.Async = &Async{Invoke: b.Invoke, FailureDir: b.FailureDir, Region: b.Region, Log: b.Log}
+		}
+	})
+	return b.Async
+}
+
+// Wait blocks until every delivery accepted so far has finished (retries included).
+func (b *Bus) Wait() { b.async().Wait() }
+
+// ServeHTTP accepts POST {"Entries":[...]} and answers like PutEvents. With ?wait=true (local
+// only) it answers after the targets ran, with what each answered under "Deliveries".
 func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -94,20 +116,31 @@ func (b *Bus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"__type":"ValidationException","message":"Entries: 1 to 10 entries with Source, DetailType, Detail"}`, http.StatusBadRequest)
 		return
 	}
-	results, deliveries := b.Put(r.Context(), req.Entries)
+	var results []EntryResult
+	var deliveries []Delivery
+	wait := r.URL.Query().Get("wait") == "true"
+	if wait {
+		results, deliveries = b.PutAndWait(r.Context(), req.Entries)
+	} else {
+		results = b.Put(r.Context(), req.Entries)
+	}
 	failed := 0
 	for _, e := range results {
 		if e.ErrorCode != "" {
 			failed++
 		}
 	}
-	// Deliveries is local only (PutEvents does not wait for targets): what each function answered.
-	report := make([]DeliveryReport, 0, len(deliveries))
-	for _, d := range deliveries {
-		report = append(report, d.Report())
+	answer := map[string]any{"FailedEntryCount": failed, "Entries": results}
+	if wait {
+		// Local only (PutEvents does not wait for targets): what each function answered.
+		report := make([]DeliveryReport, 0, len(deliveries))
+		for _, d := range deliveries {
+			report = append(report, d.Report())
+		}
+		answer["Deliveries"] = report
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	_ = json.NewEncoder(w).Encode(map[string]any{"FailedEntryCount": failed, "Entries": results, "Deliveries": report})
+	_ = json.NewEncoder(w).Encode(answer)
 }
 
 // DeliveryReport is a Delivery as the local PutEvents answer shows it.
@@ -118,11 +151,14 @@ type DeliveryReport struct {
 	FunctionError string          `json:"FunctionError,omitempty"`
 	Error         string          `json:"Error,omitempty"`
 	Response      json.RawMessage `json:"Response,omitempty"`
+	Attempts      int             `json:"Attempts"`
+	Condition     string          `json:"Condition,omitempty"`
 }
 
 // Report returns d for the local PutEvents answer.
 func (d Delivery) Report() DeliveryReport {
-	r := DeliveryReport{EventID: d.EventID, Rule: d.Rule, Function: d.Function, FunctionError: d.Result.FunctionError}
+	r := DeliveryReport{EventID: d.EventID, Rule: d.Rule, Function: d.Function, FunctionError: d.Result.FunctionError,
+		Attempts: d.Attempts, Condition: d.Condition}
 	if d.Err != nil {
 		r.Error = d.Err.Error()
 	}
@@ -132,10 +168,33 @@ func (d Delivery) Report() DeliveryReport {
 	return r
 }
 
-// Put delivers entries and returns the PutEvents entry results and every delivery made.
-func (b *Bus) Put(ctx context.Context, entries []Entry) ([]EntryResult, []Delivery) {
-	var results []EntryResult
+// Put accepts entries and starts their deliveries without waiting for them, as PutEvents does.
+func (b *Bus) Put(ctx context.Context, entries []Entry) []EntryResult {
+	return b.put(ctx, entries, nil, nil)
+}
+
+// PutAndWait accepts entries and returns after every delivery they caused has finished.
+func (b *Bus) PutAndWait(ctx context.Context, entries []Entry) ([]EntryResult, []Delivery) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	var deliveries []Delivery
+	results := b.put(ctx, entries, &wg, func(d Delivery) {
+		mu.Lock()
+		deliveries = append(deliveries, d)
+		mu.Unlock()
+		wg.Done()
+	})
+	wg.Wait()
+	// In rule order per event, as a reader of the answer expects.
+	sort.SliceStable(deliveries, func(i, j int) bool { return deliveries[i].seq < deliveries[j].seq })
+	return results, deliveries
+}
+
+// put matches entries against the rules and starts a delivery per match; wg, when not nil,
+// counts each one before it starts, and done gets each finished delivery.
+func (b *Bus) put(ctx context.Context, entries []Entry, wg *sync.WaitGroup, done func(Delivery)) []EntryResult {
+	var results []EntryResult
+	seq := 0
 	for _, e := range entries {
 		ev, err := b.envelope(e)
 		if err != nil {
@@ -147,12 +206,23 @@ func (b *Bus) Put(ctx context.Context, entries []Entry) ([]EntryResult, []Delive
 		var decoded map[string]any
 		_ = json.Unmarshal(payload, &decoded)
 		for _, rule := range b.Rules {
-			if rule.Pattern.Match(decoded) {
-				deliveries = append(deliveries, b.deliver(ctx, rule, ev.ID, payload))
+			if !rule.Pattern.Match(decoded) {
+				continue
 			}
+			seq++
+			if wg != nil {
+				wg.Add(1)
+			}
+			rule, id, n := rule, ev.ID, seq
+			b.async().Go(ctx, rule.Function, payload, func(d Delivery) {
+				d.EventID, d.Rule, d.seq = id, rule.Name, n
+				if done != nil {
+					done(d)
+				}
+			})
 		}
 	}
-	return results, deliveries
+	return results
 }
 
 func (b *Bus) envelope(e Entry) (events.CloudWatchEvent, error) {
@@ -176,31 +246,6 @@ func (b *Bus) envelope(e Entry) (events.CloudWatchEvent, error) {
 		AccountID: lambdahost.AccountID, Time: at, Region: region(b.Region),
 		Resources: resources, Detail: json.RawMessage(e.Detail),
 	}, nil
-}
-
-func (b *Bus) deliver(ctx context.Context, rule Rule, id string, payload []byte) Delivery {
-	d := Delivery{EventID: id, Rule: rule.Name, Function: rule.Function}
-	for attempt := 0; attempt <= asyncRetries; attempt++ {
-		d.Result, d.Err = b.Invoke.Invoke(ctx, rule.Function, payload)
-		if d.Err == nil && !d.Result.Failed() {
-			return d
-		}
-		logger(b.Log).Warn("event delivery failed", "function", rule.Function, "rule", rule.Name, "event", id,
-			"attempt", attempt+1, "error", errText(d))
-	}
-	if b.FailureDir != "" {
-		rec := map[string]any{
-			"version": "1.0", "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
-			"requestContext":  map[string]any{"requestId": d.Result.RequestID, "condition": "RetriesExhausted", "approximateInvokeCount": asyncRetries + 1},
-			"responseContext": map[string]any{"statusCode": 200, "executedVersion": "$LATEST", "functionError": d.Result.FunctionError},
-			"requestPayload":  json.RawMessage(payload),
-			"responsePayload": json.RawMessage(orNull(d.Result.Payload)),
-		}
-		if err := appendFailure(b.FailureDir, rule.Function, rec); err != nil {
-			logger(b.Log).Error("record failed event", "function", rule.Function, "error", err)
-		}
-	}
-	return d
 }
 
 func errText(d Delivery) string {

@@ -27,7 +27,7 @@ func TestBusRoutesEventsToTheFunctionsWhoseRuleMatches(t *testing.T) {
 		{"Source":"shop.orders","DetailType":"Touchpoint","Detail":"not json"},
 		{"Source":"aws.ses","DetailType":"Email Bounced","Detail":"{\"eventType\":\"Bounce\",\"mail\":{\"tags\":{\"ses:configuration-set\":[\"another-stage\"]}}}"}
 	]}`
-	resp, err := http.Post(srv.URL+sources.BusPath, "application/json", strings.NewReader(body))
+	resp, err := http.Post(srv.URL+sources.BusPath+"?wait=true", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

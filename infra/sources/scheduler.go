@@ -40,12 +40,29 @@ func SchedulesFromTemplate(t *samtemplate.Template, log *slog.Logger) []Schedule
 }
 
 // Scheduler fires schedules like EventBridge Scheduler: each at its rate, the first one a whole
-// interval after Run starts, an invoke per tick even if the previous one is still running.
+// interval after Run starts, an invoke per tick even if the previous one is still running. Run
+// invokes asynchronously (Async: the function's retry policy, then Lambda's failure record);
+// Tick fires at once and waits for the result, the synchronous hook for tests and make
+// score-now, with the same retries and failure record.
 type Scheduler struct {
 	Invoke    lambdahost.Invoker
 	Schedules []Schedule
 	Region    string
-	Log       *slog.Logger
+	// Async runs the invocations; nil builds one from Invoke, Region and Log with Lambda's
+	// default retry policy and no failure records.
+	Async *Async
+	Log   *slog.Logger
+
+	once sync.Once
+}
+
+func (s *Scheduler) async() *Async {
+	s.once.Do(func() {
+		if s.Async == nil {
+			s.Async = &Async{Invoke: s.Invoke, Region: s.Region, Log: s.Log}
+		}
+	})
+	return s.Async
 }
 
 // ErrNoSchedule is returned by Tick for a function without schedules.
@@ -63,12 +80,13 @@ func (s *Scheduler) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					wg.Go(func() { _, _ = s.fire(ctx, sc) })
+					s.async().Go(ctx, sc.Function, s.event(sc), func(d Delivery) { s.report(sc, d) })
 				}
 			}
 		})
 	}
 	wg.Wait()
+	s.async().Wait()
 	return ctx.Err()
 }
 
@@ -92,19 +110,28 @@ func (s *Scheduler) Tick(ctx context.Context, function string) ([]lambdahost.Res
 }
 
 func (s *Scheduler) fire(ctx context.Context, sc Schedule) (lambdahost.Result, error) {
-	payload := ScheduledEvent(region(s.Region), sc.Function+"-"+sc.Name, time.Now())
-	res, err := s.Invoke.Invoke(ctx, sc.Function, payload)
-	switch {
-	case err != nil:
-		logger(s.Log).Error("schedule invoke failed", "function", sc.Function, "schedule", sc.Name, "error", err)
-		return res, fmt.Errorf("schedule %s of %s: %w", sc.Name, sc.Function, err)
-	case res.Failed():
-		// The template's RetryPolicy is MaximumRetryAttempts 0: the next tick is the retry.
-		logger(s.Log).Warn("scheduled function failed", "function", sc.Function, "schedule", sc.Name, "error", string(res.Payload))
-	default:
-		logger(s.Log).Debug("schedule fired", "function", sc.Function, "schedule", sc.Name, "duration", res.Duration)
+	d := s.async().Run(ctx, sc.Function, s.event(sc))
+	s.report(sc, d)
+	if d.Err != nil {
+		return d.Result, fmt.Errorf("schedule %s of %s: %w", sc.Name, sc.Function, d.Err)
 	}
-	return res, nil
+	return d.Result, nil
+}
+
+func (s *Scheduler) event(sc Schedule) []byte {
+	return ScheduledEvent(region(s.Region), sc.Function+"-"+sc.Name, time.Now())
+}
+
+func (s *Scheduler) report(sc Schedule, d Delivery) {
+	switch {
+	case d.Err != nil:
+		logger(s.Log).Error("schedule invoke failed", "function", sc.Function, "schedule", sc.Name, "error", d.Err)
+	case d.Result.Failed():
+		// The template's policy for ticks is no retry: the next tick does the work.
+		logger(s.Log).Warn("scheduled function failed", "function", sc.Function, "schedule", sc.Name, "attempts", d.Attempts, "error", string(d.Result.Payload))
+	default:
+		logger(s.Log).Debug("schedule fired", "function", sc.Function, "schedule", sc.Name, "duration", d.Result.Duration)
+	}
 }
 
 // ScheduledEvent is the default notification EventBridge Scheduler delivers to a templated

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/cxloop/cxloop/shared/config"
@@ -30,7 +31,18 @@ var (
 	// reset after the request was written). The message may have been accepted: a caller that
 	// promises at-most-once must treat it as sent.
 	ErrUncertain = errors.New("SES outcome unknown")
+	// ErrRejected means SES refused this message for good: the address or the content is
+	// invalid (BadRequestException, MessageRejected). Sending it again cannot help. It also
+	// matches ErrRefused (nothing was sent).
+	ErrRejected = errors.New("rejected by SES")
 )
+
+// rejectedCodes are SendEmail's error codes that concern the message itself (SES v2 API
+// reference, SendEmail errors): the same request would be refused again. Account-wide refusals
+// (SendingPausedException, AccountSuspendedException, MailFromDomainNotVerifiedException,
+// NotFoundException), throttling (TooManyRequestsException, LimitExceededException) and 5xx are
+// not here: they pass, and the invitation waits for them.
+var rejectedCodes = map[string]bool{"MessageRejected": true, "BadRequestException": true}
 
 // Header is one extra message header (List-Unsubscribe, ...).
 type Header struct {
@@ -58,8 +70,8 @@ const (
 
 // Values of TagKind.
 const (
-	KindInvite   = "invite"
-	KindReminder = "reminder"
+	KindInvite   = mailtag.KindInvite
+	KindReminder = mailtag.KindReminder
 )
 
 // Client sends email through SES v2 from one address and configuration set.
@@ -129,6 +141,9 @@ func (c *Client) Send(ctx context.Context, m Message) (string, error) {
 	}
 	out, err := c.SES.SendEmail(ctx, in)
 	if err != nil {
+		if rejected(err) {
+			return "", fmt.Errorf("send email: %w: %w: %w", ErrRejected, ErrRefused, err)
+		}
 		return "", fmt.Errorf("send email: %w: %w", classify(err), err)
 	}
 	return aws.ToString(out.MessageId), nil
@@ -141,6 +156,13 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// rejected reports an HTTP 400 answer whose error code says the message itself is refused.
+func rejected(err error) bool {
+	var re *smithyhttp.ResponseError
+	var api smithy.APIError
+	return errors.As(err, &re) && re.HTTPStatusCode() == 400 && errors.As(err, &api) && rejectedCodes[api.ErrorCode()]
 }
 
 // classify tells a refusal (SES answered no, or we never reached it) from an unknown outcome.

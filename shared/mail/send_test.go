@@ -124,15 +124,30 @@ func TestSendClassifiesFailures(t *testing.T) {
 	closed := "http://" + l.Addr().String()
 	l.Close()
 
+	answer := func(status int, code string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Amzn-ErrorType", code)
+			w.WriteHeader(status)
+			w.Write([]byte(`{"message":"refused"}`))
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+
 	tests := []struct {
 		name     string
 		endpoint string
 		want     error
+		rejected bool
 	}{
-		{"throttling is a refusal", throttle.URL, ErrRefused},
-		{"a server error is a refusal", broken.URL, ErrRefused},
-		{"a connection that was never made is a refusal", closed, ErrRefused},
-		{"a connection dropped after the request was written is uncertain", hangup.URL, ErrUncertain},
+		{"throttling is a refusal", throttle.URL, ErrRefused, false},
+		{"MessageRejected is a permanent rejection", answer(400, "MessageRejected"), ErrRejected, true},
+		{"BadRequestException (an address SES refuses) is a permanent rejection", answer(400, "BadRequestException"), ErrRejected, true},
+		{"a paused account is a refusal, not a rejection", answer(400, "SendingPausedException"), ErrRefused, false},
+		{"a daily quota reached is a refusal, not a rejection", answer(400, "LimitExceededException"), ErrRefused, false},
+		{"a server error is a refusal", broken.URL, ErrRefused, false},
+		{"a connection that was never made is a refusal", closed, ErrRefused, false},
+		{"a connection dropped after the request was written is uncertain", hangup.URL, ErrUncertain, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +157,12 @@ func TestSendClassifiesFailures(t *testing.T) {
 			_, err := c.Send(context.Background(), Message{To: "x@example.com", Subject: "s", Text: "t"})
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if errors.Is(err, ErrRejected) != tt.rejected {
+				t.Fatalf("err = %v: rejected %v, want %v", err, !tt.rejected, tt.rejected)
+			}
+			if tt.rejected && !errors.Is(err, ErrRefused) {
+				t.Fatalf("a rejection must also be a refusal (nothing was sent): %v", err)
 			}
 		})
 	}

@@ -17,13 +17,17 @@ import (
 // The dispatcher's state machine on one invitation item (docs/EMAIL.md has the picture):
 //
 //	pending --claim--> sending --accepted--> sent --claim--> reminding --accepted--> done
-//	   ^                  |  \--lease over--> unsure --claim--/    |  \--lease over--> done
-//	   \----refused-------/                      ^ \-----------------refused------------/
+//	   ^                  |  \--unknown / lease over--> unsure               \--unknown--> done
+//	   \----refused-------/                               |  \--Send event--> sent
+//	                                                      \--window over, still wanted--> sending (the one resend)
 //
 // While something is due the item sits in the due index (GSI2PK=DUE#nn, GSI2SK=when). A claim is
 // a conditional write on the state it read, so of two dispatchers only one wins; while claimed,
-// GSI2SK is the end of the lease. A dispatcher that dies after SES accepted an email but before
-// marking it leaves a claim whose lease ends: the next tick marks it unsure, never resends it.
+// GSI2SK is the end of the lease. A first email whose outcome is unknown (SES's answer lost, or
+// the dispatcher died between claim and mark) becomes unsure and is due again at the end of the
+// resend window: SES's Send event settles it as sent before then (MailEventsFunction), otherwise
+// the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder.
+// A permanent refusal (bad address or content) stops the invitation at once.
 
 // DispatchLease is how long a claim lasts. It must exceed DispatchFunction's timeout (60 s), so a
 // lease that ended means the dispatcher that took it is gone.
@@ -45,11 +49,12 @@ const (
 	ClaimReminder                     // claimed: send the reminder
 	ClaimStopped                      // expired, so stopped; nothing sent
 	ClaimRetired                      // stopped or finished earlier: taken off the due index
-	ClaimUnsure                       // an earlier claim's lease ended: marked unsure, not resent
+	ClaimUnsure                       // an earlier claim's lease ended: marked unsure
+	ClaimResend                       // claimed: send the first email once more (unsure, no Send event)
 )
 
 func (o ClaimOutcome) String() string {
-	return [...]string{"lost", "invite", "reminder", "stopped", "retired", "unsure"}[o]
+	return [...]string{"lost", "invite", "reminder", "stopped", "retired", "unsure", "resend"}[o]
 }
 
 // Claim is a won claim: the invitation as stored after the claim, and what identifies the claim.
@@ -64,6 +69,9 @@ type Claim struct {
 
 // Reminder reports whether the claim is for the reminder email.
 func (c *Claim) Reminder() bool { return c.Outcome == ClaimReminder }
+
+// Resend reports whether the claim is the one resend of an unsure first email.
+func (c *Claim) Resend() bool { return c.Outcome == ClaimResend }
 
 // DueInvitations returns up to limit invitations of one shard of the due index that are due at
 // now (GSI2SK <= now), oldest first. It reads one partition of GSI2 and never scans the table.
@@ -106,14 +114,20 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
 	case due.Status == StatusSending || due.Status == StatusReminding:
 		return s.leaseOver(ctx, due, now, seen)
+	case due.Status == StatusUnsure && due.ResentAt != nil:
+		// Resent once already: never a third time (and no reminder after a resend).
+		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
 	case due.Status != StatusPending && due.Status != StatusSent && due.Status != StatusUnsure:
 		return &Claim{Outcome: ClaimLost}, nil
 	case !due.LinkExpiresAt.IsZero() && !now.Before(due.LinkExpiresAt):
 		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopExpired), seen)
 	}
 	outcome, status := ClaimInvite, StatusSending
-	if due.Status != StatusPending {
+	switch due.Status {
+	case StatusSent:
 		outcome, status = ClaimReminder, StatusReminding
+	case StatusUnsure:
+		outcome = ClaimResend
 	}
 	lease, claimID := FormatTime(now.Add(DispatchLease)), rand.Text()
 	upd := expression.Set(expression.Name("status"), expression.Value(status)).
@@ -122,6 +136,9 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 		Set(expression.Name("sendAttempts"), expression.Value(due.SendAttempts+1)).
 		Set(expression.Name("GSI2SK"), expression.Value(lease)).
 		Set(expression.Name("claimedAt"), expression.Value(s.Now()))
+	if outcome == ClaimResend {
+		upd = upd.Set(expression.Name("resentAt"), expression.Value(now))
+	}
 	c, err := s.apply(ctx, due, outcome, upd, seen)
 	if err != nil {
 		return c, err
@@ -149,30 +166,39 @@ func (s *Store) seen(due *Invitation) expression.ConditionBuilder {
 }
 
 // leaseOver handles a claim whose lease ended: its dispatcher died between claim and mark, and
-// SES may or may not have accepted the email. At-most-once wins: it is treated as sent.
+// SES may or may not have accepted the email. A reminder is treated as sent; a first email becomes
+// unsure, like a send whose answer was lost (waiting for the Send event, then resent once).
 func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, seen expression.ConditionBuilder) (*Claim, error) {
-	msg := expression.Value("lease ended before the send was marked: outcome unknown, not resent")
+	msg := expression.Value("lease ended before the send was marked: outcome unknown")
 	if due.Status == StatusReminding {
 		upd := expression.Set(expression.Name("status"), expression.Value(StatusDone)).
 			Set(expression.Name("lastSendError"), msg).
 			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 		return s.apply(ctx, due, ClaimUnsure, upd, seen)
 	}
-	upd := sentUpdate(due, StatusUnsure, now).Set(expression.Name("lastSendError"), msg)
+	upd := s.unsureUpdate(due, due.ResentAt != nil, now).Set(expression.Name("lastSendError"), msg)
 	return s.apply(ctx, due, ClaimUnsure, upd, seen)
 }
 
-// sentUpdate records a first email as sent (or unsure) at now: the scorer's change feed key, and
-// the reminder's due key if one is configured, else no due key.
+// sentUpdate records a first email as sent at now: the scorer's change feed key, and the
+// reminder's due key if one is configured, else no due key.
 func sentUpdate(inv *Invitation, status string, now time.Time) expression.UpdateBuilder {
-	upd := expression.Set(expression.Name("status"), expression.Value(status)).
-		Set(expression.Name("sentAt"), expression.Value(now)).
-		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
-		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(now)))
+	upd := sentFields(inv, status, now)
 	if at, ok := reminderAt(inv, now); ok {
 		return upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
 	}
 	return upd.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+}
+
+// unsureUpdate records a first email whose outcome is unknown. The first time, it counts as sent
+// at now (change feed) and is due again when the resend window ends; after the resend nothing
+// more is due and sentAt stays the first attempt's.
+func (s *Store) unsureUpdate(inv *Invitation, resend bool, now time.Time) expression.UpdateBuilder {
+	if resend {
+		return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusUnsure)))
+	}
+	return sentFields(inv, StatusUnsure, now).
+		Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
 }
 
 // reminderAt is when the reminder is due after a first email sent at sentAt: the planned time,

@@ -49,7 +49,7 @@ func (s *Store) settle(ctx context.Context, c *Claim, upd, stopped expression.Up
 
 // MarkSent records that SES accepted the claimed email as messageID at now. After a first email
 // the reminder becomes due (if the survey has one and the link is still valid then); after a
-// reminder nothing more is due.
+// reminder or a resend nothing more is due.
 func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now time.Time) error {
 	if c.Reminder() {
 		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
@@ -58,13 +58,21 @@ func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now ti
 		return s.settle(ctx, c, upd, upd)
 	}
 	id := expression.Value(messageID)
+	if c.Resend() {
+		// sentAt and the change feed keep the first attempt's time: the survey went out then.
+		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+			Set(expression.Name("messageId"), id))
+		return s.settle(ctx, c, upd, upd)
+	}
 	return s.settle(ctx, c,
 		sentUpdate(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id),
 		offDueIndex(sentFields(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id)))
 }
 
-// MarkUnsure records a send whose outcome SES did not report (a timeout after the request left):
-// it is treated as sent and never resent (at-most-once); a first email's reminder is scheduled.
+// MarkUnsure records a send whose outcome SES did not report (a timeout after the request left).
+// A reminder is treated as sent. A first email becomes unsure: SES's Send event settles it as
+// sent, and without one it is resent once when the resend window ends (docs/EMAIL.md); an unsure
+// resend is never sent again.
 func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.Time) error {
 	msg := expression.Value(truncate(cause.Error()))
 	if c.Reminder() {
@@ -72,22 +80,45 @@ func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.
 			Set(expression.Name("lastSendError"), msg))
 		return s.settle(ctx, c, upd, upd)
 	}
-	return s.settle(ctx, c,
-		sentUpdate(c.Inv, StatusUnsure, now).Set(expression.Name("lastSendError"), msg),
-		offDueIndex(sentFields(c.Inv, StatusUnsure, now).Set(expression.Name("lastSendError"), msg)))
+	// Builders share their operations when copied: each variant is built afresh.
+	upd := func() expression.UpdateBuilder {
+		return s.unsureUpdate(c.Inv, c.Resend(), now).Set(expression.Name("lastSendError"), msg)
+	}
+	return s.settle(ctx, c, upd(), offDueIndex(upd()))
 }
 
-// Release returns a claim whose send SES refused: the invitation goes back to its previous state
-// and stays due, a little later each time (1, 2, 4 ... 30 minutes). It is never dropped; only
-// the link's expiry ends the retries.
+// Release returns a claim whose send SES refused for now (throttling, a 5xx, no connection): the
+// invitation goes back to its previous state and stays due, a little later each time (1, 2, 4
+// ... 30 minutes). It is never dropped; only the link's expiry ends the retries. A refused resend
+// is still the one resend: it may be tried again.
 func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Time) error {
 	msg := expression.Value(truncate(cause.Error()))
-	back := expression.Set(expression.Name("status"), expression.Value(c.prev)).
-		Set(expression.Name("lastSendError"), msg)
+	// Builders share their operations when copied: each variant is built afresh.
+	back := func() expression.UpdateBuilder {
+		u := expression.Set(expression.Name("status"), expression.Value(c.prev)).
+			Set(expression.Name("lastSendError"), msg)
+		if c.Resend() {
+			u = u.Remove(expression.Name("resentAt"))
+		}
+		return u
+	}
 	return s.settle(ctx, c,
-		back.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(Backoff(c.attempts))))),
-		offDueIndex(expression.Set(expression.Name("status"), expression.Value(c.prev)).
-			Set(expression.Name("lastSendError"), msg)))
+		back().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(Backoff(c.attempts))))),
+		offDueIndex(back()))
+}
+
+// Reject stops a claimed invitation whose send SES refused for good (the address or the
+// content, docs/EMAIL.md): nothing more is tried, and lastSendError keeps SES's answer.
+func (s *Store) Reject(ctx context.Context, c *Claim, cause error) error {
+	upd := stopUpdate(StopRejected).Set(expression.Name("status"), expression.Value(c.prev)).
+		Set(expression.Name("lastSendError"), expression.Value(truncate(cause.Error())))
+	if c.Resend() {
+		upd = upd.Remove(expression.Name("resentAt"))
+	}
+	if _, err := s.update(ctx, c.Inv.ID, upd, claimed(c)); err != nil {
+		return fmt.Errorf("reject invitation %s: %w", c.Inv.ID, err)
+	}
+	return nil
 }
 
 // StopClaimed stops a claimed invitation for reason without sending it (the contact unsubscribed
@@ -118,7 +149,7 @@ func Backoff(attempts int) time.Duration {
 	return min(d, maxBackoff)
 }
 
-// sentFields are sentUpdate without the due key.
+// sentFields are sentUpdate without the due key: the status, sentAt and the scorer's change feed.
 func sentFields(inv *Invitation, status string, now time.Time) expression.UpdateBuilder {
 	return expression.Set(expression.Name("status"), expression.Value(status)).
 		Set(expression.Name("sentAt"), expression.Value(now)).

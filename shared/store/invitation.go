@@ -30,7 +30,7 @@ const (
 	StatusSent      = "sent"      // first email accepted by SES; a reminder may be due
 	StatusReminding = "reminding" // reminder claimed by a dispatcher
 	StatusDone      = "done"      // nothing more will be sent
-	StatusUnsure    = "unsure"    // a dispatcher died between claim and mark: treated as sent, never resent
+	StatusUnsure    = "unsure"    // SES's answer never came: settled by SES's Send event, else resent once after the window
 )
 
 // Stop reasons ("stopped"): once set, nothing more is sent for the invitation.
@@ -42,6 +42,7 @@ const (
 	StopComplained   = "complained"
 	StopExpired      = "expired"
 	StopErased       = "erased"
+	StopRejected     = "rejected" // SES refused the address or the content for good (lastSendError says why)
 )
 
 // Invitation is one touchpoint event's item: always its decision, and when the decision is
@@ -84,6 +85,10 @@ type Invitation struct {
 	ReminderSentAt    *time.Time `dynamodbav:"reminderSentAt,omitempty"`
 	ReminderMessageID string     `dynamodbav:"reminderMessageId,omitempty"`
 	ClaimedAt         *time.Time `dynamodbav:"claimedAt,omitempty"` // when the current claim was taken (the send window)
+	// ResentAt is when the one resend of an unsure first email was claimed; set, nothing is
+	// resent again. SettledBy is "send-event" when SES's Send event settled an unsure send.
+	ResentAt  *time.Time `dynamodbav:"resentAt,omitempty"`
+	SettledBy string     `dynamodbav:"settledBy,omitempty"`
 
 	// ErasedAt is set when the contact was erased (docs/SECURITY.md): nothing more is sent,
 	// answered or ticketed for the invitation.

@@ -23,6 +23,19 @@ type Store struct {
 	Table string
 	// Now is the clock; tests replace it to move through quiet periods and edit windows.
 	Now func() time.Time
+	// ResendAfter is how long an unsure first email waits for SES's Send event before it is
+	// resent once (UNSURE_RESEND_AFTER_MINUTES); zero means DefaultResendAfter.
+	ResendAfter time.Duration
+}
+
+// DefaultResendAfter is the safe window of an unsure send when none is configured.
+const DefaultResendAfter = time.Hour
+
+func (s *Store) resendAfter() time.Duration {
+	if s.ResendAfter > 0 {
+		return s.ResendAfter
+	}
+	return DefaultResendAfter
 }
 
 // New returns a Store on table using db.

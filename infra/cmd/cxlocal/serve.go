@@ -162,8 +162,18 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	failures := filepath.Join(d.cfg.StateDir, "failures")
-	bus := &sources.Bus{Invoke: inv, Rules: rules, Region: d.localEnv["AWS_REGION"], FailureDir: failures, Log: log}
-	sched := &sources.Scheduler{Invoke: inv, Schedules: sources.SchedulesFromTemplate(d.tpl, log), Region: d.localEnv["AWS_REGION"], Log: log}
+	retryDelay := sources.DefaultRetryDelay
+	if v := os.Getenv("CXLOOP_ASYNC_RETRY_DELAY"); v != "" {
+		if retryDelay, err = time.ParseDuration(v); err != nil || retryDelay <= 0 {
+			return fmt.Errorf("CXLOOP_ASYNC_RETRY_DELAY=%q: a positive duration such as 500ms", v)
+		}
+	}
+	// Rules and schedules invoke asynchronously, as in AWS: each function's EventInvokeConfig
+	// (retries, maximum age), short local delays, failure records in .local/failures.
+	async := &sources.Async{Invoke: inv, Policies: sources.PoliciesFromTemplate(d.tpl), RetryDelay: retryDelay,
+		FailureDir: failures, Region: d.localEnv["AWS_REGION"], Log: log}
+	bus := &sources.Bus{Invoke: inv, Rules: rules, Region: d.localEnv["AWS_REGION"], Async: async, Log: log}
+	sched := &sources.Scheduler{Invoke: inv, Schedules: sources.SchedulesFromTemplate(d.tpl, log), Region: d.localEnv["AWS_REGION"], Async: async, Log: log}
 	api := httpapi.New(httpapi.RoutesFromTemplate(d.tpl), inv, log)
 
 	mux := http.NewServeMux()

@@ -10,3 +10,9 @@ const (
 	Kind       = "kind"
 	Ticket     = "ticket"
 )
+
+// Values of the Kind tag on survey emails.
+const (
+	KindInvite   = "invite"
+	KindReminder = "reminder"
+)

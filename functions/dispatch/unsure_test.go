@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
+)
+
+// crashAfterClaim claims inv as a dispatcher that then dies before marking, and lets the lease end:
+// the next tick finds the claim lapsed and marks the invitation unsure.
+func (f *fixture) crashAfterClaim(inv *store.Invitation) {
+	f.t.Helper()
+	ctx := context.Background()
+	due, err := f.st.DueInvitations(ctx, store.Shard(inv.ID), f.clock.Now(), 10)
+	if err != nil || len(due) != 1 {
+		f.t.Fatalf("due: %v %d", err, len(due))
+	}
+	c, err := f.st.ClaimDue(ctx, &due[0], f.clock.Now())
+	if err != nil || c.Outcome != store.ClaimInvite {
+		f.t.Fatalf("claim: %v %v", err, c)
+	}
+	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
+		f.t.Fatalf("a tick during the lease touched the claim: %+v", s)
+	}
+	f.clock.Add(store.DispatchLease + time.Second)
+	if s := f.tick(); s.Unsure != 1 || s.Sent != 0 {
+		f.t.Fatalf("tick after the lease: %+v, want one unsure and nothing sent", s)
+	}
+	// The dead dispatcher's late mark changes nothing.
+	if err := f.st.MarkSent(ctx, c, "late-id", f.clock.Now()); err == nil {
+		f.t.Error("a mark after the lease ended succeeded")
+	}
+}
+
+func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
+	f.crashAfterClaim(inv)
+	after := f.get(inv.ID)
+	if after.Status != store.StatusUnsure || after.SentAt == nil || after.GSI3PK == "" ||
+		after.GSI2SK != store.FormatTime(after.SentAt.Add(store.DefaultResendAfter)) {
+		t.Fatalf("status %q due %q feed %q: want unsure, due at the end of the window, on the feed", after.Status, after.GSI2SK, after.GSI3PK)
+	}
+	// Inside the window nothing is sent.
+	f.clock.Add(store.DefaultResendAfter - time.Minute)
+	if s := f.tick(); s.Claimed != 0 {
+		t.Fatalf("tick inside the window: %+v", s)
+	}
+	f.clock.Add(2 * time.Minute)
+	if s := f.tick(); s.Sent != 1 || s.Resent != 1 {
+		t.Fatalf("tick after the window: %+v, want the one resend", s)
+	}
+	resent := f.get(inv.ID)
+	if resent.Status != store.StatusSent || resent.ResentAt == nil || resent.MessageID == "" || resent.GSI2PK != "" ||
+		!resent.SentAt.Equal(*after.SentAt) {
+		t.Errorf("after the resend: status %q resentAt %v messageId %q due %q sentAt %v", resent.Status, resent.ResentAt, resent.MessageID, resent.GSI2PK, resent.SentAt)
+	}
+	// Never a third email: no reminder after a resend either.
+	f.clock.Add(4 * day)
+	f.tick()
+	got := f.emails(inv)
+	if len(got) != 1 {
+		t.Fatalf("%d emails, want exactly the resend", len(got))
+	}
+}
+
+func TestASendEventSettlesTheUnsureSendAndNothingIsResent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
+	f.crashAfterClaim(inv)
+	unsure := f.get(inv.ID)
+	out, err := f.st.SettleBySendEvent(ctx, inv.ID, "ses-msg-1", f.clock.Now().Add(-store.DispatchLease))
+	if err != nil || out != store.SettleSent {
+		t.Fatalf("settle: %q %v", out, err)
+	}
+	after := f.get(inv.ID)
+	if after.Status != store.StatusSent || after.MessageID != "ses-msg-1" || after.SettledBy != "send-event" ||
+		after.GSI2SK != store.FormatTime(unsure.SentAt.Add(3*day)) {
+		t.Fatalf("settled: status %q messageId %q settledBy %q due %q", after.Status, after.MessageID, after.SettledBy, after.GSI2SK)
+	}
+	// A redelivered event changes nothing.
+	if out, err := f.st.SettleBySendEvent(ctx, inv.ID, "ses-msg-1", f.clock.Now()); err != nil || out != store.SettleUnchanged {
+		t.Fatalf("redelivered: %q %v", out, err)
+	}
+	if again := f.get(inv.ID); again.SendAttempts != after.SendAttempts || again.GSI2SK != after.GSI2SK || again.Status != after.Status {
+		t.Errorf("a redelivered event changed the item: %+v", again)
+	}
+	// The window passes: nothing is resent. The reminder goes out when planned.
+	f.clock.Add(2 * store.DefaultResendAfter)
+	if s := f.tick(); s.Claimed != 0 {
+		t.Fatalf("tick after the window: %+v, want nothing", s)
+	}
+	f.clock.Add(3 * day)
+	if s := f.tick(); s.Reminders != 1 || s.Resent != 0 {
+		t.Fatalf("reminder tick: %+v", s)
+	}
+	// Send events for the reminder or for unknown invitations change nothing.
+	for _, id := range []string{inv.ID, "nosuchinvitation00000000000"} {
+		if out, err := f.st.SettleBySendEvent(ctx, id, "ses-msg-2", f.clock.Now()); err != nil || out != store.SettleUnchanged {
+			t.Errorf("%s: %q %v", id, out, err)
+		}
+	}
+}
+
+// hangupSES drops the connection after reading every send: an unknown outcome, and nothing sent.
+func hangupSES(t *testing.T) (*mail.Client, func() int) {
+	var mu sync.Mutex
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+	}))
+	t.Cleanup(srv.Close)
+	return sesClient(t, srv.URL), func() int { mu.Lock(); defer mu.Unlock(); return calls }
+}
+
+func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
+	var calls func() int
+	f.h.Mail, calls = hangupSES(t)
+	if s := f.tick(); s.Unsure != 1 {
+		t.Fatalf("first send: %+v, want unsure", s)
+	}
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	if s := f.tick(); s.Unsure != 1 || s.Claimed != 1 {
+		t.Fatalf("resend: %+v, want claimed and unsure again", s)
+	}
+	after := f.get(inv.ID)
+	if after.Status != store.StatusUnsure || after.ResentAt == nil || after.GSI2PK != "" {
+		t.Fatalf("after an unsure resend: status %q resentAt %v due %q, want unsure, resent, nothing due", after.Status, after.ResentAt, after.GSI2PK)
+	}
+	for range 3 {
+		f.clock.Add(2 * day)
+		f.tick()
+	}
+	if n := calls(); n != 2 {
+		t.Errorf("%d sends, want 2 (the first and the one resend)", n)
+	}
+	// A late Send event still settles it.
+	if out, err := f.st.SettleBySendEvent(context.Background(), inv.ID, "ses-msg-2", *after.ResentAt); err != nil || out != store.SettleSent {
+		t.Errorf("settle after the resend: %q %v", out, err)
+	}
+}
+
+func TestAResendGoesOnlyToWhoStillWantsIt(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		during func(f *fixture, inv *store.Invitation)
+		want   string
+	}{
+		{"answered", func(f *fixture, inv *store.Invitation) {
+			f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopAnswered, "score": 9})
+		}, store.StopAnswered},
+		{"unsubscribed", func(f *fixture, inv *store.Invitation) {
+			f.set("CONTACT#"+inv.ContactID, "STATE", map[string]any{"unsubscribedAt": f.clock.Now()})
+		}, store.StopUnsubscribed},
+		{"suppressed", func(f *fixture, inv *store.Invitation) {
+			if err := f.st.Suppress(context.Background(), strings.ToUpper(inv.Email), store.SuppressBounce, f.clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}, store.StopSuppressed},
+		{"erased", func(f *fixture, inv *store.Invitation) {
+			f.set(inv.PK, inv.SK, map[string]any{"GSI1PK": "CONTACT#" + inv.ContactID, "GSI1SK": "DEC#" + store.FormatTime(inv.OccurredAt) + "#" + inv.ID})
+			if _, err := f.st.EraseContact(context.Background(), inv.ContactID); err != nil {
+				t.Fatal(err)
+			}
+		}, store.StopErased},
+		{"link expired", func(f *fixture, inv *store.Invitation) {
+			f.clock.Add(2 * day)
+		}, store.StopExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			inv := f.put(invite{dueIn: -time.Minute, expiry: day})
+			f.crashAfterClaim(inv)
+			tt.during(f, inv)
+			f.clock.Add(store.DefaultResendAfter + time.Minute)
+			if s := f.tick(); s.Sent != 0 {
+				t.Fatalf("tick after the window: %+v, want nothing sent", s)
+			}
+			after := f.get(inv.ID)
+			if after.Stopped != tt.want || after.GSI2PK != "" {
+				t.Errorf("stopped %q due %q, want %q and nothing due", after.Stopped, after.GSI2PK, tt.want)
+			}
+			f.tick()
+			if n := len(storetest_emails(f, inv)); n != 0 {
+				t.Errorf("%d emails, want none", n)
+			}
+		})
+	}
+}
+
+// storetest_emails reads the stand-in for inv's address (empty once erased: the address is gone
+// from the item, so the test keeps the original).
+func storetest_emails(f *fixture, inv *store.Invitation) []string {
+	var out []string
+	for _, e := range f.emails(inv) {
+		out = append(out, e.MessageID)
+	}
+	return out
+}
+
+func TestAPermanentRefusalStopsTheInvitationAtOnce(t *testing.T) {
+	t.Parallel()
+	for _, code := range []string{"MessageRejected", "BadRequestException"} {
+		t.Run(code, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
+			var mu sync.Mutex
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				w.Header().Set("X-Amzn-ErrorType", code)
+				w.WriteHeader(http.StatusBadRequest)
+				w.Write([]byte(`{"message":"Illegal address"}`))
+			}))
+			t.Cleanup(srv.Close)
+			f.h.Mail = sesClient(t, srv.URL)
+			if s := f.tick(); s.Rejected != 1 || s.Refused != 0 {
+				t.Fatalf("tick: %+v, want one rejected", s)
+			}
+			after := f.get(inv.ID)
+			if after.Stopped != store.StopRejected || after.GSI2PK != "" || after.Status != store.StatusPending ||
+				!strings.Contains(after.LastSendError, code) {
+				t.Fatalf("stopped %q due %q status %q error %q", after.Stopped, after.GSI2PK, after.Status, after.LastSendError)
+			}
+			for range 3 {
+				f.clock.Add(time.Hour)
+				f.tick()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if calls != 1 {
+				t.Errorf("%d send attempts, want 1", calls)
+			}
+		})
+	}
+}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+)
+
+// Outcomes of SettleBySendEvent.
+const (
+	// SettleSent: the invitation was unsure and is now sent (one conditional write).
+	SettleSent = "settled"
+	// SettleUnchanged: nothing to settle (already sent, a reminder, an unknown id, a redelivery).
+	SettleUnchanged = "unchanged"
+	// SettleLate: the event is for the first email, accepted before the invitation was resent:
+	// the customer got the survey twice. Settled like SettleSent if still unsure. This is the
+	// residual risk of the resend window, counted so that it can be watched (docs/EMAIL.md).
+	SettleLate = "late"
+)
+
+// SettleBySendEvent applies SES's Send event for the survey email of invitation id (message
+// messageID, accepted at acceptedAt): an unsure invitation becomes sent, with the reminder due as
+// if the email had been marked sent when it was claimed. It reads the item (strongly consistent)
+// and writes at most once, conditioned on the state it read, so a redelivered event, or one that
+// races a resend claim, changes nothing.
+func (s *Store) SettleBySendEvent(ctx context.Context, id, messageID string, acceptedAt time.Time) (string, error) {
+	inv, err := s.GetInvitation(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return SettleUnchanged, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	late := inv.ResentAt != nil && messageID != inv.MessageID && !acceptedAt.IsZero() && acceptedAt.Before(*inv.ResentAt)
+	if !inv.Invited() || inv.Status != StatusUnsure {
+		if late && inv.Status != StatusSending {
+			return SettleLate, nil
+		}
+		return SettleUnchanged, nil
+	}
+	upd := expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+		Set(expression.Name("messageId"), expression.Value(messageID)).
+		Set(expression.Name("settledBy"), expression.Value("send-event"))
+	switch {
+	case inv.ResentAt != nil || inv.Stopped != "" || inv.SentAt == nil:
+		// Nothing more is due: the resend was the second email, or the invitation was stopped.
+		upd = offDueIndex(upd)
+	default:
+		if at, ok := reminderAt(inv, *inv.SentAt); ok {
+			upd = upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
+		} else {
+			upd = offDueIndex(upd)
+		}
+	}
+	cond := expression.Name("status").Equal(expression.Value(StatusUnsure)).
+		And(expression.Name("sendAttempts").Equal(expression.Value(inv.SendAttempts)))
+	if _, err := s.update(ctx, id, upd, cond); err != nil {
+		if errors.Is(err, ErrConflict) {
+			return SettleUnchanged, nil // moved since the read: a resend was claimed, or another event won
+		}
+		return "", fmt.Errorf("settle invitation %s: %w", id, err)
+	}
+	if late {
+		return SettleLate, nil
+	}
+	return SettleSent, nil
+}
