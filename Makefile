@@ -113,17 +113,18 @@ soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% 
 # every later run is unattended: no prompt, no changeset confirmation, and nothing to deploy is
 # not an error. SAM_CONFIG_ENV picks a section of samconfig.toml (one per stage).
 SAM            ?= sam
+SAM_CONFIG     ?= samconfig.toml
 SAM_CONFIG_ENV ?= default
 SAM_REGION     ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
 deploy: ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
 	$(SAM) validate --region $(SAM_REGION)
 	$(SAM) validate --lint
 	$(SAM) build --build-in-source
-	@if [ -f samconfig.toml ]; then \
-		echo "sam deploy --config-env $(SAM_CONFIG_ENV) (samconfig.toml)"; \
-		$(SAM) deploy --config-env $(SAM_CONFIG_ENV) --no-confirm-changeset --no-fail-on-empty-changeset; \
+	@if [ -f "$(SAM_CONFIG)" ]; then \
+		echo "sam deploy --config-env $(SAM_CONFIG_ENV) ($(SAM_CONFIG))"; \
+		$(SAM) deploy --config-file "$(abspath $(SAM_CONFIG))" --config-env $(SAM_CONFIG_ENV) --no-confirm-changeset --no-fail-on-empty-changeset; \
 	else \
-		$(SAM) deploy --guided --config-env $(SAM_CONFIG_ENV) --capabilities CAPABILITY_IAM; \
+		$(SAM) deploy --guided --config-file "$(abspath $(SAM_CONFIG))" --config-env $(SAM_CONFIG_ENV) --capabilities CAPABILITY_IAM; \
 	fi
 
 ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent

@@ -69,6 +69,37 @@ type tick struct {
 	budget atomic.Int64 // sends left in this tick
 	mu     sync.Mutex
 	sum    Summary
+	oldest time.Time // when the longest-waiting item read this tick fell due (zero: none due)
+}
+
+// seen notes when an item read from the due index first fell due: its dueAt for the first
+// email, its reminder time for a reminder. A refused send moves the item's place in the index
+// later, so the index key alone would hide how long it has been waiting.
+func (t *tick) seen(due *store.Invitation) {
+	at := due.DueAt
+	switch {
+	case due.Status == store.StatusUnsure:
+		// Waiting for its Send event until the resend window ends: due from then (the key).
+		at, _ = time.Parse(store.TimeKey, due.GSI2SK)
+	case due.Status != store.StatusPending && due.ReminderDueAt != nil:
+		at = *due.ReminderDueAt
+	}
+	if at.IsZero() {
+		return
+	}
+	t.mu.Lock()
+	if t.oldest.IsZero() || at.Before(t.oldest) {
+		t.oldest = at
+	}
+	t.mu.Unlock()
+}
+
+// backlog is how long the oldest item due at the tick's start had been waiting.
+func (t *tick) backlog() time.Duration {
+	if t.oldest.IsZero() || t.oldest.After(t.now) {
+		return 0
+	}
+	return t.now.Sub(t.oldest)
 }
 
 func (t *tick) count(f func(*Summary)) {
@@ -104,7 +135,7 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error
 	wg.Wait()
 	err := errors.Join(errs...)
 	slog.InfoContext(ctx, "dispatch tick", "summary", t.sum, "ms", time.Since(start).Milliseconds(), "err", err)
-	h.emit(t.sum, time.Since(start))
+	h.emit(t.sum, t.backlog(), time.Since(start))
 	if err != nil {
 		// The summary still says what was done; the error makes the tick visible in Errors.
 		return t.sum, fmt.Errorf("dispatch: %w", err)
@@ -134,7 +165,7 @@ const maxPages = 20
 
 // shard works one shard's due items, page by page, while budget and time remain.
 func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
-	for range maxPages {
+	for page := range maxPages {
 		left := t.budget.Load()
 		if left <= 0 || closing(ctx) {
 			return nil
@@ -143,6 +174,11 @@ func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
 		due, err := h.Store.DueInvitations(ctx, n, t.now, limit)
 		if err != nil {
 			return err
+		}
+		if page == 0 {
+			for i := range due {
+				t.seen(&due[i])
+			}
 		}
 		moved := 0
 		for i := range due {
@@ -318,7 +354,8 @@ func (h *Handler) message(c *store.Claim) (mail.Message, error) {
 }
 
 // emit writes the tick's EMF metrics.
-func (h *Handler) emit(s Summary, took time.Duration) {
+// OldestDueSeconds (the backlog) feeds the template's alarm on invitations waiting too long.
+func (h *Handler) emit(s Summary, backlog, took time.Duration) {
 	if h.Metrics == nil {
 		return
 	}
@@ -332,6 +369,7 @@ func (h *Handler) emit(s Summary, took time.Duration) {
 		telemetry.Metric{Name: "InvitationsStopped", Value: float64(s.Stopped), Unit: telemetry.Count},
 		telemetry.Metric{Name: "DispatchErrors", Value: float64(s.Errors), Unit: telemetry.Count},
 		telemetry.Metric{Name: "TickDuration", Value: float64(took.Milliseconds()), Unit: telemetry.Milliseconds},
+		telemetry.Metric{Name: "OldestDueSeconds", Value: backlog.Seconds(), Unit: telemetry.Seconds},
 	); err != nil {
 		slog.Error("emit metrics", "err", err)
 	}

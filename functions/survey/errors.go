@@ -60,44 +60,44 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 	switch {
 	case errors.Is(err, token.ErrInvalid), errors.Is(err, store.ErrNotFound), errors.Is(err, errNoRoute):
 		status = http.StatusNotFound
-		resp, rerr = render(status, messagePage, messageView(t, t.NotFoundTitle, t.NotFoundBody))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotFoundTitle, t.NotFoundBody, false))
 	case errors.Is(err, token.ErrExpired), errors.Is(err, store.ErrExpired):
 		status = http.StatusGone
 		title, body := t.ExpiredTitle, t.ExpiredBody
 		if pageOf(req) == "u" {
 			title, body = t.UnsubExpiredTitle, t.UnsubExpiredBody
 		}
-		resp, rerr = render(status, messagePage, messageView(t, title, body))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, title, body, false))
 	case errors.Is(err, store.ErrEditWindowClosed):
 		status = http.StatusConflict
 		if v.Title == "" {
 			v = messageView(t, t.FinalTitle, t.FinalBody)
 		}
-		resp, rerr = render(status, messagePage, v)
+		resp, rerr = h.render(status, messagePage, v)
 	case errors.Is(err, store.ErrConflict):
 		// Only many answers racing on one link for a minute get here (RecordAnswer retries with
 		// jitter first): the customer's to retry, never a server error.
 		status = http.StatusConflict
-		resp, rerr = render(status, messagePage, messageView(t, t.BusyTitle, t.BusyBody))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.BusyTitle, t.BusyBody, true))
 	case errors.Is(err, store.ErrNotSent):
 		status = http.StatusServiceUnavailable
-		resp, rerr = render(status, messagePage, messageView(t, t.NotReadyTitle, t.NotReadyBody))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotReadyTitle, t.NotReadyBody, true))
 		resp = web.WithHeader(resp, "Retry-After", "60")
 	case errors.Is(err, web.ErrTooLarge):
 		status = http.StatusRequestEntityTooLarge
-		resp, rerr = render(status, messagePage, messageView(t, t.TooLargeTitle, t.TooLargeBody))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.TooLargeTitle, t.TooLargeBody, true))
 	case errors.Is(err, errMethod):
 		status = http.StatusMethodNotAllowed
-		resp, rerr = render(status, messagePage, messageView(t, t.NotFoundTitle, t.NotFoundBody))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotFoundTitle, t.NotFoundBody, false))
 		resp = web.WithHeader(resp, "Allow", "GET, HEAD, POST")
 	case errors.Is(err, errBadForm) && v.Question != "":
 		status = http.StatusBadRequest
 		v.Error = formProblem(t, err)
-		resp, rerr = render(status, surveyPage, v)
+		resp, rerr = h.render(status, surveyPage, v)
 	default:
 		status = http.StatusInternalServerError
 		slog.ErrorContext(ctx, "survey request failed", "route", req.RouteKey, "error", err.Error())
-		resp, rerr = render(status, messagePage, messageView(t, t.ErrorTitle, t.ErrorBody))
+		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.ErrorTitle, t.ErrorBody, true))
 	}
 	if rerr != nil { // a template bug: still answer with the status and a plain page
 		slog.ErrorContext(ctx, "render error page", "status", status, "error", rerr.Error())
@@ -107,6 +107,19 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 		slog.InfoContext(ctx, "request refused", "route", req.RouteKey, "status", status, "reason", err.Error())
 	}
 	return resp
+}
+
+// errorView is an error page with a way on: back to the survey when trying again can help (the
+// link is relative to /s/{token}, so it is the same page), else to the company's website.
+func (h *Handler) errorView(req web.Request, t *ui, title, body string, retry bool) *view {
+	v := messageView(t, title, body)
+	v.Brand = h.brand()
+	if tok := web.Param(req, "token"); retry && pageOf(req) == "s" && tok != "" {
+		v.Link, v.LinkText = tok, t.BackToSurvey
+	} else if v.Brand != nil {
+		v.Link, v.LinkText = v.Brand.HomeURL, t.HomeLink
+	}
+	return v
 }
 
 // formProblem says what to fix in the customer's language.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,6 +168,25 @@ func (f *fixture) do(req web.Request) web.Response {
 		f.t.Fatalf("Handle returned an error: %v", err)
 	}
 	return resp
+}
+
+// send submits the survey form as a browser does: a 303 back to the link with ?sent=1, followed
+// with a GET; anything else is returned as it came.
+func (f *fixture) send(tok, body string) web.Response {
+	f.t.Helper()
+	return f.follow(tok, f.post(tok, body))
+}
+
+// follow takes a POST's 303 to the thank-you page the way a browser does.
+func (f *fixture) follow(tok string, resp web.Response) web.Response {
+	f.t.Helper()
+	if resp.StatusCode != http.StatusSeeOther {
+		return resp
+	}
+	if loc := resp.Headers["Location"]; loc != tok+"?sent=1" {
+		f.t.Fatalf("303 to %q, want %q", loc, tok+"?sent=1")
+	}
+	return f.do(request("GET", "s", tok, "sent=1", ""))
 }
 
 // post submits the survey form.

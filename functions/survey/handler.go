@@ -41,6 +41,15 @@ func (h *Handler) count(ctx context.Context, dims map[string]string, name string
 	}
 }
 
+// brand is the catalog's brand for the pages, nil when the catalog declares none.
+func (h *Handler) brand() *brandView {
+	b := h.Catalog.Brand
+	if b == nil {
+		return nil
+	}
+	return &brandView{Company: b.Company, Address: b.Address, PrivacyURL: b.PrivacyURL, HomeURL: b.HomeURL, Accent: b.Accent}
+}
+
 // Handle answers one HTTP API request. It never returns an error: every failure is a page, and
 // failures become statuses in one place (fail).
 func (h *Handler) Handle(ctx context.Context, req web.Request) (web.Response, error) {
@@ -129,32 +138,38 @@ func (h *Handler) showSurvey(ctx context.Context, req web.Request, tok string) (
 	}
 	window := h.Catalog.EditWindow.Duration
 	if inv.AnsweredAt != nil && !h.Store.Now().Before(inv.EditableUntil(window)) {
-		return render(http.StatusOK, messagePage, h.finalView(inv, sv, t))
+		return h.render(http.StatusOK, messagePage, h.finalView(inv, sv, t))
+	}
+	if inv.AnsweredAt != nil && web.Query(req, "sent") != "" {
+		return h.render(http.StatusOK, messagePage, h.thanksView(inv, sv, t, tok))
 	}
 	v := h.surveyView(inv, sv, t)
-	if n, ok := ParseScoreParam(web.Query(req, "score")); ok && inScale(sv.Metric, n) {
+	// A score link preselects its score only before the first answer: afterwards the page shows
+	// the stored answer, so a stray click on an old email can never pass for a new choice.
+	if n, ok := ParseScoreParam(web.Query(req, "score")); ok && inScale(sv.Metric, n) && inv.AnsweredAt == nil {
 		v.Options = scaleOptions(sv.Metric, n, true)
 	}
-	return render(http.StatusOK, surveyPage, v)
+	return h.render(http.StatusOK, surveyPage, v)
 }
 
 // surveyView is the form for inv, with its current answer (if any) filled in.
 func (h *Handler) surveyView(inv *store.Invitation, sv *catalog.Survey, t *ui) *view {
 	v := &view{
 		T:            t,
+		Brand:        h.brand(),
 		Title:        sv.Title.In(t.Lang),
 		Question:     sv.Question.In(t.Lang),
-		ScaleHint:    scaleHint(t, sv.Metric),
 		CommentLabel: commentLabel(sv, t),
 		CommentHint:  fmt.Sprintf(t.CommentHint, MaxComment),
 		MaxComment:   MaxComment,
 		Options:      scaleOptions(sv.Metric, 0, false),
 		UnsubURL:     "../u/" + h.Tokens.Sign(token.Unsubscribe, inv.ID, h.Store.Now().Add(unsubscribeLinkLife)),
 	}
+	v.LowHint, v.HighHint = scaleEnds(t, sv.Metric)
 	if inv.AnsweredAt != nil && inv.Score != nil {
 		v.Options = scaleOptions(sv.Metric, *inv.Score, true)
 		v.Comment = inv.Comment
-		v.Notice = fmt.Sprintf(t.Answered, formatUntil(inv.EditableUntil(h.Catalog.EditWindow.Duration)))
+		v.Notice = fmt.Sprintf(t.Stored, *inv.Score, formatUntil(inv.EditableUntil(h.Catalog.EditWindow.Duration)))
 	}
 	return v
 }
@@ -196,20 +211,32 @@ func (h *Handler) answer(ctx context.Context, req web.Request, tok string) (web.
 	}
 	slog.InfoContext(ctx, "answer recorded", "invitation", inv.ID, "survey", inv.Survey, "outcome", outcome.String())
 	h.count(ctx, map[string]string{"Survey": inv.Survey, "Outcome": outcome.String()}, "Answers")
-	return render(http.StatusOK, messagePage, &view{
+	// Post/redirect/get: the thank-you page is a GET of the same link, so reloading it or going
+	// back never offers to send the form again.
+	return seeOther(tok + "?sent=1"), nil
+}
+
+// thanksView is the thank-you page of a recorded answer, by the answer's score band.
+func (h *Handler) thanksView(inv *store.Invitation, sv *catalog.Survey, t *ui, tok string) *view {
+	v := &view{
 		T:        t,
+		Brand:    h.brand(),
 		Title:    t.ThanksTitle,
 		Body:     t.ThanksBody,
-		Answer:   answerOf(after, sv, t),
-		Note:     fmt.Sprintf(t.ThanksChange, formatUntil(after.EditableUntil(h.Catalog.EditWindow.Duration))),
+		Answer:   answerOf(inv, sv, t),
+		Note:     fmt.Sprintf(t.ThanksChange, formatUntil(inv.EditableUntil(h.Catalog.EditWindow.Duration))),
 		Link:     tok,
 		LinkText: t.ChangeLink,
-	})
+	}
+	if inv.Score != nil {
+		v.Body += " " + thanksBody(t, sv, *inv.Score)
+	}
+	return v
 }
 
 // finalView is the page of an answer that can no longer change.
 func (h *Handler) finalView(inv *store.Invitation, sv *catalog.Survey, t *ui) *view {
-	return &view{T: t, Title: t.FinalTitle, Body: t.FinalBody, Answer: answerOf(inv, sv, t)}
+	return &view{T: t, Brand: h.brand(), Title: t.FinalTitle, Body: t.FinalBody, Answer: answerOf(inv, sv, t)}
 }
 
 func answerOf(inv *store.Invitation, sv *catalog.Survey, t *ui) *answerView {

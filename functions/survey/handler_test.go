@@ -43,10 +43,14 @@ func checkPage(t *testing.T, resp web.Response) {
 		t.Errorf("page is %d bytes, over 20 KB", n)
 	}
 	low := strings.ToLower(resp.Body)
-	for _, bad := range []string{"<script", "src=", "http://", "https://", "@import", "url("} {
+	for _, bad := range []string{"<script", "src=", "http://", "@import", "url("} {
 		if strings.Contains(low, bad) {
 			t.Errorf("page contains %q", bad)
 		}
+	}
+	// Absolute addresses are only links out (the brand's website and privacy notice), never resources.
+	if n, links := strings.Count(low, "https://"), strings.Count(low, `href="https://`); n != links {
+		t.Errorf("page has %d https:// addresses, only %d of them links", n, links)
 	}
 }
 
@@ -152,6 +156,7 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 	var emf bytes.Buffer
 	f.h.Metrics = &telemetry.Metrics{Namespace: telemetry.Namespace, Out: &emf, Now: f.clock.Now}
 	resp := f.do(event(t, "survey-post")) // base64 body, as API Gateway sends it
+	resp = f.follow(event(t, "survey-post").PathParameters["token"], resp)
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d\n%s", resp.StatusCode, resp.Body)
 	}
@@ -199,7 +204,7 @@ func TestTwentySimultaneousPostsOfOneInvitationAppendOnce(t *testing.T) {
 	}
 	wg.Wait()
 	for i, s := range statuses {
-		if s != http.StatusOK {
+		if s != http.StatusSeeOther {
 			t.Errorf("POST %d: status %d", i, s)
 		}
 	}
@@ -232,18 +237,18 @@ func TestFiftySimultaneousDifferentAnswersNeverFail(t *testing.T) {
 	ok := 0
 	for i, s := range statuses {
 		switch s {
-		case http.StatusOK:
+		case http.StatusSeeOther: // saved: post/redirect/get to the thank-you page
 			ok++
 		case http.StatusConflict:
 		default:
-			t.Errorf("POST %d: status %d, want 200 or 409", i, s)
+			t.Errorf("POST %d: status %d, want 303 or 409", i, s)
 		}
 	}
 	got := f.get(inv.ID)
 	if ok == 0 || got.Score == nil || len(got.Answers) == 0 || len(got.Answers) > ok {
-		t.Fatalf("%d posts answered 200; stored %d answers, score %v", ok, len(got.Answers), got.Score)
+		t.Fatalf("%d posts answered 303; stored %d answers, score %v", ok, len(got.Answers), got.Score)
 	}
-	t.Logf("50 different answers at once: %d saved (200), %d asked to send again (409), %d appends", ok, 50-ok, len(got.Answers))
+	t.Logf("50 different answers at once: %d saved (303), %d asked to send again (409), %d appends", ok, 50-ok, len(got.Answers))
 }
 
 func TestAnEditWithinTheWindowMovesTheScoreAndARepeatChangesNothing(t *testing.T) {
@@ -269,7 +274,7 @@ func TestAnEditWithinTheWindowMovesTheScoreAndARepeatChangesNothing(t *testing.T
 	}
 	for _, s := range steps {
 		f.clock.Advance(s.after)
-		resp := f.post(tok, form(s.score, s.comment))
+		resp := f.send(tok, form(s.score, s.comment))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d\n%s", s.name, resp.StatusCode, resp.Body)
 		}
@@ -293,11 +298,11 @@ func TestAfterTheEditWindowTheAnswerIsFinal(t *testing.T) {
 	f := newFixture(t)
 	inv := f.invite(invitation{eventID: "final", survey: "nps-relationship", locale: "es", contact: "c-final", send: true})
 	tok := f.surveyToken(inv.ID)
-	if resp := f.post(tok, form(10, "Parfait")); resp.StatusCode != http.StatusOK {
+	if resp := f.send(tok, form(10, "Parfait")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first answer: %d", resp.StatusCode)
 	}
 	f.clock.Advance(f.h.Catalog.EditWindow.Duration)
-	resp := f.post(tok, form(0, "Changed my mind"))
+	resp := f.send(tok, form(0, "Changed my mind"))
 	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("edit after the window: status %d, want 409", resp.StatusCode)
 	}
@@ -315,7 +320,7 @@ func TestAfterTheEditWindowTheAnswerIsFinal(t *testing.T) {
 		t.Fatalf("the final answer changed: %+v", got.Answers)
 	}
 	// Repeating the final answer itself is not an edit: it is thanked, not refused.
-	if resp := f.post(tok, form(10, "Parfait")); resp.StatusCode != http.StatusOK {
+	if resp := f.send(tok, form(10, "Parfait")); resp.StatusCode != http.StatusOK {
 		t.Errorf("repeat of the final answer: status %d", resp.StatusCode)
 	}
 }
@@ -413,7 +418,7 @@ func TestAFormToFixIsShownAgainWithTheProblemAndRecordsNothing(t *testing.T) {
 	}
 	// A CRLF comment of exactly MaxComment characters as the browser counts them is accepted.
 	body := form(3, strings.Repeat("ab\r\n", MaxComment/3)+"a")
-	if resp := f.post(tok, body); resp.StatusCode != http.StatusOK {
+	if resp := f.send(tok, body); resp.StatusCode != http.StatusOK {
 		t.Errorf("a %d-character comment with CRLF newlines: status %d", MaxComment, resp.StatusCode)
 	}
 	if got := f.get(inv.ID); len(got.Answers) != 1 || strings.Contains(got.Comment, "\r") {

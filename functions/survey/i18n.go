@@ -11,8 +11,7 @@ type ui struct {
 	Lang string
 
 	Optional, CommentHint, CommentDefault, Submit     string // CommentHint's %d is MaxComment
-	ScaleHint                                         string // "%d = %s, %d = %s"
-	Answered                                          string // %s is the time the answer becomes final
+	ScaleHint                                         string // one end of the scale: "%d = %s"
 	ThanksTitle, ThanksBody, ThanksChange, ChangeLink string // ThanksChange's %s: until when
 	YourAnswer                                        string
 	FinalTitle, FinalBody                             string
@@ -27,6 +26,11 @@ type ui struct {
 	UnsubDoneTitle, UnsubDoneBody                     string
 	UnsubExpiredTitle, UnsubExpiredBody               string
 	ErrorSummary                                      string
+	PickFirst, YourScore, Privacy                     string
+	SendN                                             string // %d is the chosen score
+	Stored                                            string // %d the stored score, %s until when it can change
+	ThanksLow, ThanksMid, ThanksHigh, InTouch         string // by score band; InTouch when a ticket opens
+	BackToSurvey, HomeLink                            string
 }
 
 // texts are the languages the pages are written in (the catalog's survey languages); others fall
@@ -34,12 +38,22 @@ type ui struct {
 var texts = map[string]*ui{
 	"en": {
 		Lang:              "en",
+		PickFirst:         "Choose a score above, then tap Send. Nothing is recorded until you do.",
+		YourScore:         "Your score",
+		Privacy:           "Privacy notice",
+		SendN:             "Send %d",
+		Stored:            "We have your answer: %d. You can change it until %s by choosing a score and tapping Send again.",
+		ThanksLow:         "We are sorry we let you down. Your answer helps us put it right.",
+		ThanksMid:         "Your answer helps us do better.",
+		ThanksHigh:        "We are glad it went well.",
+		InTouch:           "Our team will be in touch with you about it.",
+		BackToSurvey:      "Back to the survey",
+		HomeLink:          "Go to our website",
 		Optional:          "(optional)",
 		CommentHint:       "Up to %d characters.",
 		CommentDefault:    "Anything you would like to add?",
-		Submit:            "Send my answer",
-		ScaleHint:         "%d = %s, %d = %s",
-		Answered:          "You have already answered. Sending again replaces your answer; you can change it until %s.",
+		Submit:            "Send",
+		ScaleHint:         "%d = %s",
 		ThanksTitle:       "Thank you!",
 		ThanksBody:        "Your answer has been recorded.",
 		ThanksChange:      "You can change it until %s.",
@@ -75,12 +89,22 @@ var texts = map[string]*ui{
 	},
 	"es": {
 		Lang:              "es",
+		PickFirst:         "Elige una puntuación arriba y pulsa Enviar. No se registra nada hasta entonces.",
+		YourScore:         "Tu puntuación",
+		Privacy:           "Aviso de privacidad",
+		SendN:             "Enviar %d",
+		Stored:            "Tenemos tu respuesta: %d. Puedes cambiarla hasta el %s eligiendo una puntuación y pulsando Enviar de nuevo.",
+		ThanksLow:         "Sentimos haberte fallado. Tu respuesta nos ayuda a corregirlo.",
+		ThanksMid:         "Tu respuesta nos ayuda a mejorar.",
+		ThanksHigh:        "Nos alegra que haya ido bien.",
+		InTouch:           "Nuestro equipo se pondrá en contacto contigo.",
+		BackToSurvey:      "Volver a la encuesta",
+		HomeLink:          "Ir a nuestro sitio web",
 		Optional:          "(opcional)",
 		CommentHint:       "Hasta %d caracteres.",
 		CommentDefault:    "¿Quieres añadir algo?",
-		Submit:            "Enviar mi respuesta",
-		ScaleHint:         "%d = %s, %d = %s",
-		Answered:          "Ya respondiste. Si envías de nuevo, se reemplaza tu respuesta; puedes cambiarla hasta el %s.",
+		Submit:            "Enviar",
+		ScaleHint:         "%d = %s",
 		ThanksTitle:       "¡Gracias!",
 		ThanksBody:        "Hemos registrado tu respuesta.",
 		ThanksChange:      "Puedes cambiarla hasta el %s.",
@@ -116,12 +140,22 @@ var texts = map[string]*ui{
 	},
 	"fr": {
 		Lang:              "fr",
+		PickFirst:         "Choisissez une note ci-dessus, puis appuyez sur Envoyer. Rien n'est enregistré avant.",
+		YourScore:         "Votre note",
+		Privacy:           "Politique de confidentialité",
+		SendN:             "Envoyer %d",
+		Stored:            "Nous avons votre réponse : %d. Vous pouvez la modifier jusqu'au %s en choisissant une note puis en appuyant à nouveau sur Envoyer.",
+		ThanksLow:         "Nous sommes désolés de vous avoir déçu. Votre réponse nous aide à corriger cela.",
+		ThanksMid:         "Votre réponse nous aide à nous améliorer.",
+		ThanksHigh:        "Nous sommes ravis que cela se soit bien passé.",
+		InTouch:           "Notre équipe va vous contacter à ce sujet.",
+		BackToSurvey:      "Revenir à l'enquête",
+		HomeLink:          "Aller sur notre site",
 		Optional:          "(facultatif)",
 		CommentHint:       "%d caractères au maximum.",
 		CommentDefault:    "Souhaitez-vous ajouter quelque chose ?",
-		Submit:            "Envoyer ma réponse",
-		ScaleHint:         "%d = %s, %d = %s",
-		Answered:          "Vous avez déjà répondu. Un nouvel envoi remplace votre réponse ; vous pouvez la modifier jusqu'au %s.",
+		Submit:            "Envoyer",
+		ScaleHint:         "%d = %s",
 		ThanksTitle:       "Merci !",
 		ThanksBody:        "Votre réponse a été enregistrée.",
 		ThanksChange:      "Vous pouvez la modifier jusqu'au %s.",

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"net/http"
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -41,6 +42,7 @@ type view struct {
 	T     *ui
 	CSS   template.CSS
 	Title string
+	Brand *brandView // nil: the catalog declares no brand
 
 	// Message pages (thanks, final, errors, unsubscribed).
 	Body     string
@@ -51,7 +53,8 @@ type view struct {
 
 	// The survey form.
 	Question     string
-	ScaleHint    string
+	LowHint      string
+	HighHint     string
 	Options      []option
 	CommentLabel string
 	CommentHint  string
@@ -60,6 +63,13 @@ type view struct {
 	Error        string
 	Notice       string
 	UnsubURL     string
+}
+
+// brandView is the catalog's brand as the pages show it: the company at the top, its address and
+// privacy notice in the footer, its website as the way out of an error page.
+type brandView struct {
+	Company, Address, PrivacyURL, HomeURL, LogoURL string
+	Accent                                         string // #rrggbb, checked by the catalog
 }
 
 type option struct {
@@ -83,19 +93,76 @@ func scaleOptions(m catalog.Metric, selected int, ok bool) []option {
 	return opts
 }
 
-// scaleHint explains the ends of the scale ("0 = Not at all likely, 10 = Extremely likely").
-func scaleHint(t *ui, m catalog.Metric) string {
+// scaleEnds explains the ends of the scale ("0 = Not at all likely", "10 = Extremely likely"),
+// shown under its first and last score.
+func scaleEnds(t *ui, m catalog.Metric) (low, high string) {
 	lo, hi := m.Scale()
-	low, high := m.ScaleLabels(t.Lang)
-	return fmt.Sprintf(t.ScaleHint, lo, low, hi, high)
+	l, h := m.ScaleLabels(t.Lang)
+	return fmt.Sprintf(t.ScaleHint, lo, l), fmt.Sprintf(t.ScaleHint, hi, h)
+}
+
+// thanksBody is the thank-you text for a score: one for each band of the scale, and "our team
+// will be in touch" only when the survey's follow-up rule opens a ticket for that score.
+func thanksBody(t *ui, sv *catalog.Survey, score int) string {
+	switch band(sv, score) {
+	case bandLow:
+		if sv.Followup.Opens(score) {
+			return t.ThanksLow + " " + t.InTouch
+		}
+		return t.ThanksLow
+	case bandHigh:
+		return t.ThanksHigh
+	}
+	return t.ThanksMid
+}
+
+// Score bands of the thank-you page.
+const (
+	bandLow = iota
+	bandMid
+	bandHigh
+)
+
+// band places a score on its survey's scale: low is what the follow-up rule treats as a problem
+// (or, without one, NPS detractors 0-6, CSAT 1-2, CES 1-3), high is NPS 9-10, CSAT 4-5, CES 5-7.
+func band(sv *catalog.Survey, score int) int {
+	lowMax, highMin := 6, 9
+	switch sv.Metric {
+	case catalog.CSAT:
+		lowMax, highMin = 2, 4
+	case catalog.CES:
+		lowMax, highMin = 3, 5
+	}
+	if sv.Followup != nil {
+		lowMax = min(sv.Followup.AtOrBelow, highMin-1)
+	}
+	switch {
+	case score <= lowMax:
+		return bandLow
+	case score >= highMin:
+		return bandHigh
+	}
+	return bandMid
 }
 
 // formatUntil renders a deadline the same way in every language: unambiguous, in UTC.
 func formatUntil(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
 
+// render is render with the catalog's brand on every page.
+func (h *Handler) render(status int, page *template.Template, v *view) (web.Response, error) {
+	if v.Brand == nil {
+		v.Brand = h.brand()
+	}
+	return render(status, page, v)
+}
+
 // render executes a page template into an HTML response with the page security headers.
 func render(status int, page *template.Template, v *view) (web.Response, error) {
 	v.CSS = pageCSS
+	if v.Brand != nil && v.Brand.Accent != "" {
+		// The catalog admits only #rrggbb here, so this cannot break out of the rule.
+		v.CSS += template.CSS(":root{--a:" + v.Brand.Accent + ";--ad:" + v.Brand.Accent + "}")
+	}
 	var b bytes.Buffer
 	if err := page.ExecuteTemplate(&b, "layout", v); err != nil {
 		return web.Response{}, fmt.Errorf("render page %q: %w", v.Title, err)
@@ -106,4 +173,10 @@ func render(status int, page *template.Template, v *view) (web.Response, error) 
 // messageView is a page with a title and one paragraph.
 func messageView(t *ui, title, body string) *view {
 	return &view{T: t, Title: title, Body: body}
+}
+
+// seeOther answers a POST with 303 See Other to a page of the same link (post/redirect/get).
+// The location is relative to /s/{token}, so it works behind any base path.
+func seeOther(location string) web.Response {
+	return web.WithHeader(web.HTML(http.StatusSeeOther, ""), "Location", location)
 }

@@ -16,7 +16,7 @@ func (h *Handler) showUnsubscribe(ctx context.Context, tok string) (web.Response
 	if err != nil {
 		return web.Response{}, err
 	}
-	return render(http.StatusOK, unsubscribePage, messageView(t, t.UnsubTitle, t.UnsubBody))
+	return h.render(http.StatusOK, unsubscribePage, messageView(t, t.UnsubTitle, t.UnsubBody))
 }
 
 // unsubscribe opts the contact out at once. The token is the authority, so the body is not read:
@@ -33,5 +33,5 @@ func (h *Handler) unsubscribe(ctx context.Context, tok string) (web.Response, er
 	}
 	slog.InfoContext(ctx, "contact unsubscribed", "invitation", inv.ID, "stoppedInvitations", stopped)
 	h.count(ctx, map[string]string{"Function": "SurveyFunction"}, "Unsubscribes")
-	return render(http.StatusOK, messagePage, messageView(t, t.UnsubDoneTitle, t.UnsubDoneBody))
+	return h.render(http.StatusOK, messagePage, messageView(t, t.UnsubDoneTitle, t.UnsubDoneBody))
 }

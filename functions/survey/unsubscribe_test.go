@@ -16,7 +16,7 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	pending := f.invite(invitation{eventID: "cust-42-case", survey: "csat-support", locale: "es", contact: "cust-42"})
 	answered := f.invite(invitation{eventID: "cust-42-answered", survey: "ces-onboarding", locale: "es", contact: "cust-42", send: true})
-	if resp := f.post(f.surveyToken(answered.ID), form(6, "")); resp.StatusCode != http.StatusOK {
+	if resp := f.post(f.surveyToken(answered.ID), form(6, "")); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("answer: %d", resp.StatusCode)
 	}
 	other := f.invite(invitation{eventID: "someone-else", survey: "csat-support", locale: "en", contact: "cust-43"})
@@ -62,7 +62,7 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 		}
 	}
 	// The answer of the answered invitation is untouched, and answering after unsubscribing works.
-	if resp := f.do(event(t, "survey-post")); resp.StatusCode != http.StatusOK {
+	if resp := f.do(event(t, "survey-post")); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("answer after unsubscribing: %d", resp.StatusCode)
 	}
 	if got := f.get(sent.ID); got.Stopped != store.StopUnsubscribed || len(got.Answers) != 1 {

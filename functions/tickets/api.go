@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,17 +19,44 @@ import (
 	"github.com/cxloop/cxloop/shared/web"
 )
 
-// listTickets: GET /ops/tickets?status=&team= (default status: open and assigned), SLA order.
+// listTickets: GET /ops/tickets?status=&team=&assignee=&survey=&priority=&limit=&cursor= (default
+// status: open and assigned), SLA order, one page at a time; "next" is the cursor of the next page.
 func (h *Handler) listTickets(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
-	st := web.Query(req, "status")
-	if st != "" && !slices.Contains(ticket.Statuses, st) {
-		return web.Response{}, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
-	}
-	list, err := h.Store.ListTickets(ctx, st, web.Query(req, "team"), 500)
+	f, err := queueFilterOf(req, who)
 	if err != nil {
 		return web.Response{}, err
 	}
-	return web.JSON(http.StatusOK, map[string]any{"tickets": visibleAll(who.Role, list)}), nil
+	limit := 100
+	if l := web.Query(req, "limit"); l != "" {
+		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 500 {
+			return web.Response{}, fmt.Errorf("%w: limit is 1 to 500", errBadRequest)
+		}
+	}
+	page, err := h.Store.TicketQueue(ctx, f, limit, web.Query(req, "cursor"))
+	if err != nil {
+		return web.Response{}, err
+	}
+	body := map[string]any{"tickets": visibleAll(who.Role, page.Tickets)}
+	if page.Next != "" {
+		body["next"] = page.Next
+	}
+	return web.JSON(http.StatusOK, body), nil
+}
+
+// queueFilterOf reads the queue's filters from the query; assignee=me is the caller's own name.
+func queueFilterOf(req web.Request, who *store.APIToken) (store.QueueFilter, error) {
+	f := store.QueueFilter{Status: web.Query(req, "status"), Team: web.Query(req, "team"), Assignee: web.Query(req, "assignee"),
+		Survey: web.Query(req, "survey"), Priority: web.Query(req, "priority")}
+	if f.Status != "" && !slices.Contains(ticket.Statuses, f.Status) {
+		return f, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
+	}
+	if f.Assignee == "me" {
+		if who.Name == "" {
+			return f, fmt.Errorf("%w: your token has no name, so nothing is assigned to you", errBadRequest)
+		}
+		f.Assignee = who.Name
+	}
+	return f, nil
 }
 
 // getTicket: GET /ops/tickets/{id}.

@@ -69,15 +69,19 @@ type (
 		Message string
 	}
 	queueView struct {
-		Status, Team    string
-		Statuses, Teams []string
-		Rows            []queueRow
+		Status, Team, Survey, Priority       string
+		Mine, HasName                        bool
+		Statuses, Teams, Surveys, Priorities []string
+		Rows                                 []queueRow
+		NextURL                              string // the next page, "" on the last
 	}
 	ticketView struct {
 		T         *store.Ticket
 		CanAct    bool
 		Next      []string // statuses the agent can move to
 		CloseLoop bool
+		Me        string // the caller's token name, for "Assign to me" ("" hides it)
+		History   []historyRow
 	}
 )
 
@@ -143,18 +147,43 @@ func (h *Handler) teams() []string {
 	return out
 }
 
-// queuePage: GET /ops/?status=&team=.
+// queuePage: GET /ops/?status=&team=&assignee=&survey=&priority=&cursor=, 50 rows a page.
 func (h *Handler) queuePage(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
-	v := queueView{Status: web.Query(req, "status"), Team: web.Query(req, "team"), Statuses: ticket.Statuses, Teams: h.teams()}
-	if v.Status != "" && !slices.Contains(ticket.Statuses, v.Status) {
-		return web.Response{}, fmt.Errorf("%w: unknown status", errBadRequest)
-	}
-	list, err := h.Store.ListTickets(ctx, v.Status, v.Team, 500)
+	f, err := queueFilterOf(req, who)
 	if err != nil {
 		return web.Response{}, err
 	}
-	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, list), time.Now())
+	v := queueView{Status: f.Status, Team: f.Team, Survey: f.Survey, Priority: f.Priority, Mine: web.Query(req, "assignee") == "me",
+		HasName: who.Name != "", Statuses: ticket.Statuses, Teams: h.teams(), Surveys: h.surveys(), Priorities: []string{ticket.PriorityUrgent, ticket.PriorityHigh, ticket.PriorityNormal, ticket.PriorityLow}}
+	page, err := h.Store.TicketQueue(ctx, f, queuePageSize, web.Query(req, "cursor"))
+	if err != nil {
+		return web.Response{}, err
+	}
+	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, page.Tickets), time.Now())
+	if page.Next != "" {
+		q := url.Values{}
+		for k, val := range map[string]string{"status": f.Status, "team": f.Team, "survey": f.Survey, "priority": f.Priority, "assignee": web.Query(req, "assignee")} {
+			if val != "" {
+				q.Set(k, val)
+			}
+		}
+		q.Set("cursor", page.Next)
+		v.NextURL = "/ops/?" + q.Encode()
+	}
 	return pageAs(http.StatusOK, "Tickets", whoLabel(who), v), nil
+}
+
+// queuePageSize is how many rows one queue page shows.
+const queuePageSize = 50
+
+// surveys lists the catalog's survey ids (for the queue filter).
+func (h *Handler) surveys() []string {
+	var out []string
+	for _, sv := range h.Catalog.Surveys {
+		out = append(out, sv.ID)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ticketPage: GET /ops/ticket/{id}.
@@ -164,7 +193,10 @@ func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIT
 		return web.Response{}, err
 	}
 	shown := visible(who.Role, *t)
-	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t)}
+	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t), Me: who.Name}
+	if v.History, err = h.customerHistory(ctx, t); err != nil {
+		return web.Response{}, err
+	}
 	for _, s := range ticket.Statuses {
 		if s != ticket.StatusAssigned && ticket.Transition(t.Status, s) == nil {
 			v.Next = append(v.Next, s)
@@ -189,6 +221,11 @@ func (h *Handler) ticketForm(ctx context.Context, req web.Request, who *store.AP
 	case "assign":
 		a := form.Get("assignee")
 		p.Assignee = &a
+	case "assign-me":
+		if who.Name == "" {
+			return web.Response{}, fmt.Errorf("%w: your token has no name to assign", errBadRequest)
+		}
+		p.Assignee = &who.Name
 	case "note":
 		p.Note = form.Get("note")
 	case "status":

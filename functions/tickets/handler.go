@@ -61,6 +61,8 @@ func status(err error) (int, string) {
 		return http.StatusConflict, "the contact has another open ticket for this survey"
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, "the ticket changed meanwhile; reload and try again"
+	case errors.Is(err, store.ErrBadCursor):
+		return http.StatusBadRequest, "bad cursor: use the next value of the previous page"
 	case errors.Is(err, ticket.ErrUnknownStatus), errors.Is(err, errBadRequest), errors.Is(err, web.ErrTooLarge):
 		msg := err.Error()
 		if errors.Is(err, web.ErrTooLarge) {

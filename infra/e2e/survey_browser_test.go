@@ -53,11 +53,22 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	// Answer: keep the preselected 4, add a comment, send.
 	const comment = "Me ayudaron rápido, ¡gracias!"
 	b.do("type the comment", chromedp.SendKeys(chromedp.ID("comment"), comment))
-	if status := b.submit(`button[type="submit"]`); status != 200 {
+	if got := eval[string](b, `[...document.querySelectorAll(".confirm button")].filter(e => e.offsetParent).map(e => e.textContent).join("|")`); got != "Enviar 4" {
+		t.Fatalf("the visible Send button reads %q, want Enviar 4", got)
+	}
+	if status := b.submit(`.sel.s4 button`); status != 200 {
 		t.Fatalf("submit: status %d", status)
 	}
 	if h1 := eval[string](b, `document.querySelector("h1").textContent`); h1 != "¡Gracias!" {
 		t.Fatalf("after submitting: heading %q, want the thank-you page", h1)
+	}
+	// Post/redirect/get: the thank-you page has its own address, and reloading it sends nothing.
+	thanks := eval[string](b, `location.href`)
+	if !strings.HasSuffix(thanks, "?sent=1") {
+		t.Errorf("after submitting the address is %s, want the link with ?sent=1", thanks)
+	}
+	if status := b.open(thanks); status != 200 {
+		t.Errorf("reloading the thank-you page: status %d", status)
 	}
 	if body := eval[string](b, `document.body.innerText`); !strings.Contains(body, comment) {
 		t.Errorf("the thank-you page does not repeat the comment:\n%s", body)

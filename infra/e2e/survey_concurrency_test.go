@@ -20,9 +20,16 @@ func TestTwentySimultaneousPostsCountOnceAndAnEditMovesTheCount(t *testing.T) {
 	m := s.emailedSurvey(t, "support.case.closed", "en") // csat-support, 1..5
 	link, _, _ := strings.Cut(m.scoreLinks[3], "?")
 	post := func(score, comment string) int {
-		status, _, body := s.fetch(t, http.MethodPost, link, url.Values{"score": {score}, "comment": {comment}}.Encode())
-		if status == http.StatusOK && !strings.Contains(body, "Thank you!") {
-			t.Errorf("POST %s: 200 without the thank-you page", score)
+		status, h, _ := s.fetch(t, http.MethodPost, link, url.Values{"score": {score}, "comment": {comment}}.Encode())
+		if status == http.StatusSeeOther {
+			// Post/redirect/get: the thank-you page is a GET of the same link.
+			loc := h.Get("Location")
+			if !strings.HasSuffix(loc, "?sent=1") {
+				t.Errorf("POST %s: 303 to %q, want the link with ?sent=1", score, loc)
+			}
+			if st, _, body := s.fetch(t, http.MethodGet, link+"?sent=1", ""); st != http.StatusOK || !strings.Contains(body, "Thank you!") {
+				t.Errorf("POST %s: the thank-you page is %d without the thanks", score, st)
+			}
 		}
 		return status
 	}
@@ -34,7 +41,7 @@ func TestTwentySimultaneousPostsCountOnceAndAnEditMovesTheCount(t *testing.T) {
 	}
 	wg.Wait()
 	for i, st := range statuses {
-		if st != http.StatusOK {
+		if st != http.StatusSeeOther {
 			t.Errorf("simultaneous POST %d: status %d", i, st)
 		}
 	}
@@ -44,10 +51,10 @@ func TestTwentySimultaneousPostsCountOnceAndAnEditMovesTheCount(t *testing.T) {
 	}
 
 	// The customer changes their mind: the edit is one more entry and the current score moves.
-	if st := post("5", "Actually it was great"); st != http.StatusOK {
+	if st := post("5", "Actually it was great"); st != http.StatusSeeOther {
 		t.Fatalf("edit: status %d", st)
 	}
-	if st := post("5", "Actually it was great"); st != http.StatusOK {
+	if st := post("5", "Actually it was great"); st != http.StatusSeeOther {
 		t.Fatalf("repeat of the edit: status %d", st)
 	}
 	inv = s.invitation(t, m.invitationID)

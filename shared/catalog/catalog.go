@@ -13,6 +13,7 @@ type Catalog struct {
 	Version           string   `yaml:"version"`
 	GlobalQuietPeriod Duration `yaml:"globalQuietPeriod"`
 	EditWindow        Duration `yaml:"editWindow"`
+	Brand             *Brand   `yaml:"brand,omitempty"`
 	Surveys           []Survey `yaml:"surveys"`
 
 	pos map[string]int // key path -> line, set by Load for Validate's messages

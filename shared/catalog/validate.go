@@ -43,6 +43,7 @@ func (c *Catalog) validate(skip map[string]bool) []error {
 	}
 	v.nonNegative("globalQuietPeriod", c.GlobalQuietPeriod)
 	v.nonNegative("editWindow", c.EditWindow)
+	v.brand("brand", c.Brand)
 	if len(c.Surveys) == 0 {
 		v.fail("surveys", "at least one survey is required")
 	}

@@ -254,7 +254,9 @@ func (s *Store) Unsubscribe(ctx context.Context, contactID, email string) (int, 
 	}
 	upd, err := expression.NewBuilder().WithUpdate(expression.
 		Set(expression.Name("kind"), expression.Value(KindContact)).
-		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now)))).
+		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now))).
+		// An unsubscription is kept (it holds the id and a time, nothing more): no expiry.
+		Remove(expression.Name("ttl"))).
 		Build()
 	if err != nil {
 		return 0, err

@@ -86,7 +86,7 @@ type Erased struct {
 }
 
 // personal are the attributes that identify or quote a person: removed on erase.
-var personal = []string{"email", "name", "comment", "eventId"}
+var personal = []string{"email", "name", "comment", "eventId", "lastSendError"} // a send error may quote the address
 
 // EraseContact removes the personal fields of everything about a contact: the address on its state
 // item; email, name, comment (and the producer's event id) of its decisions and invitations, which
@@ -106,7 +106,10 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 	// the last address it was invited at: that goes.
 	st := expression.Set(expression.Name("erasedAt"), expression.Value(now)).
 		Set(expression.Name(attrErasedKey), expression.Value(FormatTime(now))).
-		Set(expression.Name("kind"), expression.Value(KindContact))
+		Set(expression.Name("kind"), expression.Value(KindContact)).
+		// The fence must outlive every replay of older data (stream retries, the 14-day failure
+		// queues); an unsubscribed contact's state never expires.
+		Set(expression.Name("ttl"), expression.IfNotExists(expression.Name("ttl"), expression.Value(now.Add(ErasureFenceRetention).Unix())))
 	for _, a := range personal {
 		st = st.Remove(expression.Name(a))
 	}

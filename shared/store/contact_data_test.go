@@ -92,3 +92,51 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 		t.Fatalf("histogram changed: %v", h)
 	}
 }
+
+// Retention of the contact's state item: it lives as long as its newest invitation, an
+// unsubscription keeps it, and an erasure keeps the fence at least ErasureFenceRetention.
+func TestContactStateRetention(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	now := time.Now().UTC()
+	ttlOf := func(contact string) int64 {
+		t.Helper()
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), ConsistentRead: aws.Bool(true),
+			Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "CONTACT#" + contact}, "SK": &types.AttributeValueMemberS{Value: "STATE"}}})
+		if err != nil || out.Item == nil {
+			t.Fatalf("state of %s: %v", contact, err)
+		}
+		var m struct {
+			TTL int64 `dynamodbav:"ttl"`
+		}
+		_ = attributevalue.UnmarshalMap(out.Item, &m)
+		return m.TTL
+	}
+	invite := func(contact, event string) *store.Invitation {
+		t.Helper()
+		inv := &store.Invitation{ID: store.EventKey(event), EventID: event, ContactID: contact, Email: contact + "@example.com",
+			OccurredAt: now, DecidedAt: now, Outcome: store.OutcomeInvited, Survey: "nps-relationship", Status: store.StatusPending,
+			DueAt: now, TTL: now.Add(400 * 24 * time.Hour).Unix()}
+		if _, err := s.Invite(ctx, inv, store.InviteClaim{Fingerprint: event}); err != nil {
+			t.Fatal(err)
+		}
+		return inv
+	}
+	inv := invite("ret-1", "ret-event-1")
+	if got := ttlOf("ret-1"); got != inv.TTL {
+		t.Fatalf("state ttl = %d, want the invitation's %d", got, inv.TTL)
+	}
+	if _, err := s.Unsubscribe(ctx, "ret-1", inv.Email); err != nil {
+		t.Fatal(err)
+	}
+	if got := ttlOf("ret-1"); got != 0 {
+		t.Fatalf("an unsubscribed contact's state expires at %d, want never", got)
+	}
+	invite("ret-2", "ret-event-2")
+	if _, err := s.EraseContact(ctx, "ret-2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ttlOf("ret-2"); got < now.Add(store.ErasureFenceRetention).Unix() {
+		t.Fatalf("the erasure fence expires at %d, before %v", got, store.ErasureFenceRetention)
+	}
+}

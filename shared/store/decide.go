@@ -166,6 +166,10 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 		Set(expression.Name(prefixFingerprint+inv.Survey), expression.Value(c.Fingerprint)).
 		Set(expression.Name("kind"), expression.Value(KindContact)).
 		Set(expression.Name("email"), expression.Value(inv.Email))
+	if inv.TTL > 0 {
+		// Retention: the contact's state lives as long as its newest invitation (docs/SECURITY.md).
+		claim = claim.Set(expression.Name("ttl"), expression.Value(inv.TTL))
+	}
 	contactExpr, err := expression.NewBuilder().WithCondition(quiet).WithUpdate(claim).Build()
 	if err != nil {
 		return nil, err

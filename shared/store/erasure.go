@@ -40,6 +40,10 @@ const (
 	SendInFlight    = SendStartWindow + SendTimeout
 )
 
+// ErasureFenceRetention is the least time an erased contact's state item (the fence) is kept:
+// longer than any replay of older data can arrive (event retries 1 day, failure queues 14 days).
+const ErasureFenceRetention = 30 * 24 * time.Hour
+
 // ErrErased reports a write refused because the contact was erased after the data came to be.
 var ErrErased = errors.New("the contact was erased")
 

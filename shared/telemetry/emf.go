@@ -20,6 +20,7 @@ type Unit string
 const (
 	Count        Unit = "Count"
 	Milliseconds Unit = "Milliseconds"
+	Seconds      Unit = "Seconds"
 	Percent      Unit = "Percent"
 	None         Unit = "None"
 )

@@ -6,9 +6,11 @@ package telemetry
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
@@ -27,7 +29,9 @@ func Init(function string) *slog.Logger {
 // "requestId" to records logged with an invocation's context (slog.InfoContext(ctx, ...)).
 // Keys follow Lambda's JSON log format: "timestamp", "level", "message".
 func NewHandler(w io.Writer, function string, lvl slog.Leveler) slog.Handler {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl, ReplaceAttr: lambdacontext.ReplaceAttr})
+	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		return redact(lambdacontext.ReplaceAttr(groups, a))
+	}})
 	return &requestHandler{Handler: h.WithAttrs([]slog.Attr{slog.String("function", function)})}
 }
 
@@ -64,4 +68,34 @@ func Must(err error) {
 		slog.Error("init", "err", err)
 		os.Exit(1)
 	}
+}
+
+// address matches an email address anywhere in a string.
+var address = regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+`)
+
+// Redacted stands in for an email address in a log line.
+const Redacted = "[address]"
+
+// redact keeps email addresses out of the logs (docs/SECURITY.md): the code logs contact and
+// event ids, never addresses, names or comments, but an error from SES or DynamoDB may quote the
+// recipient, so every string and error value is scrubbed on its way out.
+func redact(a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); address.MatchString(s) {
+			a.Value = slog.StringValue(address.ReplaceAllString(s, Redacted))
+		}
+	case slog.KindAny:
+		switch v := a.Value.Any().(type) {
+		case error:
+			if s := v.Error(); address.MatchString(s) {
+				a.Value = slog.StringValue(address.ReplaceAllString(s, Redacted))
+			}
+		case fmt.Stringer:
+			if s := v.String(); address.MatchString(s) {
+				a.Value = slog.StringValue(address.ReplaceAllString(s, Redacted))
+			}
+		}
+	}
+	return a
 }

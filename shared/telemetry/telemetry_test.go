@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -126,6 +127,25 @@ func TestConcurrentEmitsNeverInterleave(t *testing.T) {
 	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
 		if !json.Valid([]byte(l)) {
 			t.Fatalf("invalid line %q", l)
+		}
+	}
+}
+
+func TestAddressesAreRedactedFromEveryLogValue(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(NewHandler(&buf, "DispatchFunction", slog.LevelInfo))
+	sesErr := errors.New("MessageRejected: Email address is not verified: Ana.Lopez+x@mail.example.co.uk")
+	log.Error("SES refused the send for ana@example.com", "err", sesErr, "to", "ANA@EXAMPLE.COM", "invitation", "q5c3mvd2k7xw4ujz6hb3f7y2aa")
+	log.With("contact", "cust-42").Warn("fine", "n", 3, "when", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	out := buf.String()
+	for _, leak := range []string{"ana@example.com", "Ana.Lopez", "ANA@EXAMPLE.COM", "example.co.uk"} {
+		if strings.Contains(out, leak) {
+			t.Errorf("the log still holds %q: %s", leak, out)
+		}
+	}
+	for _, keep := range []string{"q5c3mvd2k7xw4ujz6hb3f7y2aa", "cust-42", "MessageRejected", Redacted} {
+		if !strings.Contains(out, keep) {
+			t.Errorf("the log lost %q: %s", keep, out)
 		}
 	}
 }

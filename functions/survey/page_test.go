@@ -1,0 +1,129 @@
+package main
+
+import (
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+)
+
+// TestTheConfirmationNamesEveryScoreAndTheEmailScoreIsPreselected: the page carries one "Send N"
+// button per score for the stylesheet to show under the chosen one, and a score link preselects.
+func TestTheConfirmationNamesEveryScoreAndTheEmailScoreIsPreselected(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "confirm-1", survey: "nps-relationship", locale: "en", contact: "c-confirm", send: true})
+	resp := f.do(request("GET", "s", f.surveyToken(inv.ID), "score=9", ""))
+	if resp.StatusCode != http.StatusOK || checked(resp.Body) != "9" {
+		t.Fatalf("status %d, preselected %q, want 200 and 9", resp.StatusCode, checked(resp.Body))
+	}
+	checkPage(t, resp)
+	for n := 0; n <= 10; n++ {
+		if !strings.Contains(resp.Body, `<div class="sel s`+itoa(n)+`">`) || !strings.Contains(resp.Body, ">Send "+itoa(n)+"</button>") {
+			t.Errorf("no Send %d confirmation on the page", n)
+		}
+	}
+	for _, want := range []string{"0 = Not at all likely", "10 = Extremely likely", "Nothing is recorded until you do", "Acme Inc.", "Privacy notice"} {
+		if !strings.Contains(resp.Body, want) {
+			t.Errorf("the page does not say %q", want)
+		}
+	}
+}
+
+// TestALinkOpenedAfterAnsweringShowsTheStoredAnswer: an old score link never preselects a score
+// other than the one stored, and the page says what is stored.
+func TestALinkOpenedAfterAnsweringShowsTheStoredAnswer(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "stored-1", survey: "nps-relationship", locale: "en", contact: "c-stored", send: true})
+	tok := f.surveyToken(inv.ID)
+	if resp := f.send(tok, form(3, "")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("answer: status %d", resp.StatusCode)
+	}
+	for _, q := range []string{"score=10", "score=3", "", "score=x"} {
+		resp := f.do(request("GET", "s", tok, q, ""))
+		if checked(resp.Body) != "3" || !strings.Contains(resp.Body, "We have your answer: 3.") {
+			t.Errorf("?%s after answering 3: preselected %q\n%s", q, checked(resp.Body), resp.Body)
+		}
+	}
+	if got := f.get(inv.ID); len(got.Answers) != 1 {
+		t.Errorf("opening the links changed the answers: %+v", got.Answers)
+	}
+}
+
+// TestThanksDependOnTheScoreBand: a 0 and a 10 are thanked differently, and only a score that
+// opens a follow-up ticket promises that the team will be in touch.
+func TestThanksDependOnTheScoreBand(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	tests := []struct {
+		score        int
+		want, wantNo string
+	}{
+		{0, "sorry we let you down. Your answer helps us put it right. Our team will be in touch", "glad"},
+		{6, "Our team will be in touch", "glad"},
+		{7, "helps us do better", "in touch"},
+		{10, "glad it went well", "in touch"},
+	}
+	for _, tt := range tests {
+		inv := f.invite(invitation{eventID: "band-" + itoa(tt.score), survey: "nps-relationship", locale: "en", contact: "c-band-" + itoa(tt.score), send: true})
+		tok := f.surveyToken(inv.ID)
+		resp := f.send(tok, form(tt.score, ""))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, tt.want) || strings.Contains(resp.Body, tt.wantNo) {
+			t.Errorf("score %d: status %d, want %q and not %q\n%s", tt.score, resp.StatusCode, tt.want, tt.wantNo, resp.Body)
+		}
+		// Reloading the thank-you page is a GET: it shows the same page and writes nothing.
+		again := f.do(request("GET", "s", tok, "sent=1", ""))
+		if again.Body != resp.Body || len(f.get(inv.ID).Answers) != 1 {
+			t.Errorf("score %d: reloading the thank-you page changed it or the answer", tt.score)
+		}
+	}
+}
+
+// TestErrorPagesLeadSomewhere: every error page links back to the survey or to the company.
+func TestErrorPagesLeadSomewhere(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	pending := f.invite(invitation{eventID: "lead-1", survey: "nps-relationship", locale: "en", contact: "c-lead", send: false})
+	for _, tt := range []struct {
+		name, method, tok, body, link string
+	}{
+		{"not found", "GET", "nope", "", `href="https://www.acme.example/"`},
+		{"not sent yet", "POST", f.surveyToken(pending.ID), form(5, ""), `href="` + f.surveyToken(pending.ID) + `"`},
+	} {
+		resp := f.do(request(tt.method, "s", tt.tok, "", tt.body))
+		if resp.StatusCode < 400 || !strings.Contains(resp.Body, tt.link) {
+			t.Errorf("%s: status %d, no link %s\n%s", tt.name, resp.StatusCode, tt.link, resp.Body)
+		}
+	}
+}
+
+// TestEveryLanguageHasEveryText: a page text missing in one language would show an empty button
+// or heading, so every field of every language must be filled, for every language the catalog
+// writes surveys in.
+func TestEveryLanguageHasEveryText(t *testing.T) {
+	t.Parallel()
+	for lang, u := range texts {
+		v := reflect.ValueOf(*u)
+		for i := range v.NumField() {
+			if strings.TrimSpace(v.Field(i).String()) == "" {
+				t.Errorf("%s: %s is empty", lang, v.Type().Field(i).Name)
+			}
+		}
+		if u.Lang != lang {
+			t.Errorf("texts[%q].Lang = %q", lang, u.Lang)
+		}
+	}
+	for _, sv := range catalog.MustShipped().Surveys {
+		for lang := range sv.Question {
+			if _, ok := texts[lang]; !ok {
+				t.Errorf("survey %s is written in %s but the pages are not", sv.ID, lang)
+			}
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
