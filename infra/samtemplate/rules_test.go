@@ -49,6 +49,9 @@ func TestTheProductionRulesCatchEachBreak(t *testing.T) {
 		{"a rule dead-letter queue SAM would generate (no alarm) next to an Arn", func(r map[string]any) {
 			mapOf(event(r, "MailEventsFunction", "MailEvent")["DeadLetterConfig"])["Type"] = "SQS"
 		}, "rule MailEvent: DeadLetterConfig must be Arn of a queue declared in the template"},
+		{"a touchpoint rule on whatever bus every stage shares", func(r map[string]any) {
+			delete(event(r, "TouchpointFunction", "Touchpoint"), "EventBusName")
+		}, "rule Touchpoint takes application events without EventBusName"},
 		{"a stream without an on-failure destination", func(r map[string]any) {
 			delete(event(r, "FollowupFunction", "Answers"), "DestinationConfig")
 		}, "stream Answers has no DestinationConfig.OnFailure"},
