@@ -81,6 +81,7 @@ type (
 		Next      []string // statuses the agent can move to
 		CloseLoop bool
 		Me        string // the caller's token name, for "Assign to me" ("" hides it)
+		History   []historyRow
 	}
 )
 
@@ -193,6 +194,9 @@ func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIT
 	}
 	shown := visible(who.Role, *t)
 	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t), Me: who.Name}
+	if v.History, err = h.customerHistory(ctx, t); err != nil {
+		return web.Response{}, err
+	}
 	for _, s := range ticket.Statuses {
 		if s != ticket.StatusAssigned && ticket.Transition(t.Status, s) == nil {
 			v.Next = append(v.Next, s)
