@@ -34,6 +34,11 @@ func startRig(t *testing.T, o rig.Options) *rig.Rig {
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SESV2") == "" {
 		t.Fatal("the local stack is not running: make up && . .local/env (make test starts it)")
 	}
+	if o.Logs == nil && o.LogsFor == nil {
+		logs := &rigLogs{}
+		o.Logs = logs
+		t.Cleanup(func() { logs.check(t) }) // the log rule, over this rig's function logs
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	r, err := rig.Start(ctx, o)
