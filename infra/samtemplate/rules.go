@@ -177,7 +177,15 @@ func checkFunction(id string, props, globals, params map[string]any, alarmed map
 				fail("rule %s: DeadLetterConfig must be Arn of a queue declared in the template (and no Type)", name)
 			}
 			pattern := mapOf(ep["Pattern"])
-			if sources, _ := pattern["source"].([]any); len(sources) > 0 && scalar(sources[0]) == "aws.ses" {
+			// Application events (anything but aws.* sources) come from producers on a bus the
+			// deployer chooses: on one shared bus a second stage would take every event too.
+			sources, _ := pattern["source"].([]any)
+			if len(sources) == 0 || !strings.HasPrefix(scalar(sources[0]), "aws.") {
+				if _, ok := mapOf(ep["EventBusName"])["Ref"]; !ok {
+					fail("rule %s takes application events without EventBusName from a parameter (a second stage would take them too)", name)
+				}
+			}
+			if len(sources) > 0 && scalar(sources[0]) == "aws.ses" {
 				tags := mapOf(mapOf(mapOf(pattern["detail"])["mail"])["tags"])
 				if tags["ses:configuration-set"] == nil {
 					fail("rule %s takes SES events of every configuration set in the account (match this stack's)", name)

@@ -3,6 +3,9 @@ package samtemplate
 import (
 	"strings"
 	"testing"
+
+	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/telemetry"
 )
 
 func rawRepo(t *testing.T) map[string]any {
@@ -49,6 +52,9 @@ func TestTheProductionRulesCatchEachBreak(t *testing.T) {
 		{"a rule dead-letter queue SAM would generate (no alarm) next to an Arn", func(r map[string]any) {
 			mapOf(event(r, "MailEventsFunction", "MailEvent")["DeadLetterConfig"])["Type"] = "SQS"
 		}, "rule MailEvent: DeadLetterConfig must be Arn of a queue declared in the template"},
+		{"a touchpoint rule on whatever bus every stage shares", func(r map[string]any) {
+			delete(event(r, "TouchpointFunction", "Touchpoint"), "EventBusName")
+		}, "rule Touchpoint takes application events without EventBusName"},
 		{"a stream without an on-failure destination", func(r map[string]any) {
 			delete(event(r, "FollowupFunction", "Answers"), "DestinationConfig")
 		}, "stream Answers has no DestinationConfig.OnFailure"},
@@ -158,5 +164,23 @@ func TestTheStackOutputsTheToolReads(t *testing.T) {
 		if _, ok := outputs[name]; !ok {
 			t.Errorf("output %s is not declared", name)
 		}
+	}
+}
+
+// The dashboard shows every survey of the catalog without naming one: its score widget searches
+// the metric the scorer writes (namespace cxloop, Score by Survey and Window), so a survey added
+// to surveys.yaml appears with no template change, and none is hard-coded.
+func TestTheDashboardFindsTheCatalogsSurveysWithoutNamingThem(t *testing.T) {
+	body, _ := mapOf(mapOf(mapOf(mapOf(rawRepo(t)["Resources"])["Dashboard"])["Properties"])["DashboardBody"])["Fn::Sub"].(string)
+	if body == "" {
+		t.Fatal("the dashboard body is not a !Sub string")
+	}
+	for _, s := range catalog.MustShipped().Surveys {
+		if strings.Contains(body, `"`+s.ID+`"`) {
+			t.Errorf("the dashboard names survey %s: it would miss surveys added later", s.ID)
+		}
+	}
+	if !strings.Contains(body, `SEARCH('{`+telemetry.Namespace+`,Survey,Window} MetricName=\"Score\"`) {
+		t.Errorf("the dashboard does not search the scorer's Score metric by Survey and Window:\n%s", body)
 	}
 }

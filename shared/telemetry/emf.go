@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -52,6 +53,11 @@ const (
 	maxMetrics    = 100
 )
 
+// levelKey is the key Lambda's log-level filtering reads in a JSON line. EMF lines never carry
+// it, so Lambda files them as INFO and an application log level of INFO or below (template.yaml;
+// a template test checks it) keeps every metric the alarms read.
+const levelKey = "level"
+
 // Emit writes one EMF line recording metrics under the dimension set dims (e.g. Survey, Window).
 func (m *Metrics) Emit(dims map[string]string, metrics ...Metric) error {
 	if len(metrics) == 0 {
@@ -63,6 +69,9 @@ func (m *Metrics) Emit(dims map[string]string, metrics ...Metric) error {
 	line := make(map[string]any, len(dims)+len(metrics)+1)
 	names := make([]string, 0, len(dims))
 	for k, v := range dims {
+		if strings.EqualFold(k, levelKey) {
+			return fmt.Errorf("emf: a dimension named %q would give the line a log level", k)
+		}
 		names = append(names, k)
 		line[k] = v
 	}
@@ -73,7 +82,7 @@ func (m *Metrics) Emit(dims map[string]string, metrics ...Metric) error {
 	}
 	defs := make([]def, 0, len(metrics))
 	for _, mt := range metrics {
-		if _, clash := line[mt.Name]; clash || mt.Name == "_aws" {
+		if _, clash := line[mt.Name]; clash || mt.Name == "_aws" || strings.EqualFold(mt.Name, levelKey) {
 			return fmt.Errorf("emf: metric %q repeats a dimension or metric name", mt.Name)
 		}
 		line[mt.Name] = mt.Value

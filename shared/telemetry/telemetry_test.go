@@ -112,6 +112,31 @@ func TestEmitRefusesWhatCloudWatchWouldDrop(t *testing.T) {
 	}
 }
 
+// Lambda's log-level filtering reads a JSON line's "level"; a line without one is INFO. An EMF
+// line must never carry one, or an application log level could silence the metrics alarms read.
+func TestEMFLinesCarryNoLogLevel(t *testing.T) {
+	var buf bytes.Buffer
+	m := &Metrics{Namespace: Namespace, Out: &buf, Now: time.Now}
+	if err := m.Emit(map[string]string{"Function": "DispatchFunction"}, Metric{Name: "EmailsSent", Value: 1, Unit: Count}); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	for k := range line {
+		if strings.EqualFold(k, "level") {
+			t.Errorf("an EMF line carries %q: %s", k, buf.String())
+		}
+	}
+	if err := m.Emit(map[string]string{"level": "debug"}, Metric{Name: "X", Value: 1}); err == nil {
+		t.Error("a dimension named level was accepted")
+	}
+	if err := m.Emit(nil, Metric{Name: "Level", Value: 1}); err == nil {
+		t.Error("a metric named Level was accepted")
+	}
+}
+
 func TestConcurrentEmitsNeverInterleave(t *testing.T) {
 	var buf bytes.Buffer
 	m := &Metrics{Namespace: Namespace, Out: &buf, Now: time.Now}
