@@ -77,7 +77,11 @@ type tick struct {
 // later, so the index key alone would hide how long it has been waiting.
 func (t *tick) seen(due *store.Invitation) {
 	at := due.DueAt
-	if due.Status != store.StatusPending && due.ReminderDueAt != nil {
+	switch {
+	case due.Status == store.StatusUnsure:
+		// Waiting for its Send event until the resend window ends: due from then (the key).
+		at, _ = time.Parse(store.TimeKey, due.GSI2SK)
+	case due.Status != store.StatusPending && due.ReminderDueAt != nil:
 		at = *due.ReminderDueAt
 	}
 	if at.IsZero() {

@@ -48,6 +48,11 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 		d.Error = "email: " + err.Error()
 		slog.ErrorContext(ctx, "ticket email", "ticket", id, "kind", kind, "err", err)
 	}
+	// Read again right before the webhook: an erasure since the first read (the email took its
+	// time) must not send the comment (the erasure rule, docs/SECURITY.md).
+	if fresh, ferr := h.Store.GetTicket(ctx, id); ferr == nil {
+		t = fresh
+	}
 	d.Webhook, d.WebhookAttempts, d.WebhookStatus, err = h.webhook(ctx, t, kind)
 	if err != nil {
 		d.Error = strings.TrimPrefix(d.Error+"; webhook: "+err.Error(), "; ")

@@ -28,7 +28,10 @@ func loop(t *testing.T, n int, rate float64) {
 	o := rig.Options{
 		DDBFaults: fault.Config{Rate: rate, Seed: 20261123},
 		SESFaults: fault.Config{Rate: rate, Seed: 11232026},
-		Logs:      &syncWriter{w: &logs},
+		// SES's Send events: late (up to 1.5 s here, seconds to minutes in AWS), and lost far
+		// more often than AWS loses them, so that the resend path runs in every fault run.
+		SendEvents: &fault.SendEventsConfig{MinDelay: 20 * time.Millisecond, MaxDelay: 1500 * time.Millisecond, LossRate: 0.10, Seed: 12042026},
+		Logs:       &syncWriter{w: &logs},
 	}
 	if os.Getenv("FAULT_LOGS") != "" {
 		o.Logs = os.Stderr
@@ -52,15 +55,22 @@ func loop(t *testing.T, n int, rate float64) {
 	}
 
 	u.dispatch(ctx)
+	u.settleUnsure(ctx)
 	emails, err := r.Emails(ctx, "@"+u.domain)
 	if err != nil {
 		t.Fatal(err)
 	}
 	invs = invitationsOf(t, u)
-	books := account(invs, emails)
+	books := account(invs, emails, r.SendEvents.Lost)
+	published, lostEvents := r.SendEvents.Counts()
 	t.Logf("sends: %+v", books)
-	if books.Doubled > 0 {
-		t.Errorf("%d recipients got more than one invitation email", books.Doubled)
+	t.Logf("FIGURES unsure: sent once=%d settled by event=%d resent=%d stopped=%d doubled=%d (each after a lost Send event: %d) never asked=%d; Send events published=%d lost=%d",
+		books.SentOnce, books.SettledByEvent, books.Resent, books.Stopped, books.Doubled, books.DoubledAfterLostEvent, books.NeverAsked, published, lostEvents)
+	if books.NeverAsked > 0 {
+		t.Errorf("%d invitations never reached SES and are not stopped", books.NeverAsked)
+	}
+	if books.Doubled > books.DoubledAfterLostEvent {
+		t.Errorf("%d recipients got more than one invitation email, %d of them explained by a lost Send event", books.Doubled, books.DoubledAfterLostEvent)
 		perTo := map[string]int{}
 		for _, e := range emails {
 			perTo[e.To()]++
@@ -158,32 +168,79 @@ func invitationsOf(t *testing.T, u *run) []store.Invitation {
 	return out
 }
 
+// settleUnsure runs what follows an unknown send outcome: SES's Send events arrive (the rig
+// publishes them late, some never), then the resend window passes and the dispatcher resends
+// what no event settled, round after round until nothing unsure is waiting.
+func (u *run) settleUnsure(ctx context.Context) {
+	for round := 0; round < 10; round++ {
+		u.r.SendEventsDelivered()
+		moved, err := u.r.ElapseResendWindows(ctx)
+		if err != nil {
+			u.t.Fatal(err)
+		}
+		if moved == 0 {
+			return
+		}
+		u.dispatch(ctx)
+	}
+	u.t.Error("unsure invitations still waiting after 10 resend rounds")
+}
+
 // books is the account of every send.
 type books struct {
 	Sent            int // marked sent with a message id the SES stand-in holds
-	Unsure          int // outcome unknown (a lost SES response or a lapsed claim): treated as sent
+	Unsure          int // outcome still unknown after the resend (its Send event lost too)
 	UnsureDelivered int // of those, how many SES did accept
 	Lost            int // still due after every tick, or marked sent with an id SES never had
 	Doubled         int // recipients with more than one invitation email
 	Unaccounted     int // emails matching no invitation
+
+	SentOnce              int // recipients with exactly one email
+	SettledByEvent        int // unsure sends settled as sent by SES's Send event
+	Resent                int // resent after the window (no Send event came)
+	Stopped               int // stopped with a reason (rejected, expired, ...)
+	DoubledAfterLostEvent int // doubled recipients one of whose emails' Send event was lost
+	NeverAsked            int // no email ever reached SES, and not stopped
 }
 
-func account(invs []store.Invitation, emails []rig.Email) books {
+func account(invs []store.Invitation, emails []rig.Email, lostEvent func(messageID string) bool) books {
 	var b books
 	byID := map[string]bool{}
 	perTo := map[string]int{}
+	lostTo := map[string]bool{}
 	for _, e := range emails {
 		byID[e.MessageID] = true
 		perTo[e.To()]++
+		if lostEvent != nil && lostEvent(e.MessageID) {
+			lostTo[e.To()] = true
+		}
 	}
-	for _, c := range perTo {
-		if c > 1 {
+	for to, c := range perTo {
+		switch {
+		case c == 1:
+			b.SentOnce++
+		case c > 1:
 			b.Doubled++
+			if lostTo[to] {
+				b.DoubledAfterLostEvent++
+			}
 		}
 	}
 	known := map[string]bool{}
 	unsureTo := map[string]bool{}
 	for _, inv := range invs {
+		if inv.SettledBy == "send-event" {
+			b.SettledByEvent++
+		}
+		if inv.ResentAt != nil {
+			b.Resent++
+			unsureTo[inv.Email] = true // the first email's id was never known
+		}
+		if inv.Stopped != "" {
+			b.Stopped++
+		} else if perTo[inv.Email] == 0 {
+			b.NeverAsked++
+		}
 		switch {
 		case inv.Status == store.StatusUnsure:
 			b.Unsure++

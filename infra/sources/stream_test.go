@@ -82,12 +82,7 @@ func keyOf(r sources.StreamRecord) string {
 func TestStreamRecordsReachTheFunctionThroughItsFilterCriteria(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
-	var target sources.StreamTarget
-	for _, tg := range sources.StreamTargetsFromTemplate(tpl) {
-		if tg.Function == "FollowupFunction" {
-			target = tg
-		}
-	}
+	target := followupTarget(t, tpl)
 	if len(target.Filters) != 2 {
 		t.Fatalf("FollowupFunction's stream in template.yaml: %+v", target)
 	}
@@ -198,12 +193,7 @@ func TestDuplicateDeliversEveryBatchTwice(t *testing.T) {
 func TestEmptyMapsReachTheFunctionTyped(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
-	var target sources.StreamTarget
-	for _, tg := range sources.StreamTargetsFromTemplate(tpl) {
-		if tg.Function == "FollowupFunction" {
-			target = tg
-		}
-	}
+	target := followupTarget(t, tpl)
 	rec := newRecorder(t, "FollowupFunction")
 	table, db := streamTable(t, rec, []sources.StreamTarget{target}, nil)
 	empty := &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}
@@ -246,12 +236,7 @@ func TestEmptyMapsReachTheFunctionTyped(t *testing.T) {
 func TestDrainedWaitsForEveryDeliveryOfEarlierWrites(t *testing.T) {
 	t.Parallel()
 	tpl := loadTemplate(t)
-	var target sources.StreamTarget
-	for _, tg := range sources.StreamTargetsFromTemplate(tpl) {
-		if tg.Function == "FollowupFunction" {
-			target = tg
-		}
-	}
+	target := followupTarget(t, tpl)
 	rec := newRecorder(t, "FollowupFunction")
 	var poller *sources.Poller
 	table, db := streamTable(t, rec, []sources.StreamTarget{target}, func(p *sources.Poller) { p.Duplicate = true; poller = p })
@@ -270,4 +255,16 @@ func TestDrainedWaitsForEveryDeliveryOfEarlierWrites(t *testing.T) {
 	if n != 10 {
 		t.Fatalf("%d records delivered when Drained returned, want 10 (5 writes, each batch twice)", n)
 	}
+}
+
+// followupTarget is FollowupFunction's stream event source from template.yaml.
+func followupTarget(t *testing.T, tpl *samtemplate.Template) sources.StreamTarget {
+	t.Helper()
+	for _, tg := range sources.StreamTargetsFromTemplate(tpl) {
+		if tg.Function == "FollowupFunction" {
+			return tg
+		}
+	}
+	t.Fatal("no FollowupFunction stream in template.yaml")
+	return sources.StreamTarget{}
 }

@@ -168,3 +168,40 @@ func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
 	}
 	return moved, nil
 }
+
+// ElapseResendWindows moves the due key of every unsure invitation still waiting for its Send
+// event to now, as if UNSURE_RESEND_AFTER_MINUTES had passed, and reports how many it moved.
+func (r *Rig) ElapseResendWindows(ctx context.Context) (int, error) {
+	invs, err := r.Invitations(ctx)
+	if err != nil {
+		return 0, err
+	}
+	now := store.FormatTime(time.Now().UTC().Add(-time.Second))
+	moved := 0
+	for _, inv := range invs {
+		if inv.Status != store.StatusUnsure || inv.GSI2PK == "" || inv.GSI2SK <= now {
+			continue
+		}
+		e, err := expression.NewBuilder().
+			WithUpdate(expression.Set(expression.Name("GSI2SK"), expression.Value(now))).
+			WithCondition(expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK)).
+				And(expression.Name("status").Equal(expression.Value(store.StatusUnsure)))).Build()
+		if err != nil {
+			return moved, err
+		}
+		_, err = r.Store.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(r.Table), Key: map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
+			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &ccf) {
+			return moved, err
+		}
+		if err == nil {
+			moved++
+		}
+	}
+	return moved, nil
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -58,6 +59,9 @@ type Options struct {
 	// ProxyPerFunction gives every function its own DynamoDB proxy (FuncDDB), so that what a
 	// proxy sees is one function's traffic (the bench attributes capacity this way).
 	ProxyPerFunction bool
+	// SendEvents, when set, makes the SES proxy publish SES's Send events for the mail the
+	// stand-in accepts, through a local event bus with template.yaml's rules (late, some lost).
+	SendEvents *fault.SendEventsConfig
 }
 
 // Rig is one running local deployment.
@@ -70,7 +74,10 @@ type Rig struct {
 	DDB, SES *fault.Proxy
 	// FuncDDB holds each function's own DynamoDB proxy when Options.ProxyPerFunction is set.
 	FuncDDB map[string]*fault.Proxy
-	Host    *lambdahost.Host
+	// SendEvents publishes Send events when Options.SendEvents is set (else nil).
+	SendEvents *fault.SendEvents
+	Host       *lambdahost.Host
+	bus        *sources.Bus
 	// BaseURL is the functions' BASE_URL: the rig's local HTTP API serving template.yaml's routes.
 	BaseURL string
 
@@ -160,6 +167,17 @@ func Start(ctx context.Context, o Options) (*Rig, error) {
 			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: logs})
 	}
 	r.Host = lambdahost.NewHost(cfgs...)
+	if o.SendEvents != nil {
+		rules, err := sources.RulesFromTemplate(tpl)
+		if err != nil {
+			return nil, err
+		}
+		r.bus = &sources.Bus{Invoke: r.Host, Rules: rules, Region: lambdahost.DefaultRegion, Log: slog.New(slog.NewTextHandler(o.Logs, nil))}
+		r.SendEvents = fault.NewSendEvents(func(detailType string, detail []byte) {
+			r.bus.Put(context.Background(), []sources.Entry{{Source: "aws.ses", DetailType: detailType, Detail: string(detail)}})
+		}, *o.SendEvents)
+		r.SES.Observe = r.SendEvents.Observe
+	}
 	r.api = &http.Server{Handler: httpapi.New(httpapi.RoutesFromTemplate(tpl), r.Host, nil), ReadHeaderTimeout: 10 * time.Second}
 	go r.api.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
 	return r, nil
@@ -236,6 +254,16 @@ func (r *Rig) StartStreams(duplicate bool) {
 	}()
 }
 
+// SendEventsDelivered waits until every Send event published so far has been handled by the
+// functions its rules match (nothing to wait for without Options.SendEvents).
+func (r *Rig) SendEventsDelivered() {
+	if r.SendEvents == nil {
+		return
+	}
+	r.SendEvents.Wait()
+	r.bus.Wait()
+}
+
 // StreamsDrained waits until the stream poller StartStreams began has delivered everything
 // written before the call (sources.Poller.Drained).
 func (r *Rig) StreamsDrained(ctx context.Context) error {
@@ -251,6 +279,7 @@ func (r *Rig) Close() error {
 		r.streams()
 		<-r.done
 	}
+	r.SendEventsDelivered()
 	r.api.Close()
 	errs := []error{r.Host.Close(), r.DDB.Close(), r.SES.Close()}
 	for _, p := range r.FuncDDB {

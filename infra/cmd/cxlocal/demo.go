@@ -14,8 +14,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/cxloop/cxloop/infra/localstack"
 )
 
 func init() {
@@ -32,13 +30,9 @@ func demo(ctx context.Context, args []string) error {
 
 // runDemo is demo writing its story to out.
 func runDemo(ctx context.Context, out io.Writer) error {
-	cfg, err := localstack.FromEnv()
+	cfg, env, err := runningStack()
 	if err != nil {
 		return err
-	}
-	env, err := localstack.ReadEnv(cfg.EnvPath())
-	if err != nil {
-		return fmt.Errorf("the local stack is not up (%v): run `make up`", err)
 	}
 	api := env["API_URL"]
 	now := time.Now().UTC()

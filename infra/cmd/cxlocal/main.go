@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"github.com/cxloop/cxloop/infra/localstack"
 )
 
 // command is one subcommand.
@@ -64,4 +66,18 @@ func usage() {
 	for _, n := range names {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n", n, commands[n].usage)
 	}
+}
+
+// runningStack returns the local stack's configuration and the env file `make up` wrote, or an
+// error telling the user to start it.
+func runningStack() (localstack.Config, map[string]string, error) {
+	cfg, err := localstack.FromEnv()
+	if err != nil {
+		return cfg, nil, err
+	}
+	env, err := localstack.ReadEnv(cfg.EnvPath())
+	if err != nil {
+		return cfg, nil, fmt.Errorf("the local stack is not up (%v): run `make up`", err)
+	}
+	return cfg, env, nil
 }

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/cxloop/cxloop/infra/localstack"
 )
 
 func init() {
@@ -20,13 +18,9 @@ func tick(ctx context.Context, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: cxlocal tick <LogicalId> (a function with a schedule in template.yaml)")
 	}
-	cfg, err := localstack.FromEnv()
+	_, env, err := runningStack()
 	if err != nil {
 		return err
-	}
-	env, err := localstack.ReadEnv(cfg.EnvPath())
-	if err != nil {
-		return fmt.Errorf("the local stack is not up (%v): run `make up`", err)
 	}
 	out, err := post(ctx, env["API_URL"]+"/_local/schedules/"+args[0], nil)
 	if err != nil {

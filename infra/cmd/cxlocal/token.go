@@ -21,13 +21,9 @@ func token(ctx context.Context, args []string) error {
 	if len(args) == 2 {
 		name = args[1]
 	}
-	cfg, err := localstack.FromEnv()
+	_, env, err := runningStack()
 	if err != nil {
 		return err
-	}
-	env, err := localstack.ReadEnv(cfg.EnvPath())
-	if err != nil {
-		return fmt.Errorf("the local stack is not up (%v): run `make up`", err)
 	}
 	raw, err := store.New(localstack.Client(env["AWS_ENDPOINT_URL_DYNAMODB"]), env["TABLE_NAME"]).CreateAPIToken(ctx, strings.ToLower(role), name)
 	if err != nil {
