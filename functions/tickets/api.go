@@ -75,7 +75,13 @@ type Patch struct {
 	Note     string  `json:"note,omitempty"`
 	// CloseLoop, with status resolved, sends the customer the survey's close-the-loop email.
 	CloseLoop bool `json:"closeLoop,omitempty"`
+	// CloseLoopText is the agent's own message for that email (default: the catalog's text in
+	// the customer's language).
+	CloseLoopText string `json:"closeLoopText,omitempty"`
 }
+
+// maxCloseLoopText bounds an agent's close-the-loop message, in characters after cleaning.
+const maxCloseLoopText = 2000
 
 // patchTicket: PATCH /ops/tickets/{id} (agent).
 func (h *Handler) patchTicket(ctx context.Context, req web.Request, who *store.APIToken, args []string) (web.Response, error) {
@@ -112,6 +118,17 @@ func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p P
 	if p.Status != "" && !slices.Contains(ticket.Statuses, p.Status) {
 		return nil, fmt.Errorf("%w: %q", ticket.ErrUnknownStatus, p.Status)
 	}
+	if !text.Valid(p.CloseLoopText) {
+		return nil, fmt.Errorf("%w: the close-the-loop message must be valid UTF-8", errBadRequest)
+	}
+	if p.CloseLoopText = text.Clean(p.CloseLoopText); text.Len(p.CloseLoopText) > maxCloseLoopText {
+		return nil, fmt.Errorf("%w: the close-the-loop message is at most %d characters", errBadRequest, maxCloseLoopText)
+	}
+	if p.CloseLoop && p.Status == ticket.StatusResolved && p.CloseLoopText == "" {
+		if cur, err := h.Store.GetTicket(ctx, id); err == nil && h.closeLoopDraft(cur) == "" {
+			return nil, fmt.Errorf("%w: this survey has no close-the-loop text: write the message (closeLoopText)", errBadRequest)
+		}
+	}
 	if p.Assignee != nil {
 		a := strings.TrimSpace(*p.Assignee)
 		p.Assignee = &a
@@ -127,7 +144,7 @@ func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p P
 		return nil, err
 	}
 	if p.CloseLoop && p.Status == ticket.StatusResolved {
-		h.closeLoop(ctx, t)
+		h.closeLoop(ctx, t, p.CloseLoopText)
 		return h.Store.GetTicket(ctx, id)
 	}
 	return t, nil
@@ -141,13 +158,22 @@ func actor(who *store.APIToken) string {
 }
 
 // CanCloseLoop reports whether resolving t can send the customer the close-the-loop email: the
-// survey has the text, the ticket has an address (an erased ticket has none) and an invitation to
+// survey has a follow-up rule, the ticket has an address (an erased ticket has none) and an invitation to
 // sign the unsubscribe link for, and it was not sent before. Suppression and opt-outs are checked
 // when it is sent (closeLoop).
 func (h *Handler) CanCloseLoop(t *store.Ticket) bool {
 	sv, ok := h.Catalog.Survey(t.Survey)
-	return ok && sv.Followup != nil && len(sv.Followup.CloseLoop) > 0 && t.Email != "" && t.Erased == nil &&
+	return ok && sv.Followup != nil && t.Email != "" && t.Erased == nil &&
 		token.ValidID(t.InvitationID) && t.CloseLoop == nil && t.Cause == ticket.CauseAnswer
+}
+
+// closeLoopDraft is the catalog's close-the-loop text for t in its customer's language ("" if none).
+func (h *Handler) closeLoopDraft(t *store.Ticket) string {
+	sv, ok := h.Catalog.Survey(t.Survey)
+	if !ok || sv.Followup == nil {
+		return ""
+	}
+	return mail.CloseLoopDraft(t.Locale, sv.Followup.CloseLoop)
 }
 
 // closeLoopUnsubscribeValidity is how long the close-the-loop email's unsubscribe link works.
@@ -157,7 +183,7 @@ const closeLoopUnsubscribeValidity = 365 * 24 * time.Hour
 // a failure is recorded on the ticket, it never undoes the resolution. Like every email to a
 // customer it honours the erasure, the contact's unsubscription, the address's opt-out and
 // suppression (a refusal is recorded as "none" with the reason), and carries List-Unsubscribe.
-func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
+func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 	if !h.CanCloseLoop(t) || h.Mail == nil || h.Signer == nil || h.BaseURL == "" {
 		return
 	}
@@ -185,7 +211,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
 			h.Signer.Sign(token.Unsubscribe, t.InvitationID, h.Store.Now().Add(closeLoopUnsubscribeValidity))
 		var m mail.Message
 		m, err = mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
-			Body: sv.Followup.CloseLoop, TicketID: t.ID, UnsubscribeURL: unsub})
+			Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, UnsubscribeURL: unsub})
 		if err == nil {
 			d.EmailMessageID, err = h.Mail.Send(ctx, m)
 		}
@@ -201,11 +227,17 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket) {
 	if err := h.Store.RecordDelivery(ctx, t.ID, "closeloop", d); err != nil {
 		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "err", err)
 	}
-	text := "close-the-loop email " + d.Email
+	what := "close-the-loop email " + d.Email
 	if reason != "" {
-		text += " (" + reason + ")"
+		what += " (" + reason + ")"
 	}
-	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: text}
+	if d.Email == "sent" {
+		if own == "" {
+			own = h.closeLoopDraft(t)
+		}
+		what += ": " + own // what the customer read; erasing the contact erases it
+	}
+	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: what}
 	if _, err := h.Store.AddTicketEvent(ctx, t.ID, "", ev); err != nil {
 		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "err", err)
 	}

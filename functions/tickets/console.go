@@ -12,7 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -82,7 +84,10 @@ type (
 		CloseLoop bool
 		Me        string // the caller's token name, for "Assign to me" ("" hides it)
 		History   []historyRow
+		Draft     string       // the close-the-loop message the composer starts from
+		Preview   *mailPreview // the close-the-loop email as it would go out, when asked for
 	}
+	mailPreview struct{ To, Subject, Text string }
 )
 
 // pageData is what the layout renders around a view.
@@ -192,16 +197,54 @@ func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIT
 	if err != nil {
 		return web.Response{}, err
 	}
-	shown := visible(who.Role, *t)
-	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t), Me: who.Name}
-	if v.History, err = h.customerHistory(ctx, t); err != nil {
+	v, err := h.ticketView(ctx, who, t)
+	if err != nil {
 		return web.Response{}, err
+	}
+	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
+}
+
+// ticketView is what the ticket page shows of t to who.
+func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.Ticket) (ticketView, error) {
+	shown := visible(who.Role, *t)
+	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t), Me: who.Name, Draft: h.closeLoopDraft(t)}
+	var err error
+	if v.History, err = h.customerHistory(ctx, t); err != nil {
+		return v, err
 	}
 	for _, s := range ticket.Statuses {
 		if s != ticket.StatusAssigned && ticket.Transition(t.Status, s) == nil {
 			v.Next = append(v.Next, s)
 		}
 	}
+	return v, nil
+}
+
+// previewCloseLoop renders the ticket page with the close-the-loop email as the agent wrote it,
+// changing nothing (the composer's "Preview" button).
+func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id, own string) (web.Response, error) {
+	t, err := h.Store.GetTicket(ctx, id)
+	if err != nil {
+		return web.Response{}, err
+	}
+	v, err := h.ticketView(ctx, who, t)
+	if err != nil {
+		return web.Response{}, err
+	}
+	if !text.Valid(own) {
+		return web.Response{}, fmt.Errorf("%w: the close-the-loop message must be valid UTF-8", errBadRequest)
+	}
+	own = text.Clean(own)
+	sv, ok := h.Catalog.Survey(t.Survey)
+	if !v.CloseLoop || !ok {
+		return web.Response{}, fmt.Errorf("%w: this ticket cannot send a close-the-loop email", errBadRequest)
+	}
+	m, err := mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
+		Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, UnsubscribeURL: "https://…/u/(a link for this customer)"})
+	if err != nil {
+		return web.Response{}, fmt.Errorf("%w: write the message first", errBadRequest)
+	}
+	v.Draft, v.Preview = own, &mailPreview{To: m.To, Subject: m.Subject, Text: m.Text}
 	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
 }
 
@@ -229,8 +272,14 @@ func (h *Handler) ticketForm(ctx context.Context, req web.Request, who *store.AP
 	case "note":
 		p.Note = form.Get("note")
 	case "status":
+		if form.Get("preview") == "1" {
+			return h.previewCloseLoop(ctx, who, args[0], form.Get("closeloop_text"))
+		}
 		p.Status = form.Get("status")
 		p.CloseLoop = form.Get("closeloop") == "1"
+		if p.CloseLoop {
+			p.CloseLoopText = form.Get("closeloop_text")
+		}
 	default:
 		return web.Response{}, fmt.Errorf("%w: unknown action", errBadRequest)
 	}

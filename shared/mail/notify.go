@@ -104,11 +104,14 @@ func RenderTicketNotice(n TicketNotice) (Message, error) {
 
 // CloseLoop is the short email a customer gets when their ticket is resolved, in their language.
 type CloseLoop struct {
-	To       string
-	Name     string
-	Locale   string
-	Title    catalog.Text // the survey's title
-	Body     catalog.Text // the follow-up rule's closeLoop text
+	To     string
+	Name   string
+	Locale string
+	Title  catalog.Text // the survey's title
+	Body   catalog.Text // the follow-up rule's closeLoop text
+	// Text is the agent's own words; when set it is sent instead of Body (whose languages still
+	// pick the greeting's language).
+	Text     string
 	TicketID string
 	// UnsubscribeURL is <BASE_URL>/u/<token> for the ticket's invitation: the List-Unsubscribe
 	// header (RFC 8058 one-click) and a visible link. Required: every customer email carries it.
@@ -121,14 +124,23 @@ var (
 )
 
 const closeLoopHTML = `<!doctype html><html lang="{{.Lang}}"><body style="font-family:system-ui,sans-serif;color:#1a1a1a">
-<p>{{.Greeting}}</p><p>{{.Body}}</p>
+<p>{{.Greeting}}</p><p style="white-space:pre-line">{{.Body}}</p>
 <p style="font-size:12px;color:#555"><a href="{{.Unsubscribe}}">{{.UnsubscribeLabel}}</a></p></body></html>`
 
 var closeLoopTpl = htmltemplate.Must(htmltemplate.New("c").Parse(closeLoopHTML))
 
+// CloseLoopDraft is the catalog's close-the-loop text in the customer's language, the composer's
+// starting point ("" when the catalog has none).
+func CloseLoopDraft(locale string, body catalog.Text) string {
+	if len(body) == 0 {
+		return ""
+	}
+	return text(body, Language(locale, body))
+}
+
 // RenderCloseLoop builds the close-the-loop email.
 func RenderCloseLoop(c CloseLoop) (Message, error) {
-	if c.To == "" || len(c.Body) == 0 || c.UnsubscribeURL == "" {
+	if c.To == "" || (len(c.Body) == 0 && strings.TrimSpace(c.Text) == "") || c.UnsubscribeURL == "" {
 		return Message{}, fmt.Errorf("close-the-loop %s: recipient, text and unsubscribe link are required", c.TicketID)
 	}
 	lang := Language(c.Locale, c.Body)
@@ -141,6 +153,9 @@ func RenderCloseLoop(c CloseLoop) (Message, error) {
 	}
 	greeting += ","
 	body := text(c.Body, lang)
+	if t := strings.TrimSpace(c.Text); t != "" {
+		body = t
+	}
 	unsub := closeLoopUnsubscribe[lang]
 	if unsub == "" {
 		unsub = closeLoopUnsubscribe["en"]

@@ -302,7 +302,7 @@ func eraseTicket(t *Ticket, now time.Time) expression.UpdateBuilder {
 	}
 	history := make([]TicketEvent, 0, len(t.History)+1)
 	for _, ev := range t.History {
-		if ev.Action == "note" || ev.Action == "edited" {
+		if ev.Action == "note" || ev.Action == "edited" || ev.Action == "closeloop" { // closeloop holds the message sent
 			ev.Text = "[erased]"
 		}
 		history = append(history, ev)
