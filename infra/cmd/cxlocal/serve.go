@@ -15,11 +15,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/cxloop/cxloop/infra/fault"
 	"github.com/cxloop/cxloop/infra/httpapi"
 	"github.com/cxloop/cxloop/infra/lambdahost"
 	"github.com/cxloop/cxloop/infra/localstack"
@@ -123,6 +125,10 @@ func (d *deployment) hostConfig(fn *samtemplate.Function, logs io.Writer) lambda
 	}
 }
 
+// localSendEvents is how the local stack's Send events behave: seconds late, 1 in 50 lost (far
+// more than AWS loses), so an unsure send's resend path also shows locally.
+var localSendEvents = fault.SendEventsConfig{MinDelay: 200 * time.Millisecond, MaxDelay: 3 * time.Second, LossRate: 0.02, Seed: time.Now().UnixNano()}
+
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	noBuild := fs.Bool("no-build", false, "use the binaries in bin/ as they are (make build) instead of building them")
@@ -136,6 +142,24 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+
+	// SES's Send events: the functions reach the SES stand-in through a proxy that publishes, for
+	// every email the stand-in accepts, the Send event SES would put on the bus (late, a few lost).
+	var published atomic.Pointer[sources.Bus]
+	sendEvents := fault.NewSendEvents(func(detailType string, detail []byte) {
+		if b := published.Load(); b != nil {
+			b.Put(context.Background(), []sources.Entry{{Source: "aws.ses", DetailType: detailType, Detail: string(detail)}})
+		}
+	}, localSendEvents)
+	if ses := d.localEnv["AWS_ENDPOINT_URL_SESV2"]; ses != "" {
+		proxy, err := fault.NewProxy(ses, fault.Config{})
+		if err != nil {
+			return err
+		}
+		defer proxy.Close()
+		proxy.Observe = sendEvents.Observe
+		d.localEnv["AWS_ENDPOINT_URL_SESV2"] = proxy.URL
+	}
 
 	var cfgs []lambdahost.Config
 	for i := range d.tpl.Functions {
@@ -173,6 +197,7 @@ func serve(ctx context.Context, args []string) error {
 	async := &sources.Async{Invoke: inv, Policies: sources.PoliciesFromTemplate(d.tpl), RetryDelay: retryDelay,
 		FailureDir: failures, Region: d.localEnv["AWS_REGION"], Log: log}
 	bus := &sources.Bus{Invoke: inv, Rules: rules, Region: d.localEnv["AWS_REGION"], Async: async, Log: log}
+	published.Store(bus)
 	sched := &sources.Scheduler{Invoke: inv, Schedules: sources.SchedulesFromTemplate(d.tpl, log), Region: d.localEnv["AWS_REGION"], Async: async, Log: log}
 	api := httpapi.New(httpapi.RoutesFromTemplate(d.tpl), inv, log)
 
