@@ -54,6 +54,7 @@ type Rule struct {
 	DailyCap      int      `yaml:"dailyCap"`
 	LinkExpiry    Duration `yaml:"linkExpiry"`
 	ReminderAfter Duration `yaml:"reminderAfter,omitempty"`
+	Context       *Context `yaml:"context,omitempty"`
 }
 
 // Followup decides which single answers open a ticket and for whom.

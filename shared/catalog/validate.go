@@ -93,6 +93,7 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 	rules := map[string]bool{}
 	for j := range s.Touchpoints {
 		v.rule(fmt.Sprintf("%s.touchpoints[%d]", p, j), s, &s.Touchpoints[j], events)
+		v.context(fmt.Sprintf("%s.touchpoints[%d].context", p, j), s.Touchpoints[j].Context, locales)
 		rules[s.Touchpoints[j].Event] = true
 	}
 
