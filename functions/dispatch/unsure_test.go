@@ -63,6 +63,14 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 		!resent.SentAt.Equal(*after.SentAt) {
 		t.Errorf("after the resend: status %q resentAt %v messageId %q due %q sentAt %v", resent.Status, resent.ResentAt, resent.MessageID, resent.GSI2PK, resent.SentAt)
 	}
+	// The first email's Send event, only now arriving, proves a double: counted, nothing changes.
+	out, err := f.st.SettleBySendEvent(context.Background(), inv.ID, "first-msg", *after.SentAt)
+	if err != nil || out != store.SettleLate {
+		t.Errorf("late event: %q %v, want %q", out, err, store.SettleLate)
+	}
+	if again := f.get(inv.ID); again.Status != store.StatusSent || again.MessageID != resent.MessageID {
+		t.Errorf("a late event changed the resent invitation: %+v", again)
+	}
 	// Never a third email: no reminder after a resend either.
 	f.clock.Add(4 * day)
 	f.tick()
