@@ -209,16 +209,16 @@ func TestAResendGoesOnlyToWhoStillWantsIt(t *testing.T) {
 				t.Errorf("stopped %q due %q, want %q and nothing due", after.Stopped, after.GSI2PK, tt.want)
 			}
 			f.tick()
-			if n := len(storetest_emails(f, inv)); n != 0 {
+			if n := len(emailIDs(f, inv)); n != 0 {
 				t.Errorf("%d emails, want none", n)
 			}
 		})
 	}
 }
 
-// storetest_emails reads the stand-in for inv's address (empty once erased: the address is gone
-// from the item, so the test keeps the original).
-func storetest_emails(f *fixture, inv *store.Invitation) []string {
+// emailIDs lists the ids of the emails the stand-in holds for inv's address (the test keeps the
+// address: an erasure removes it from the item).
+func emailIDs(f *fixture, inv *store.Invitation) []string {
 	var out []string
 	for _, e := range f.emails(inv) {
 		out = append(out, e.MessageID)
