@@ -43,6 +43,9 @@ func (c *Catalog) validate(skip map[string]bool) []error {
 	}
 	v.nonNegative("globalQuietPeriod", c.GlobalQuietPeriod)
 	v.nonNegative("editWindow", c.EditWindow)
+	if c.MinSample < 0 {
+		v.fail("minSample", "must be 0 (the default, %d) or more", DefaultMinSample)
+	}
 	v.brand("brand", c.Brand)
 	if len(c.Surveys) == 0 {
 		v.fail("surveys", "at least one survey is required")
