@@ -344,6 +344,8 @@ func (h *Handler) message(c *store.Claim) (mail.Message, error) {
 		Max:            hi,
 		SurveyURL:      base + "/s/" + h.Signer.Sign(token.Survey, inv.ID, inv.LinkExpiresAt),
 		UnsubscribeURL: base + "/u/" + h.Signer.Sign(token.Unsubscribe, inv.ID, inv.LinkExpiresAt.Add(UnsubscribeValidity)),
+		Brand:          h.Catalog.Brand,
+		About:          aboutLine(sv, inv),
 	})
 	if err != nil {
 		return mail.Message{}, err
@@ -351,6 +353,16 @@ func (h *Handler) message(c *store.Claim) (mail.Message, error) {
 	msg.To = inv.Email
 	msg.Tags = map[string]string{mail.TagInvitation: inv.ID, mail.TagSurvey: inv.Survey, mail.TagKind: kind}
 	return msg, nil
+}
+
+// aboutLine is what the survey is about, from the rule's context line and the touchpoint values
+// stored on the invitation, in the email's language.
+func aboutLine(sv *catalog.Survey, inv *store.Invitation) string {
+	r := sv.Rule(inv.Touchpoint)
+	if r == nil {
+		return ""
+	}
+	return r.Context.Fill(mail.Language(inv.Locale, sv.Question), inv.Context)
 }
 
 // emit writes the tick's EMF metrics.

@@ -63,6 +63,7 @@ func newFixture(t *testing.T) *fixture {
 type invitation struct {
 	eventID, survey, locale, contact string
 	send                             bool // false leaves it pending (due, not sent)
+	context                          map[string]string
 }
 
 // invite creates an invitation the way the touchpoint function does and, when asked, sends it the
@@ -82,6 +83,7 @@ func (f *fixture) invite(in invitation) *store.Invitation {
 		Outcome: store.OutcomeInvited, DecidedAt: now, Survey: sv.ID,
 		CatalogVersion: f.h.Catalog.Version, MetricVersion: 1, Status: store.StatusPending,
 		DueAt: now, ReminderDueAt: &reminder, LinkExpiresAt: now.Add(rule.LinkExpiry.Duration),
+		Context: in.context,
 	}
 	got, err := f.st.Invite(f.ctx, inv, store.InviteClaim{Fingerprint: in.eventID})
 	if err != nil {

@@ -166,6 +166,9 @@ func (h *Handler) surveyView(inv *store.Invitation, sv *catalog.Survey, t *ui) *
 		UnsubURL:     "../u/" + h.Tokens.Sign(token.Unsubscribe, inv.ID, h.Store.Now().Add(unsubscribeLinkLife)),
 	}
 	v.LowHint, v.HighHint = scaleEnds(t, sv.Metric)
+	if r := sv.Rule(inv.Touchpoint); r != nil {
+		v.About = r.Context.Fill(t.Lang, inv.Context)
+	}
 	if inv.AnsweredAt != nil && inv.Score != nil {
 		v.Options = scaleOptions(sv.Metric, *inv.Score, true)
 		v.Comment = inv.Comment

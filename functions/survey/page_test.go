@@ -26,10 +26,23 @@ func TestTheConfirmationNamesEveryScoreAndTheEmailScoreIsPreselected(t *testing.
 			t.Errorf("no Send %d confirmation on the page", n)
 		}
 	}
-	for _, want := range []string{"0 = Not at all likely", "10 = Extremely likely", "Nothing is recorded until you do", "Acme Inc.", "Privacy notice"} {
+	for _, want := range []string{"0 = Not at all likely", "10 = Extremely likely", "Nothing is recorded until you do", "Acme Inc.", "Privacy notice", "About your recent order."} {
 		if !strings.Contains(resp.Body, want) {
 			t.Errorf("the page does not say %q", want)
 		}
+	}
+}
+
+// TestThePageSaysWhatTheSurveyIsAbout: the touchpoint's order id stored on the invitation fills
+// the context line, escaped.
+func TestThePageSaysWhatTheSurveyIsAbout(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "about-1", survey: "nps-relationship", locale: "es", contact: "c-about", send: true,
+		context: map[string]string{"orderId": "<A&1042>"}})
+	resp := f.do(request("GET", "s", f.surveyToken(inv.ID), "", ""))
+	if !strings.Contains(resp.Body, "<p>Sobre tu pedido &lt;A&amp;1042&gt;.</p>") {
+		t.Errorf("the page does not name the order, escaped:\n%s", resp.Body)
 	}
 }
 

@@ -52,6 +52,7 @@ type view struct {
 	LinkText string
 
 	// The survey form.
+	About        string // what the survey is about ("About your order A-1042."), escaped by the template
 	Question     string
 	LowHint      string
 	HighHint     string

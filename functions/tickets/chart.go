@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,49 +25,94 @@ type Point struct {
 	N          int64
 }
 
-// Chart is one survey's trend.
+// Small reports whether the point has fewer answers than min: then it is no figure to show.
+func (p Point) Small(min int) bool { return p.N < int64(min) }
+
+// Chart is one survey's trend in one dimension.
 type Chart struct {
 	Survey, Metric string
-	Points         []Point
+	Points         []Point // every run, small samples included (the data table says which)
 	Last           Point
-	SVG            template.HTML
+	SVG            template.HTML // only the runs with enough answers
+	CSV            string        // the same scores from GET /ops/scores, as CSV
 }
 
 type trendsView struct {
-	Window  string
-	Windows []string
-	Days    int
-	Charts  []Chart
+	Window    string
+	Windows   []string
+	Days      int
+	Dim       string   // "" (overall), "tp:<touchpoint>" or "seg:<key>=<value>"
+	Dims      []string // the dimensions the latest snapshots have for the window
+	MinSample int
+	Charts    []Chart
 }
 
-// trendsPage: GET /ops/trends?window=7d&days=90: each survey's overall score over time.
+// trendsPage: GET /ops/trends?window=7d&days=90&dim=: each survey's score over time in one
+// dimension (overall, a touchpoint or a segment); runs with fewer answers than the catalog's
+// minSample are listed as too small, not drawn.
 func (h *Handler) trendsPage(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
-	v := trendsView{Window: "7d", Windows: []string{"1d", "7d", "30d", "90d"}, Days: 90}
+	v := trendsView{Window: "7d", Windows: []string{"1d", "7d", "30d", "90d"}, Days: 90, Dim: web.Query(req, "dim"), MinSample: h.Catalog.MinimumSample()}
 	if w := web.Query(req, "window"); w != "" {
 		v.Window = w
 	}
 	if d, err := strconv.Atoi(web.Query(req, "days")); err == nil && d > 0 && d <= 400 {
 		v.Days = d
 	}
+	dim := metric.Overall
+	if v.Dim != "" {
+		dim = metric.Dim(v.Dim)
+	}
 	since := h.Store.Now().Add(-time.Duration(v.Days) * 24 * time.Hour)
+	dims := map[string]bool{}
 	for _, sv := range h.Catalog.Surveys {
 		snaps, err := h.Store.ScoreHistory(ctx, sv.ID, since)
 		if err != nil {
 			return web.Response{}, err
 		}
-		c := Chart{Survey: sv.ID, Metric: string(sv.Metric)}
+		c := Chart{Survey: sv.ID, Metric: string(sv.Metric), CSV: scoresCSVLink(sv.ID, v.Window, dim)}
+		var drawn []Point
 		for _, s := range snaps {
-			if r, ok := s.Find(v.Window, metric.Overall); ok && r.N > 0 {
-				c.Points = append(c.Points, Point{At: s.RunAt, Value: r.Value, MOE: r.MarginOfError, N: r.N})
+			if r, ok := s.Find(v.Window, dim); ok && r.N > 0 {
+				p := Point{At: s.RunAt, Value: r.Value, MOE: r.MarginOfError, N: r.N}
+				c.Points = append(c.Points, p)
+				if !p.Small(v.MinSample) {
+					drawn = append(drawn, p)
+				}
+			}
+		}
+		if len(snaps) > 0 {
+			for _, r := range snaps[len(snaps)-1].Scores {
+				if r.Window == v.Window && r.Dim != metric.Overall {
+					dims[string(r.Dim)] = true
+				}
 			}
 		}
 		if len(c.Points) > 0 {
 			c.Last = c.Points[len(c.Points)-1]
-			c.SVG = TrendSVG(sv.ID, sv.Metric, c.Points)
+		}
+		if len(drawn) > 0 {
+			c.SVG = TrendSVG(sv.ID, sv.Metric, drawn)
 		}
 		v.Charts = append(v.Charts, c)
 	}
+	for d := range dims {
+		v.Dims = append(v.Dims, d)
+	}
+	slices.Sort(v.Dims)
 	return pageAs(http.StatusOK, "Scores", whoLabel(who), v), nil
+}
+
+// scoresCSVLink is GET /ops/scores for one survey, window and dimension as CSV (format=csv, since
+// a link cannot set the Accept header).
+func scoresCSVLink(survey, window string, dim metric.Dim) string {
+	q := url.Values{"survey": {survey}, "window": {window}, "format": {"csv"}}
+	switch d := string(dim); {
+	case strings.HasPrefix(d, "tp:"):
+		q.Set("touchpoint", strings.TrimPrefix(d, "tp:"))
+	case strings.HasPrefix(d, "seg:"):
+		q.Set("segment", strings.TrimPrefix(d, "seg:"))
+	}
+	return "/ops/scores?" + q.Encode()
 }
 
 // Chart geometry (viewBox units).

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
@@ -18,7 +20,10 @@ func TestTheAgentWritesPreviewsAndSendsTheCloseTheLoopEmail(t *testing.T) {
 	f := fixture(t)
 	ctx := context.Background()
 	agent := f.tokens[store.RoleAgent]
-	id := f.openTicket(t, "inv-composer", "cust-composer", "composer@example.com") // locale es
+	// The SES stand-in keeps every email of the stack's life: a fresh address and contact per run.
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	addr, contact := "composer-"+stamp+"@example.com", "cust-composer-"+stamp
+	id := f.openTicket(t, "inv-composer-"+stamp, contact, addr) // locale es
 
 	page := f.call(t, "GET", "/ops/ticket/"+id, agent, "", nil)
 	if !strings.Contains(page.Body, `name="closeloop_text"`) || !strings.Contains(page.Body, "Gracias") ||
@@ -30,10 +35,10 @@ func TestTheAgentWritesPreviewsAndSendsTheCloseTheLoopEmail(t *testing.T) {
 	post := map[string]string{"Authorization": "Bearer " + agent, "Content-Type": "application/x-www-form-urlencoded"}
 	prev := f.call(t, "POST", "/ops/ticket/"+id, "", "action=status&status=resolved&preview=1&closeloop_text="+url.QueryEscape(own), post)
 	if prev.StatusCode != 200 || !strings.Contains(prev.Body, "Hola Ana Lopez,") || !strings.Contains(prev.Body, "Hemos devuelto el importe.") ||
-		!strings.Contains(prev.Body, "To:</strong> composer@example.com") || strings.Contains(prev.Body, "\u202E") {
+		!strings.Contains(prev.Body, "To:</strong> "+addr) || strings.Contains(prev.Body, "\u202E") {
 		t.Fatalf("preview = %d:\n%s", prev.StatusCode, prev.Body)
 	}
-	if tk, _ := f.h.Store.GetTicket(ctx, id); tk.Status != "open" || len(storetest.EmailsTo(t, "composer@example.com")) != 0 {
+	if tk, _ := f.h.Store.GetTicket(ctx, id); tk.Status != "open" || len(storetest.EmailsTo(t, addr)) != 0 {
 		t.Fatalf("a preview changed the ticket (%s) or sent an email", tk.Status)
 	}
 
@@ -41,7 +46,7 @@ func TestTheAgentWritesPreviewsAndSendsTheCloseTheLoopEmail(t *testing.T) {
 	if sent.StatusCode != 303 {
 		t.Fatalf("resolve with the agent's message = %d %s", sent.StatusCode, sent.Body)
 	}
-	mails := storetest.EmailsTo(t, "composer@example.com")
+	mails := storetest.EmailsTo(t, addr)
 	if len(mails) != 1 || !strings.Contains(mails[0].Body.Text, "Hemos devuelto el importe.\nUn saludo, María evil") || strings.Contains(mails[0].Body.Text, "Gracias") {
 		t.Fatalf("close-the-loop emails = %+v", mails)
 	}
@@ -51,7 +56,7 @@ func TestTheAgentWritesPreviewsAndSendsTheCloseTheLoopEmail(t *testing.T) {
 		t.Fatalf("history does not record the message sent: %+v", tk.History)
 	}
 
-	if _, err := f.h.Store.EraseContact(ctx, "cust-composer"); err != nil {
+	if _, err := f.h.Store.EraseContact(ctx, contact); err != nil {
 		t.Fatal(err)
 	}
 	tk, _ = f.h.Store.GetTicket(ctx, id)

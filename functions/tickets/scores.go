@@ -52,7 +52,8 @@ func dimOf(req web.Request) (metric.Dim, error) {
 	return metric.Overall, nil
 }
 
-// scores: GET /ops/scores?survey=&window=&touchpoint=&segment=, JSON or CSV (Accept: text/csv).
+// scores: GET /ops/scores?survey=&window=&touchpoint=&segment=, JSON or CSV (Accept: text/csv, or
+// format=csv for a link).
 // Without survey, every survey of the catalog; without window, every window.
 func (h *Handler) scores(ctx context.Context, req web.Request, _ *store.APIToken, _ []string) (web.Response, error) {
 	dim, err := dimOf(req)
@@ -89,7 +90,7 @@ func (h *Handler) scores(ctx context.Context, req web.Request, _ *store.APIToken
 				Day: snap.Day, RunAt: snap.RunAt, CatalogVersion: snap.CatalogVersion, MetricVersion: snap.MetricVersion})
 		}
 	}
-	if strings.Contains(web.Header(req, "Accept"), "text/csv") {
+	if strings.Contains(web.Header(req, "Accept"), "text/csv") || web.Query(req, "format") == "csv" {
 		return scoresCSV(lines)
 	}
 	return web.JSON(http.StatusOK, map[string]any{"scores": lines}), nil

@@ -126,6 +126,7 @@ func (h *Handler) invitation(base *store.Invitation, ev touchpoint.Event, s *cat
 	inv.Outcome = store.OutcomeInvited
 	inv.Locale = s.Locale(ev.Contact.Locale)
 	inv.Segments = s.Segment(ev.Attributes)
+	inv.Context = r.Context.Pick(ev.Attributes)
 	inv.MetricVersion = metric.Version
 	inv.Status = store.StatusPending
 	inv.DueAt = occurredAt.Add(r.Delay.Duration)

@@ -80,10 +80,17 @@ func TestTheScaleSitsOnOneRowWithSendUnderTheChosenScoreAtEveryWidth(t *testing.
 	if len(m.scoreLinks) != 11 {
 		t.Fatalf("the email has score links %v, want 0..10", m.scoreLinks)
 	}
+	about := "About your order A-" + strings.TrimPrefix(m.eventID, "e2e-survey-") + "."
+	if !strings.Contains(m.email.Body.HTML, about) || !strings.Contains(m.email.Body.HTML, "Acme Inc.") {
+		t.Errorf("the email does not say who is asking and about what (%q):\n%s", about, m.email.Body.HTML)
+	}
 	b := newSurveyBrowser(t)
 	b.javaScript(false)
 	if status := b.open(m.scoreLinks[9]); status != 200 {
 		t.Fatalf("survey page: status %d", status)
+	}
+	if body := eval[string](b, `document.body.innerText`); !strings.Contains(body, about) {
+		t.Errorf("the page does not say %q", about)
 	}
 	for _, scheme := range []string{"light", "dark"} {
 		b.scheme(scheme)

@@ -90,7 +90,7 @@ func (s *surveyStack) emailedSurveyWith(t *testing.T, touchpoint, locale string,
 		"touchpoint": touchpoint,
 		"occurredAt": time.Now().UTC().Add(-3 * time.Hour).Format(time.RFC3339),
 		"contact":    map[string]any{"id": m.contactID, "email": m.address, "name": "Ana", "locale": locale},
-		"attributes": map[string]any{"plan": m.plan, "channel": "web", "region": "eu"},
+		"attributes": map[string]any{"plan": m.plan, "channel": "web", "region": "eu", "orderId": "A-" + stamp, "caseId": "C-" + stamp},
 	}
 	if !withAttributes {
 		delete(detail, "attributes")

@@ -1,6 +1,7 @@
 package samtemplate
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -182,5 +183,47 @@ func TestTheDashboardFindsTheCatalogsSurveysWithoutNamingThem(t *testing.T) {
 	}
 	if !strings.Contains(body, `SEARCH('{`+telemetry.Namespace+`,Survey,Window} MetricName=\"Score\"`) {
 		t.Errorf("the dashboard does not search the scorer's Score metric by Survey and Window:\n%s", body)
+	}
+}
+
+// Every default, and every value the local tools use for a required parameter, passes the
+// parameter's own constraint (CloudFormation refuses a stack whose value does not), and the
+// constraints refuse what they are for.
+func TestParameterConstraintsAcceptTheDefaultsAndRefuseBadValues(t *testing.T) {
+	params := mapOf(rawRepo(t)["Parameters"])
+	for name, p := range params {
+		pattern, ok := mapOf(p)["AllowedPattern"].(string)
+		if !ok {
+			continue
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			t.Errorf("%s: AllowedPattern %q: %v", name, pattern, err)
+			continue
+		}
+		value, hasDefault := mapOf(p)["Default"]
+		v := scalar(value)
+		if !hasDefault {
+			v = LocalValues[name]
+		}
+		if !re.MatchString(v) {
+			t.Errorf("%s: value %q does not match its own AllowedPattern %q", name, v, pattern)
+		}
+	}
+	refused := map[string][]string{
+		"SenderDomain":     {"", "Example.COM", "example", "-x.com", "a b.com", "surveys@example.org"},
+		"SenderLocalPart":  {"", "a@b", "Surveys", "a b"},
+		"OpsNotifyAddress": {"", "ops", "ops@", "a b@c.d"},
+		"CustomDomain":     {"https://feedback.example.org", "feedback.example.org/"},
+		"WebhookUrl":       {"http://hooks.example.org/x", "ftp://x"},
+		"Stage":            {"", "Prod", "a_b", strings.Repeat("a", 21)},
+	}
+	for name, values := range refused {
+		re := regexp.MustCompile(scalar(mapOf(params[name])["AllowedPattern"]))
+		for _, v := range values {
+			if re.MatchString(v) {
+				t.Errorf("%s accepts %q", name, v)
+			}
+		}
 	}
 }

@@ -13,10 +13,25 @@ type Catalog struct {
 	Version           string   `yaml:"version"`
 	GlobalQuietPeriod Duration `yaml:"globalQuietPeriod"`
 	EditWindow        Duration `yaml:"editWindow"`
-	Brand             *Brand   `yaml:"brand,omitempty"`
-	Surveys           []Survey `yaml:"surveys"`
+	// MinSample is the fewest answers a score needs before the console shows it as a figure
+	// (0 means DefaultMinSample); below it the page says the sample is too small.
+	MinSample int      `yaml:"minSample,omitempty"`
+	Brand     *Brand   `yaml:"brand,omitempty"`
+	Surveys   []Survey `yaml:"surveys"`
 
 	pos map[string]int // key path -> line, set by Load for Validate's messages
+}
+
+// DefaultMinSample is MinSample when the catalog leaves it out: below about 30 answers a score's
+// 95% margin of error is wider than most differences worth acting on.
+const DefaultMinSample = 30
+
+// MinimumSample is the catalog's MinSample, or DefaultMinSample when unset.
+func (c *Catalog) MinimumSample() int {
+	if c.MinSample > 0 {
+		return c.MinSample
+	}
+	return DefaultMinSample
 }
 
 // Survey is one survey: its metric, localized texts, segments and rules.
@@ -54,6 +69,7 @@ type Rule struct {
 	DailyCap      int      `yaml:"dailyCap"`
 	LinkExpiry    Duration `yaml:"linkExpiry"`
 	ReminderAfter Duration `yaml:"reminderAfter,omitempty"`
+	Context       *Context `yaml:"context,omitempty"`
 }
 
 // Followup decides which single answers open a ticket and for whom.

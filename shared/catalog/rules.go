@@ -115,6 +115,16 @@ func (s *Survey) Locale(contactLocale string) string {
 	return "en"
 }
 
+// Rule is the survey's rule for a touchpoint, nil if it has none.
+func (s *Survey) Rule(touchpoint string) *Rule {
+	for i := range s.Touchpoints {
+		if s.Touchpoints[i].Event == touchpoint {
+			return &s.Touchpoints[i]
+		}
+	}
+	return nil
+}
+
 // Sampled decides deterministically whether a contact is in a survey's sample: a hash of the survey
 // and contact ids, mapped to [0,1), is compared with rate. The same contact is always in or always
 // out for a survey, and different surveys sample independently.

@@ -43,6 +43,9 @@ func (c *Catalog) validate(skip map[string]bool) []error {
 	}
 	v.nonNegative("globalQuietPeriod", c.GlobalQuietPeriod)
 	v.nonNegative("editWindow", c.EditWindow)
+	if c.MinSample < 0 {
+		v.fail("minSample", "must be 0 (the default, %d) or more", DefaultMinSample)
+	}
 	v.brand("brand", c.Brand)
 	if len(c.Surveys) == 0 {
 		v.fail("surveys", "at least one survey is required")
@@ -93,6 +96,7 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 	rules := map[string]bool{}
 	for j := range s.Touchpoints {
 		v.rule(fmt.Sprintf("%s.touchpoints[%d]", p, j), s, &s.Touchpoints[j], events)
+		v.context(fmt.Sprintf("%s.touchpoints[%d].context", p, j), s.Touchpoints[j].Context, locales)
 		rules[s.Touchpoints[j].Event] = true
 	}
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	netmail "net/mail"
 	"os"
 	"sort"
 
@@ -51,11 +52,13 @@ type Header struct {
 
 // Message is one email to one recipient.
 type Message struct {
-	To      string
-	Subject string
-	HTML    string
-	Text    string
-	Headers []Header
+	// FromName is the sender's display name ("Acme Customer Care"); empty sends from the bare address.
+	FromName string
+	To       string
+	Subject  string
+	HTML     string
+	Text     string
+	Headers  []Header
 	// Tags tie SES's events (bounces, complaints) back to the record that caused the send.
 	// SES allows ASCII letters, digits, '_' and '-' in names and values.
 	Tags map[string]string
@@ -107,10 +110,19 @@ func FromEnv(cfg aws.Config) (*Client, error) {
 	return NewClient(cfg, from, os.Getenv("CONFIGURATION_SET")), nil
 }
 
+// from is the From header: the sender address with the display name, RFC 2047-encoded when it is
+// not ASCII (SES takes a display name in FromEmailAddress in that form).
+func (c *Client) from(name string) string {
+	if name == "" {
+		return c.From
+	}
+	return (&netmail.Address{Name: name, Address: c.From}).String()
+}
+
 // Send sends m and returns SES's message id. Errors wrap ErrRefused or ErrUncertain.
 func (c *Client) Send(ctx context.Context, m Message) (string, error) {
 	in := &sesv2.SendEmailInput{
-		FromEmailAddress: aws.String(c.From),
+		FromEmailAddress: aws.String(c.from(m.FromName)),
 		Destination:      &types.Destination{ToAddresses: []string{m.To}},
 		Content: &types.EmailContent{Simple: &types.Message{
 			Subject: &types.Content{Data: aws.String(m.Subject), Charset: aws.String("UTF-8")},

@@ -35,6 +35,13 @@ type Invite struct {
 	SurveyURL string
 	// UnsubscribeURL is <BASE_URL>/u/<token>: the visible link and the List-Unsubscribe header.
 	UnsubscribeURL string
+	// Brand is who is asking (the catalog's brand): the sender's display name, the company at
+	// the top, the accent colour of the score buttons, the address and privacy notice at the foot.
+	// Nil renders a plain email.
+	Brand *catalog.Brand
+	// About is the line naming what the survey is about ("About your order A-1042."), already
+	// filled in from the touchpoint (catalog.Context.Line); empty leaves it out.
+	About string
 }
 
 // score is one tap target of the inline question.
@@ -50,7 +57,13 @@ type view struct {
 	Low, High                                        string
 	Scores                                           []score
 	UnsubscribeText, UnsubscribeLink, UnsubscribeURL string
+	About                                            string
+	Company, Address, PrivacyURL, PrivacyText        string
+	Accent                                           htmltemplate.CSS // #rrggbb, checked by the catalog
 }
+
+// defaultAccent colours the score buttons of an email without a brand (8.6:1 against white).
+const defaultAccent = "#1d4ed8"
 
 // Render builds the subject, HTML and text parts and the unsubscribe headers of an invitation or
 // reminder email. The caller sets To and Tags.
@@ -71,6 +84,14 @@ func Render(in Invite) (Message, error) {
 		UnsubscribeText: ui.unsubText,
 		UnsubscribeLink: ui.unsubLink,
 		UnsubscribeURL:  in.UnsubscribeURL,
+	}
+	v.Accent = defaultAccent
+	v.About = oneLine(in.About)
+	if b := in.Brand; b != nil {
+		v.Company, v.Address, v.PrivacyURL, v.PrivacyText = oneLine(b.Company), oneLine(b.Address), b.PrivacyURL, ui.privacy
+		if b.Accent != "" {
+			v.Accent = htmltemplate.CSS(b.Accent)
+		}
 	}
 	v.Subject = oneLine(fmt.Sprintf(ui.subject, title))
 	v.Intro = ui.intro
@@ -104,11 +125,16 @@ func Render(in Invite) (Message, error) {
 	if err := inviteText.Execute(&txt, v); err != nil {
 		return Message{}, fmt.Errorf("render text: %w", err)
 	}
+	var fromName string
+	if in.Brand != nil {
+		fromName = oneLine(in.Brand.SenderName)
+	}
 	return Message{
-		Subject: v.Subject,
-		HTML:    html.String(),
-		Text:    txt.String(),
-		Headers: UnsubscribeHeaders(in.UnsubscribeURL),
+		FromName: fromName,
+		Subject:  v.Subject,
+		HTML:     html.String(),
+		Text:     txt.String(),
+		Headers:  UnsubscribeHeaders(in.UnsubscribeURL),
 	}, nil
 }
 

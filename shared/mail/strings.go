@@ -8,6 +8,7 @@ type ui struct {
 	intro, reminderIntro     string
 	choose                   string // text part: the line above the score links
 	unsubText, unsubLink     string
+	privacy                  string
 }
 
 // strs are the languages survey emails are written in; others fall back to English.
@@ -22,6 +23,7 @@ var strs = map[string]ui{
 		choose:          "Choose a score, then tap Send on the page:",
 		unsubText:       "Don't want survey emails from us?",
 		unsubLink:       "Unsubscribe",
+		privacy:         "Privacy notice",
 	},
 	"es": {
 		subject:         "%s: una pregunta rápida",
@@ -33,6 +35,7 @@ var strs = map[string]ui{
 		choose:          "Elige una puntuación y pulsa Enviar en la página:",
 		unsubText:       "¿No quieres recibir nuestras encuestas?",
 		unsubLink:       "Darse de baja",
+		privacy:         "Aviso de privacidad",
 	},
 	"fr": {
 		subject:         "%s : une petite question",
@@ -44,5 +47,6 @@ var strs = map[string]ui{
 		choose:          "Choisissez une note, puis appuyez sur Envoyer sur la page :",
 		unsubText:       "Vous ne souhaitez plus recevoir nos enquêtes ?",
 		unsubLink:       "Se désabonner",
+		privacy:         "Politique de confidentialité",
 	},
 }

@@ -62,6 +62,9 @@ type Invitation struct {
 	Name       string            `dynamodbav:"name,omitempty"`
 	Locale     string            `dynamodbav:"locale,omitempty"`
 	Segments   map[string]string `dynamodbav:"segments,omitempty"` // the catalog's segment attributes only
+	// Context holds the touchpoint attributes the rule's context line names (catalog.Context):
+	// personal data, removed by erasure.
+	Context map[string]string `dynamodbav:"context,omitempty"`
 
 	// The decision.
 	Outcome   string    `dynamodbav:"outcome"`

@@ -47,7 +47,7 @@ func FormatTime(t time.Time) string { return t.UTC().Format(TimeKey) }
 // Key builders, one per record type (docs/ARCHITECTURE.md has the table).
 func eventPK(key string) string                  { return "EVENT#" + key }
 func contactPK(contactID string) string          { return "CONTACT#" + contactID }
-func suppressPK(email string) string             { return "SUPPRESS#" + strings.ToLower(email) }
+func suppressPK(email string) string             { return "SUPPRESS#" + AddressHash(email) }
 func capPK(survey, day string, n int) string     { return fmt.Sprintf("CAP#%s#%s#%02d", survey, day, n) }
 func histPK(survey string) string                { return "HIST#" + survey }
 func histSK(day string) string                   { return "DAY#" + day }

@@ -17,13 +17,14 @@ const (
 	SuppressComplaint = "complaint" // the recipient marked a survey email as spam
 )
 
-// Suppression is an address that is never mailed again. Item PK=SUPPRESS#<lower(email)>,
-// SK=SUPPRESS; it has no TTL: a hard bounce or a complaint is forever.
+// Suppression is an address that is never mailed again. Item PK=SUPPRESS#<AddressHash(email)>
+// (hex SHA-256 of the lower-cased, trimmed address), SK=SUPPRESS; it holds no address in clear and
+// has no TTL: a hard bounce or a complaint is forever. Items written before the hash, keyed
+// SUPPRESS#<lower(email)>, are still honoured (legacySuppressPK) until they are migrated.
 type Suppression struct {
 	PK           string    `dynamodbav:"PK"`
 	SK           string    `dynamodbav:"SK"`
 	Kind         string    `dynamodbav:"kind"`
-	Email        string    `dynamodbav:"email"`
 	Reason       string    `dynamodbav:"reason"`
 	SuppressedAt time.Time `dynamodbav:"suppressedAt"`
 	LastEventAt  time.Time `dynamodbav:"lastEventAt"`
@@ -39,7 +40,6 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 	}
 	e, err := expression.NewBuilder().WithUpdate(expression.
 		Set(expression.Name("kind"), expression.Value(KindSuppress)).
-		Set(expression.Name("email"), expression.Value(strings.ToLower(email))).
 		Set(expression.Name("reason"), expression.IfNotExists(expression.Name("reason"), expression.Value(reason))).
 		Set(expression.Name("suppressedAt"), expression.IfNotExists(expression.Name("suppressedAt"), expression.Value(at.UTC()))).
 		Set(expression.Name("lastEventAt"), expression.Value(at.UTC())).
@@ -61,19 +61,30 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 	return nil
 }
 
-// IsSuppressed reports whether email is on the suppression list (case-insensitive).
+// legacySuppressPK is the key suppressions had before they were keyed by a hash.
+func legacySuppressPK(email string) string {
+	return "SUPPRESS#" + strings.ToLower(strings.TrimSpace(email))
+}
+
+// IsSuppressed reports whether email is on the suppression list (case-insensitive), under its
+// hashed key or its legacy one.
 func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
 		return false, nil
 	}
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:            aws.String(s.Table),
-		Key:                  key(suppressPK(email), skSuppress),
-		ProjectionExpression: aws.String("PK"),
-	})
-	if err != nil {
-		return false, fmt.Errorf("read suppression: %w", err)
+	for _, pk := range []string{suppressPK(email), legacySuppressPK(email)} {
+		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:            aws.String(s.Table),
+			Key:                  key(pk, skSuppress),
+			ProjectionExpression: aws.String("PK"),
+		})
+		if err != nil {
+			return false, fmt.Errorf("read suppression: %w", err)
+		}
+		if out.Item != nil {
+			return true, nil
+		}
 	}
-	return out.Item != nil, nil
+	return false, nil
 }
