@@ -24,6 +24,7 @@ type ui struct {
 	ErrorTitle, ErrorBody                             string
 	UnsubTitle, UnsubBody, UnsubButton, UnsubLink     string
 	UnsubDoneTitle, UnsubDoneBody                     string
+	UnsubWho                                          string // %s the company, %s the masked address
 	UnsubExpiredTitle, UnsubExpiredBody               string
 	ErrorSummary                                      string
 	PickFirst, YourScore, Privacy                     string
@@ -38,6 +39,7 @@ type ui struct {
 var texts = map[string]*ui{
 	"en": {
 		Lang:              "en",
+		UnsubWho:          "Survey emails from %s to %s.",
 		PickFirst:         "Choose a score above, then tap Send. Nothing is recorded until you do.",
 		YourScore:         "Your score",
 		Privacy:           "Privacy notice",
@@ -89,6 +91,7 @@ var texts = map[string]*ui{
 	},
 	"es": {
 		Lang:              "es",
+		UnsubWho:          "Encuestas por correo de %s a %s.",
 		PickFirst:         "Elige una puntuación arriba y pulsa Enviar. No se registra nada hasta entonces.",
 		YourScore:         "Tu puntuación",
 		Privacy:           "Aviso de privacidad",
@@ -140,6 +143,7 @@ var texts = map[string]*ui{
 	},
 	"fr": {
 		Lang:              "fr",
+		UnsubWho:          "Enquêtes par e-mail de %s à %s.",
 		PickFirst:         "Choisissez une note ci-dessus, puis appuyez sur Envoyer. Rien n'est enregistré avant.",
 		YourScore:         "Votre note",
 		Privacy:           "Politique de confidentialité",

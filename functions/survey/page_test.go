@@ -167,3 +167,20 @@ func TestOpeningAScoreLinkCountsAMetricAndWritesNothing(t *testing.T) {
 		t.Errorf("opening the link changed the invitation")
 	}
 }
+
+// TestTheUnsubscribePageNamesTheSenderAndAMaskedAddress: the customer sees who stops writing to
+// which address, without the page showing the whole address to whoever holds the link.
+func TestTheUnsubscribePageNamesTheSenderAndAMaskedAddress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "unsub-who-1", survey: "nps-relationship", locale: "en", contact: "zoe", send: true})
+	resp := f.do(request("GET", "u", f.unsubscribeToken(inv.ID), "", ""))
+	if !strings.Contains(resp.Body, "Survey emails from Acme Inc. to z•••@example.com.") || strings.Contains(resp.Body, "zoe@") {
+		t.Errorf("the unsubscribe page does not name the sender and the masked address:\n%s", resp.Body)
+	}
+	for in, want := range map[string]string{"ana@x.example": "a•••@x.example", "é@x": "é•••@x", "broken": "•••", "@x": "•••"} {
+		if got := maskAddress(in); got != want {
+			t.Errorf("maskAddress(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

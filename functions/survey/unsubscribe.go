@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
@@ -12,11 +15,26 @@ import (
 // showUnsubscribe asks to confirm (GET, HEAD): mail scanners follow links, so a GET must not
 // unsubscribe anybody.
 func (h *Handler) showUnsubscribe(ctx context.Context, tok string) (web.Response, error) {
-	_, _, t, err := h.load(ctx, token.Unsubscribe, tok)
+	inv, _, t, err := h.load(ctx, token.Unsubscribe, tok)
 	if err != nil {
 		return web.Response{}, err
 	}
-	return h.render(http.StatusOK, unsubscribePage, messageView(t, t.UnsubTitle, t.UnsubBody))
+	v := messageView(t, t.UnsubTitle, t.UnsubBody)
+	if b := h.brand(); b != nil && inv.Email != "" {
+		// Who is asking and which address: masked, since anyone holding the link sees the page.
+		v.Note = fmt.Sprintf(t.UnsubWho, b.Company, maskAddress(inv.Email))
+	}
+	return h.render(http.StatusOK, unsubscribePage, v)
+}
+
+// maskAddress shows an address as its first character and its domain ("a•••@example.com").
+func maskAddress(addr string) string {
+	local, domain, ok := strings.Cut(addr, "@")
+	if !ok || local == "" {
+		return "•••"
+	}
+	r, _ := utf8.DecodeRuneInString(local)
+	return string(r) + "•••@" + domain
 }
 
 // unsubscribe opts the contact out at once. The token is the authority, so the body is not read:
