@@ -207,7 +207,8 @@ func (in *Instance) start() (*process, error) {
 	cmd := exec.Command(bin)
 	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = in.environ(bin)
-	cmd.Stdout, cmd.Stderr = cfg.Logs, cfg.Logs
+	logs := filterLevel(cfg.Logs, cfg.LogFormat, cfg.LogLevel)
+	cmd.Stdout, cmd.Stderr = logs, logs
 	p := &process{cmd: cmd, ready: make(chan struct{}), exited: make(chan struct{})}
 	p.started = time.Now()
 	if err := cmd.Start(); err != nil {
@@ -245,6 +246,12 @@ func (in *Instance) environ(bin string) []string {
 		if v, ok := os.LookupEnv(k); ok {
 			env[k] = v
 		}
+	}
+	if cfg.LogFormat != "" {
+		env["AWS_LAMBDA_LOG_FORMAT"] = cfg.LogFormat
+	}
+	if cfg.LogLevel != "" {
+		env["AWS_LAMBDA_LOG_LEVEL"] = cfg.LogLevel
 	}
 	for k, v := range cfg.Env {
 		env[k] = v

@@ -44,6 +44,10 @@ type Config struct {
 	MemoryMB       int
 	MaxConcurrency int
 	Region         string
+	// LogFormat and LogLevel are the template's LoggingConfig (LogFormat, ApplicationLogLevel). As
+	// Lambda does, the host passes them as AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL and, for
+	// JSON, drops application log lines below the level (a line without a valid "level" is INFO).
+	LogFormat, LogLevel string
 	// Logs receives the processes' stdout and stderr and the host's REPORT lines (default os.Stderr).
 	Logs io.Writer
 }

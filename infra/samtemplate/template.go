@@ -36,6 +36,9 @@ type Function struct {
 	Dir      string
 	Timeout  time.Duration
 	MemoryMB int
+	// LogFormat and LogLevel are LoggingConfig's LogFormat and ApplicationLogLevel (the function's
+	// own over Globals'); the local host applies them as Lambda does.
+	LogFormat, LogLevel string
 	// Env is Globals' variables merged with the function's, intrinsics resolved ("" where they
 	// cannot be resolved locally, such as !Ref TokenSecret).
 	Env       map[string]string
@@ -236,6 +239,15 @@ func (t *Template) function(id string, globals, props map[string]any) (Function,
 	for _, src := range []map[string]any{globals, props} {
 		for k, v := range mapOf(mapOf(mapOf(src["Environment"])["Variables"])) {
 			fn.rawEnv[k] = v
+		}
+	}
+	for _, src := range []map[string]any{globals, props} {
+		lc := mapOf(src["LoggingConfig"])
+		if v, ok := lc["LogFormat"].(string); ok {
+			fn.LogFormat = v
+		}
+		if v, ok := lc["ApplicationLogLevel"].(string); ok {
+			fn.LogLevel = v
 		}
 	}
 	fn.Env = t.resolveEnv(fn.rawEnv, nil)

@@ -72,6 +72,10 @@ func TestFunctionSettingsComeFromTheFunctionOrGlobals(t *testing.T) {
 		if fn.Timeout != tc.timeout || fn.MemoryMB != tc.memory {
 			t.Errorf("%s: timeout %v memory %d, want %v %d", tc.id, fn.Timeout, fn.MemoryMB, tc.timeout, tc.memory)
 		}
+		// LoggingConfig comes from Globals (a function's own LoggingConfig names only its log group).
+		if fn.LogFormat != "JSON" || fn.LogLevel != "INFO" {
+			t.Errorf("%s: log format %q level %q, want JSON INFO from Globals.LoggingConfig", tc.id, fn.LogFormat, fn.LogLevel)
+		}
 	}
 }
 

@@ -164,7 +164,7 @@ func Start(ctx context.Context, o Options) (*Rig, error) {
 			timeout = d
 		}
 		cfgs = append(cfgs, lambdahost.Config{Name: fn.LogicalID, Binary: bin, Env: env,
-			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: logs})
+			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: logs, LogFormat: fn.LogFormat, LogLevel: fn.LogLevel})
 	}
 	r.Host = lambdahost.NewHost(cfgs...)
 	if o.SendEvents != nil {

@@ -122,6 +122,7 @@ func (d *deployment) hostConfig(fn *samtemplate.Function, logs io.Writer) lambda
 	return lambdahost.Config{
 		Name: fn.LogicalID, Binary: d.bootstrap(fn), Env: d.functionEnv(fn),
 		Timeout: fn.Timeout, MemoryMB: fn.MemoryMB, Region: d.localEnv["AWS_REGION"], Logs: logs,
+		LogFormat: fn.LogFormat, LogLevel: fn.LogLevel,
 	}
 }
 
