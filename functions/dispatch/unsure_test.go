@@ -63,6 +63,14 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 		!resent.SentAt.Equal(*after.SentAt) {
 		t.Errorf("after the resend: status %q resentAt %v messageId %q due %q sentAt %v", resent.Status, resent.ResentAt, resent.MessageID, resent.GSI2PK, resent.SentAt)
 	}
+	// The first email's Send event, only now arriving, proves a double: counted, nothing changes.
+	out, err := f.st.SettleBySendEvent(context.Background(), inv.ID, "first-msg", *after.SentAt)
+	if err != nil || out != store.SettleLate {
+		t.Errorf("late event: %q %v, want %q", out, err, store.SettleLate)
+	}
+	if again := f.get(inv.ID); again.Status != store.StatusSent || again.MessageID != resent.MessageID {
+		t.Errorf("a late event changed the resent invitation: %+v", again)
+	}
 	// Never a third email: no reminder after a resend either.
 	f.clock.Add(4 * day)
 	f.tick()
@@ -201,16 +209,16 @@ func TestAResendGoesOnlyToWhoStillWantsIt(t *testing.T) {
 				t.Errorf("stopped %q due %q, want %q and nothing due", after.Stopped, after.GSI2PK, tt.want)
 			}
 			f.tick()
-			if n := len(storetest_emails(f, inv)); n != 0 {
+			if n := len(emailIDs(f, inv)); n != 0 {
 				t.Errorf("%d emails, want none", n)
 			}
 		})
 	}
 }
 
-// storetest_emails reads the stand-in for inv's address (empty once erased: the address is gone
-// from the item, so the test keeps the original).
-func storetest_emails(f *fixture, inv *store.Invitation) []string {
+// emailIDs lists the ids of the emails the stand-in holds for inv's address (the test keeps the
+// address: an erasure removes it from the item).
+func emailIDs(f *fixture, inv *store.Invitation) []string {
 	var out []string
 	for _, e := range f.emails(inv) {
 		out = append(out, e.MessageID)

@@ -70,7 +70,8 @@ func (g *grants) observe(c fault.Call, _ int, _ []byte) {
 // AccessDenied in production.
 func TestEveryCallAFunctionMakesIsAllowedByItsTemplatePolicy(t *testing.T) {
 	t.Parallel()
-	r := startRig(t, rig.Options{ProxyPerFunction: true})
+	// With SES's Send events, so that MailEventsFunction's reads for them are checked too.
+	r := startRig(t, rig.Options{ProxyPerFunction: true, SendEvents: &fault.SendEventsConfig{MaxDelay: 100 * time.Millisecond}})
 	calls := map[string]*grants{}
 	for fn, p := range r.FuncDDB {
 		g := &grants{seen: map[[2]string]int{}}
@@ -83,6 +84,7 @@ func TestEveryCallAFunctionMakesIsAllowedByItsTemplatePolicy(t *testing.T) {
 	u := newRun(t, r, 10)
 	u.touchpoints(ctx, 2)
 	u.dispatch(ctx)
+	r.SendEventsDelivered()
 	emails, err := r.Emails(ctx, "@"+u.domain)
 	if err != nil {
 		t.Fatal(err)
