@@ -143,6 +143,11 @@ func (h *Handler) showSurvey(ctx context.Context, req web.Request, tok string) (
 	if inv.AnsweredAt != nil && web.Query(req, "sent") != "" {
 		return h.render(http.StatusOK, messagePage, h.thanksView(inv, sv, t, tok))
 	}
+	if web.Query(req, "score") != "" {
+		// Opens of score links, against Answers: the drop-off between the email and Send. Opens
+		// include mail scanners, so the gap is an upper bound. A metric line, never a write.
+		h.count(ctx, map[string]string{"Survey": inv.Survey}, "ScoreLinksOpened")
+	}
 	v := h.surveyView(inv, sv, t)
 	// A score link preselects its score only before the first answer: afterwards the page shows
 	// the stored answer, so a stray click on an old email can never pass for a new choice.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/telemetry"
 )
 
 // TestTheConfirmationNamesEveryScoreAndTheEmailScoreIsPreselected: the page carries one "Send N"
@@ -140,3 +142,28 @@ func TestEveryLanguageHasEveryText(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestOpeningAScoreLinkCountsAMetricAndWritesNothing: the drop-off metric comes from a log line,
+// never from a write on GET.
+func TestOpeningAScoreLinkCountsAMetricAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	var emf bytes.Buffer
+	f.h.Metrics = &telemetry.Metrics{Namespace: telemetry.Namespace, Out: &emf, Now: f.clock.Now}
+	inv := f.invite(invitation{eventID: "opened-1", survey: "nps-relationship", locale: "en", contact: "c-opened", send: true})
+	before := f.get(inv.ID)
+	f.do(request("GET", "s", f.surveyToken(inv.ID), "score=4", ""))
+	f.do(request("GET", "s", f.surveyToken(inv.ID), "", ""))
+	n := 0
+	for _, line := range strings.Split(emf.String(), "\n") {
+		if strings.Contains(line, `"ScoreLinksOpened"`) {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d ScoreLinksOpened metric lines, want 1 (only the score link counts):\n%s", n, emf.String())
+	}
+	if after := f.get(inv.ID); after.GSI3SK != before.GSI3SK || len(after.Answers) != 0 || after.AnsweredAt != nil {
+		t.Errorf("opening the link changed the invitation")
+	}
+}

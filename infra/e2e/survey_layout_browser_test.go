@@ -89,6 +89,12 @@ func TestTheScaleSitsOnOneRowWithSendUnderTheChosenScoreAtEveryWidth(t *testing.
 	if status := b.open(m.scoreLinks[9]); status != 200 {
 		t.Fatalf("survey page: status %d", status)
 	}
+	// One request, at most 20 KB: the page is all there is.
+	bytes := eval[float64](b, `performance.getEntriesByType("navigation")[0].decodedBodySize`)
+	if reqs := b.requested(); len(reqs) != 1 || bytes > 20*1024 || bytes == 0 {
+		t.Errorf("the survey page took %d requests %v and %.0f bytes, want 1 and at most 20 KB", len(reqs), reqs, bytes)
+	}
+	t.Logf("survey page (NPS, 11 scores, branded): %.0f bytes, %d request", bytes, len(b.requested()))
 	if body := eval[string](b, `document.body.innerText`); !strings.Contains(body, about) {
 		t.Errorf("the page does not say %q", about)
 	}
