@@ -85,6 +85,8 @@ type (
 		Me        string // the caller's token name, for "Assign to me" ("" hides it)
 		History   []historyRow
 		Draft     string       // the close-the-loop message the composer starts from
+		Question  string       // the survey's question as the customer read it
+		Top       int          // the top of the survey's scale (10 for nps), 0 if unknown
 		Preview   *mailPreview // the close-the-loop email as it would go out, when asked for
 	}
 	mailPreview struct{ To, Subject, Text string }
@@ -208,6 +210,10 @@ func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIT
 func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.Ticket) (ticketView, error) {
 	shown := visible(who.Role, *t)
 	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t), Me: who.Name, Draft: h.closeLoopDraft(t)}
+	if sv, ok := h.Catalog.Survey(t.Survey); ok {
+		v.Question = mail.Localized(t.Locale, sv.Question)
+		_, v.Top = sv.Metric.Scale()
+	}
 	var err error
 	if v.History, err = h.customerHistory(ctx, t); err != nil {
 		return v, err

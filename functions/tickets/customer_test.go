@@ -45,7 +45,7 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 	other := prev.ID
 
 	page := f.call(t, "GET", "/ops/ticket/"+id, f.tokens[store.RoleAgent], "", nil)
-	for _, want := range []string{"Contact id</dt><dd>cust-history", "Ana Lopez", "history@example.com", "region</dt><dd>eu",
+	for _, want := range []string{"Contact id</dt><dd>cust-history", "Score 2/10", "Asked: “¿Qué probabilidad hay de que recomiendes Acme", "Ana Lopez", "history@example.com", "region</dt><dd>eu",
 		"quiet-period", "surveyed 1 h ago", "support.case.closed", "answered <strong>2/10</strong>", "late again",
 		id + " (this one)", `href="/ops/ticket/` + other + `"`} {
 		if !strings.Contains(page.Body, want) {

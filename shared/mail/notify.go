@@ -131,11 +131,14 @@ var closeLoopTpl = htmltemplate.Must(htmltemplate.New("c").Parse(closeLoopHTML))
 
 // CloseLoopDraft is the catalog's close-the-loop text in the customer's language, the composer's
 // starting point ("" when the catalog has none).
-func CloseLoopDraft(locale string, body catalog.Text) string {
-	if len(body) == 0 {
+func CloseLoopDraft(locale string, body catalog.Text) string { return Localized(locale, body) }
+
+// Localized is a catalog text in the language a customer with locale reads it in ("" if empty).
+func Localized(locale string, t catalog.Text) string {
+	if len(t) == 0 {
 		return ""
 	}
-	return text(body, Language(locale, body))
+	return text(t, Language(locale, t))
 }
 
 // RenderCloseLoop builds the close-the-loop email.

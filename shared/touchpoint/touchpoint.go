@@ -140,6 +140,10 @@ func (ev *Event) Validate(now time.Time) (time.Time, error) {
 		}
 		return bad("contact.email", "SES cannot send to an address with non-ASCII characters before the @")
 	}
+	if local, _, _ := strings.Cut(c.Email, "@"); strings.HasPrefix(strings.ToLower(local), "xn--") {
+		// Punycode is for domains only: SES refuses it before the @.
+		return bad("contact.email", "SES cannot send to a Punycode (xn--) local part")
+	}
 	if len(ev.Attributes) > MaxAttributes {
 		return bad("attributes", fmt.Sprintf("%d attributes, at most %d", len(ev.Attributes), MaxAttributes))
 	}

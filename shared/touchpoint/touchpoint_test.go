@@ -56,6 +56,7 @@ func TestAddressesSESRefusesAreInvalidAtIntake(t *testing.T) {
 		{"a Punycode domain is accepted", "ana@xn--bcher-kva.example", ""},
 		{"a non-ASCII local part is refused", "añа@example.com", "before the @"},
 		{"a Unicode domain is refused with the Punycode hint", "ana@bücher.example", "Punycode"},
+		{"a Punycode local part is refused", "xn--a-ecp@example.com", "local part"},
 		{"a display name is refused", "Ana <ana@example.com>", "plain email address"},
 	}
 	for _, tt := range tests {
