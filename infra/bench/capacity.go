@@ -173,7 +173,7 @@ func (m *meter) take() map[string]units {
 
 // calibrate measures what DynamoDB Local reports for a two-item TransactWriteItems (items
 // without index keys) and sets txFactor so that transactions count 2 units per item, as AWS
-// charges. Older DynamoDB Local builds reported 1 unit per item; 3.3.1 here reports 2.
+// charges. Older DynamoDB Local builds reported 1 unit per item; 3.3.x here reports 2.
 func (m *meter) calibrate(ctx context.Context, db *dynamodb.Client, table string) (reported float64, err error) {
 	item := func(pk string) map[string]types.AttributeValue {
 		return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "CAL"}}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/infra/bench/rig"
+	"github.com/cxloop/cxloop/infra/fault"
 )
 
 // surveyCase is one complete survey: touchpoint, dispatch, answer, follow-up, scoring.
@@ -61,7 +62,10 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // function) and records per function the units consumed and the warm durations.
 func measureSurvey(ctx context.Context, rep *report) error {
 	d := &durations{per: map[string][]float64{}}
-	r, err := rig.Start(ctx, rig.Options{ProxyPerFunction: true, LogsFor: d.writer})
+	// SES publishes a Send event for every accepted email (docs/EMAIL.md 4a): the survey pays for
+	// MailEventsFunction reading it (and writing only when the send was unsure).
+	r, err := rig.Start(ctx, rig.Options{ProxyPerFunction: true, LogsFor: d.writer,
+		SendEvents: &fault.SendEventsConfig{MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}})
 	if err != nil {
 		return err
 	}
@@ -131,6 +135,7 @@ func oneSurvey(ctx context.Context, r *rig.Rig, i, score int) error {
 	if _, err := r.Tick(ctx, "DispatchFunction"); err != nil {
 		return err
 	}
+	r.SendEventsDelivered()
 	emails, err := r.Emails(ctx, "@"+domain)
 	if err != nil {
 		return err
