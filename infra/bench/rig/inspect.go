@@ -136,42 +136,22 @@ func (r *Rig) Tickets(ctx context.Context) ([]store.Ticket, error) {
 // write on the key it had, exactly as if that much time had passed. Reminders (due days later)
 // are left alone. It returns how many it moved.
 func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
-	invs, err := r.Invitations(ctx)
-	if err != nil {
-		return 0, err
-	}
-	now := store.FormatTime(time.Now().UTC().Add(-time.Second))
-	moved := 0
-	for _, inv := range invs {
-		if inv.GSI2PK == "" || inv.GSI2SK <= now || (inv.Status != store.StatusPending && inv.Status != store.StatusSending && inv.Status != store.StatusReminding) {
-			continue
-		}
-		e, err := expression.NewBuilder().
-			WithUpdate(expression.Set(expression.Name("GSI2SK"), expression.Value(now))).
-			WithCondition(expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK))).Build()
-		if err != nil {
-			return moved, err
-		}
-		_, err = r.Store.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(r.Table), Key: map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
-			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if err != nil && !errors.As(err, &ccf) {
-			return moved, err
-		}
-		if err == nil {
-			moved++
-		}
-	}
-	return moved, nil
+	return r.moveDueToNow(ctx, func(inv store.Invitation) bool {
+		return inv.Status == store.StatusPending || inv.Status == store.StatusSending || inv.Status == store.StatusReminding
+	}, nil)
 }
 
 // ElapseResendWindows moves the due key of every unsure invitation still waiting for its Send
 // event to now, as if UNSURE_RESEND_AFTER_MINUTES had passed, and reports how many it moved.
 func (r *Rig) ElapseResendWindows(ctx context.Context) (int, error) {
+	still := expression.Name("status").Equal(expression.Value(store.StatusUnsure))
+	return r.moveDueToNow(ctx, func(inv store.Invitation) bool { return inv.Status == store.StatusUnsure }, &still)
+}
+
+// moveDueToNow moves to now the due key (GSI2SK) of every invitation that want picks and whose
+// key is in the future, each with a write conditioned on the key it had (and on also, if given);
+// an invitation that moved on meanwhile is left as it is. It returns how many it moved.
+func (r *Rig) moveDueToNow(ctx context.Context, want func(store.Invitation) bool, also *expression.ConditionBuilder) (int, error) {
 	invs, err := r.Invitations(ctx)
 	if err != nil {
 		return 0, err
@@ -179,13 +159,16 @@ func (r *Rig) ElapseResendWindows(ctx context.Context) (int, error) {
 	now := store.FormatTime(time.Now().UTC().Add(-time.Second))
 	moved := 0
 	for _, inv := range invs {
-		if inv.Status != store.StatusUnsure || inv.GSI2PK == "" || inv.GSI2SK <= now {
+		if inv.GSI2PK == "" || inv.GSI2SK <= now || !want(inv) {
 			continue
+		}
+		cond := expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK))
+		if also != nil {
+			cond = cond.And(*also)
 		}
 		e, err := expression.NewBuilder().
 			WithUpdate(expression.Set(expression.Name("GSI2SK"), expression.Value(now))).
-			WithCondition(expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK)).
-				And(expression.Name("status").Equal(expression.Value(store.StatusUnsure)))).Build()
+			WithCondition(cond).Build()
 		if err != nil {
 			return moved, err
 		}
