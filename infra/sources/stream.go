@@ -59,7 +59,7 @@ type Poller struct {
 	Region     string
 	Log        *slog.Logger
 
-	idle sync.Map // target function -> *targetProgress
+	progressOf sync.Map // target function -> *targetProgress
 }
 
 // Drained waits until every target has read to the end of every shard with nothing left to
@@ -94,7 +94,7 @@ func (p *Poller) Drained(ctx context.Context) error {
 type targetProgress struct{ rounds, lastBusy atomic.Int64 }
 
 func (p *Poller) progress(function string) *targetProgress {
-	c, _ := p.idle.LoadOrStore(function, new(targetProgress))
+	c, _ := p.progressOf.LoadOrStore(function, new(targetProgress))
 	return c.(*targetProgress)
 }
 
