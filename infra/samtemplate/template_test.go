@@ -109,7 +109,8 @@ func TestEnvironmentResolvesParametersConditionsAndUnknowns(t *testing.T) {
 func TestRoutesSchedulesRulesAndStreams(t *testing.T) {
 	tpl := loadRepo(t, map[string]string{"ScoreIntervalMinutes": "5"})
 	survey, _ := tpl.Function("SurveyFunction")
-	if len(survey.HTTP) != 6 || !hasRoute(survey.HTTP, "POST", "/s/{token}") || !hasRoute(survey.HTTP, "HEAD", "/u/{token}") {
+	if len(survey.HTTP) != 8 || !hasRoute(survey.HTTP, "POST", "/s/{token}") || !hasRoute(survey.HTTP, "HEAD", "/u/{token}") ||
+		!hasRoute(survey.HTTP, "GET", "/brand/{file}") || !hasRoute(survey.HTTP, "HEAD", "/brand/{file}") {
 		t.Errorf("survey routes: %+v", survey.HTTP)
 	}
 	tickets, _ := tpl.Function("TicketsFunction")
