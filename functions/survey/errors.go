@@ -89,7 +89,11 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 	case errors.Is(err, errMethod):
 		status = http.StatusMethodNotAllowed
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotFoundTitle, t.NotFoundBody, false))
-		resp = web.WithHeader(resp, "Allow", "GET, HEAD, POST")
+		allow := "GET, HEAD, POST"
+		if pageOf(req) == "brand" {
+			allow = "GET, HEAD"
+		}
+		resp = web.WithHeader(resp, "Allow", allow)
 	case errors.Is(err, errBadForm) && v.Question != "":
 		status = http.StatusBadRequest
 		v.Error = formProblem(t, err)

@@ -47,7 +47,12 @@ func (h *Handler) brand() *brandView {
 	if b == nil {
 		return nil
 	}
-	return &brandView{Company: b.Company, Address: b.Address, PrivacyURL: b.PrivacyURL, HomeURL: b.HomeURL, Accent: b.Accent}
+	v := &brandView{Company: b.Company, Address: b.Address, PrivacyURL: b.PrivacyURL, HomeURL: b.HomeURL, Accent: b.Accent}
+	if l := b.LogoImage(); l != nil {
+		// Inline as a data: URL, which the page's CSP allows (img-src 'self' data:).
+		v.Logo = logoTag(l)
+	}
+	return v
 }
 
 // Handle answers one HTTP API request. It never returns an error: every failure is a page, and
@@ -71,13 +76,15 @@ func (h *Handler) route(ctx context.Context, req web.Request) (web.Response, err
 		return h.showUnsubscribe(ctx, tok)
 	case page == "u" && web.Method(req) == http.MethodPost:
 		return h.unsubscribe(ctx, tok)
+	case page == "brand" && read:
+		return h.logo(req)
 	case page == "":
 		return web.Response{}, errNoRoute
 	}
 	return web.Response{}, errMethod
 }
 
-// pageOf tells which page a request is for ("s" or "u") from its route key ("GET /s/{token}"),
+// pageOf tells which page a request is for ("s", "u" or "brand") from its route key ("GET /s/{token}"),
 // or from its path when invoked without one.
 func pageOf(req web.Request) string {
 	path := req.RawPath
@@ -89,6 +96,8 @@ func pageOf(req web.Request) string {
 		return "s"
 	case strings.HasPrefix(path, "/u/"):
 		return "u"
+	case strings.HasPrefix(path, "/brand/"):
+		return "brand"
 	}
 	return ""
 }
