@@ -21,12 +21,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
-	"github.com/cxloop/cxloop/infra/fault"
-	"github.com/cxloop/cxloop/infra/httpapi"
-	"github.com/cxloop/cxloop/infra/lambdahost"
-	"github.com/cxloop/cxloop/infra/localstack"
-	"github.com/cxloop/cxloop/infra/samtemplate"
-	"github.com/cxloop/cxloop/infra/sources"
+	"github.com/cxloop/cxloop/infra/local/fault"
+	"github.com/cxloop/cxloop/infra/local/httpapi"
+	"github.com/cxloop/cxloop/infra/local/lambdahost"
+	"github.com/cxloop/cxloop/infra/local/samtemplate"
+	"github.com/cxloop/cxloop/infra/local/sources"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 func init() {
@@ -37,19 +37,19 @@ func init() {
 // local stack, env.json, and .local/env.
 type deployment struct {
 	root     string
-	cfg      localstack.Config
+	cfg      stack.Config
 	tpl      *samtemplate.Template
 	envFile  samtemplate.EnvFile
 	localEnv map[string]string
 }
 
 func loadDeployment(envJSON string) (*deployment, error) {
-	cfg, err := localstack.FromEnv()
+	cfg, err := stack.FromEnv()
 	if err != nil {
 		return nil, err
 	}
 	d := &deployment{root: cfg.Root, cfg: cfg}
-	d.localEnv, err = localstack.ReadEnv(cfg.EnvPath())
+	d.localEnv, err = stack.ReadEnv(cfg.EnvPath())
 	if errors.Is(err, os.ErrNotExist) {
 		// invoke works without the stack; the function then sees only template.yaml and env.json.
 		d.localEnv, err = map[string]string{}, nil
