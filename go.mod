@@ -19,6 +19,7 @@ require (
 	github.com/aws/smithy-go v1.28.8
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/goccy/go-yaml v1.19.2
 	github.com/kljensen/snowball v0.10.0
 	golang.org/x/text v0.44.0
 	gopkg.in/yaml.v3 v3.0.1
