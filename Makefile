@@ -33,7 +33,7 @@ build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go
 
 # One rule serves every function for `sam build` (BuildMethod: makefile): build-TouchpointFunction
 # builds ./functions/touchpoint for arm64 into $(ARTIFACTS_DIR). Same naming rule as
-# infra/samtemplate (Function.Dir).
+# infra/local/samtemplate (Function.Dir).
 build-%:
 	GOOS=linux GOARCH=arm64 $(GOBUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/$(shell echo '$*' | sed 's/Function$$//' | tr '[:upper:]' '[:lower:]')
 

@@ -73,7 +73,7 @@ func (h *Handler) EventBridge(ctx context.Context, env envelope) (Decision, erro
 	ev, err := touchpoint.Decode(env.Detail)
 	d, derr := h.decide(ctx, ev, err)
 	if derr != nil {
-		slog.ErrorContext(ctx, "decide touchpoint", "eventId", ev.EventID, "err", derr)
+		slog.ErrorContext(ctx, "decide touchpoint", "eventId", ev.EventID, "error", derr)
 		return Decision{}, derr
 	}
 	logDecision(ctx, d)
@@ -116,7 +116,7 @@ func (h *Handler) intake(req *http.Request) web.Reply {
 	case errors.Is(err, store.ErrNotFound):
 		return web.Error(http.StatusUnauthorized, "a producer token is required: Authorization: Bearer <token>")
 	case err != nil:
-		slog.ErrorContext(ctx, "look up token", "err", err)
+		slog.ErrorContext(ctx, "look up token", "error", err)
 		return web.Error(http.StatusInternalServerError, "internal error")
 	case tok.Role != store.RoleProducer && tok.Role != store.RoleAdmin:
 		return web.Error(http.StatusForbidden, "this token may not post touchpoints")
@@ -150,7 +150,7 @@ func (h *Handler) intake(req *http.Request) web.Reply {
 	for i, err := range errs {
 		if err != nil {
 			// Decisions are idempotent per eventId: the producer retries the whole batch safely.
-			slog.ErrorContext(ctx, "decide touchpoint", "index", i, "err", err)
+			slog.ErrorContext(ctx, "decide touchpoint", "index", i, "error", err)
 			return web.Error(http.StatusServiceUnavailable, "could not record every decision; retry the batch")
 		}
 		logDecision(ctx, out[i])

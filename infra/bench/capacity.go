@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/cxloop/cxloop/infra/fault"
+	"github.com/cxloop/cxloop/infra/local/fault"
 )
 
 // units are DynamoDB capacity units one function consumed.

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
-	"github.com/cxloop/cxloop/infra/lambdahost"
-	"github.com/cxloop/cxloop/infra/samtemplate"
+	"github.com/cxloop/cxloop/infra/local/lambdahost"
+	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/infra/local/samtemplate"
 )
 
 // Names of the two yardsticks in the cold-start table.

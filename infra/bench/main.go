@@ -13,7 +13,7 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 // benchEnv is where the local stack is.
@@ -31,7 +31,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	root, err := localstack.FindRoot()
+	root, err := stack.FindRoot()
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
+	"github.com/cxloop/cxloop/infra/local/rig"
 )
 
 const defaultScaleFor = 10 * time.Second

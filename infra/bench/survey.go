@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
-	"github.com/cxloop/cxloop/infra/fault"
+	"github.com/cxloop/cxloop/infra/local/fault"
+	"github.com/cxloop/cxloop/infra/local/rig"
 )
 
 // surveyCase is one complete survey: touchpoint, dispatch, answer, follow-up, scoring.

@@ -16,9 +16,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
-	"github.com/cxloop/cxloop/infra/fault"
-	"github.com/cxloop/cxloop/infra/sources"
+	"github.com/cxloop/cxloop/infra/local/fault"
+	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/infra/local/sources"
 )
 
 // TestAnEventThatFailsEveryRetryIsKeptAndReplaysFromItsRecord runs the local bus as in AWS

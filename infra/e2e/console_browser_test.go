@@ -9,14 +9,14 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
+	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // consoleRig runs the real TicketsFunction bootstrap behind the local HTTP API on a table of its
-// own (infra/bench/rig), so the test owns every ticket it sees.
+// own (infra/local/rig), so the test owns every ticket it sees.
 func consoleRig(t *testing.T) *rig.Rig {
 	t.Helper()
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") == "" || os.Getenv("AWS_ENDPOINT_URL_SESV2") == "" {

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
+	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -23,7 +23,7 @@ import (
 
 // The fault suite drives the real bootstrap binaries (built with the deployed flags) under the
 // local Lambda host, the local HTTP API and the stream poller, with DynamoDB and SES reached
-// through infra/fault proxies: the functions are unchanged and read only their template
+// through infra/local/fault proxies: the functions are unchanged and read only their template
 // variables; only the SDK endpoints point at the proxies. See docs/RELIABILITY.md.
 
 const surveyID = "csat-support" // sampleRate 1, delay 10m, scale 1-5, tickets at <= 2

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
+	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/token"
 )

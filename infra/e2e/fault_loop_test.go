@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
-	"github.com/cxloop/cxloop/infra/fault"
+	"github.com/cxloop/cxloop/infra/local/fault"
+	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )

@@ -19,9 +19,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/cxloop/cxloop/infra/bench/rig"
-	"github.com/cxloop/cxloop/infra/lambdahost"
-	"github.com/cxloop/cxloop/infra/sources"
+	"github.com/cxloop/cxloop/infra/local/lambdahost"
+	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/infra/local/sources"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )

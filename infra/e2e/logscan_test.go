@@ -39,7 +39,7 @@ func scanLogLines(r io.Reader) (findings []string, lines int, err error) {
 	return findings, lines, sc.Err()
 }
 
-// serveLog is the local stack's function log (infra/localstack: <state dir>/logs/serve.log).
+// serveLog is the local stack's function log (infra/local/stack: <state dir>/logs/serve.log).
 func serveLog() string {
 	dir := os.Getenv("CXLOOP_STATE_DIR")
 	if dir == "" {

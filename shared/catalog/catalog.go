@@ -45,6 +45,8 @@ type Survey struct {
 	Touchpoints []Rule    `yaml:"touchpoints"`
 	Followup    *Followup `yaml:"followup,omitempty"`
 	Alerts      []Alert   `yaml:"alerts,omitempty"`
+	// Themes are the declared feedback themes (themes.go, docs/THEMES.md).
+	Themes []Theme `yaml:"themes,omitempty"`
 }
 
 // Metric names the score a survey asks for; it fixes the scale.
@@ -91,10 +93,14 @@ type Route struct {
 
 // Alert is a threshold on an aggregate score: below a value, or a drop against the previous window.
 type Alert struct {
-	ID           string   `yaml:"id"`
-	Window       Duration `yaml:"window"`
-	Below        *float64 `yaml:"below,omitempty"`
-	DropBy       *float64 `yaml:"dropBy,omitempty"`
+	ID     string   `yaml:"id"`
+	Window Duration `yaml:"window"`
+	Below  *float64 `yaml:"below,omitempty"`
+	DropBy *float64 `yaml:"dropBy,omitempty"`
+	// ShareAbove, with Theme, fires when more than this percent of the window's low-band comments
+	// mention the declared theme; MinResponses is then the fewest low-band comments.
+	ShareAbove   *float64 `yaml:"shareAbove,omitempty"`
+	Theme        string   `yaml:"theme,omitempty"`
 	MinResponses int      `yaml:"minResponses"`
 	Cooldown     Duration `yaml:"cooldown"`
 }

@@ -147,8 +147,9 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 		} else {
 			alerts[a.ID] = ap
 		}
-		v.alert(ap, s.Metric, a)
+		v.alert(ap, s, a)
 	}
+	v.themes(p, s)
 }
 
 func (v *validator) rule(p string, s *Survey, r *Rule, events map[string]string) {
@@ -198,7 +199,8 @@ func (v *validator) rule(p string, s *Survey, r *Rule, events map[string]string)
 	}
 }
 
-func (v *validator) alert(p string, m Metric, a *Alert) {
+func (v *validator) alert(p string, s *Survey, a *Alert) {
+	m := s.Metric
 	if !v.present(p+".window", a.Window.Duration != 0) {
 		v.fail(p+".window", "is required: one of 1d, 7d, 30d, 90d")
 	} else if !slices.Contains(AlertWindows, a.Window.Duration) {
@@ -206,8 +208,14 @@ func (v *validator) alert(p string, m Metric, a *Alert) {
 	}
 	lo, hi := m.ScoreRange()
 	switch {
+	case a.ShareAbove != nil && (a.Below != nil || a.DropBy != nil):
+		v.fail(p, "needs exactly one of below, dropBy or shareAbove (with theme): write two alerts for two conditions")
+	case a.ShareAbove != nil:
+		v.themeAlert(p, s, a)
+	case a.Theme != "":
+		v.fail(p+".theme", "needs shareAbove: the percent of low-band comments mentioning the theme")
 	case (a.Below == nil) == (a.DropBy == nil):
-		v.fail(p, "needs exactly one of below (a score threshold) or dropBy (points lost against the previous window)")
+		v.fail(p, "needs exactly one of below (a score threshold), dropBy (points lost against the previous window) or shareAbove (with theme)")
 	case !m.Valid():
 	case a.Below != nil && (math.IsNaN(*a.Below) || *a.Below <= lo || *a.Below > hi):
 		if *a.Below == lo {

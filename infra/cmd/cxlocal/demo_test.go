@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 // signalWriter collects what the demo prints and closes done once the demo says it is serving.
@@ -39,11 +39,11 @@ func (w *signalWriter) String() string {
 // The demo runs against the stack `make test` started: it must tell each step in words and end
 // with a survey link that opens, the local console token and the command that scores now.
 func TestDemoTellsEachStepAndWhatToDoNext(t *testing.T) {
-	cfg, err := localstack.FromEnv()
+	cfg, err := stack.FromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := localstack.ReadEnv(cfg.EnvPath())
+	env, err := stack.ReadEnv(cfg.EnvPath())
 	if err != nil {
 		t.Fatalf("the local stack must be up (make test starts it): %v", err)
 	}

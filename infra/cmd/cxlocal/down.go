@@ -4,7 +4,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 func init() {
@@ -12,9 +12,9 @@ func init() {
 }
 
 func down(ctx context.Context, args []string) error {
-	cfg, err := localstack.FromEnv()
+	cfg, err := stack.FromEnv()
 	if err != nil {
 		return err
 	}
-	return localstack.Down(cfg, os.Stdout)
+	return stack.Down(cfg, os.Stdout)
 }

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/cxloop/cxloop/infra/localstack"
-	"github.com/cxloop/cxloop/infra/samtemplate"
+	"github.com/cxloop/cxloop/infra/local/samtemplate"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 func init() {
@@ -15,7 +15,7 @@ func init() {
 }
 
 func functions(ctx context.Context, args []string) error {
-	root, err := localstack.FindRoot()
+	root, err := stack.FindRoot()
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 
-	"github.com/cxloop/cxloop/infra/lambdahost"
+	"github.com/cxloop/cxloop/infra/local/lambdahost"
 )
 
 func init() {

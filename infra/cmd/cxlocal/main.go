@@ -17,7 +17,7 @@ import (
 	"sort"
 	"syscall"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 // command is one subcommand.
@@ -70,12 +70,12 @@ func usage() {
 
 // runningStack returns the local stack's configuration and the env file `make up` wrote, or an
 // error telling the user to start it.
-func runningStack() (localstack.Config, map[string]string, error) {
-	cfg, err := localstack.FromEnv()
+func runningStack() (stack.Config, map[string]string, error) {
+	cfg, err := stack.FromEnv()
 	if err != nil {
 		return cfg, nil, err
 	}
-	env, err := localstack.ReadEnv(cfg.EnvPath())
+	env, err := stack.ReadEnv(cfg.EnvPath())
 	if err != nil {
 		return cfg, nil, fmt.Errorf("the local stack is not up (%v): run `make up`", err)
 	}

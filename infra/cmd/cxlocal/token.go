@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -25,7 +25,7 @@ func token(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	raw, err := store.New(localstack.Client(env["AWS_ENDPOINT_URL_DYNAMODB"]), env["TABLE_NAME"]).CreateAPIToken(ctx, strings.ToLower(role), name)
+	raw, err := store.New(stack.Client(env["AWS_ENDPOINT_URL_DYNAMODB"]), env["TABLE_NAME"]).CreateAPIToken(ctx, strings.ToLower(role), name)
 	if err != nil {
 		return err
 	}

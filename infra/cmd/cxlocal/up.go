@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
 func init() {
@@ -14,11 +14,11 @@ func init() {
 }
 
 func up(ctx context.Context, args []string) error {
-	cfg, err := localstack.FromEnv()
+	cfg, err := stack.FromEnv()
 	if err != nil {
 		return err
 	}
-	opts := localstack.Options{Out: os.Stdout}
+	opts := stack.Options{Out: os.Stdout}
 	if _, ok := commands["serve"]; ok {
 		exe, err := os.Executable()
 		if err != nil {
@@ -28,7 +28,7 @@ func up(ctx context.Context, args []string) error {
 	} else {
 		fmt.Println("this cxlocal has no serve command yet: the local HTTP API and event sources are not started")
 	}
-	env, err := localstack.Up(ctx, cfg, opts)
+	env, err := stack.Up(ctx, cfg, opts)
 	if err != nil {
 		return err
 	}
@@ -38,11 +38,11 @@ func up(ctx context.Context, args []string) error {
 }
 
 func status(ctx context.Context, args []string) error {
-	cfg, err := localstack.FromEnv()
+	cfg, err := stack.FromEnv()
 	if err != nil {
 		return err
 	}
-	running := localstack.Running(cfg)
+	running := stack.Running(cfg)
 	for name, pid := range running {
 		fmt.Printf("%s running (pid %d)\n", name, pid)
 	}

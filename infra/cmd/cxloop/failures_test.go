@@ -7,7 +7,7 @@ import (
 )
 
 // Records as Lambda writes them to an on-failure destination (the local event sources write the
-// same shape, infra/sources).
+// same shape, infra/local/sources).
 const (
 	asyncRecord = `{"version":"1.0","timestamp":"2026-12-04T10:00:00Z","requestContext":{"requestId":"r-1",
 		"functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:cxloop-TouchpointFunction-AbC:$LATEST",

@@ -15,9 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/cxloop/cxloop/infra/localstack"
-	"github.com/cxloop/cxloop/infra/samtemplate"
-	"github.com/cxloop/cxloop/infra/sources"
+	"github.com/cxloop/cxloop/infra/local/samtemplate"
+	"github.com/cxloop/cxloop/infra/local/sources"
+	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -40,7 +40,7 @@ func (r *rereader) loadFilters() error {
 	if r.filters != nil {
 		return nil
 	}
-	root, err := localstack.FindRoot()
+	root, err := stack.FindRoot()
 	if err != nil {
 		return fmt.Errorf("run cxloop from the repository (it reads template.yaml's stream filters): %w", err)
 	}

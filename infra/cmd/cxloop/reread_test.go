@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/cxloop/cxloop/infra/sources"
+	"github.com/cxloop/cxloop/infra/local/sources"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cxloop/cxloop/infra/localstack"
+	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
@@ -38,17 +38,17 @@ type filter struct {
 func run(ctx context.Context, out io.Writer, f filter) error {
 	endpoint, table := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"), os.Getenv("TABLE_NAME")
 	if endpoint == "" || table == "" {
-		cfg, err := localstack.FromEnv()
+		cfg, err := stack.FromEnv()
 		if err != nil {
 			return err
 		}
-		env, err := localstack.ReadEnv(cfg.EnvPath())
+		env, err := stack.ReadEnv(cfg.EnvPath())
 		if err != nil {
 			return fmt.Errorf("the local stack is not up (%v): run `make up`", err)
 		}
 		endpoint, table = env["AWS_ENDPOINT_URL_DYNAMODB"], env["TABLE_NAME"]
 	}
-	st := store.New(localstack.Client(endpoint), table)
+	st := store.New(stack.Client(endpoint), table)
 	var snaps []*store.Snapshot
 	for _, sv := range catalog.MustShipped().Surveys {
 		if f.survey != "" && sv.ID != f.survey {
