@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"net/http"
 	"strings"
 
@@ -19,30 +18,31 @@ const (
 // logo serves the brand's logo (GET and HEAD /brand/{file}) from the survey API's own origin: the
 // survey email shows it from here, so no third party learns who opened which email. It serves
 // only the file the catalog's brand names; every other name is the 404 page.
-func (h *Handler) logo(req web.Request) (web.Response, error) {
+func (h *Handler) logo(w http.ResponseWriter, r *http.Request) {
 	l := h.Catalog.Brand.LogoImage() // nil-safe: nil without a brand or a logo
-	if l == nil || web.Param(req, "file") != l.File {
-		return web.Response{}, errNoRoute
+	if l == nil || web.Param(r, "file") != l.File {
+		h.fail(r.Context(), r, errNoRoute).Write(w)
+		return
 	}
 	etag := `"` + l.Version + `"`
 	cache := logoCacheOther
-	if web.Query(req, "v") == l.Version {
+	if web.Query(r, "v") == l.Version {
 		cache = logoCacheVersioned
 	}
-	headers := map[string]string{
-		"Content-Type":           "image/png",
-		"Cache-Control":          cache,
-		"ETag":                   etag,
-		"X-Content-Type-Options": "nosniff",
-		// An image needs nothing else, even opened on its own.
-		"Content-Security-Policy": "default-src 'none'",
+	hd := w.Header()
+	hd.Set("Content-Type", "image/png")
+	hd.Set("Cache-Control", cache)
+	hd.Set("ETag", etag)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "default-src 'none'") // an image needs nothing else, even opened on its own
+	if etagMatches(web.Header(r, "If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
 	}
-	if etagMatches(web.Header(req, "If-None-Match"), etag) {
-		return web.Response{StatusCode: http.StatusNotModified, Headers: headers}, nil
-	}
-	// HTTP APIs (payload 2.0) decode a base64 body flagged isBase64Encoded before sending it.
-	return web.Response{StatusCode: http.StatusOK, Headers: headers,
-		Body: base64.StdEncoding.EncodeToString(l.PNG), IsBase64Encoded: true}, nil
+	// Not UTF-8, so web.Serve hands it to API Gateway base64-encoded with isBase64Encoded, which
+	// HTTP APIs (payload 2.0) decode before sending it.
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(l.PNG)
 }
 
 // etagMatches reports whether an If-None-Match header names etag (or is "*"), comparing weakly

@@ -65,7 +65,7 @@ func TestTheLogoIsServedFromTheAPIsOwnOriginWithItsCacheHeaders(t *testing.T) {
 			t.Errorf("%s: status %d, Cache-Control %q; want %d, %q", tc.name, resp.StatusCode, resp.Headers["Cache-Control"], tc.status, tc.cache)
 		}
 		if tc.status == 200 || tc.status == 304 {
-			if resp.Headers["Content-Type"] != "image/png" || resp.Headers["ETag"] != `"`+l.Version+`"` || resp.Headers["X-Content-Type-Options"] != "nosniff" {
+			if resp.Headers["Content-Type"] != "image/png" || resp.Headers["Etag"] != `"`+l.Version+`"` || resp.Headers["X-Content-Type-Options"] != "nosniff" {
 				t.Errorf("%s: headers %v", tc.name, resp.Headers)
 			}
 		}

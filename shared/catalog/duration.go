@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/goccy/go-yaml/ast"
 )
 
 // Day is the unit of the "d" suffix. The catalog's days are 24 hours; windows and quiet
@@ -42,18 +42,26 @@ func FormatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// UnmarshalYAML accepts a scalar in ParseDuration's syntax. Errors are *yaml.TypeError so that the
-// decoder keeps going and reports every bad value with its line.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a duration must be a single value such as 90d or 36h", n.Line)}}
+// UnmarshalYAML accepts a scalar in ParseDuration's syntax. A bad value is a *valueError at its
+// token, so that Load reports it with its line and goes on to the next problem.
+func (d *Duration) UnmarshalYAML(n ast.Node) error {
+	if n.Type() == ast.MappingType || n.Type() == ast.SequenceType || n.Type() == ast.MappingValueType {
+		return &valueError{tk: n.GetToken(), msg: "a duration must be a single value such as 90d or 36h"}
 	}
-	v, err := ParseDuration(n.Value)
+	v, err := ParseDuration(scalarText(n))
 	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+		return &valueError{tk: n.GetToken(), msg: err.Error()}
 	}
 	d.Duration = v
 	return nil
+}
+
+// scalarText is a scalar node's value as written, without quotes.
+func scalarText(n ast.Node) string {
+	if s, ok := n.(*ast.StringNode); ok {
+		return s.Value
+	}
+	return n.GetToken().Value
 }
 
 // MarshalYAML writes the duration back in the catalog's syntax.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 // Contact state attribute names. Per-survey values live in top-level attributes named
@@ -32,17 +34,18 @@ type ContactState struct {
 // Unsubscribed reports whether the contact opted out of all surveys.
 func (c *ContactState) Unsubscribed() bool { return c.UnsubscribedAt != nil }
 
-// QuietUntil returns when the contact may be invited to survey again, given the global and the
-// survey's quiet periods; the zero time if now.
-func (c *ContactState) QuietUntil(survey string, global, perSurvey time.Duration) time.Time {
-	var until time.Time
+// Rules is the contact's state as the rules read it; unreadable times count as never.
+func (c *ContactState) Rules() invitation.Contact {
+	r := invitation.Contact{UnsubscribedAt: c.UnsubscribedAt, Fingerprints: c.Fingerprints, LastBySurvey: make(map[string]time.Time, len(c.LastBySurvey))}
 	if t, err := time.Parse(TimeKey, c.LastInviteAt); err == nil {
-		until = t.Add(global)
+		r.LastInviteAt = t
 	}
-	if t, err := time.Parse(TimeKey, c.LastBySurvey[survey]); err == nil && t.Add(perSurvey).After(until) {
-		until = t.Add(perSurvey)
+	for s, at := range c.LastBySurvey {
+		if t, err := time.Parse(TimeKey, at); err == nil {
+			r.LastBySurvey[s] = t
+		}
 	}
-	return until
+	return r
 }
 
 // decodeContactState reads the contact item; a missing item is a contact never seen.

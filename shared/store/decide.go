@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -13,12 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Named outcomes of Invite; the caller records them as skip decisions.
+// Named outcomes of Invite; the caller records them as skip decisions (invitation.Decision.Lost).
 var (
-	ErrQuietPeriod = errors.New("contact is in a quiet period")
-	ErrDailyCap    = errors.New("survey reached its daily cap")
+	ErrQuietPeriod = invitation.ErrQuietPeriod
+	ErrDailyCap    = invitation.ErrDailyCap
 )
 
 // Prior is everything the rules read before deciding one event, fetched in one BatchGetItem.
@@ -30,26 +31,20 @@ type Prior struct {
 	CapUsed    int  // invitations already counted on the event's daily-cap shard
 }
 
-// CapShard locates the daily-cap counter an invitation counts against. A survey whose cap is
-// large spreads its counter over Shards items (each allowed Limit), so a burst never writes one
-// hot item; a small cap uses one item. The total never exceeds the catalog's cap.
-type CapShard struct {
-	Survey string
-	Day    string // UTC yyyy-mm-dd
-	Shard  int
-	Limit  int
+// State is the prior state as the rules read it.
+func (p *Prior) State() invitation.State {
+	return invitation.State{Contact: p.Contact.Rules(), Suppressed: p.Suppressed, OptedOut: p.OptedOut, CapUsed: p.CapUsed}
 }
+
+// CapShard locates the daily-cap counter an invitation counts against (invitation.Slot).
+type CapShard = invitation.CapSlot
 
 // NewCapShard places eventKey's invitation on one shard of the survey's cap for day.
 func NewCapShard(survey string, dailyCap int, day time.Time, eventKey string) CapShard {
-	shards := 1
-	if dailyCap >= 10*Shards {
-		shards = Shards
-	}
-	return CapShard{Survey: survey, Day: day.UTC().Format(DayKey), Shard: Shard(eventKey) % shards, Limit: dailyCap / shards}
+	return invitation.Slot(survey, dailyCap, day, Shard(eventKey))
 }
 
-func (c CapShard) pk() string { return capPK(c.Survey, c.Day, c.Shard) }
+func capShardPK(c *CapShard) string { return capPK(c.Survey, c.Day, c.Shard) }
 
 // LoadPrior reads the event's decision, the contact's state, the address's suppression and the
 // cap shard. Reads are eventually consistent: Invite's conditions catch anything newer.
@@ -62,7 +57,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 		keys = append(keys, key(suppressPK(email), skSuppress), key(legacySuppressPK(email), skSuppress), key(optOutPK(email), skOptOut))
 	}
 	if cap != nil {
-		keys = append(keys, key(cap.pk(), skCap))
+		keys = append(keys, key(capShardPK(cap), skCap))
 	}
 	got, err := s.batchGet(ctx, keys, false)
 	if err != nil {
@@ -89,7 +84,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 	p.Suppressed = email != "" && (items[suppressPK(email)] != nil || items[legacySuppressPK(email)] != nil)
 	p.OptedOut = email != "" && items[optOutPK(email)] != nil
 	if cap != nil {
-		if it := items[cap.pk()]; it != nil {
+		if it := items[capShardPK(cap)]; it != nil {
 			if n, ok := it["n"].(*types.AttributeValueMemberN); ok {
 				p.CapUsed, _ = strconv.Atoi(n.Value)
 			}
@@ -125,6 +120,48 @@ func (s *Store) RecordDecision(ctx context.Context, d *Invitation) (*Invitation,
 		return nil, fmt.Errorf("record decision %s: %w", d.ID, err)
 	}
 	return d, nil
+}
+
+// SaveDecision stores one touchpoint's decision: rec carries the event's fields, d the rules'
+// answer. A skip is recorded once; an invitation is created with its claims (Invite), and a claim
+// that lost to a concurrent invitation is recorded as the skip the rules name for it. Either way
+// the stored item is returned: a concurrent delivery's decision wins.
+func (s *Store) SaveDecision(ctx context.Context, rec *Invitation, d invitation.Decision, keep Retention) (*Invitation, error) {
+	rec.OccurredAt, rec.Survey = d.OccurredAt, d.Survey
+	if d.Invalid {
+		// An invalid event's fields are not trusted as keys, so its decision is filed under no
+		// contact, where export and erase could not find it: it keeps no personal data either.
+		rec.ContactID, rec.Email, rec.Name, rec.Locale = "", "", "", ""
+	}
+	if d.Invite == nil {
+		return s.recordSkip(ctx, rec, d, keep)
+	}
+	inv := *rec
+	i := d.Invite
+	inv.Outcome, inv.Status = d.Outcome, StatusPending
+	inv.Locale, inv.Segments, inv.Context, inv.MetricVersion = i.Locale, i.Segments, i.Context, i.MetricVersion
+	inv.DueAt, inv.LinkExpiresAt, inv.ReminderDueAt = i.DueAt, i.LinkExpiresAt, i.ReminderDueAt
+	inv.TTL = rec.DecidedAt.Add(keep.Invitation).Unix()
+	slot := i.Cap
+	stored, err := s.Invite(ctx, &inv, InviteClaim{GlobalQuiet: i.GlobalQuiet, SurveyQuiet: i.SurveyQuiet, Fingerprint: i.Fingerprint, Cap: &slot})
+	if lost, ok := d.Lost(err); ok {
+		return s.recordSkip(ctx, rec, lost, keep)
+	}
+	return stored, err
+}
+
+// Retention is how long decisions live after their decision time: a skip for Decision, an
+// invitation for Invitation.
+type Retention struct {
+	Decision   time.Duration
+	Invitation time.Duration
+}
+
+func (s *Store) recordSkip(ctx context.Context, rec *Invitation, d invitation.Decision, keep Retention) (*Invitation, error) {
+	skip := *rec
+	skip.Outcome, skip.Detail = d.Outcome, d.Detail
+	skip.TTL = rec.DecidedAt.Add(keep.Decision).Unix()
+	return s.RecordDecision(ctx, &skip)
 }
 
 // InviteClaim is what an invitation claims atomically with its creation: the contact's quiet
@@ -197,7 +234,7 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 			return nil, err
 		}
 		items = append(items, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.Table), Key: key(c.Cap.pk(), skCap),
+			TableName: aws.String(s.Table), Key: key(capShardPK(c.Cap), skCap),
 			ConditionExpression: capExpr.Condition(), UpdateExpression: capExpr.Update(),
 			ExpressionAttributeNames: capExpr.Names(), ExpressionAttributeValues: capExpr.Values(),
 		}})

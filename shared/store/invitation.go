@@ -8,19 +8,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Outcomes of a touchpoint decision (docs/CONTRACTS.md 3): invited, or skipped for a named reason.
+// Outcomes of a touchpoint decision: the rules own them (package invitation).
 const (
-	OutcomeInvited      = "invited"
-	OutcomeNoRule       = "no-rule"
-	OutcomeSampledOut   = "sampled-out"
-	OutcomeQuietPeriod  = "quiet-period"
-	OutcomeDailyCap     = "daily-cap"
-	OutcomeSuppressed   = "suppressed"
-	OutcomeUnsubscribed = "unsubscribed"
-	OutcomeDuplicate    = "duplicate"
-	OutcomeInvalid      = "invalid"
+	OutcomeInvited      = invitation.OutcomeInvited
+	OutcomeNoRule       = invitation.OutcomeNoRule
+	OutcomeSampledOut   = invitation.OutcomeSampledOut
+	OutcomeQuietPeriod  = invitation.OutcomeQuietPeriod
+	OutcomeDailyCap     = invitation.OutcomeDailyCap
+	OutcomeSuppressed   = invitation.OutcomeSuppressed
+	OutcomeUnsubscribed = invitation.OutcomeUnsubscribed
+	OutcomeDuplicate    = invitation.OutcomeDuplicate
+	OutcomeInvalid      = invitation.OutcomeInvalid
 )
 
 // Send states of an invitation ("status").

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,14 +14,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-
+	"github.com/cxloop/cxloop/infra/local"
 	"github.com/cxloop/cxloop/infra/local/fault"
-	"github.com/cxloop/cxloop/infra/local/httpapi"
 	"github.com/cxloop/cxloop/infra/local/lambdahost"
 	"github.com/cxloop/cxloop/infra/local/samtemplate"
 	"github.com/cxloop/cxloop/infra/local/sources"
@@ -146,20 +141,13 @@ func serve(ctx context.Context, args []string) error {
 
 	// SES's Send events: the functions reach the SES stand-in through a proxy that publishes, for
 	// every email the stand-in accepts, the Send event SES would put on the bus (late, a few lost).
-	var published atomic.Pointer[sources.Bus]
-	sendEvents := fault.NewSendEvents(func(detailType string, detail []byte) {
-		if b := published.Load(); b != nil {
-			b.Put(context.Background(), []sources.Entry{{Source: "aws.ses", DetailType: detailType, Detail: string(detail)}})
-		}
-	}, localSendEvents)
+	var sesProxy *fault.Proxy
 	if ses := d.localEnv["AWS_ENDPOINT_URL_SESV2"]; ses != "" {
-		proxy, err := fault.NewProxy(ses, fault.Config{})
-		if err != nil {
+		if sesProxy, err = fault.NewProxy(ses, fault.Config{}); err != nil {
 			return err
 		}
-		defer proxy.Close()
-		proxy.Observe = sendEvents.Observe
-		d.localEnv["AWS_ENDPOINT_URL_SESV2"] = proxy.URL
+		defer sesProxy.Close()
+		d.localEnv["AWS_ENDPOINT_URL_SESV2"] = sesProxy.URL
 	}
 
 	var cfgs []lambdahost.Config
@@ -178,96 +166,43 @@ func serve(ctx context.Context, args []string) error {
 		}
 		cfgs = append(cfgs, d.hostConfig(fn, &prefixWriter{prefix: fn.LogicalID, w: os.Stderr}))
 	}
-	host := lambdahost.NewHost(cfgs...)
-	defer host.Close()
-	var inv lambdahost.Invoker = served{host}
-
-	rules, err := sources.RulesFromTemplate(d.tpl)
-	if err != nil {
-		return err
-	}
-	failures := filepath.Join(d.cfg.StateDir, "failures")
 	retryDelay := sources.DefaultRetryDelay
 	if v := os.Getenv("CXLOOP_ASYNC_RETRY_DELAY"); v != "" {
 		if retryDelay, err = time.ParseDuration(v); err != nil || retryDelay <= 0 {
 			return fmt.Errorf("CXLOOP_ASYNC_RETRY_DELAY=%q: a positive duration such as 500ms", v)
 		}
 	}
-	// Rules and schedules invoke asynchronously, as in AWS: each function's EventInvokeConfig
-	// (retries, maximum age), short local delays, failure records in .local/failures.
-	async := &sources.Async{Invoke: inv, Policies: sources.PoliciesFromTemplate(d.tpl), RetryDelay: retryDelay,
-		FailureDir: failures, Region: d.localEnv["AWS_REGION"], Log: log}
-	bus := &sources.Bus{Invoke: inv, Rules: rules, Region: d.localEnv["AWS_REGION"], Async: async, Log: log}
-	published.Store(bus)
-	sched := &sources.Scheduler{Invoke: inv, Schedules: sources.SchedulesFromTemplate(d.tpl, log), Region: d.localEnv["AWS_REGION"], Async: async, Log: log}
-	api := httpapi.New(httpapi.RoutesFromTemplate(d.tpl), inv, log)
-
-	mux := http.NewServeMux()
-	mux.Handle(sources.BusPath, bus)
-	mux.HandleFunc("POST /_local/schedules/{function}", func(w http.ResponseWriter, r *http.Request) {
-		results, err := sched.Tick(r.Context(), r.PathValue("function"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(results)
-	})
-	mux.Handle("/", api)
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = sched.Run(ctx) })
-	if table := d.localEnv["TABLE_NAME"]; table != "" {
-		awsCfg := aws.Config{Region: d.localEnv["AWS_REGION"],
-			Credentials: credentials.NewStaticCredentialsProvider(d.localEnv["AWS_ACCESS_KEY_ID"], d.localEnv["AWS_SECRET_ACCESS_KEY"], "")}
-		db, streams := sources.Clients(awsCfg, d.localEnv["AWS_ENDPOINT_URL_DYNAMODB"])
-		poller := &sources.Poller{DB: db, Streams: streams, Table: table, Invoke: inv, Targets: sources.StreamTargetsFromTemplate(d.tpl),
-			FailureDir: failures, Duplicate: *duplicate, Region: d.localEnv["AWS_REGION"], Log: log}
-		wg.Go(func() {
-			if err := poller.Run(ctx); err != nil && ctx.Err() == nil {
-				log.Error("stream poller stopped", "error", err)
-			}
-		})
-	} else {
-		log.Warn("no TABLE_NAME in .local/env: the table's stream is not polled")
-	}
-
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(d.cfg.APIPort))
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	log.Info("serving", "api", "http://"+addr, "functions", host.Names(), "routes", len(api.Routes()),
-		"schedules", len(sched.Schedules), "rules", len(rules))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	// Rules and schedules invoke asynchronously, as in AWS: each function's EventInvokeConfig
+	// (retries, maximum age), short local delays, failure records in .local/failures.
+	cloud, err := local.Start(ctx, local.Options{Template: d.tpl, Functions: cfgs, Listener: ln,
+		Region: d.localEnv["AWS_REGION"], Log: log, SES: sesProxy, SendEvents: &localSendEvents,
+		Async: true, RetryDelay: retryDelay, FailureDir: filepath.Join(d.cfg.StateDir, "failures"), RunSchedules: true})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer cloud.Close()
+	if table := d.localEnv["TABLE_NAME"]; table != "" {
+		cloud.StartStream(local.StreamOptions{DynamoDB: d.localEnv["AWS_ENDPOINT_URL_DYNAMODB"], Table: table, Duplicate: *duplicate})
+	} else {
+		log.Warn("no TABLE_NAME in .local/env: the table's stream is not polled")
+	}
+	log.Info("serving", "api", cloud.URL, "functions", cloud.Host.Names(), "routes", len(cloud.API.Routes()),
+		"schedules", len(cloud.Scheduler.Schedules), "rules", len(cloud.Bus.Rules))
 	select {
 	case <-ctx.Done():
-	case err = <-errc:
+		return nil
+	case err = <-cloud.Done():
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		return err
 	}
-	shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
-	defer done()
-	_ = srv.Shutdown(shutdown)
-	cancel()
-	wg.Wait()
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
-}
-
-// served answers invokes of functions that have no code yet with a clear error.
-type served struct{ *lambdahost.Host }
-
-func (s served) Invoke(ctx context.Context, fn string, payload []byte) (lambdahost.Result, error) {
-	res, err := s.Host.Invoke(ctx, fn, payload)
-	if errors.Is(err, lambdahost.ErrUnknownFunction) {
-		return res, fmt.Errorf("%s is declared in template.yaml but has no main.go yet: %w", fn, err)
-	}
-	return res, err
 }
 
 // prefixWriter prefixes each line a function logs with its name, so the interleaved logs of

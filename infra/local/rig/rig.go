@@ -14,7 +14,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,14 +23,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cxloop/cxloop/infra/local"
 	"github.com/cxloop/cxloop/infra/local/fault"
-	"github.com/cxloop/cxloop/infra/local/httpapi"
 	"github.com/cxloop/cxloop/infra/local/lambdahost"
 	"github.com/cxloop/cxloop/infra/local/samtemplate"
-	"github.com/cxloop/cxloop/infra/local/sources"
 	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/store"
 )
@@ -77,16 +74,13 @@ type Rig struct {
 	// SendEvents publishes Send events when Options.SendEvents is set (else nil).
 	SendEvents *fault.SendEvents
 	Host       *lambdahost.Host
-	bus        *sources.Bus
+	// Cloud is the local cloud the rig runs the functions in (the same one `cxlocal serve` starts).
+	Cloud *local.Cloud
 	// BaseURL is the functions' BASE_URL: the rig's local HTTP API serving template.yaml's routes.
 	BaseURL string
 
-	api      *http.Server
 	dynamoDB string
 	sesURL   string
-	streams  context.CancelFunc
-	done     chan struct{}
-	poller   *sources.Poller
 }
 
 // Start builds the functions (once per process), creates the table and starts the proxies and host.
@@ -166,20 +160,12 @@ func Start(ctx context.Context, o Options) (*Rig, error) {
 		cfgs = append(cfgs, lambdahost.Config{Name: fn.LogicalID, Binary: bin, Env: env,
 			Timeout: timeout, MemoryMB: fn.MemoryMB, Logs: logs, LogFormat: fn.LogFormat, LogLevel: fn.LogLevel})
 	}
-	r.Host = lambdahost.NewHost(cfgs...)
-	if o.SendEvents != nil {
-		rules, err := sources.RulesFromTemplate(tpl)
-		if err != nil {
-			return nil, err
-		}
-		r.bus = &sources.Bus{Invoke: r.Host, Rules: rules, Region: lambdahost.DefaultRegion, Log: slog.New(slog.NewTextHandler(o.Logs, nil))}
-		r.SendEvents = fault.NewSendEvents(func(detailType string, detail []byte) {
-			r.bus.Put(context.Background(), []sources.Entry{{Source: "aws.ses", DetailType: detailType, Detail: string(detail)}})
-		}, *o.SendEvents)
-		r.SES.Observe = r.SendEvents.Observe
+	r.Cloud, err = local.Start(ctx, local.Options{Template: tpl, Functions: cfgs, Listener: ln,
+		Log: slog.New(slog.NewTextHandler(o.Logs, nil)), SES: r.SES, SendEvents: o.SendEvents})
+	if err != nil {
+		return nil, err
 	}
-	r.api = &http.Server{Handler: httpapi.New(httpapi.RoutesFromTemplate(tpl), r.Host, nil), ReadHeaderTimeout: 10 * time.Second}
-	go r.api.Serve(ln) //nolint:errcheck // ends with ErrServerClosed on Close
+	r.Host, r.SendEvents = r.Cloud.Host, r.Cloud.SendEvents
 	return r, nil
 }
 
@@ -230,58 +216,32 @@ func (r *Rig) InvokeResult(ctx context.Context, fn string, payload any) (lambdah
 
 // Tick invokes fn with the event EventBridge Scheduler sends, as its schedule would.
 func (r *Rig) Tick(ctx context.Context, fn string) (lambdahost.Result, error) {
-	res, err := r.Host.Invoke(ctx, fn, sources.ScheduledEvent(lambdahost.DefaultRegion, fn+"-Tick", time.Now()))
-	if err == nil && res.Failed() {
-		err = fmt.Errorf("%s tick failed: %s", fn, res.Payload)
-	}
-	return res, err
+	return r.Cloud.Tick(ctx, fn)
 }
 
 // StartStreams feeds the table's stream to the stream-triggered functions with their template
 // filters and batching, every batch twice when duplicate is set, until Close.
 func (r *Rig) StartStreams(duplicate bool) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r.streams, r.done = cancel, make(chan struct{})
-	db, streams := sources.Clients(aws.Config{Region: lambdahost.DefaultRegion,
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, r.dynamoDB)
-	p := &sources.Poller{DB: db, Streams: streams, Table: r.Table, Invoke: r.Host,
-		Targets: sources.StreamTargetsFromTemplate(r.Template), Duplicate: duplicate,
-		PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond}
-	r.poller = p
-	go func() {
-		defer close(r.done)
-		p.Run(ctx) //nolint:errcheck // ends with ctx
-	}()
+	r.Cloud.StartStream(local.StreamOptions{DynamoDB: r.dynamoDB, Table: r.Table, Duplicate: duplicate,
+		PollInterval: 100 * time.Millisecond, RetryDelay: 100 * time.Millisecond})
 }
 
 // SendEventsDelivered waits until every Send event published so far has been handled by the
-// functions its rules match (nothing to wait for without Options.SendEvents).
-func (r *Rig) SendEventsDelivered() {
-	if r.SendEvents == nil {
-		return
-	}
-	r.SendEvents.Wait()
-	r.bus.Wait()
-}
+// functions its rules match.
+func (r *Rig) SendEventsDelivered() { r.Cloud.SendEventsDelivered() }
 
 // StreamsDrained waits until the stream poller StartStreams began has delivered everything
 // written before the call (sources.Poller.Drained).
 func (r *Rig) StreamsDrained(ctx context.Context) error {
-	if r.poller == nil {
+	if r.Cloud.Poller == nil {
 		return errors.New("rig: StartStreams was not called")
 	}
-	return r.poller.Drained(ctx)
+	return r.Cloud.Poller.Drained(ctx)
 }
 
-// Close stops the functions and proxies and deletes the table.
+// Close stops the local cloud and the proxies and deletes the table.
 func (r *Rig) Close() error {
-	if r.streams != nil {
-		r.streams()
-		<-r.done
-	}
-	r.SendEventsDelivered()
-	r.api.Close()
-	errs := []error{r.Host.Close(), r.DDB.Close(), r.SES.Close()}
+	errs := []error{r.Cloud.Close(), r.DDB.Close(), r.SES.Close()}
 	for _, p := range r.FuncDDB {
 		errs = append(errs, p.Close())
 	}
