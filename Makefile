@@ -20,12 +20,15 @@ FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 # "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
 FUZZ_TIME    ?= 20000x
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now
+.PHONY: help catalog build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now screenshots
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture, local tags)
+catalog: ## validate surveys.yaml (every problem with its line and key) and compile it into the functions (shared/catalog/shipped.go)
+	@$(GO) generate ./shared/catalog
+
+build: catalog $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture, local tags)
 	@$(CXLOCAL) functions | while read -r id dir; do \
 		echo "build $$id ($$dir)"; \
 		$(subst lambda.norpc,lambda.norpc$(COMMA)cxloop.local,$(GOBUILD)) -o bin/$$id/bootstrap ./$$dir; \
@@ -41,7 +44,7 @@ $(CXLOCAL):
 	@echo "building the local tools ($@; a few seconds, longer the first time)"
 	@$(GO) build -o $@ ./infra/cmd/cxlocal
 
-up: $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
+up: catalog $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
 	@$(CXLOCAL) up
 
 down: $(CXLOCAL) ## stop what `make up` started
@@ -71,7 +74,7 @@ test: test-deps $(CXLOCAL) ## unit, integration and browser tests plus short fuz
 	done
 
 # Starts the stack unless one runs; a stack it started is stopped again on Ctrl-C.
-demo: $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
+demo: catalog $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
 	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
 		trap '$(CXLOCAL) down' EXIT; \
 		$(CXLOCAL) up; \
@@ -109,6 +112,16 @@ soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% 
 	set -a; . $(STATE_DIR)/env; set +a; \
 	$(GO) test -tags soak -count=1 -timeout 90m -run '^TestFault' -v ./infra/e2e/
 
+screenshots: test-deps $(CXLOCAL) ## photograph every console page at 390 and 1280 px into docs/screenshots (docs/OPERATIONS.md)
+	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
+		trap '$(CXLOCAL) down' EXIT; \
+		$(CXLOCAL) up; \
+	fi; \
+	set -a; . $(STATE_DIR)/env; set +a; \
+	rm -f docs/screenshots/console-*.jpg; \
+	CXLOOP_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -timeout 15m -run '^TestEveryConsolePageFitsAPhoneAndADesktop$$' ./infra/e2e/ && \
+	ls -l docs/screenshots/
+
 # The first run asks its questions (sam deploy --guided) and saves the answers to samconfig.toml;
 # every later run is unattended: no prompt, no changeset confirmation, and nothing to deploy is
 # not an error. SAM_CONFIG_ENV picks a section of samconfig.toml (one per stage).
@@ -116,7 +129,7 @@ SAM            ?= sam
 SAM_CONFIG     ?= samconfig.toml
 SAM_CONFIG_ENV ?= default
 SAM_REGION     ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
-deploy: ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
+deploy: catalog ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
 	$(SAM) validate --region $(SAM_REGION)
 	$(SAM) validate --lint
 	$(SAM) build --build-in-source
