@@ -19,6 +19,7 @@ import (
 // ScanCost is what a full read of the table consumed.
 type ScanCost struct {
 	Pages     int
+	Scanned   int     // items read (and paid for), before the filter on kind
 	ReadUnits float64 // as DynamoDB reported them (ReturnConsumedCapacity TOTAL)
 }
 
@@ -99,6 +100,7 @@ func (s *Store) LoadReplay(ctx context.Context, segments int, skipRetention time
 					return
 				}
 				costs[seg].Pages++
+				costs[seg].Scanned += int(out.ScannedCount)
 				if out.ConsumedCapacity != nil {
 					costs[seg].ReadUnits += aws.ToFloat64(out.ConsumedCapacity.CapacityUnits)
 				}
@@ -118,6 +120,7 @@ func (s *Store) LoadReplay(ctx context.Context, segments int, skipRetention time
 			return nil, ScanCost{}, errs[i]
 		}
 		total.Pages += costs[i].Pages
+		total.Scanned += costs[i].Scanned
 		total.ReadUnits += costs[i].ReadUnits
 	}
 	d := datasetOf(parts)

@@ -22,8 +22,8 @@ var skipOutcomes = invitation.Outcomes[1:]
 // happened, what the edited catalog would have done, and the difference.
 func (r *Report) WriteText(w io.Writer) error {
 	c := r.Coverage
-	fmt.Fprintf(w, "What-if replay of %d decisions from %s to %s (%d items read).\n", c.Decisions,
-		c.Since.UTC().Format(time.DateOnly), c.Until.UTC().Format(time.DateOnly), c.Items)
+	fmt.Fprintf(w, "What-if replay of %d decisions from %s to %s.\n", c.Decisions,
+		c.Since.UTC().Format(time.DateOnly), c.Until.UTC().Format(time.DateOnly))
 	fmt.Fprintf(w, "Decided differently by the edited catalog: %d of %d.\n", c.Changed, c.Decisions)
 	fmt.Fprintf(w, "Left out: %d decisions of erased contacts.\n", c.Erased)
 	if !c.SkipsFrom.IsZero() {

@@ -52,7 +52,7 @@ type Dataset struct {
 
 	// Coverage: what the load saw and left out.
 	ReadAt        time.Time
-	Items         int           // items read
+	Items         int           // items of the kinds a replay reads
 	Erased        int           // decisions of erased contacts (kept only for the daily caps)
 	SkipRetention time.Duration // how long skip decisions are kept (DECISION_RETENTION_DAYS)
 }
