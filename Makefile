@@ -20,7 +20,7 @@ FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 # "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
 FUZZ_TIME    ?= 20000x
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now whatif
+.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now screenshots whatif
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -108,6 +108,16 @@ soak: test-deps $(CXLOCAL) ## the long fault suite: 2,000 touchpoints under 10% 
 	fi; \
 	set -a; . $(STATE_DIR)/env; set +a; \
 	$(GO) test -tags soak -count=1 -timeout 90m -run '^TestFault' -v ./infra/e2e/
+
+screenshots: test-deps $(CXLOCAL) ## photograph every console page at 390 and 1280 px into docs/screenshots (docs/OPERATIONS.md)
+	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
+		trap '$(CXLOCAL) down' EXIT; \
+		$(CXLOCAL) up; \
+	fi; \
+	set -a; . $(STATE_DIR)/env; set +a; \
+	rm -f docs/screenshots/console-*.jpg; \
+	CXLOOP_SCREENSHOTS=docs/screenshots $(GO) test -count=1 -timeout 15m -run '^TestEveryConsolePageFitsAPhoneAndADesktop$$' ./infra/e2e/ && \
+	ls -l docs/screenshots/
 
 # The first run asks its questions (sam deploy --guided) and saves the answers to samconfig.toml;
 # every later run is unattended: no prompt, no changeset confirmation, and nothing to deploy is

@@ -134,8 +134,8 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error
 	}
 	wg.Wait()
 	err := errors.Join(errs...)
-	slog.InfoContext(ctx, "dispatch tick", "summary", t.sum, "ms", time.Since(start).Milliseconds(), "err", err)
-	h.emit(t.sum, t.backlog(), time.Since(start))
+	slog.InfoContext(ctx, "dispatch tick", "summary", t.sum, "ms", time.Since(start).Milliseconds(), "error", err)
+	h.emit(ctx, t.sum, t.backlog(), time.Since(start))
 	if err != nil {
 		// The summary still says what was done; the error makes the tick visible in Errors.
 		return t.sum, fmt.Errorf("dispatch: %w", err)
@@ -208,7 +208,7 @@ func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool
 	}
 	log := slog.With("invitation", due.ID, "survey", due.Survey)
 	if err != nil {
-		log.ErrorContext(ctx, "claim failed", "err", err)
+		log.ErrorContext(ctx, "claim failed", "error", err)
 		t.count(func(s *Summary) { s.Errors++ })
 		return false
 	}
@@ -234,7 +234,7 @@ func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool
 // send mails a won claim and settles it.
 func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.Logger) {
 	fail := func(msg string, err error) {
-		log.ErrorContext(ctx, msg, "err", err)
+		log.ErrorContext(ctx, msg, "error", err)
 		t.count(func(s *Summary) { s.Errors++ })
 	}
 	reason, err := h.Store.Blocked(ctx, c.Inv)
@@ -294,19 +294,19 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 		}
 	case errors.Is(err, mail.ErrRejected):
 		// The address or the content: the same email would be refused again. Stopped, with why.
-		log.WarnContext(ctx, "SES rejected the send for good; invitation stopped", "err", err)
+		log.WarnContext(ctx, "SES rejected the send for good; invitation stopped", "error", err)
 		t.count(func(s *Summary) { s.Rejected++ })
 		if err := h.Store.Reject(ctx, c, err); err != nil {
 			fail("reject failed", err)
 		}
 	case errors.Is(err, mail.ErrRefused):
-		log.WarnContext(ctx, "SES refused the send; it stays due", "err", err)
+		log.WarnContext(ctx, "SES refused the send; it stays due", "error", err)
 		t.count(func(s *Summary) { s.Refused++ })
 		if err := h.Store.Release(ctx, c, err, t.now); err != nil {
 			fail("release failed", err)
 		}
 	default: // mail.ErrUncertain
-		log.WarnContext(ctx, "SES outcome unknown; waits for SES's Send event", "err", err, "resend", c.Resend())
+		log.WarnContext(ctx, "SES outcome unknown; waits for SES's Send event", "error", err, "resend", c.Resend())
 		t.count(func(s *Summary) { s.Unsure++ })
 		if err := h.Store.MarkUnsure(ctx, c, err, h.Store.Now()); err != nil {
 			fail("mark unsure failed", err)
@@ -367,7 +367,7 @@ func aboutLine(sv *catalog.Survey, inv *store.Invitation) string {
 
 // emit writes the tick's EMF metrics.
 // OldestDueSeconds (the backlog) feeds the template's alarm on invitations waiting too long.
-func (h *Handler) emit(s Summary, backlog, took time.Duration) {
+func (h *Handler) emit(ctx context.Context, s Summary, backlog, took time.Duration) {
 	if h.Metrics == nil {
 		return
 	}
@@ -383,6 +383,6 @@ func (h *Handler) emit(s Summary, backlog, took time.Duration) {
 		telemetry.Metric{Name: "TickDuration", Value: float64(took.Milliseconds()), Unit: telemetry.Milliseconds},
 		telemetry.Metric{Name: "OldestDueSeconds", Value: backlog.Seconds(), Unit: telemetry.Seconds},
 	); err != nil {
-		slog.Error("emit metrics", "err", err)
+		slog.ErrorContext(ctx, "emit metrics", "error", err)
 	}
 }

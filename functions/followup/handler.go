@@ -79,7 +79,7 @@ func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) eve
 	for _, r := range ev.Records {
 		id, err := h.record(ctx, r)
 		if err != nil {
-			slog.ErrorContext(ctx, "followup record failed", "seq", r.Change.SequenceNumber, "event", r.EventName, "err", err)
+			slog.ErrorContext(ctx, "followup record failed", "seq", r.Change.SequenceNumber, "event", r.EventName, "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 			continue
 		}

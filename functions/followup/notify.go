@@ -33,20 +33,20 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 	ok, err := h.Store.ClaimNotification(ctx, id, kind)
 	if err != nil || !ok {
 		if err != nil {
-			slog.ErrorContext(ctx, "claim notification", "ticket", id, "kind", kind, "err", err)
+			slog.ErrorContext(ctx, "claim notification", "ticket", id, "kind", kind, "error", err)
 		}
 		return
 	}
 	t, err := h.Store.GetTicket(ctx, id)
 	if err != nil {
-		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "err", err)
+		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
 		return
 	}
 	d := store.Delivery{At: h.now()}
 	d.Email, d.EmailMessageID, err = h.email(ctx, t, kind)
 	if err != nil {
 		d.Error = "email: " + err.Error()
-		slog.ErrorContext(ctx, "ticket email", "ticket", id, "kind", kind, "err", err)
+		slog.ErrorContext(ctx, "ticket email", "ticket", id, "kind", kind, "error", err)
 	}
 	// Read again right before the webhook: an erasure since the first read (the email took its
 	// time) must not send the comment (the erasure rule, docs/SECURITY.md).
@@ -56,15 +56,15 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 	d.Webhook, d.WebhookAttempts, d.WebhookStatus, err = h.webhook(ctx, t, kind)
 	if err != nil {
 		d.Error = strings.TrimPrefix(d.Error+"; webhook: "+err.Error(), "; ")
-		slog.ErrorContext(ctx, "ticket webhook", "ticket", id, "kind", kind, "attempts", d.WebhookAttempts, "err", err)
+		slog.ErrorContext(ctx, "ticket webhook", "ticket", id, "kind", kind, "attempts", d.WebhookAttempts, "error", err)
 		if retryLater(d.Webhook, d.WebhookStatus) {
 			if err := h.Store.ScheduleWebhookRetry(ctx, id, kind, 0, h.now().Add(h.rounds()[0])); err != nil {
-				slog.ErrorContext(ctx, "schedule webhook retry", "ticket", id, "err", err)
+				slog.ErrorContext(ctx, "schedule webhook retry", "ticket", id, "error", err)
 			}
 		}
 	}
 	if err := h.Store.RecordDelivery(ctx, id, kind, d); err != nil {
-		slog.ErrorContext(ctx, "record delivery", "ticket", id, "err", err)
+		slog.ErrorContext(ctx, "record delivery", "ticket", id, "error", err)
 	}
 }
 

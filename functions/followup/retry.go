@@ -25,7 +25,7 @@ func (h *Handler) rounds() []time.Duration {
 func (h *Handler) retryWebhooks(ctx context.Context) (tried, delivered int) {
 	due, err := h.Store.DueWebhookRetries(ctx, h.now())
 	if err != nil {
-		slog.ErrorContext(ctx, "due webhook retries", "err", err)
+		slog.ErrorContext(ctx, "due webhook retries", "error", err)
 		return 0, 0
 	}
 	rounds := h.rounds()
@@ -37,13 +37,13 @@ func (h *Handler) retryWebhooks(ctx context.Context) (tried, delivered int) {
 		ok, err := h.Store.ClaimWebhookRetry(ctx, r, next)
 		if err != nil || !ok {
 			if err != nil {
-				slog.ErrorContext(ctx, "claim webhook retry", "ticket", r.TicketID, "err", err)
+				slog.ErrorContext(ctx, "claim webhook retry", "ticket", r.TicketID, "error", err)
 			}
 			continue
 		}
 		t, err := h.Store.GetTicket(ctx, r.TicketID)
 		if err != nil {
-			slog.ErrorContext(ctx, "read ticket for webhook retry", "ticket", r.TicketID, "err", err)
+			slog.ErrorContext(ctx, "read ticket for webhook retry", "ticket", r.TicketID, "error", err)
 			continue
 		}
 		tried++
@@ -52,17 +52,17 @@ func (h *Handler) retryWebhooks(ctx context.Context) (tried, delivered int) {
 		d.Webhook, d.WebhookAttempts, d.WebhookStatus, d.At = state, d.WebhookAttempts+attempts, status, h.now()
 		if err != nil {
 			d.Error = "webhook: " + err.Error()
-			slog.WarnContext(ctx, "webhook retry failed", "ticket", r.TicketID, "round", r.Rounds+1, "last", next.IsZero(), "err", err)
+			slog.WarnContext(ctx, "webhook retry failed", "ticket", r.TicketID, "round", r.Rounds+1, "last", next.IsZero(), "error", err)
 		} else {
 			d.Error = ""
 			delivered++
 		}
 		if err := h.Store.RecordDelivery(ctx, r.TicketID, r.Notify, d); err != nil {
-			slog.ErrorContext(ctx, "record webhook retry", "ticket", r.TicketID, "err", err)
+			slog.ErrorContext(ctx, "record webhook retry", "ticket", r.TicketID, "error", err)
 		}
 		if (err == nil || !retryLater(state, status)) && !next.IsZero() {
 			if err := h.Store.FinishWebhookRetry(ctx, r.TicketID, r.Notify); err != nil {
-				slog.ErrorContext(ctx, "finish webhook retry", "ticket", r.TicketID, "err", err)
+				slog.ErrorContext(ctx, "finish webhook retry", "ticket", r.TicketID, "error", err)
 			}
 		}
 	}

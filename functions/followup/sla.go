@@ -28,7 +28,7 @@ func (h *Handler) CheckSLA(ctx context.Context) (SLAResult, error) {
 	for i := range due {
 		ok, err := h.Store.Escalate(ctx, &due[i])
 		if err != nil {
-			slog.ErrorContext(ctx, "escalate", "ticket", due[i].ID, "err", err)
+			slog.ErrorContext(ctx, "escalate", "ticket", due[i].ID, "error", err)
 			continue
 		}
 		if ok {

@@ -68,7 +68,7 @@ type Result struct {
 func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Result, error) {
 	var d sesEvent
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		slog.ErrorContext(ctx, "malformed SES event: dropped", "id", ev.ID, "detailType", ev.DetailType, "err", err)
+		slog.ErrorContext(ctx, "malformed SES event: dropped", "id", ev.ID, "detailType", ev.DetailType, "error", err)
 		return Result{Kind: "ignored"}, nil
 	}
 	log := slog.With("messageId", d.Mail.MessageID, "detailType", ev.DetailType)
@@ -140,13 +140,13 @@ func (h *Handler) sent(ctx context.Context, log *slog.Logger, d sesEvent, invita
 	case store.SettleLate:
 		log.WarnContext(ctx, "Send event came after the resend: the survey went out twice", "invitation", invitation)
 	}
-	h.emit(outcome)
+	h.emit(ctx, outcome)
 	return res, nil
 }
 
 // emit writes the Send event's EMF metrics: settled unsure sends, and Send events that prove a
 // resend doubled an email (docs/EMAIL.md). Unchanged events (the common case) emit nothing.
-func (h *Handler) emit(outcome string) {
+func (h *Handler) emit(ctx context.Context, outcome string) {
 	if h.Metrics == nil || outcome == store.SettleUnchanged {
 		return
 	}
@@ -158,7 +158,7 @@ func (h *Handler) emit(outcome string) {
 		telemetry.Metric{Name: "UnsureSettled", Value: settled, Unit: telemetry.Count},
 		telemetry.Metric{Name: "SendEventsAfterResend", Value: late, Unit: telemetry.Count},
 	); err != nil {
-		slog.Error("emit metrics", "err", err)
+		slog.ErrorContext(ctx, "emit metrics", "error", err)
 	}
 }
 

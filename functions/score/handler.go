@@ -53,7 +53,7 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error)
 		sv := &h.Catalog.Surveys[i]
 		r, err := h.ScoreSurvey(ctx, sv)
 		if err != nil {
-			slog.ErrorContext(ctx, "score survey", "survey", sv.ID, "err", err)
+			slog.ErrorContext(ctx, "score survey", "survey", sv.ID, "error", err)
 			errs = append(errs, err)
 			continue
 		}
@@ -184,7 +184,7 @@ func (h *Handler) emit(ctx context.Context, survey string, snap scored) {
 				telemetry.Metric{Name: "MarginOfError", Value: row.MarginOfError, Unit: telemetry.None})
 		}
 		if err := h.Metrics.Emit(map[string]string{"Survey": survey, "Window": row.Window}, ms...); err != nil {
-			slog.WarnContext(ctx, "emit metrics", "survey", survey, "err", fmt.Sprint(err))
+			slog.WarnContext(ctx, "emit metrics", "survey", survey, "error", fmt.Sprint(err))
 		}
 	}
 }

@@ -45,7 +45,7 @@ func badForm(err error) error { return fmt.Errorf("%w: %w", errBadForm, err) }
 //	form body over the limit                       413
 //	form the customer must fix                     400, the form again with the problem
 //	anything else                                  500, logged, a generic page
-func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Response {
+func (h *Handler) fail(ctx context.Context, req *http.Request, err error) web.Reply {
 	v := &view{T: acceptLanguage(web.Header(req, "Accept-Language"))}
 	var pe *pageError
 	if errors.As(err, &pe) && pe.v != nil {
@@ -54,7 +54,7 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 	t := v.T
 	var (
 		status int
-		resp   web.Response
+		resp   web.Reply
 		rerr   error
 	)
 	switch {
@@ -96,7 +96,7 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 		resp, rerr = h.render(status, surveyPage, v)
 	default:
 		status = http.StatusInternalServerError
-		slog.ErrorContext(ctx, "survey request failed", "route", req.RouteKey, "error", err.Error())
+		slog.ErrorContext(ctx, "survey request failed", "route", req.Pattern, "error", err.Error())
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.ErrorTitle, t.ErrorBody, true))
 	}
 	if rerr != nil { // a template bug: still answer with the status and a plain page
@@ -104,14 +104,14 @@ func (h *Handler) fail(ctx context.Context, req web.Request, err error) web.Resp
 		return web.HTML(status, "<!doctype html><title>Error</title><p>Something went wrong.</p>")
 	}
 	if status < 500 {
-		slog.InfoContext(ctx, "request refused", "route", req.RouteKey, "status", status, "reason", err.Error())
+		slog.InfoContext(ctx, "request refused", "route", req.Pattern, "status", status, "reason", err.Error())
 	}
 	return resp
 }
 
 // errorView is an error page with a way on: back to the survey when trying again can help (the
 // link is relative to /s/{token}, so it is the same page), else to the company's website.
-func (h *Handler) errorView(req web.Request, t *ui, title, body string, retry bool) *view {
+func (h *Handler) errorView(req *http.Request, t *ui, title, body string, retry bool) *view {
 	v := messageView(t, title, body)
 	v.Brand = h.brand()
 	if tok := web.Param(req, "token"); retry && pageOf(req) == "s" && tok != "" {

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -29,6 +30,9 @@ type Handler struct {
 	Tokens  *token.Signer
 	Catalog *catalog.Catalog
 	Metrics *telemetry.Metrics // nil: no metric lines (tests)
+
+	once sync.Once
+	mux  *web.Mux
 }
 
 // count emits one EMF metric line (Answers per survey and outcome, Unsubscribes).
@@ -50,44 +54,57 @@ func (h *Handler) brand() *brandView {
 	return &brandView{Company: b.Company, Address: b.Address, PrivacyURL: b.PrivacyURL, HomeURL: b.HomeURL, Accent: b.Accent}
 }
 
-// Handle answers one HTTP API request. It never returns an error: every failure is a page, and
-// failures become statuses in one place (fail).
+// Handle is the Lambda entry: one HTTP API event through ServeHTTP.
 func (h *Handler) Handle(ctx context.Context, req web.Request) (web.Response, error) {
-	resp, err := h.route(ctx, req)
-	if err != nil {
-		resp = h.fail(ctx, req, err)
-	}
-	return web.ForMethod(req, resp), nil
+	return web.Serve(ctx, h, req), nil
 }
 
-func (h *Handler) route(ctx context.Context, req web.Request) (web.Response, error) {
-	tok := web.Param(req, "token")
-	switch page, read := pageOf(req), web.IsRead(req); {
-	case page == "s" && read:
-		return h.showSurvey(ctx, req, tok)
-	case page == "s" && web.Method(req) == http.MethodPost:
-		return h.answer(ctx, req, tok)
-	case page == "u" && read:
+// ServeHTTP answers one request. Every failure is a page, and failures become statuses in one
+// place (fail). The routes are registered on first use, once.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(func() { h.mux = h.routes() })
+	h.mux.ServeHTTP(w, r)
+}
+
+// routes registers the pages; GET patterns serve HEAD too.
+func (h *Handler) routes() *web.Mux {
+	m := web.NewMux(h.failing(errNoRoute), h.failing(errMethod))
+	m.Handle("GET /s/{token}", h.page(h.showSurvey))
+	m.Handle("POST /s/{token}", h.page(h.answer))
+	m.Handle("GET /u/{token}", h.page(func(ctx context.Context, _ *http.Request, tok string) (web.Reply, error) {
 		return h.showUnsubscribe(ctx, tok)
-	case page == "u" && web.Method(req) == http.MethodPost:
+	}))
+	m.Handle("POST /u/{token}", h.page(func(ctx context.Context, _ *http.Request, tok string) (web.Reply, error) {
 		return h.unsubscribe(ctx, tok)
-	case page == "":
-		return web.Response{}, errNoRoute
-	}
-	return web.Response{}, errMethod
+	}))
+	return m
 }
 
-// pageOf tells which page a request is for ("s" or "u") from its route key ("GET /s/{token}"),
-// or from its path when invoked without one.
-func pageOf(req web.Request) string {
-	path := req.RawPath
-	if _, p, ok := strings.Cut(req.RouteKey, " "); ok {
-		path = p
-	}
+// pageFunc is one route's function, given the link's token.
+type pageFunc func(ctx context.Context, r *http.Request, tok string) (web.Reply, error)
+
+// page serves fn, turning its error into the error page.
+func (h *Handler) page(fn pageFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		resp, err := fn(r.Context(), r, web.Param(r, "token"))
+		if err != nil {
+			resp = h.fail(r.Context(), r, err)
+		}
+		resp.Write(w)
+	})
+}
+
+// failing answers every request with err's page (the unknown path, the wrong method).
+func (h *Handler) failing(err error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) { h.fail(r.Context(), r, err).Write(w) }
+}
+
+// pageOf tells which page a request is for ("s" or "u") from its path.
+func pageOf(r *http.Request) string {
 	switch {
-	case strings.HasPrefix(path, "/s/"):
+	case strings.HasPrefix(r.URL.Path, "/s/"):
 		return "s"
-	case strings.HasPrefix(path, "/u/"):
+	case strings.HasPrefix(r.URL.Path, "/u/"):
 		return "u"
 	}
 	return ""
@@ -131,10 +148,10 @@ func (h *Handler) load(ctx context.Context, p token.Purpose, tok string) (*store
 
 // showSurvey renders the survey page for GET and HEAD. It records nothing: mail scanners and
 // prefetchers follow every link in an email.
-func (h *Handler) showSurvey(ctx context.Context, req web.Request, tok string) (web.Response, error) {
+func (h *Handler) showSurvey(ctx context.Context, req *http.Request, tok string) (web.Reply, error) {
 	inv, sv, t, err := h.load(ctx, token.Survey, tok)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	window := h.Catalog.EditWindow.Duration
 	if inv.AnsweredAt != nil && !h.Store.Now().Before(inv.EditableUntil(window)) {
@@ -184,15 +201,15 @@ func (h *Handler) surveyView(inv *store.Invitation, sv *catalog.Survey, t *ui) *
 
 // answer records a POSTed answer and thanks the customer; a repeat changes nothing, an edit
 // within the edit window replaces the answer, and after it the page says the answer is final.
-func (h *Handler) answer(ctx context.Context, req web.Request, tok string) (web.Response, error) {
+func (h *Handler) answer(ctx context.Context, req *http.Request, tok string) (web.Reply, error) {
 	inv, sv, t, err := h.load(ctx, token.Survey, tok)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	v := h.surveyView(inv, sv, t)
 	body, err := web.Body(req, MaxForm)
 	if err != nil {
-		return web.Response{}, withView(badForm(err), v)
+		return web.Reply{}, withView(badForm(err), v)
 	}
 	form, err := DecodeForm(body)
 	if err == nil && !inScale(sv.Metric, form.Score) {
@@ -206,16 +223,16 @@ func (h *Handler) answer(ctx context.Context, req web.Request, tok string) (web.
 			v.Options = scaleOptions(sv.Metric, n, ok && inScale(sv.Metric, n))
 			v.Comment = vals.Get("comment")
 		}
-		return web.Response{}, withView(badForm(err), v)
+		return web.Reply{}, withView(badForm(err), v)
 	}
 	after, outcome, err := h.Store.RecordAnswer(ctx, inv, store.NewAnswer{
 		Score: form.Score, Comment: form.Comment, EditWindow: h.Catalog.EditWindow.Duration,
 	})
 	if err != nil {
 		if after != nil {
-			return web.Response{}, withView(err, h.finalView(after, sv, t))
+			return web.Reply{}, withView(err, h.finalView(after, sv, t))
 		}
-		return web.Response{}, withView(err, &view{T: t})
+		return web.Reply{}, withView(err, &view{T: t})
 	}
 	slog.InfoContext(ctx, "answer recorded", "invitation", inv.ID, "survey", inv.Survey, "outcome", outcome.String())
 	h.count(ctx, map[string]string{"Survey": inv.Survey, "Outcome": outcome.String()}, "Answers")

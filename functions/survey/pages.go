@@ -150,7 +150,7 @@ func band(sv *catalog.Survey, score int) int {
 func formatUntil(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
 
 // render is render with the catalog's brand on every page.
-func (h *Handler) render(status int, page *template.Template, v *view) (web.Response, error) {
+func (h *Handler) render(status int, page *template.Template, v *view) (web.Reply, error) {
 	if v.Brand == nil {
 		v.Brand = h.brand()
 	}
@@ -158,7 +158,7 @@ func (h *Handler) render(status int, page *template.Template, v *view) (web.Resp
 }
 
 // render executes a page template into an HTML response with the page security headers.
-func render(status int, page *template.Template, v *view) (web.Response, error) {
+func render(status int, page *template.Template, v *view) (web.Reply, error) {
 	v.CSS = pageCSS
 	if v.Brand != nil && v.Brand.Accent != "" {
 		// The catalog admits only #rrggbb here, so this cannot break out of the rule.
@@ -166,7 +166,7 @@ func render(status int, page *template.Template, v *view) (web.Response, error) 
 	}
 	var b bytes.Buffer
 	if err := page.ExecuteTemplate(&b, "layout", v); err != nil {
-		return web.Response{}, fmt.Errorf("render page %q: %w", v.Title, err)
+		return web.Reply{}, fmt.Errorf("render page %q: %w", v.Title, err)
 	}
 	return web.HTML(status, b.String()), nil
 }
@@ -178,6 +178,6 @@ func messageView(t *ui, title, body string) *view {
 
 // seeOther answers a POST with 303 See Other to a page of the same link (post/redirect/get).
 // The location is relative to /s/{token}, so it works behind any base path.
-func seeOther(location string) web.Response {
+func seeOther(location string) web.Reply {
 	return web.WithHeader(web.HTML(http.StatusSeeOther, ""), "Location", location)
 }

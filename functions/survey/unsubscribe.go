@@ -14,10 +14,10 @@ import (
 
 // showUnsubscribe asks to confirm (GET, HEAD): mail scanners follow links, so a GET must not
 // unsubscribe anybody.
-func (h *Handler) showUnsubscribe(ctx context.Context, tok string) (web.Response, error) {
+func (h *Handler) showUnsubscribe(ctx context.Context, tok string) (web.Reply, error) {
 	inv, _, t, err := h.load(ctx, token.Unsubscribe, tok)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	v := messageView(t, t.UnsubTitle, t.UnsubBody)
 	if b := h.brand(); b != nil && inv.Email != "" {
@@ -40,14 +40,14 @@ func maskAddress(addr string) string {
 // unsubscribe opts the contact out at once. The token is the authority, so the body is not read:
 // the page's button and a mail client's RFC 8058 one-click POST ("List-Unsubscribe=One-Click")
 // are treated alike, and repeating it changes nothing.
-func (h *Handler) unsubscribe(ctx context.Context, tok string) (web.Response, error) {
+func (h *Handler) unsubscribe(ctx context.Context, tok string) (web.Reply, error) {
 	inv, _, t, err := h.load(ctx, token.Unsubscribe, tok)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	stopped, err := h.Store.Unsubscribe(ctx, inv.ContactID, inv.Email)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	slog.InfoContext(ctx, "contact unsubscribed", "invitation", inv.ID, "stoppedInvitations", stopped)
 	h.count(ctx, map[string]string{"Function": "SurveyFunction"}, "Unsubscribes")

@@ -21,20 +21,21 @@ import (
 
 // listTickets: GET /ops/tickets?status=&team=&assignee=&survey=&priority=&limit=&cursor= (default
 // status: open and assigned), SLA order, one page at a time; "next" is the cursor of the next page.
-func (h *Handler) listTickets(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
-	f, err := queueFilterOf(req, who)
+func (h *Handler) listTickets(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	f, err := queueFilterOf(r, who)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	limit := 100
-	if l := web.Query(req, "limit"); l != "" {
+	if l := web.Query(r, "limit"); l != "" {
 		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 500 {
-			return web.Response{}, fmt.Errorf("%w: limit is 1 to 500", errBadRequest)
+			return web.Reply{}, fmt.Errorf("%w: limit is 1 to 500", errBadRequest)
 		}
 	}
-	page, err := h.Store.TicketQueue(ctx, f, limit, web.Query(req, "cursor"))
+	page, err := h.Store.TicketQueue(ctx, f, limit, web.Query(r, "cursor"))
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	body := map[string]any{"tickets": visibleAll(who.Role, page.Tickets)}
 	if page.Next != "" {
@@ -44,9 +45,9 @@ func (h *Handler) listTickets(ctx context.Context, req web.Request, who *store.A
 }
 
 // queueFilterOf reads the queue's filters from the query; assignee=me is the caller's own name.
-func queueFilterOf(req web.Request, who *store.APIToken) (store.QueueFilter, error) {
-	f := store.QueueFilter{Status: web.Query(req, "status"), Team: web.Query(req, "team"), Assignee: web.Query(req, "assignee"),
-		Survey: web.Query(req, "survey"), Priority: web.Query(req, "priority")}
+func queueFilterOf(r *http.Request, who *store.APIToken) (store.QueueFilter, error) {
+	f := store.QueueFilter{Status: web.Query(r, "status"), Team: web.Query(r, "team"), Assignee: web.Query(r, "assignee"),
+		Survey: web.Query(r, "survey"), Priority: web.Query(r, "priority")}
 	if f.Status != "" && !slices.Contains(ticket.Statuses, f.Status) {
 		return f, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
 	}
@@ -60,10 +61,11 @@ func queueFilterOf(req web.Request, who *store.APIToken) (store.QueueFilter, err
 }
 
 // getTicket: GET /ops/tickets/{id}.
-func (h *Handler) getTicket(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	t, err := h.Store.GetTicket(ctx, args[0])
+func (h *Handler) getTicket(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	t, err := h.Store.GetTicket(ctx, r.PathValue("id"))
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
 }
@@ -84,20 +86,21 @@ type Patch struct {
 const maxCloseLoopText = 2000
 
 // patchTicket: PATCH /ops/tickets/{id} (agent).
-func (h *Handler) patchTicket(ctx context.Context, req web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	body, err := web.Body(req, 16<<10)
+func (h *Handler) patchTicket(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	body, err := web.Body(r, 16<<10)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	var p Patch
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return web.Response{}, fmt.Errorf("%w: body must be JSON with status, assignee, note, closeLoop: %v", errBadRequest, err)
+		return web.Reply{}, fmt.Errorf("%w: body must be JSON with status, assignee, note, closeLoop: %v", errBadRequest, err)
 	}
-	t, err := h.apply(ctx, args[0], who, p)
+	t, err := h.apply(ctx, r.PathValue("id"), who, p)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
 }
@@ -222,10 +225,10 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 		}
 	}
 	if d.Email == "failed" {
-		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "err", d.Error)
+		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "error", d.Error)
 	}
 	if err := h.Store.RecordDelivery(ctx, t.ID, "closeloop", d); err != nil {
-		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "err", err)
+		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "error", err)
 	}
 	what := "close-the-loop email " + d.Email
 	if reason != "" {
@@ -239,23 +242,24 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 	}
 	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: what}
 	if _, err := h.Store.AddTicketEvent(ctx, t.ID, "", ev); err != nil {
-		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "err", err)
+		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "error", err)
 	}
 }
 
 // exportContact: GET /ops/contacts/{id}/export (admin): everything about the contact as JSON.
 // The id is in the path as web.PathID (base64url); an id the table knows nothing of is 404.
-func (h *Handler) exportContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	id, err := contactArg(args)
+func (h *Handler) exportContact(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	id, err := contactArg(r)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	x, err := h.Store.ExportContact(ctx, id)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	if x.State == nil && len(x.Records) == 0 {
-		return web.Response{}, fmt.Errorf("%w: no contact with that id", errNotFound)
+		return web.Reply{}, fmt.Errorf("%w: no contact with that id", errNotFound)
 	}
 	slog.InfoContext(ctx, "contact exported", "contact", id, "by", actor(who), "records", len(x.Records))
 	resp := web.JSON(http.StatusOK, x)
@@ -263,8 +267,8 @@ func (h *Handler) exportContact(ctx context.Context, _ web.Request, who *store.A
 }
 
 // contactArg reads the contact id of a /ops/contacts/{id} path.
-func contactArg(args []string) (string, error) {
-	id, err := web.ParsePathID(args[0])
+func contactArg(r *http.Request) (string, error) {
+	id, err := web.ParsePathID(r.PathValue("id"))
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", errBadRequest, err)
 	}
@@ -272,14 +276,15 @@ func contactArg(args []string) (string, error) {
 }
 
 // eraseContact: DELETE /ops/contacts/{id} (admin): personal fields removed, scores untouched.
-func (h *Handler) eraseContact(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	id, err := contactArg(args)
+func (h *Handler) eraseContact(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	id, err := contactArg(r)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	n, err := h.Store.EraseContact(ctx, id)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	slog.InfoContext(ctx, "contact erased", "contact", id, "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)
 	return web.JSON(http.StatusOK, map[string]any{"contactId": id, "erased": n}), nil

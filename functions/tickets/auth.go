@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -60,15 +59,17 @@ func visibleAll(role string, list []store.Ticket) []store.Ticket {
 
 // authenticate finds the caller's token: the Authorization bearer header, else the console
 // cookie. It reports whether the cookie was used (console forms then need a same-origin request).
-func (h *Handler) authenticate(ctx context.Context, req web.Request) (*store.APIToken, bool, error) {
-	raw, viaCookie := web.Bearer(req), false
+func (h *Handler) authenticate(r *http.Request) (*store.APIToken, bool, error) {
+	raw, viaCookie := web.Bearer(r), false
 	if raw == "" {
-		raw, viaCookie = cookie(req, CookieName), true
+		if c, err := r.Cookie(CookieName); err == nil {
+			raw, viaCookie = c.Value, true
+		}
 	}
 	if raw == "" {
 		return nil, false, errUnauthorized
 	}
-	tok, err := h.Store.LookupAPIToken(ctx, raw)
+	tok, err := h.Store.LookupAPIToken(r.Context(), raw)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, errUnauthorized
 	}
@@ -78,30 +79,15 @@ func (h *Handler) authenticate(ctx context.Context, req web.Request) (*store.API
 	return tok, viaCookie, nil
 }
 
-// cookie reads a cookie from the payload 2.0 cookies list or the Cookie header.
-func cookie(req web.Request, name string) string {
-	all := append([]string(nil), req.Cookies...)
-	if h := web.Header(req, "Cookie"); h != "" {
-		all = append(all, strings.Split(h, ";")...)
-	}
-	for _, c := range all {
-		k, v, ok := strings.Cut(strings.TrimSpace(c), "=")
-		if ok && k == name {
-			return v
-		}
-	}
-	return ""
-}
-
 // sameOrigin refuses a cookie-authenticated write from another site. SameSite=Lax already keeps
 // the cookie off cross-site POSTs; this is the second lock. Browsers send Sec-Fetch-Site
 // (the console's no-referrer policy makes them send "Origin: null" on form posts, so Origin is only
 // compared when it names a site).
-func sameOrigin(req web.Request) bool {
-	if site := web.Header(req, "Sec-Fetch-Site"); site != "" {
+func sameOrigin(r *http.Request) bool {
+	if site := web.Header(r, "Sec-Fetch-Site"); site != "" {
 		return site == "same-origin" || site == "none"
 	}
-	origin := web.Header(req, "Origin")
+	origin := web.Header(r, "Origin")
 	if origin == "" || origin == "null" {
 		return true
 	}
@@ -109,45 +95,40 @@ func sameOrigin(req web.Request) bool {
 	if err != nil {
 		return false
 	}
-	host := web.Header(req, "Host")
-	if host == "" {
-		host = req.RequestContext.DomainName
-	}
-	return strings.EqualFold(u.Host, host)
+	return strings.EqualFold(u.Host, r.Host)
 }
 
 // sameOriginLogin is sameOrigin for the sign-in form, which has no session to protect yet and so
 // no SameSite cookie to lean on: a cross-site form that posts the attacker's own token would sign
 // the victim in as the attacker (login CSRF). Besides what sameOrigin refuses, an "Origin: null"
 // that no Sec-Fetch-Site vouches for is refused here, since it cannot be told from a cross-site post.
-func sameOriginLogin(req web.Request) bool {
-	if web.Header(req, "Sec-Fetch-Site") == "" && web.Header(req, "Origin") == "null" {
+func sameOriginLogin(r *http.Request) bool {
+	if web.Header(r, "Sec-Fetch-Site") == "" && web.Header(r, "Origin") == "null" {
 		return false
 	}
-	return sameOrigin(req)
+	return sameOrigin(r)
 }
 
-// login shows the token form (GET) or checks a pasted token and sets the cookie (POST).
-func (h *Handler) login(ctx context.Context, req web.Request) web.Response {
-	if web.IsRead(req) {
-		return page(http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(req, "next"))})
+// loginForm shows the token form: GET /ops/login?next=.
+func (h *Handler) loginForm(r *http.Request) web.Reply {
+	return page(http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(r, "next"))})
+}
+
+// login checks a pasted token and sets the cookie: POST /ops/login.
+func (h *Handler) login(r *http.Request) web.Reply {
+	if !sameOriginLogin(r) {
+		return respond(r, true, errForbidden)
 	}
-	if web.Method(req) != http.MethodPost {
-		return respond(req, true, errMethod)
-	}
-	if !sameOriginLogin(req) {
-		return respond(req, true, errForbidden)
-	}
-	body, err := web.Body(req, 4096)
+	body, err := web.Body(r, 4096)
 	if err != nil {
-		return respond(req, true, fmt.Errorf("%w: %v", errBadRequest, err))
+		return respond(r, true, fmt.Errorf("%w: %v", errBadRequest, err))
 	}
 	form, _ := url.ParseQuery(string(body))
 	raw := strings.TrimSpace(form.Get("token"))
-	tok, err := h.Store.LookupAPIToken(ctx, raw)
+	tok, err := h.Store.LookupAPIToken(r.Context(), raw)
 	if err != nil || rank[tok.Role] == 0 {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return respond(req, true, err)
+			return respond(r, true, err)
 		}
 		return page(http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console.", Next: safeNext(form.Get("next"))})
 	}
@@ -184,11 +165,8 @@ func safeNext(next string) string {
 	return u.String()
 }
 
-// logout clears the cookie.
-func (h *Handler) logout(req web.Request) web.Response {
-	if web.Method(req) != http.MethodPost {
-		return respond(req, true, errMethod)
-	}
+// logout clears the cookie: POST /ops/logout.
+func logout() web.Reply {
 	resp := redirect("/ops/login")
 	resp.Cookies = []string{CookieName + "=; Max-Age=0; " + cookieAttrs}
 	return resp

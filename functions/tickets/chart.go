@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"html/template"
 	"math"
@@ -50,12 +49,13 @@ type trendsView struct {
 // trendsPage: GET /ops/trends?window=7d&days=90&dim=: each survey's score over time in one
 // dimension (overall, a touchpoint or a segment); runs with fewer answers than the catalog's
 // minSample are listed as too small, not drawn.
-func (h *Handler) trendsPage(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
-	v := trendsView{Window: "7d", Windows: []string{"1d", "7d", "30d", "90d"}, Days: 90, Dim: web.Query(req, "dim"), MinSample: h.Catalog.MinimumSample()}
-	if w := web.Query(req, "window"); w != "" {
+func (h *Handler) trendsPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	v := trendsView{Window: "7d", Windows: []string{"1d", "7d", "30d", "90d"}, Days: 90, Dim: web.Query(r, "dim"), MinSample: h.Catalog.MinimumSample()}
+	if w := web.Query(r, "window"); w != "" {
 		v.Window = w
 	}
-	if d, err := strconv.Atoi(web.Query(req, "days")); err == nil && d > 0 && d <= 400 {
+	if d, err := strconv.Atoi(web.Query(r, "days")); err == nil && d > 0 && d <= 400 {
 		v.Days = d
 	}
 	dim := metric.Overall
@@ -67,7 +67,7 @@ func (h *Handler) trendsPage(ctx context.Context, req web.Request, who *store.AP
 	for _, sv := range h.Catalog.Surveys {
 		snaps, err := h.Store.ScoreHistory(ctx, sv.ID, since)
 		if err != nil {
-			return web.Response{}, err
+			return web.Reply{}, err
 		}
 		c := Chart{Survey: sv.ID, Metric: string(sv.Metric), CSV: scoresCSVLink(sv.ID, v.Window, dim)}
 		var drawn []Point

@@ -114,9 +114,9 @@ func templateFor(v any) string {
 }
 
 // page renders a console page with the page security headers.
-func page(code int, title string, v any) web.Response { return pageAs(code, title, "", v) }
+func page(code int, title string, v any) web.Reply { return pageAs(code, title, "", v) }
 
-func pageAs(code int, title, who string, v any) web.Response {
+func pageAs(code int, title, who string, v any) web.Reply {
 	var b bytes.Buffer
 	name := templateFor(v)
 	if err := pages[name].ExecuteTemplate(&b, name+".html", pageData{Title: title, Who: who, View: v}); err != nil {
@@ -155,21 +155,22 @@ func (h *Handler) teams() []string {
 }
 
 // queuePage: GET /ops/?status=&team=&assignee=&survey=&priority=&cursor=, 50 rows a page.
-func (h *Handler) queuePage(ctx context.Context, req web.Request, who *store.APIToken, _ []string) (web.Response, error) {
-	f, err := queueFilterOf(req, who)
+func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	f, err := queueFilterOf(r, who)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
-	v := queueView{Status: f.Status, Team: f.Team, Survey: f.Survey, Priority: f.Priority, Mine: web.Query(req, "assignee") == "me",
+	v := queueView{Status: f.Status, Team: f.Team, Survey: f.Survey, Priority: f.Priority, Mine: web.Query(r, "assignee") == "me",
 		HasName: who.Name != "", Statuses: ticket.Statuses, Teams: h.teams(), Surveys: h.surveys(), Priorities: []string{ticket.PriorityUrgent, ticket.PriorityHigh, ticket.PriorityNormal, ticket.PriorityLow}}
-	page, err := h.Store.TicketQueue(ctx, f, queuePageSize, web.Query(req, "cursor"))
+	page, err := h.Store.TicketQueue(ctx, f, queuePageSize, web.Query(r, "cursor"))
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, page.Tickets), time.Now())
 	if page.Next != "" {
 		q := url.Values{}
-		for k, val := range map[string]string{"status": f.Status, "team": f.Team, "survey": f.Survey, "priority": f.Priority, "assignee": web.Query(req, "assignee")} {
+		for k, val := range map[string]string{"status": f.Status, "team": f.Team, "survey": f.Survey, "priority": f.Priority, "assignee": web.Query(r, "assignee")} {
 			if val != "" {
 				q.Set(k, val)
 			}
@@ -194,14 +195,15 @@ func (h *Handler) surveys() []string {
 }
 
 // ticketPage: GET /ops/ticket/{id}.
-func (h *Handler) ticketPage(ctx context.Context, _ web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	t, err := h.Store.GetTicket(ctx, args[0])
+func (h *Handler) ticketPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	t, err := h.Store.GetTicket(ctx, r.PathValue("id"))
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	v, err := h.ticketView(ctx, who, t)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
 }
@@ -228,27 +230,27 @@ func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.
 
 // previewCloseLoop renders the ticket page with the close-the-loop email as the agent wrote it,
 // changing nothing (the composer's "Preview" button).
-func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id, own string) (web.Response, error) {
+func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id, own string) (web.Reply, error) {
 	t, err := h.Store.GetTicket(ctx, id)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	v, err := h.ticketView(ctx, who, t)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	if !text.Valid(own) {
-		return web.Response{}, fmt.Errorf("%w: the close-the-loop message must be valid UTF-8", errBadRequest)
+		return web.Reply{}, fmt.Errorf("%w: the close-the-loop message must be valid UTF-8", errBadRequest)
 	}
 	own = text.Clean(own)
 	sv, ok := h.Catalog.Survey(t.Survey)
 	if !v.CloseLoop || !ok {
-		return web.Response{}, fmt.Errorf("%w: this ticket cannot send a close-the-loop email", errBadRequest)
+		return web.Reply{}, fmt.Errorf("%w: this ticket cannot send a close-the-loop email", errBadRequest)
 	}
 	m, err := mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
 		Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, UnsubscribeURL: "https://…/u/(a link for this customer)"})
 	if err != nil {
-		return web.Response{}, fmt.Errorf("%w: write the message first", errBadRequest)
+		return web.Reply{}, fmt.Errorf("%w: write the message first", errBadRequest)
 	}
 	v.Draft, v.Preview = own, &mailPreview{To: m.To, Subject: m.Subject, Text: m.Text}
 	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
@@ -256,14 +258,15 @@ func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id,
 
 // ticketForm: POST /ops/ticket/{id} from the ticket page's forms (assign, note, status), then
 // back to the ticket page (POST, redirect, GET).
-func (h *Handler) ticketForm(ctx context.Context, req web.Request, who *store.APIToken, args []string) (web.Response, error) {
-	body, err := web.Body(req, 16<<10)
+func (h *Handler) ticketForm(r *http.Request, who *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	body, err := web.Body(r, 16<<10)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return web.Response{}, fmt.Errorf("%w: malformed form", errBadRequest)
+		return web.Reply{}, fmt.Errorf("%w: malformed form", errBadRequest)
 	}
 	var p Patch
 	switch form.Get("action") {
@@ -272,14 +275,14 @@ func (h *Handler) ticketForm(ctx context.Context, req web.Request, who *store.AP
 		p.Assignee = &a
 	case "assign-me":
 		if who.Name == "" {
-			return web.Response{}, fmt.Errorf("%w: your token has no name to assign", errBadRequest)
+			return web.Reply{}, fmt.Errorf("%w: your token has no name to assign", errBadRequest)
 		}
 		p.Assignee = &who.Name
 	case "note":
 		p.Note = form.Get("note")
 	case "status":
 		if form.Get("preview") == "1" {
-			return h.previewCloseLoop(ctx, who, args[0], form.Get("closeloop_text"))
+			return h.previewCloseLoop(ctx, who, r.PathValue("id"), form.Get("closeloop_text"))
 		}
 		p.Status = form.Get("status")
 		p.CloseLoop = form.Get("closeloop") == "1"
@@ -287,10 +290,10 @@ func (h *Handler) ticketForm(ctx context.Context, req web.Request, who *store.AP
 			p.CloseLoopText = form.Get("closeloop_text")
 		}
 	default:
-		return web.Response{}, fmt.Errorf("%w: unknown action", errBadRequest)
+		return web.Reply{}, fmt.Errorf("%w: unknown action", errBadRequest)
 	}
-	if _, err := h.apply(ctx, args[0], who, p); err != nil {
-		return web.Response{}, err
+	if _, err := h.apply(ctx, r.PathValue("id"), who, p); err != nil {
+		return web.Reply{}, err
 	}
-	return redirect("/ops/ticket/" + url.PathEscape(args[0])), nil
+	return redirect("/ops/ticket/" + url.PathEscape(r.PathValue("id"))), nil
 }

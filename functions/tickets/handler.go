@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -32,6 +33,9 @@ type Handler struct {
 	// close-the-loop email is sent.
 	Signer  *token.Signer
 	BaseURL string
+
+	once sync.Once
+	mux  *web.Mux
 }
 
 // Errors of a request, mapped to statuses in status().
@@ -73,122 +77,99 @@ func status(err error) (int, string) {
 	return http.StatusInternalServerError, "internal error"
 }
 
-// route is one endpoint: the least role that may call it and its function.
-type route struct {
-	role string
-	html bool // a console page: errors render as pages, a missing login redirects to the login form
-	fn   func(ctx context.Context, req web.Request, who *store.APIToken, args []string) (web.Response, error)
+// endpoint is one route's function, called once the caller's token holds the route's role.
+type endpoint func(r *http.Request, who *store.APIToken) (web.Reply, error)
+
+// routes registers every /ops route: its pattern, the least role that may call it, and whether it
+// is a console page (errors render as pages, a missing sign-in redirects to the sign-in form) or
+// the JSON API.
+func (h *Handler) routes() *web.Mux {
+	m := web.NewMux(h.notFound, h.methodNotAllowed)
+	api := func(pattern, role string, fn endpoint) { m.Handle(pattern, h.guard(role, false, fn)) }
+	page := func(pattern, role string, fn endpoint) { m.Handle(pattern, h.guard(role, true, fn)) }
+
+	api("GET /ops/tickets", store.RoleViewer, h.listTickets)
+	api("GET /ops/tickets/{id}", store.RoleViewer, h.getTicket)
+	api("PATCH /ops/tickets/{id}", store.RoleAgent, h.patchTicket)
+	api("GET /ops/scores", store.RoleViewer, h.scores)
+	api("GET /ops/contacts/{id}/export", store.RoleAdmin, h.exportContact)
+	api("DELETE /ops/contacts/{id}", store.RoleAdmin, h.eraseContact)
+	page("GET /ops/{$}", store.RoleViewer, h.queuePage)
+	page("GET /ops/ticket/{id}", store.RoleViewer, h.ticketPage)
+	page("POST /ops/ticket/{id}", store.RoleAgent, h.ticketForm)
+	page("GET /ops/trends", store.RoleViewer, h.trendsPage)
+
+	m.HandleFunc("/ops", func(w http.ResponseWriter, _ *http.Request) { redirect("/ops/").Write(w) })
+	m.HandleFunc("GET /ops/login", func(w http.ResponseWriter, r *http.Request) { h.loginForm(r).Write(w) })
+	m.HandleFunc("POST /ops/login", func(w http.ResponseWriter, r *http.Request) { h.login(r).Write(w) })
+	m.HandleFunc("POST /ops/logout", func(w http.ResponseWriter, _ *http.Request) { logout().Write(w) })
+	return m
 }
 
-// routes maps "METHOD /pattern" to its route; {x} matches one path segment.
-func (h *Handler) routes() map[string]route {
-	return map[string]route{
-		"GET /ops/tickets":              {store.RoleViewer, false, h.listTickets},
-		"GET /ops/tickets/{id}":         {store.RoleViewer, false, h.getTicket},
-		"PATCH /ops/tickets/{id}":       {store.RoleAgent, false, h.patchTicket},
-		"GET /ops/scores":               {store.RoleViewer, false, h.scores},
-		"GET /ops/contacts/{id}/export": {store.RoleAdmin, false, h.exportContact},
-		"DELETE /ops/contacts/{id}":     {store.RoleAdmin, false, h.eraseContact},
-		"GET /ops/":                     {store.RoleViewer, true, h.queuePage},
-		"GET /ops/ticket/{id}":          {store.RoleViewer, true, h.ticketPage},
-		"POST /ops/ticket/{id}":         {store.RoleAgent, true, h.ticketForm},
-		"GET /ops/trends":               {store.RoleViewer, true, h.trendsPage},
-	}
-}
-
-// Handle serves /ops and everything under it.
+// Handle is the Lambda entry: one HTTP API event through ServeHTTP.
 func (h *Handler) Handle(ctx context.Context, req web.Request) (web.Response, error) {
-	path := req.RawPath
-	if path == "" {
-		path = req.RequestContext.HTTP.Path
-	}
-	method := strings.ToUpper(web.Method(req))
-	if method == http.MethodHead {
-		method = http.MethodGet
-	}
-	switch path {
-	case "/ops":
-		return redirect("/ops/"), nil
-	case "/ops/login":
-		return web.ForMethod(req, h.login(ctx, req)), nil
-	case "/ops/logout":
-		return h.logout(req), nil
-	}
-	r, args, known := h.match(method, path)
-	if r.fn == nil {
-		if known {
-			return respond(req, false, errMethod), nil
-		}
-		return respond(req, strings.HasPrefix(web.Header(req, "Accept"), "text/html"), errNotFound), nil
-	}
-	who, viaCookie, err := h.authenticate(ctx, req)
-	if err != nil {
-		if r.html && errors.Is(err, errUnauthorized) {
-			return redirect(loginURL(path, req.RawQueryString)), nil
-		}
-		return respond(req, r.html, err), nil
-	}
-	if !Allowed(who.Role, r.role) {
-		return respond(req, r.html, errForbidden), nil
-	}
-	if viaCookie && method != http.MethodGet && !sameOrigin(req) {
-		return respond(req, r.html, errForbidden), nil
-	}
-	resp, err := r.fn(ctx, req, who, args)
-	if err != nil {
-		return respond(req, r.html, err), nil
-	}
-	return web.ForMethod(req, resp), nil
+	return web.Serve(ctx, h, req), nil
 }
 
-// match finds the route of method and path; known reports whether the path exists for another method.
-func (h *Handler) match(method, path string) (route, []string, bool) {
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	known := false
-	for pattern, r := range h.routes() {
-		m, p, _ := strings.Cut(pattern, " ")
-		want := strings.Split(strings.TrimPrefix(p, "/"), "/")
-		if len(want) != len(segs) {
-			continue
+// ServeHTTP serves /ops and everything under it. The routes are registered on first use, once.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(func() { h.mux = h.routes() })
+	h.mux.ServeHTTP(w, r)
+}
+
+// guard runs fn for a caller whose token holds role; a cookie-borne write must also come from
+// the console's own origin.
+func (h *Handler) guard(role string, html bool, fn endpoint) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reply, err := h.authorized(r, role, html, fn)
+		if err != nil {
+			reply = respond(r, html, err)
 		}
-		var args []string
-		ok := true
-		for i, w := range want {
-			if strings.HasPrefix(w, "{") {
-				if segs[i] == "" {
-					ok = false
-					break
-				}
-				args = append(args, segs[i])
-			} else if w != segs[i] {
-				ok = false
-				break
-			}
+		reply.Write(w)
+	})
+}
+
+func (h *Handler) authorized(r *http.Request, role string, html bool, fn endpoint) (web.Reply, error) {
+	who, viaCookie, err := h.authenticate(r)
+	if err != nil {
+		if html && errors.Is(err, errUnauthorized) {
+			return redirect(loginURL(r.URL.Path, r.URL.RawQuery)), nil
 		}
-		if !ok {
-			continue
-		}
-		if m == method {
-			return r, args, true
-		}
-		known = true
+		return web.Reply{}, err
 	}
-	return route{}, nil, known
+	if !Allowed(who.Role, role) {
+		return web.Reply{}, errForbidden
+	}
+	if viaCookie && !web.IsRead(r) && !sameOrigin(r) {
+		return web.Reply{}, errForbidden
+	}
+	return fn(r, who)
+}
+
+// wantsHTML reports whether an unmatched request came from a browser, which gets a page.
+func wantsHTML(r *http.Request) bool { return strings.HasPrefix(web.Header(r, "Accept"), "text/html") }
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	respond(r, wantsHTML(r), errNotFound).Write(w)
+}
+
+func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	respond(r, wantsHTML(r), errMethod).Write(w)
 }
 
 // respond renders err as JSON for the API and as a page for the console. Internal errors are
 // logged with their detail and shown as a generic message.
-func respond(req web.Request, html bool, err error) web.Response {
+func respond(r *http.Request, html bool, err error) web.Reply {
 	code, msg := status(err)
 	if code == http.StatusInternalServerError {
-		slog.Error("ops request failed", "path", req.RawPath, "err", err)
+		slog.ErrorContext(r.Context(), "ops request failed", "path", r.URL.Path, "error", err)
 	}
 	if html {
-		return web.ForMethod(req, page(code, "Error", errorView{Code: code, Message: msg}))
+		return page(code, "Error", errorView{Code: code, Message: msg})
 	}
 	return web.Error(code, msg)
 }
 
-func redirect(to string) web.Response {
-	return web.Response{StatusCode: http.StatusSeeOther, Headers: map[string]string{"Location": to, "Cache-Control": "no-store"}}
+func redirect(to string) web.Reply {
+	return web.Reply{StatusCode: http.StatusSeeOther, Headers: map[string]string{"Location": to, "Cache-Control": "no-store"}}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -35,8 +34,8 @@ type ScoreLine struct {
 }
 
 // dimOf turns the query's touchpoint and segment ("plan=pro") into a dimension ("" for all).
-func dimOf(req web.Request) (metric.Dim, error) {
-	tp, seg := web.Query(req, "touchpoint"), web.Query(req, "segment")
+func dimOf(r *http.Request) (metric.Dim, error) {
+	tp, seg := web.Query(r, "touchpoint"), web.Query(r, "segment")
 	switch {
 	case tp != "" && seg != "":
 		return "", fmt.Errorf("%w: give touchpoint or segment, not both", errBadRequest)
@@ -55,15 +54,16 @@ func dimOf(req web.Request) (metric.Dim, error) {
 // scores: GET /ops/scores?survey=&window=&touchpoint=&segment=, JSON or CSV (Accept: text/csv, or
 // format=csv for a link).
 // Without survey, every survey of the catalog; without window, every window.
-func (h *Handler) scores(ctx context.Context, req web.Request, _ *store.APIToken, _ []string) (web.Response, error) {
-	dim, err := dimOf(req)
+func (h *Handler) scores(r *http.Request, _ *store.APIToken) (web.Reply, error) {
+	ctx := r.Context()
+	dim, err := dimOf(r)
 	if err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
 	surveys := []string{}
-	if s := web.Query(req, "survey"); s != "" {
+	if s := web.Query(r, "survey"); s != "" {
 		if _, ok := h.Catalog.Survey(s); !ok {
-			return web.Response{}, fmt.Errorf("%w: unknown survey %q", errBadRequest, s)
+			return web.Reply{}, fmt.Errorf("%w: unknown survey %q", errBadRequest, s)
 		}
 		surveys = append(surveys, s)
 	} else {
@@ -71,7 +71,7 @@ func (h *Handler) scores(ctx context.Context, req web.Request, _ *store.APIToken
 			surveys = append(surveys, sv.ID)
 		}
 	}
-	window := web.Query(req, "window")
+	window := web.Query(r, "window")
 	lines := []ScoreLine{}
 	for _, id := range surveys {
 		snap, err := h.Store.LatestScores(ctx, id)
@@ -79,7 +79,7 @@ func (h *Handler) scores(ctx context.Context, req web.Request, _ *store.APIToken
 			continue
 		}
 		if err != nil {
-			return web.Response{}, err
+			return web.Reply{}, err
 		}
 		for _, r := range snap.Scores {
 			if r.Dim != dim || window != "" && r.Window != window {
@@ -90,13 +90,13 @@ func (h *Handler) scores(ctx context.Context, req web.Request, _ *store.APIToken
 				Day: snap.Day, RunAt: snap.RunAt, CatalogVersion: snap.CatalogVersion, MetricVersion: snap.MetricVersion})
 		}
 	}
-	if strings.Contains(web.Header(req, "Accept"), "text/csv") || web.Query(req, "format") == "csv" {
+	if strings.Contains(web.Header(r, "Accept"), "text/csv") || web.Query(r, "format") == "csv" {
 		return scoresCSV(lines)
 	}
 	return web.JSON(http.StatusOK, map[string]any{"scores": lines}), nil
 }
 
-func scoresCSV(lines []ScoreLine) (web.Response, error) {
+func scoresCSV(lines []ScoreLine) (web.Reply, error) {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"survey", "metric", "window", "dim", "n", "value", "mean", "margin_of_error", "delivered",
@@ -109,9 +109,9 @@ func scoresCSV(lines []ScoreLine) (web.Response, error) {
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {
-		return web.Response{}, err
+		return web.Reply{}, err
 	}
-	return web.Response{StatusCode: http.StatusOK, Body: b.String(), Headers: map[string]string{
+	return web.Reply{StatusCode: http.StatusOK, Body: b.String(), Headers: map[string]string{
 		"Content-Type": "text/csv; charset=utf-8", "Cache-Control": "no-store",
 		"Content-Disposition": `attachment; filename="scores.csv"`}}, nil
 }

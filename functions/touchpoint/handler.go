@@ -27,6 +27,9 @@ type Handler struct {
 	DecisionTTL   time.Duration
 	InvitationTTL time.Duration
 	Now           func() time.Time
+
+	once sync.Once
+	mux  *web.Mux
 }
 
 func (h *Handler) now() time.Time {
@@ -70,7 +73,7 @@ func (h *Handler) EventBridge(ctx context.Context, env envelope) (Decision, erro
 	ev, err := touchpoint.Decode(env.Detail)
 	d, derr := h.decide(ctx, ev, err)
 	if derr != nil {
-		slog.ErrorContext(ctx, "decide touchpoint", "eventId", ev.EventID, "err", derr)
+		slog.ErrorContext(ctx, "decide touchpoint", "eventId", ev.EventID, "error", derr)
 		return Decision{}, derr
 	}
 	logDecision(ctx, d)
@@ -82,17 +85,38 @@ type batchResponse struct {
 	Decisions []Decision `json:"decisions"`
 }
 
-// HTTP serves POST /touchpoints for producers holding a producer (or admin) token.
+// HTTP serves one HTTP API event through ServeHTTP.
 func (h *Handler) HTTP(ctx context.Context, req web.Request) web.Response {
-	if web.Method(req) != http.MethodPost {
-		return web.Error(http.StatusMethodNotAllowed, "use POST")
-	}
+	return web.Serve(ctx, h, req)
+}
+
+// ServeHTTP serves POST /touchpoints. The route is registered on first use, once.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.once.Do(func() { h.mux = h.routes() })
+	h.mux.ServeHTTP(w, r)
+}
+
+func (h *Handler) routes() *web.Mux {
+	m := web.NewMux(
+		func(w http.ResponseWriter, _ *http.Request) {
+			web.Error(http.StatusNotFound, "no such route: POST /touchpoints").Write(w)
+		},
+		func(w http.ResponseWriter, _ *http.Request) {
+			web.Error(http.StatusMethodNotAllowed, "use POST").Write(w)
+		})
+	m.HandleFunc("POST /touchpoints", func(w http.ResponseWriter, r *http.Request) { h.intake(r).Write(w) })
+	return m
+}
+
+// intake decides a batch of touchpoints posted by a producer holding a producer (or admin) token.
+func (h *Handler) intake(req *http.Request) web.Reply {
+	ctx := req.Context()
 	tok, err := h.Store.LookupAPIToken(ctx, web.Bearer(req))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return web.Error(http.StatusUnauthorized, "a producer token is required: Authorization: Bearer <token>")
 	case err != nil:
-		slog.ErrorContext(ctx, "look up token", "err", err)
+		slog.ErrorContext(ctx, "look up token", "error", err)
 		return web.Error(http.StatusInternalServerError, "internal error")
 	case tok.Role != store.RoleProducer && tok.Role != store.RoleAdmin:
 		return web.Error(http.StatusForbidden, "this token may not post touchpoints")
@@ -126,7 +150,7 @@ func (h *Handler) HTTP(ctx context.Context, req web.Request) web.Response {
 	for i, err := range errs {
 		if err != nil {
 			// Decisions are idempotent per eventId: the producer retries the whole batch safely.
-			slog.ErrorContext(ctx, "decide touchpoint", "index", i, "err", err)
+			slog.ErrorContext(ctx, "decide touchpoint", "index", i, "error", err)
 			return web.Error(http.StatusServiceUnavailable, "could not record every decision; retry the batch")
 		}
 		logDecision(ctx, out[i])

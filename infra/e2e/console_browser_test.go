@@ -81,7 +81,6 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	if path := eval[string](b, "location.pathname"); path != "/ops/login" {
 		t.Fatalf("not signed in, /ops/ shows %s, want the login form", path)
 	}
-	b.shoot("console-login")
 	b.axe("console login page")
 
 	b.do("paste the token", chromedp.SendKeys(chromedp.CSS("#token"), tok))
@@ -127,7 +126,6 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 			t.Errorf("at %d px a queue row displays as %q, want %q (cards on a phone, a table on a desktop)", v.width, d, rowDisplay)
 		}
 	}
-	b.shoot("console-queue")
 	b.axe("console queue page")
 
 	// Open the ticket, assign it, add a note, resolve it (each a POST then a redirect).
@@ -138,7 +136,7 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	if !strings.Contains(page, "The parcel arrived two days late.") || !strings.Contains(page, "Score 3") {
 		t.Fatalf("the ticket page lacks the answer:\n%s", page)
 	}
-	b.shoot("console-ticket-open")
+	b.size(phone)
 	b.axe("console ticket page")
 
 	b.do("type the assignee", chromedp.SendKeys(chromedp.CSS("#assignee"), "maria"))
@@ -176,7 +174,6 @@ func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	if n := eval[int](b, "document.querySelectorAll('svg polygon, svg polyline').length"); n < 2 {
 		t.Fatalf("the trend chart has %d band/line shapes", n)
 	}
-	b.shoot("console-trends")
 	b.axe("console scores page")
 
 	for _, u := range b.requested() {

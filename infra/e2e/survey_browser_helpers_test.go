@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -37,7 +38,7 @@ type viewport struct {
 type surveyBrowser struct {
 	t    *testing.T
 	ctx  context.Context
-	root string // repository root, for axe-core and testout/
+	root string // repository root, for axe-core and screenshots
 
 	mu       sync.Mutex
 	requests []string
@@ -157,27 +158,53 @@ func (b *surveyBrowser) size(v viewport) {
 	b.do("viewport "+v.name, chromedp.EmulateViewport(v.width, v.height, opts...))
 }
 
-// shoot saves full-page screenshots of the current page at phone and desktop widths under
-// testout/screenshots/, and leaves the viewport at phone width.
+// ScreenshotsEnv names the directory `make screenshots` asks the browser tests to photograph
+// the pages into; unset (every ordinary run), shoot takes no pictures.
+const ScreenshotsEnv = "CXLOOP_SCREENSHOTS"
+
+// shoot saves full-page JPEG screenshots of the current page at phone and desktop widths into
+// $CXLOOP_SCREENSHOTS (relative to the repository root) when it is set, and leaves the viewport
+// at phone width either way.
 func (b *surveyBrowser) shoot(name string) {
 	b.t.Helper()
-	dir := filepath.Join(b.root, "testout", "screenshots")
+	dir := os.Getenv(ScreenshotsEnv)
+	if dir == "" {
+		b.size(phone)
+		return
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(b.root, dir)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
 	for _, v := range []viewport{desktop, phone} {
 		b.size(v)
 		ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		jpeg, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
 		cancel()
 		if err != nil {
 			b.t.Fatalf("screenshot %s: %v", name, err)
 		}
-		path := filepath.Join(dir, name+"-"+v.name+".png")
-		if err := os.WriteFile(path, png, 0o644); err != nil {
+		path := filepath.Join(dir, name+"-"+v.name+".jpg")
+		if err := os.WriteFile(path, jpeg, 0o644); err != nil {
 			b.t.Fatal(err)
 		}
-		b.t.Logf("screenshot %s (%d bytes)", path, len(png))
+		b.t.Logf("screenshot %s (%d bytes)", path, len(jpeg))
+	}
+}
+
+// fits checks the current page at phone and desktop widths: no sideways scroll, and no serious
+// or critical axe-core violation at either width. It leaves the viewport at phone width.
+func (b *surveyBrowser) fits(page string) {
+	b.t.Helper()
+	for _, v := range []viewport{desktop, phone} {
+		b.size(v)
+		if eval[bool](b, "document.documentElement.scrollWidth > window.innerWidth") {
+			b.t.Errorf("the %s scrolls sideways at %d px (%d px wide)", page, v.width,
+				eval[int](b, "document.documentElement.scrollWidth"))
+		}
+		b.axe(fmt.Sprintf("%s at %d px", page, v.width))
 	}
 }
 

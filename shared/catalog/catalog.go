@@ -4,6 +4,8 @@ package catalog
 
 import (
 	"time"
+
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // Catalog is the whole surveys.yaml. Surveys are kept in file order: when several surveys'
@@ -45,6 +47,8 @@ type Survey struct {
 	Touchpoints []Rule    `yaml:"touchpoints"`
 	Followup    *Followup `yaml:"followup,omitempty"`
 	Alerts      []Alert   `yaml:"alerts,omitempty"`
+	// Themes are the declared feedback themes (themes.go, docs/THEMES.md).
+	Themes []Theme `yaml:"themes,omitempty"`
 }
 
 // Metric names the score a survey asks for; it fixes the scale.
@@ -82,19 +86,20 @@ type Followup struct {
 	CloseLoop Text    `yaml:"closeLoop,omitempty"`
 }
 
-// Route sends tickets matching a touchpoint and/or segment values to another team.
-type Route struct {
-	Touchpoint string            `yaml:"touchpoint,omitempty"`
-	Segment    map[string]string `yaml:"segment,omitempty"`
-	Team       string            `yaml:"team"`
-}
+// Route sends a follow-up's tickets of a touchpoint, a segment or both to a team; the ticket
+// package owns routing.
+type Route = ticket.Route
 
 // Alert is a threshold on an aggregate score: below a value, or a drop against the previous window.
 type Alert struct {
-	ID           string   `yaml:"id"`
-	Window       Duration `yaml:"window"`
-	Below        *float64 `yaml:"below,omitempty"`
-	DropBy       *float64 `yaml:"dropBy,omitempty"`
+	ID     string   `yaml:"id"`
+	Window Duration `yaml:"window"`
+	Below  *float64 `yaml:"below,omitempty"`
+	DropBy *float64 `yaml:"dropBy,omitempty"`
+	// ShareAbove, with Theme, fires when more than this percent of the window's low-band comments
+	// mention the declared theme; MinResponses is then the fewest low-band comments.
+	ShareAbove   *float64 `yaml:"shareAbove,omitempty"`
+	Theme        string   `yaml:"theme,omitempty"`
 	MinResponses int      `yaml:"minResponses"`
 	Cooldown     Duration `yaml:"cooldown"`
 }

@@ -251,9 +251,9 @@ type index struct {
 	pos     map[string]int          // key path -> line
 	anchors map[string]ast.Node     // anchor name -> the node it names, for merged aliases
 	merging int                     // > 0 while walking a merged alias: its tokens keep the anchor's path
-	bad    map[string]bool         // paths already reported, so validation does not repeat them
-	errs   []error
-	budget int
+	bad     map[string]bool         // paths already reported, so validation does not repeat them
+	errs    []error
+	budget  int
 }
 
 func newIndex() *index {
@@ -441,20 +441,10 @@ func (x *index) drop(n ast.Node, tk *token.Token) bool {
 	return found
 }
 
-// holds reports whether tk is mv's key, or lies within mv's value (same token, or within the
-// value's span on the page).
+// holds reports whether tk is mv's key or its value's own token (a scalar, or the bracket that
+// opens a flow list or mapping).
 func holds(mv *ast.MappingValueNode, tk *token.Token) bool {
-	if mv.Key.GetToken() == tk || (mv.Value != nil && mv.Value.GetToken() == tk) {
-		return true
-	}
-	if mv.Value == nil {
-		return false
-	}
-	switch mv.Value.(type) {
-	case *ast.MappingNode, *ast.SequenceNode, *ast.AnchorNode, *ast.TagNode, *ast.MappingValueNode:
-		return false // containers: the walk goes inside
-	}
-	return false
+	return mv.Key.GetToken() == tk || (mv.Value != nil && mv.Value.GetToken() == tk)
 }
 
 func join(path, key string) string {

@@ -7,7 +7,6 @@ package telemetry
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"regexp"
@@ -15,57 +14,51 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-// Init makes a JSON logger on stdout the slog default, tagged with function, and returns it.
-// It always logs JSON (lambdacontext.NewLogger switches to text unless AWS_LAMBDA_LOG_FORMAT is
-// JSON, which is true in AWS but not under the local runtime host). The level follows
-// AWS_LAMBDA_LOG_LEVEL, which LoggingConfig.ApplicationLogLevel sets.
+// Init makes lambdacontext's slog handler, tagged with function and scrubbed of addresses, the
+// slog default, and returns the logger. Lambda sets AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL
+// from the function's LoggingConfig (template.yaml: JSON, INFO), and so does the local runtime
+// host; the handler reads them, names keys as Lambda's JSON format does ("timestamp", "level",
+// "message") and adds "requestId" to every record logged with an invocation's context.
 func Init(function string) *slog.Logger {
-	l := slog.New(NewHandler(os.Stdout, function, level(os.Getenv("AWS_LAMBDA_LOG_LEVEL"))))
+	l := slog.New(NewHandler(lambdacontext.NewLogHandler(), function))
 	slog.SetDefault(l)
 	return l
 }
 
-// NewHandler returns a JSON slog handler writing to w that adds "function" to every record and
-// "requestId" to records logged with an invocation's context (slog.InfoContext(ctx, ...)).
-// Keys follow Lambda's JSON log format: "timestamp", "level", "message".
-func NewHandler(w io.Writer, function string, lvl slog.Leveler) slog.Handler {
-	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
-		return redact(lambdacontext.ReplaceAttr(groups, a))
-	}})
-	return &requestHandler{Handler: h.WithAttrs([]slog.Attr{slog.String("function", function)})}
+// NewHandler wraps h so that every record carries "function" and no email address.
+func NewHandler(h slog.Handler, function string) slog.Handler {
+	return redacting{h}.WithAttrs([]slog.Attr{slog.String("function", function)})
 }
 
-func level(s string) slog.Level {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return slog.LevelInfo
+// redacting scrubs email addresses from the message and every attribute before h sees them.
+type redacting struct{ h slog.Handler }
+
+func (r redacting) Enabled(ctx context.Context, l slog.Level) bool { return r.h.Enabled(ctx, l) }
+
+func (r redacting) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, scrub(rec.Message), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(redact(a))
+		return true
+	})
+	return r.h.Handle(ctx, out)
+}
+
+func (r redacting) WithAttrs(attrs []slog.Attr) slog.Handler {
+	clean := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		clean[i] = redact(a)
 	}
-	return l
+	return redacting{r.h.WithAttrs(clean)}
 }
 
-// requestHandler adds the Lambda request id from the context.
-type requestHandler struct{ slog.Handler }
-
-func (h *requestHandler) Handle(ctx context.Context, r slog.Record) error {
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		r.AddAttrs(slog.String("requestId", lc.AwsRequestID))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-func (h *requestHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &requestHandler{h.Handler.WithAttrs(attrs)}
-}
-
-func (h *requestHandler) WithGroup(name string) slog.Handler {
-	return &requestHandler{h.Handler.WithGroup(name)}
-}
+func (r redacting) WithGroup(name string) slog.Handler { return redacting{r.h.WithGroup(name)} }
 
 // Must ends a function's init when err is not nil: the error is logged and the process exits, so
 // Lambda reports an init failure instead of serving with a broken configuration.
 func Must(err error) {
 	if err != nil {
-		slog.Error("init", "err", err)
+		slog.ErrorContext(context.Background(), "init", "error", err)
 		os.Exit(1)
 	}
 }
@@ -78,24 +71,37 @@ const Redacted = "[address]"
 
 // redact keeps email addresses out of the logs (docs/SECURITY.md): the code logs contact and
 // event ids, never addresses, names or comments, but an error from SES or DynamoDB may quote the
-// recipient, so every string and error value is scrubbed on its way out.
+// recipient, so every string and error value is scrubbed on its way out, inside groups too.
 func redact(a slog.Attr) slog.Attr {
-	switch a.Value.Kind() {
+	v := a.Value.Resolve()
+	switch v.Kind() {
 	case slog.KindString:
-		if s := a.Value.String(); address.MatchString(s) {
-			a.Value = slog.StringValue(address.ReplaceAllString(s, Redacted))
+		a.Value = slog.StringValue(scrub(v.String()))
+	case slog.KindGroup:
+		group := v.Group()
+		clean := make([]slog.Attr, len(group))
+		for i, g := range group {
+			clean[i] = redact(g)
 		}
+		a.Value = slog.GroupValue(clean...)
 	case slog.KindAny:
-		switch v := a.Value.Any().(type) {
+		switch x := v.Any().(type) {
 		case error:
-			if s := v.Error(); address.MatchString(s) {
-				a.Value = slog.StringValue(address.ReplaceAllString(s, Redacted))
+			if s := x.Error(); address.MatchString(s) {
+				a.Value = slog.StringValue(scrub(s))
 			}
 		case fmt.Stringer:
-			if s := v.String(); address.MatchString(s) {
-				a.Value = slog.StringValue(address.ReplaceAllString(s, Redacted))
+			if s := x.String(); address.MatchString(s) {
+				a.Value = slog.StringValue(scrub(s))
 			}
 		}
 	}
 	return a
+}
+
+func scrub(s string) string {
+	if !address.MatchString(s) {
+		return s
+	}
+	return address.ReplaceAllString(s, Redacted)
 }

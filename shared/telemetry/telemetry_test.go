@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -14,46 +16,58 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 )
 
-func TestLogLinesAreJSONWithFunctionAndRequestID(t *testing.T) {
-	var buf bytes.Buffer
-	log := slog.New(NewHandler(&buf, "DispatchFunction", slog.LevelInfo))
+// The child process of TestInitIsLambdasHandlerAtLambdasLevel: it logs as a function does.
+func runAsFunction() {
+	log := Init("DispatchFunction")
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1"})
-	log.InfoContext(ctx, "sent", "invitation", "abc")
-	log.With("survey", "nps").InfoContext(context.Background(), "outside an invocation")
-	log.Debug("below the level")
-
-	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
-	if len(lines) != 2 {
-		t.Fatalf("got %d lines, want 2: %q", len(lines), buf.String())
-	}
-	var first, second map[string]any
-	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
-		t.Fatal(err)
-	}
-	json.Unmarshal([]byte(lines[1]), &second)
-	want := map[string]any{"message": "sent", "level": "INFO", "function": "DispatchFunction", "requestId": "req-1", "invitation": "abc"}
-	for k, v := range want {
-		if first[k] != v {
-			t.Errorf("%s=%v, want %v (line %s)", k, first[k], v, lines[0])
-		}
-	}
-	if first["timestamp"] == nil {
-		t.Error("no timestamp key")
-	}
-	if _, ok := second["requestId"]; ok || second["survey"] != "nps" || second["function"] != "DispatchFunction" {
-		t.Errorf("second line %s", lines[1])
-	}
+	log.InfoContext(ctx, "below the level")
+	log.WarnContext(ctx, "SES refused ana@example.com", "error", errors.New("MessageRejected: ana@example.com"), "invitation", "abc")
+	log.With("survey", "nps").ErrorContext(context.Background(), "outside an invocation")
+	NewMetrics().Emit(map[string]string{"Function": "DispatchFunction"}, Metric{Name: "EmailsSent", Value: 1, Unit: Count})
 }
 
-func TestLevelFollowsTheLambdaSetting(t *testing.T) {
-	tests := []struct {
-		env  string
-		want slog.Level
-	}{{"DEBUG", slog.LevelDebug}, {"WARN", slog.LevelWarn}, {"", slog.LevelInfo}, {"nonsense", slog.LevelInfo}}
-	for _, tc := range tests {
-		if got := level(tc.env); got != tc.want {
-			t.Errorf("level(%q) = %v, want %v", tc.env, got, tc.want)
+// Init is lambdacontext's handler: it reads AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL as
+// Lambda sets them from LoggingConfig, so the test runs a child process with them set.
+func TestInitIsLambdasHandlerAtLambdasLevel(t *testing.T) {
+	if os.Getenv("TELEMETRY_CHILD") == "1" {
+		runAsFunction()
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInitIsLambdasHandlerAtLambdasLevel$")
+	cmd.Env = append(os.Environ(), "TELEMETRY_CHILD=1", "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=WARN")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var logs, emf []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(l), &m) != nil {
+			continue // the test framework's own PASS line
 		}
+		if _, ok := m["_aws"]; ok {
+			emf = append(emf, m)
+		} else {
+			logs = append(logs, m)
+		}
+	}
+	if len(logs) != 2 || len(emf) != 1 {
+		t.Fatalf("got %d log lines and %d EMF lines, want 2 (the INFO line filtered at WARN) and 1:\n%s", len(logs), len(emf), out)
+	}
+	want := map[string]any{"message": "SES refused " + Redacted, "level": "WARN", "function": "DispatchFunction", "requestId": "req-1", "invitation": "abc", "error": "MessageRejected: " + Redacted}
+	for k, v := range want {
+		if logs[0][k] != v {
+			t.Errorf("%s=%v, want %v (line %v)", k, logs[0][k], v, logs[0])
+		}
+	}
+	if logs[0]["timestamp"] == nil {
+		t.Error("no timestamp key")
+	}
+	if _, ok := logs[1]["requestId"]; ok || logs[1]["survey"] != "nps" || logs[1]["function"] != "DispatchFunction" || logs[1]["level"] != "ERROR" {
+		t.Errorf("second line %v", logs[1])
+	}
+	if strings.Contains(string(out), "ana@example.com") {
+		t.Errorf("an address reached the log: %s", out)
 	}
 }
 
@@ -158,12 +172,13 @@ func TestConcurrentEmitsNeverInterleave(t *testing.T) {
 
 func TestAddressesAreRedactedFromEveryLogValue(t *testing.T) {
 	var buf bytes.Buffer
-	log := slog.New(NewHandler(&buf, "DispatchFunction", slog.LevelInfo))
+	log := slog.New(NewHandler(slog.NewJSONHandler(&buf, nil), "DispatchFunction"))
 	sesErr := errors.New("MessageRejected: Email address is not verified: Ana.Lopez+x@mail.example.co.uk")
 	log.Error("SES refused the send for ana@example.com", "err", sesErr, "to", "ANA@EXAMPLE.COM", "invitation", "q5c3mvd2k7xw4ujz6hb3f7y2aa")
-	log.With("contact", "cust-42").Warn("fine", "n", 3, "when", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	log.With("contact", "cust-42", "to", "bo@example.org").Warn("fine", "n", 3, "when", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		slog.Group("recipient", "address", "cy@example.net"))
 	out := buf.String()
-	for _, leak := range []string{"ana@example.com", "Ana.Lopez", "ANA@EXAMPLE.COM", "example.co.uk"} {
+	for _, leak := range []string{"ana@example.com", "Ana.Lopez", "ANA@EXAMPLE.COM", "example.co.uk", "bo@example.org", "cy@example.net"} {
 		if strings.Contains(out, leak) {
 			t.Errorf("the log still holds %q: %s", leak, out)
 		}

@@ -1,19 +1,22 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
 
-func req(method, body string, b64 bool) Request {
-	r := Request{Body: body, IsBase64Encoded: b64,
-		PathParameters:        map[string]string{"token": "abc"},
-		QueryStringParameters: map[string]string{"score": "9"},
-		Headers:               map[string]string{"content-type": "application/x-www-form-urlencoded"}}
-	r.RequestContext.HTTP.Method = method
-	return r
+// event is an HTTP API event as API Gateway sends one.
+func event(method, path, query, body string, b64 bool) Request {
+	ev := Request{Version: "2.0", RawPath: path, RawQueryString: query, Body: body, IsBase64Encoded: b64,
+		Headers: map[string]string{"content-type": "application/x-www-form-urlencoded", "host": "ops.example.com"}}
+	ev.RequestContext.HTTP.Method = method
+	ev.RequestContext.HTTP.Path = path
+	return ev
 }
 
 func TestBodyDecodesWhatAPIGatewayEncodesAndRefusesOversizedBodies(t *testing.T) {
@@ -31,37 +34,52 @@ func TestBodyDecodesWhatAPIGatewayEncodesAndRefusesOversizedBodies(t *testing.T)
 		{"a base64 form body, as HTTP APIs send forms", enc("score=9&comment=%C3%A9"), true, 100, "score=9&comment=%C3%A9", nil},
 		{"a body at the limit", enc("12345"), true, 5, "12345", nil},
 		{"a decoded body over the limit", enc("123456"), true, 5, "", ErrTooLarge},
-		{"a huge body is refused before decoding", enc(string(make([]byte, 1000))), true, 10, "", ErrTooLarge},
+		{"a huge body is refused before it is read", enc(string(make([]byte, 1000))), true, 10, "", ErrTooLarge},
 	}
 	for _, tt := range tests {
-		got, err := Body(req("POST", tt.body, tt.b64), tt.limit)
+		r, err := NewRequest(context.Background(), event("POST", "/s/abc", "", tt.body, tt.b64))
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		got, err := Body(r, tt.limit)
 		if !errors.Is(err, tt.wantErr) || string(got) != tt.want {
 			t.Errorf("%s: %q, %v; want %q, %v", tt.name, got, err, tt.want, tt.wantErr)
 		}
 	}
-	if _, err := Body(req("POST", "not base64!", true), 100); err == nil {
+	if _, err := NewRequest(context.Background(), event("POST", "/s/abc", "", "not base64!", true)); err == nil {
 		t.Error("invalid base64 was accepted")
+	}
+	resp := Serve(context.Background(), http.NotFoundHandler(), event("POST", "/s/abc", "", "not base64!", true))
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("invalid base64 answered %d, want 400", resp.StatusCode)
 	}
 }
 
 func TestRequestHelpers(t *testing.T) {
 	t.Parallel()
-	r := req("HEAD", "", false)
-	if Param(r, "token") != "abc" || Param(r, "other") != "" || Query(r, "score") != "9" || Query(r, "x") != "" {
-		t.Error("Param or Query")
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /s/{token}", func(w http.ResponseWriter, r *http.Request) {
+		if Param(r, "token") != "abc" || Param(r, "other") != "" || Query(r, "score") != "9" || Query(r, "x") != "" ||
+			Query(r, "twice") != "a,b" || Bearer(r) != "cx_1" || Header(r, "AUTHORIZATION") != "Bearer cx_1" {
+			t.Errorf("Param, Query, Bearer or Header of %v", r.URL)
+		}
+		HTML(200, "<p>hi</p>").Write(w)
+	})
+	ev := event("HEAD", "/s/abc", "score=9&twice=a&twice=b", "", false)
+	ev.Headers["authorization"] = "Bearer cx_1"
+	if got := Serve(context.Background(), mux, ev); got.Body != "" || got.StatusCode != 200 || got.Headers["Cache-Control"] != "no-store" {
+		t.Errorf("HEAD response %+v", got)
+	}
+	ev.RequestContext.HTTP.Method = "GET"
+	if got := Serve(context.Background(), mux, ev); got.Body != "<p>hi</p>" {
+		t.Errorf("GET lost its body")
 	}
 	for m, want := range map[string]bool{"GET": true, "HEAD": true, "POST": false, "PUT": false} {
-		if got := IsRead(req(m, "", false)); got != want {
+		if got := IsRead(httptest.NewRequest(m, "/", nil)); got != want {
 			t.Errorf("IsRead(%s) = %v", m, got)
 		}
 	}
 	page := HTML(200, "<p>hi</p>")
-	if got := ForMethod(r, page); got.Body != "" || got.StatusCode != 200 || got.Headers["Cache-Control"] != "no-store" {
-		t.Errorf("HEAD response %+v", got)
-	}
-	if got := ForMethod(req("GET", "", false), page); got.Body != "<p>hi</p>" {
-		t.Errorf("GET lost its body")
-	}
 	with := WithHeader(page, "Retry-After", "60")
 	if with.Headers["Retry-After"] != "60" || page.Headers["Retry-After"] != "" || with.Headers["X-Robots-Tag"] != "noindex" {
 		t.Errorf("WithHeader: %v (original %v)", with.Headers, page.Headers)

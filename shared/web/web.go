@@ -1,82 +1,56 @@
-// Package web turns API Gateway HTTP API (payload 2.0) requests and responses into plain Go:
-// the body (API Gateway base64-encodes form posts), bearer tokens, JSON and HTML responses with the
+// Package web holds what every cxloop HTTP function shares: the adapter between API Gateway HTTP
+// API (payload 2.0) events and net/http (lambda.go), a ServeMux whose unmatched requests get the
+// function's own error pages (mux.go), request helpers, and JSON and HTML replies with the
 // security headers every cxloop page sends (docs/CONTRACTS.md 6).
 package web
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// Request and Response are the HTTP API payload 2.0 shapes.
+// Request and Response are the HTTP API payload 2.0 shapes: what Lambda hands an HTTP function
+// and what it returns. Only the adapter (Serve) and tests that invoke a function as Lambda does
+// use them; handlers see *http.Request and write to an http.ResponseWriter.
 type (
 	Request  = events.APIGatewayV2HTTPRequest
 	Response = events.APIGatewayV2HTTPResponse
 )
 
-// ErrTooLarge is returned for bodies over the caller's limit.
-var ErrTooLarge = errors.New("request body too large")
-
-// Body returns the request body, decoding base64 when API Gateway encoded it, and refuses bodies
-// larger than limit bytes (decoded).
-func Body(req Request, limit int) ([]byte, error) {
-	raw := req.Body
-	if len(raw) > 2*limit+16 { // cheap early refusal before decoding
-		return nil, ErrTooLarge
-	}
-	var b []byte
-	if req.IsBase64Encoded {
-		var err error
-		if b, err = base64.StdEncoding.DecodeString(raw); err != nil {
-			return nil, fmt.Errorf("body is not valid base64: %w", err)
-		}
-	} else {
-		b = []byte(raw)
-	}
-	if len(b) > limit {
-		return nil, ErrTooLarge
-	}
-	return b, nil
+// Reply is a response before it is written. Handlers return one (or an error), so that each
+// function turns errors into statuses in one place and then writes the result.
+type Reply struct {
+	StatusCode int
+	Headers    map[string]string
+	Cookies    []string // Set-Cookie values
+	Body       string
 }
 
-// Header returns a request header, case-insensitively (HTTP API lower-cases them, tests may not).
-func Header(req Request, name string) string {
-	if v, ok := req.Headers[strings.ToLower(name)]; ok {
-		return v
+// Write sends the reply. A zero status is 200.
+func (p Reply) Write(w http.ResponseWriter) {
+	for k, v := range p.Headers {
+		w.Header().Set(k, v)
 	}
-	for k, v := range req.Headers {
-		if strings.EqualFold(k, name) {
-			return v
-		}
+	for _, c := range p.Cookies {
+		w.Header().Add("Set-Cookie", c)
 	}
-	return ""
+	code := p.StatusCode
+	if code == 0 {
+		code = http.StatusOK
+	}
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(p.Body))
 }
-
-// Bearer returns the token of an `Authorization: Bearer <token>` header, or "".
-func Bearer(req Request) string {
-	h := Header(req, "Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
-	}
-	return ""
-}
-
-// Method returns the request's HTTP method.
-func Method(req Request) string { return req.RequestContext.HTTP.Method }
 
 // JSON answers with v as JSON.
-func JSON(status int, v any) Response {
+func JSON(status int, v any) Reply {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return Error(http.StatusInternalServerError, "internal error")
 	}
-	return Response{
+	return Reply{
 		StatusCode: status,
 		Headers: map[string]string{
 			"Content-Type":  "application/json",
@@ -88,9 +62,9 @@ func JSON(status int, v any) Response {
 
 // Error answers with {"error": msg}. Callers pass a message safe to show, never err.Error() of an
 // internal failure.
-func Error(status int, msg string) Response {
+func Error(status int, msg string) Reply {
 	b, _ := json.Marshal(map[string]string{"error": msg})
-	return Response{
+	return Reply{
 		StatusCode: status,
 		Headers:    map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store"},
 		Body:       string(b),
@@ -102,8 +76,8 @@ func Error(status int, msg string) Response {
 const PageCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // HTML answers with a server-rendered page and the page security headers of docs/CONTRACTS.md 6.
-func HTML(status int, body string) Response {
-	return Response{
+func HTML(status int, body string) Reply {
+	return Reply{
 		StatusCode: status,
 		Headers: map[string]string{
 			"Content-Type":            "text/html; charset=utf-8",
@@ -115,4 +89,15 @@ func HTML(status int, body string) Response {
 		},
 		Body: body,
 	}
+}
+
+// WithHeader returns p with one more header.
+func WithHeader(p Reply, name, value string) Reply {
+	h := make(map[string]string, len(p.Headers)+1)
+	for k, v := range p.Headers {
+		h[k] = v
+	}
+	h[name] = value
+	p.Headers = h
+	return p
 }
