@@ -94,6 +94,9 @@ type Invitation struct {
 	// resent again. SettledBy is "send-event" when SES's Send event settled an unsure send.
 	ResentAt  *time.Time `dynamodbav:"resentAt,omitempty"`
 	SettledBy string     `dynamodbav:"settledBy,omitempty"`
+	// AcceptedMessageID is the message id of a Send event that came while the first email's
+	// SendEmail call was still in flight (SettleNoted): the resend finds it and sends nothing.
+	AcceptedMessageID string `dynamodbav:"acceptedMessageId,omitempty"`
 
 	// ErasedAt is set when the contact was erased (docs/SECURITY.md): nothing more is sent,
 	// answered or ticketed for the invitation.
@@ -116,10 +119,16 @@ type Invitation struct {
 	TTL    int64  `dynamodbav:"ttl,omitempty"`
 }
 
-// Answer is one submit: the score and when (Unix milliseconds).
+// Answer is one submit: the score, when (Unix milliseconds) and the comment given with it (the
+// scorer's theme counts take the comment that counted before an edit out again). The comment is
+// personal data: erasure removes it (contact_data.go).
 type Answer struct {
-	Score int   `dynamodbav:"s" json:"s"`
-	At    int64 `dynamodbav:"at" json:"at"`
+	Score   int    `dynamodbav:"s" json:"s"`
+	At      int64  `dynamodbav:"at" json:"at"`
+	Comment string `dynamodbav:"c,omitempty" json:"c,omitempty"`
+	// Lang is the invitation's locale when the comment was given: the language the theme counts
+	// stem it in (the feed index projects answers, not the locale).
+	Lang string `dynamodbav:"l,omitempty" json:"l,omitempty"`
 }
 
 // Invited reports whether the item is an invitation rather than a skipped decision.
