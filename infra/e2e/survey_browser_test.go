@@ -102,6 +102,19 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 		t.Fatal("the contact is not unsubscribed")
 	}
 
+	// Changed their mind: the page's resubscribe button, a POST the browser sends with the
+	// page's Origin (which the function checks).
+	if status := b.submit(`form.resub button`); status != 200 {
+		t.Fatalf("resubscribe: status %d", status)
+	}
+	if h1 := eval[string](b, `document.querySelector("h1").textContent`); h1 != "Te has vuelto a suscribir" {
+		t.Fatalf("after resubscribing: heading %q", h1)
+	}
+	b.axe("resubscribed page")
+	if s.unsubscribed(t, m) {
+		t.Fatal("the contact is still unsubscribed after resubscribing")
+	}
+
 	// Nothing but the API itself was requested (the logo is inline, a data: URL that goes
 	// nowhere), and the browser reported no errors (a CSP violation would be one) on the way.
 	for _, u := range b.requested() {
