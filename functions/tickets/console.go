@@ -167,6 +167,9 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 	if err != nil {
 		return web.Reply{}, err
 	}
+	if err := h.auditList(ctx, who, f, len(page.Tickets)); err != nil {
+		return web.Reply{}, err
+	}
 	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, page.Tickets), time.Now())
 	if page.Next != "" {
 		q := url.Values{}
@@ -215,6 +218,9 @@ func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.
 	if sv, ok := h.Catalog.Survey(t.Survey); ok {
 		v.Question = mail.Localized(t.Locale, sv.Question)
 		_, v.Top = sv.Metric.Scale()
+	}
+	if err := h.audit(ctx, who, store.AuditTicketRead, t.ID, 1); err != nil {
+		return v, err
 	}
 	var err error
 	if v.History, err = h.customerHistory(ctx, t); err != nil {
