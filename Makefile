@@ -20,12 +20,15 @@ FUZZ_TARGETS += functions/survey:FuzzDecodeForm
 # "context deadline exceeded" from the fuzz coordinator (golang/go#75804).
 FUZZ_TIME    ?= 20000x
 
-.PHONY: help build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now screenshots
+.PHONY: help catalog build $(CXLOCAL) up down test test-deps demo invoke lint bench soak deploy ops-token scores score-now screenshots
 
 help: ## list the targets
 	@grep -hE '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
-build: $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture, local tags)
+catalog: ## validate surveys.yaml (every problem with its line and key) and compile it into the functions (shared/catalog/shipped.go)
+	@$(GO) generate ./shared/catalog
+
+build: catalog $(CXLOCAL) ## bin/<LogicalId>/bootstrap for every function with a main.go (host architecture, local tags)
 	@$(CXLOCAL) functions | while read -r id dir; do \
 		echo "build $$id ($$dir)"; \
 		$(subst lambda.norpc,lambda.norpc$(COMMA)cxloop.local,$(GOBUILD)) -o bin/$$id/bootstrap ./$$dir; \
@@ -41,7 +44,7 @@ $(CXLOCAL):
 	@echo "building the local tools ($@; a few seconds, longer the first time)"
 	@$(GO) build -o $@ ./infra/cmd/cxlocal
 
-up: $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
+up: catalog $(CXLOCAL) ## start the local stack in the background; writes .local/env (ports: CXLOOP_{DDB,SES,API}_PORT)
 	@$(CXLOCAL) up
 
 down: $(CXLOCAL) ## stop what `make up` started
@@ -71,7 +74,7 @@ test: test-deps $(CXLOCAL) ## unit, integration and browser tests plus short fuz
 	done
 
 # Starts the stack unless one runs; a stack it started is stopped again on Ctrl-C.
-demo: $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
+demo: catalog $(CXLOCAL) ## start everything, send a sample touchpoint, print the survey link; serve until Ctrl-C
 	@if ! $(CXLOCAL) status >/dev/null 2>&1; then \
 		trap '$(CXLOCAL) down' EXIT; \
 		$(CXLOCAL) up; \
@@ -126,7 +129,7 @@ SAM            ?= sam
 SAM_CONFIG     ?= samconfig.toml
 SAM_CONFIG_ENV ?= default
 SAM_REGION     ?= $(or $(AWS_REGION),$(AWS_DEFAULT_REGION),us-east-1)
-deploy: ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
+deploy: catalog ## validate, build and deploy to AWS (guided the first time, unattended once samconfig.toml exists)
 	$(SAM) validate --region $(SAM_REGION)
 	$(SAM) validate --lint
 	$(SAM) build --build-in-source

@@ -46,6 +46,7 @@ type Summary struct {
 	Rejected  int `json:"rejected"`  // refused by SES for good (address or content): stopped
 	Stopped   int `json:"stopped"`   // stopped instead of sent: expired, unsubscribed, suppressed, erased
 	Unsure    int `json:"unsure"`    // outcome unknown (lease ended or no answer): waits for the Send event
+	Settled   int `json:"settled"`   // unsure sends not resent: their Send event came while they were in flight
 	Retired   int `json:"retired"`   // stopped earlier (answered, bounced...), taken off the due index
 	Errors    int `json:"errors"`    // store or render errors (the item stays claimed until its lease ends)
 }
@@ -260,6 +261,16 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 		if err := h.Store.Release(ctx, c, errors.New("send window passed before the send started"), t.now); err != nil {
 			fail("release failed", err)
 		}
+		return
+	}
+	if c.Resend() && c.Inv.AcceptedMessageID != "" {
+		// SES's Send event for the first email came while its send was in flight: it was accepted.
+		if err := h.Store.MarkAccepted(ctx, c); err != nil {
+			fail("mark accepted failed", err)
+			return
+		}
+		log.InfoContext(ctx, "unsure invitation settled: its Send event came while the send was in flight", "messageId", c.Inv.AcceptedMessageID)
+		t.count(func(s *Summary) { s.Settled++ })
 		return
 	}
 	msg, err := h.message(c)

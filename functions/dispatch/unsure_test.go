@@ -265,3 +265,51 @@ func TestAPermanentRefusalStopsTheInvitationAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// A Send event can beat the dispatcher's own mark: SES accepted the email, the event came within
+// a second, and SendEmail's answer was then lost. The event is noted while the send is in flight,
+// the send ends unsure, and at the end of the window the noted message id settles it: one email.
+func TestASendEventThatComesWhileTheSendIsInFlightPreventsTheResend(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
+	due, err := f.st.DueInvitations(ctx, store.Shard(inv.ID), f.clock.Now(), 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due: %v %d", err, len(due))
+	}
+	c, err := f.st.ClaimDue(ctx, &due[0], f.clock.Now())
+	if err != nil || c.Outcome != store.ClaimInvite {
+		t.Fatalf("claim: %v %v", err, c)
+	}
+	// The event arrives while the claim is still sending.
+	out, err := f.st.SettleBySendEvent(ctx, inv.ID, "ses-early", f.clock.Now())
+	if err != nil || out != store.SettleNoted {
+		t.Fatalf("event during the send: %q %v, want %q", out, err, store.SettleNoted)
+	}
+	if again, err := f.st.SettleBySendEvent(ctx, inv.ID, "ses-early", f.clock.Now()); err != nil || again != store.SettleUnchanged {
+		t.Fatalf("redelivered event during the send: %q %v, want unchanged", again, err)
+	}
+	// SendEmail's answer is lost: the dispatcher dies, the lease ends, the send is unsure.
+	f.clock.Add(store.DispatchLease + time.Second)
+	if s := f.tick(); s.Unsure != 1 || s.Sent != 0 {
+		t.Fatalf("tick after the lease: %+v, want one unsure", s)
+	}
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	if s := f.tick(); s.Settled != 1 || s.Sent != 0 || s.Resent != 0 {
+		t.Fatalf("tick after the window: %+v, want the unsure send settled and nothing sent", s)
+	}
+	got := f.get(inv.ID)
+	if got.Status != store.StatusSent || got.MessageID != "ses-early" || got.SettledBy != "send-event" || got.ResentAt != nil ||
+		got.GSI2SK != store.FormatTime(got.SentAt.Add(3*day)) {
+		t.Fatalf("after the window: status %q messageId %q settledBy %q resentAt %v due %q, want sent with the reminder due", got.Status, got.MessageID, got.SettledBy, got.ResentAt, got.GSI2SK)
+	}
+	if n := len(f.emails(inv)); n != 0 {
+		t.Fatalf("%d emails from the dispatcher's fake SES, want none (the first went out through SES before the answer was lost)", n)
+	}
+	// The reminder still goes out when planned, once.
+	f.clock.Add(3 * day)
+	if s := f.tick(); s.Reminders != 1 || s.Resent != 0 {
+		t.Fatalf("reminder tick: %+v", s)
+	}
+}

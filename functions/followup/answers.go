@@ -50,8 +50,8 @@ func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (str
 		ID: ticket.AnswerID(inv.ID), Cause: ticket.CauseAnswer, Survey: inv.Survey, Touchpoint: inv.Touchpoint,
 		ContactID: inv.ContactID, Email: inv.Email, Name: inv.Name, Locale: inv.Locale, Segments: inv.Segments,
 		InvitationID: inv.ID, Score: inv.Score, Comment: inv.Comment,
-		Priority: ticket.Priority(f.Priority, inv.Segments), Team: ticket.Team(f, inv.Touchpoint, inv.Segments),
-		CreatedAt: h.now(), SLADue: ticket.SLADue(f, h.now()),
+		Priority: ticket.Priority(f.Priority, inv.Segments), Team: ticket.Team(f.Routing(), inv.Touchpoint, inv.Segments),
+		CreatedAt: h.now(), SLADue: ticket.SLADue(f.Routing(), h.now()),
 		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened",
 			Text: fmt.Sprintf("Score %d (rule: at or below %d)", *inv.Score, f.AtOrBelow)}},
 	}

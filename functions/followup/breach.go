@@ -30,8 +30,8 @@ func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (str
 	summary := Summary(b)
 	draft := store.Ticket{
 		ID: ticket.BreachID(b.Survey, b.Rule, b.Window, b.WindowEnd), Cause: ticket.CauseBreach, Survey: b.Survey,
-		Priority: ticket.BreachPriority(rule), Team: ticket.Team(f, "", nil),
-		CreatedAt: now, SLADue: ticket.SLADue(f, now),
+		Priority: ticket.BreachPriority(rule), Team: ticket.Team(f.Routing(), "", nil),
+		CreatedAt: now, SLADue: ticket.SLADue(f.Routing(), now),
 		Breach: &store.TicketBreach{Rule: b.Rule, Window: b.Window, WindowEnd: b.WindowEnd, Value: b.Value, N: int(b.N),
 			MarginOfError: b.MarginOfError, Detail: summary},
 		History: []store.TicketEvent{{At: now, Actor: "scorer", Action: "opened", Text: summary}},

@@ -57,7 +57,7 @@ type recipient struct {
 // Result says what one event changed.
 type Result struct {
 	Kind       string `json:"kind"`                 // bounce, transient-bounce, complaint, send, ignored
-	Settle     string `json:"settle,omitempty"`     // for a Send event: settled, unchanged or late (store.Settle*)
+	Settle     string `json:"settle,omitempty"`     // for a Send event: settled, noted, unchanged or late (store.Settle*)
 	Suppressed int    `json:"suppressed"`           // addresses put on the suppression list
 	Invitation string `json:"invitation,omitempty"` // the invitation the email was for
 	Stopped    bool   `json:"stopped"`              // whether this event stopped it (false when already stopped)
@@ -139,6 +139,8 @@ func (h *Handler) sent(ctx context.Context, log *slog.Logger, d sesEvent, invita
 		log.InfoContext(ctx, "unsure invitation settled as sent by SES's Send event", "invitation", invitation)
 	case store.SettleLate:
 		log.WarnContext(ctx, "Send event came after the resend: the survey went out twice", "invitation", invitation)
+	case store.SettleNoted:
+		log.InfoContext(ctx, "Send event came while the send was in flight: noted for the resend check", "invitation", invitation)
 	}
 	h.emit(ctx, outcome)
 	return res, nil
@@ -147,7 +149,7 @@ func (h *Handler) sent(ctx context.Context, log *slog.Logger, d sesEvent, invita
 // emit writes the Send event's EMF metrics: settled unsure sends, and Send events that prove a
 // resend doubled an email (docs/EMAIL.md). Unchanged events (the common case) emit nothing.
 func (h *Handler) emit(ctx context.Context, outcome string) {
-	if h.Metrics == nil || outcome == store.SettleUnchanged {
+	if h.Metrics == nil || outcome == store.SettleUnchanged || outcome == store.SettleNoted {
 		return
 	}
 	settled, late := 1.0, 0.0

@@ -231,10 +231,10 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 		}
 	}
 	if d.Email == "failed" {
-		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "err", d.Error)
+		slog.ErrorContext(ctx, "close-the-loop email", "ticket", t.ID, "error", d.Error)
 	}
 	if err := h.Store.RecordDelivery(ctx, t.ID, "closeloop", d); err != nil {
-		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "err", err)
+		slog.ErrorContext(ctx, "record close-the-loop", "ticket", t.ID, "error", err)
 	}
 	what := "close-the-loop email " + d.Email
 	if reason != "" {
@@ -248,7 +248,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 	}
 	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: what}
 	if _, err := h.Store.AddTicketEvent(ctx, t.ID, "", ev); err != nil {
-		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "err", err)
+		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "error", err)
 	}
 }
 

@@ -164,7 +164,7 @@ func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
 func respond(r *http.Request, html bool, err error) web.Reply {
 	code, msg := status(err)
 	if code == http.StatusInternalServerError {
-		slog.ErrorContext(r.Context(), "ops request failed", "path", r.URL.Path, "err", err)
+		slog.ErrorContext(r.Context(), "ops request failed", "path", r.URL.Path, "error", err)
 	}
 	if html {
 		return page(code, "Error", errorView{Code: code, Message: msg})

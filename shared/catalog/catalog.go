@@ -4,6 +4,8 @@ package catalog
 
 import (
 	"time"
+
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // Catalog is the whole surveys.yaml. Surveys are kept in file order: when several surveys'
@@ -84,12 +86,9 @@ type Followup struct {
 	CloseLoop Text    `yaml:"closeLoop,omitempty"`
 }
 
-// Route sends tickets matching a touchpoint and/or segment values to another team.
-type Route struct {
-	Touchpoint string            `yaml:"touchpoint,omitempty"`
-	Segment    map[string]string `yaml:"segment,omitempty"`
-	Team       string            `yaml:"team"`
-}
+// Route sends a follow-up's tickets of a touchpoint, a segment or both to a team; the ticket
+// package owns routing.
+type Route = ticket.Route
 
 // Alert is a threshold on an aggregate score: below a value, or a drop against the previous window.
 type Alert struct {

@@ -13,8 +13,6 @@ import (
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
-
-	"github.com/cxloop/cxloop"
 )
 
 // FileName names the catalog in error messages.
@@ -51,17 +49,16 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
-// Shipped loads and validates the catalog embedded in the binary (the repo's surveys.yaml).
-func Shipped() (*Catalog, error) { return Load(cxloop.SurveysYAML) }
+//go:generate go run -tags catalog_nocompiled ./internal/compile shipped.go
 
-// MustShipped is Shipped for a function's init: a broken catalog stops the function at start.
-func MustShipped() *Catalog {
-	c, err := Shipped()
-	if err != nil {
-		panic(fmt.Sprintf("catalog: %v", err))
-	}
-	return c
-}
+// Shipped is the repository's surveys.yaml as compiled into shipped.go by go generate: loaded and
+// validated when the file was generated, so a function starts without parsing YAML. The
+// catalog's tests fail while shipped.go and surveys.yaml differ. The error is always nil; it
+// stays for callers that load a catalog from elsewhere the same way.
+func Shipped() (*Catalog, error) { return compiled(), nil }
+
+// MustShipped is Shipped for a function's init.
+func MustShipped() *Catalog { return compiled() }
 
 // Load parses surveys.yaml strictly (unknown or repeated keys, wrong types and bad durations are
 // errors) and validates it. It returns every problem found, joined with errors.Join, each a
@@ -251,9 +248,9 @@ type index struct {
 	pos     map[string]int          // key path -> line
 	anchors map[string]ast.Node     // anchor name -> the node it names, for merged aliases
 	merging int                     // > 0 while walking a merged alias: its tokens keep the anchor's path
-	bad    map[string]bool         // paths already reported, so validation does not repeat them
-	errs   []error
-	budget int
+	bad     map[string]bool         // paths already reported, so validation does not repeat them
+	errs    []error
+	budget  int
 }
 
 func newIndex() *index {
@@ -441,20 +438,10 @@ func (x *index) drop(n ast.Node, tk *token.Token) bool {
 	return found
 }
 
-// holds reports whether tk is mv's key, or lies within mv's value (same token, or within the
-// value's span on the page).
+// holds reports whether tk is mv's key or its value's own token (a scalar, or the bracket that
+// opens a flow list or mapping).
 func holds(mv *ast.MappingValueNode, tk *token.Token) bool {
-	if mv.Key.GetToken() == tk || (mv.Value != nil && mv.Value.GetToken() == tk) {
-		return true
-	}
-	if mv.Value == nil {
-		return false
-	}
-	switch mv.Value.(type) {
-	case *ast.MappingNode, *ast.SequenceNode, *ast.AnchorNode, *ast.TagNode, *ast.MappingValueNode:
-		return false // containers: the walk goes inside
-	}
-	return false
+	return mv.Key.GetToken() == tk || (mv.Value != nil && mv.Value.GetToken() == tk)
 }
 
 func join(path, key string) string {

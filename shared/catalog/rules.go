@@ -8,35 +8,26 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // Valid reports whether m is one of the three metrics.
 func (m Metric) Valid() bool { return m == NPS || m == CSAT || m == CES }
 
-// Scale is the range of one answer: nps 0..10, csat 1..5, ces 1..7 (docs/CONTRACTS.md 4). It is 0, 0 for
-// an unknown metric.
+// Scale is the range of one answer (metric.Scale owns it): nps 0..10, csat 1..5, ces 1..7. It is
+// 0, 0 for an unknown metric.
 func (m Metric) Scale() (min, max int) {
-	switch m {
-	case NPS:
-		return 0, 10
-	case CSAT:
-		return 1, 5
-	case CES:
-		return 1, 7
-	}
-	return 0, 0
+	lo, hi, _, _ := metric.Scale(metric.Kind(m))
+	return lo, hi
 }
 
-// ScoreRange is the range of the aggregate score alerts compare against: NPS -100..100, CSAT and
-// CES 0..100 (percent satisfied or agreeing, docs/CONTRACTS.md 5).
+// ScoreRange is the range of the aggregate score alerts compare against (metric.ScoreRange owns
+// it): NPS -100..100, CSAT and CES 0..100.
 func (m Metric) ScoreRange() (min, max float64) {
-	switch m {
-	case NPS:
-		return -100, 100
-	case CSAT, CES:
-		return 0, 100
-	}
-	return 0, 0
+	lo, hi, _ := metric.ScoreRange(metric.Kind(m))
+	return lo, hi
 }
 
 // Survey finds a survey by id.
@@ -204,28 +195,13 @@ func formatFloat(f float64) (string, bool) {
 // without a follow-up (nil) opens none.
 func (f *Followup) Opens(score int) bool { return f != nil && score <= f.AtOrBelow }
 
-// TeamFor routes a ticket: the first route whose touchpoint (when set) and every segment value
-// (when set) match, else the follow-up's team.
-func (f *Followup) TeamFor(touchpoint string, segments map[string]string) string {
-	for _, r := range f.Routes {
-		if r.Touchpoint != "" && r.Touchpoint != touchpoint {
-			continue
-		}
-		if !matchSegment(r.Segment, segments) {
-			continue
-		}
-		return r.Team
+// Routing is what the ticket package routes this rule's tickets by (ticket.Team, ticket.SLADue);
+// nil for a survey without a follow-up rule.
+func (f *Followup) Routing() *ticket.Rule {
+	if f == nil {
+		return nil
 	}
-	return f.Team
-}
-
-func matchSegment(want, got map[string]string) bool {
-	for k, v := range want {
-		if g, ok := got[k]; !ok || g != v {
-			return false
-		}
-	}
-	return true
+	return &ticket.Rule{Team: f.Team, Routes: f.Routes, SLAHours: f.SLAHours}
 }
 
 // Alert finds an alert of the survey by id.

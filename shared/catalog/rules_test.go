@@ -6,6 +6,8 @@ import (
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 func TestMatchTakesTheFirstSurveyInCatalogOrder(t *testing.T) {
@@ -209,7 +211,7 @@ func TestFollowupOpensAtOrBelowItsThreshold(t *testing.T) {
 	}
 }
 
-func TestTeamForTakesTheFirstMatchingRoute(t *testing.T) {
+func TestRoutingTakesTheFirstMatchingRoute(t *testing.T) {
 	t.Parallel()
 	f := &Followup{Team: "support", Routes: []Route{
 		{Touchpoint: "case.closed", Segment: map[string]string{"plan": "enterprise"}, Team: "enterprise"},
@@ -228,8 +230,8 @@ func TestTeamForTakesTheFirstMatchingRoute(t *testing.T) {
 		{"no segments gives the default team", "order.delivered", nil, "support"},
 	}
 	for _, tt := range tests {
-		if got := f.TeamFor(tt.touchpoint, tt.segments); got != tt.want {
-			t.Errorf("%s: TeamFor = %q, want %q", tt.name, got, tt.want)
+		if got := ticket.Team(f.Routing(), tt.touchpoint, tt.segments); got != tt.want {
+			t.Errorf("%s: ticket.Team = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -8,13 +8,24 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
-// Priorities a follow-up may take, lowest first.
-var Priorities = []string{"low", "normal", "high", "urgent"}
+// windowList names the scored windows: "1d, 7d, 30d, 90d".
+func windowList() string {
+	names := make([]string, len(metric.Windows))
+	for i, d := range metric.Windows {
+		names[i] = metric.WindowName(d)
+	}
+	return strings.Join(names, ", ")
+}
 
-// AlertWindows are the windows the scorer computes; an alert must use one of them.
-var AlertWindows = []time.Duration{1 * Day, 7 * Day, 30 * Day, 90 * Day}
+// alertWindow reports whether d is one of the windows the scorer computes (metric.Windows).
+func alertWindow(d time.Duration) bool {
+	return d%Day == 0 && slices.Contains(metric.Windows, int(d/Day))
+}
 
 var (
 	idRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
@@ -111,8 +122,8 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 		case f.AtOrBelow >= max:
 			v.fail(fp+".atOrBelow", "%d is at or above the top of the %s scale %d..%d: every answer would open a ticket", f.AtOrBelow, s.Metric, min, max)
 		}
-		if !slices.Contains(Priorities, f.Priority) {
-			v.fail(fp+".priority", "%q is not a priority: use one of %s", f.Priority, strings.Join(Priorities, ", "))
+		if !slices.Contains(ticket.Priorities, f.Priority) {
+			v.fail(fp+".priority", "%q is not a priority: use one of %s", f.Priority, strings.Join(ticket.Priorities, ", "))
 		}
 		v.team(fp+".team", f.Team)
 		if f.SLAHours <= 0 {
@@ -202,9 +213,9 @@ func (v *validator) rule(p string, s *Survey, r *Rule, events map[string]string)
 func (v *validator) alert(p string, s *Survey, a *Alert) {
 	m := s.Metric
 	if !v.present(p+".window", a.Window.Duration != 0) {
-		v.fail(p+".window", "is required: one of 1d, 7d, 30d, 90d")
-	} else if !slices.Contains(AlertWindows, a.Window.Duration) {
-		v.fail(p+".window", "%s is not a scored window: use 1d, 7d, 30d or 90d", a.Window)
+		v.fail(p+".window", "is required: one of %s", windowList())
+	} else if !alertWindow(a.Window.Duration) {
+		v.fail(p+".window", "%s is not a scored window: use one of %s", a.Window, windowList())
 	}
 	lo, hi := m.ScoreRange()
 	switch {

@@ -42,6 +42,19 @@ func Scale(k Kind) (lo, hi, good int, ok bool) {
 	return 0, 0, 0, false
 }
 
+// ScoreRange is the range of k's aggregate score, the one alerts compare against: NPS -100..100
+// (promoters minus detractors), CSAT and CES 0..100 (percent satisfied or agreeing). ok is false
+// for an unknown kind.
+func ScoreRange(k Kind) (lo, hi float64, ok bool) {
+	switch k {
+	case NPS:
+		return -100, 100, true
+	case CSAT, CES:
+		return 0, 100, true
+	}
+	return 0, 0, false
+}
+
 // npsDetractorMax is the highest detractor score (0-6); passives are 7-8.
 const npsDetractorMax = 6
 

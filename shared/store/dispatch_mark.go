@@ -69,6 +69,25 @@ func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now ti
 		offDueIndex(sentFields(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id)))
 }
 
+// MarkAccepted settles a claimed resend whose first email SES is known to have accepted (a Send
+// event noted its message id while that send was in flight): the invitation is sent as that
+// message, nothing goes out again, and the reminder is due when it was planned.
+func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
+	upd := func() expression.UpdateBuilder {
+		return expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+			Set(expression.Name("messageId"), expression.Value(c.Inv.AcceptedMessageID)).
+			Set(expression.Name("settledBy"), expression.Value("send-event")).
+			Remove(expression.Name("resentAt"))
+	}
+	next := offDueIndex(upd())
+	if c.Inv.SentAt != nil {
+		if at, ok := reminderAt(c.Inv, *c.Inv.SentAt); ok {
+			next = upd().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
+		}
+	}
+	return s.settle(ctx, c, next, offDueIndex(upd()))
+}
+
 // MarkUnsure records a send whose outcome SES did not report (a timeout after the request left).
 // A reminder is treated as sent. A first email becomes unsure: SES's Send event settles it as
 // sent, and without one it is resent once when the resend window ends (docs/EMAIL.md); an unsure

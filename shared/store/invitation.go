@@ -94,6 +94,9 @@ type Invitation struct {
 	// resent again. SettledBy is "send-event" when SES's Send event settled an unsure send.
 	ResentAt  *time.Time `dynamodbav:"resentAt,omitempty"`
 	SettledBy string     `dynamodbav:"settledBy,omitempty"`
+	// AcceptedMessageID is the message id of a Send event that came while the first email's
+	// SendEmail call was still in flight (SettleNoted): the resend finds it and sends nothing.
+	AcceptedMessageID string `dynamodbav:"acceptedMessageId,omitempty"`
 
 	// ErasedAt is set when the contact was erased (docs/SECURITY.md): nothing more is sent,
 	// answered or ticketed for the invitation.

@@ -19,6 +19,11 @@ const (
 	// the customer got the survey twice. Settled like SettleSent if still unsure. This is the
 	// residual risk of the resend window, counted so that it can be watched (docs/EMAIL.md).
 	SettleLate = "late"
+	// SettleNoted: the event came while the email was still being sent (the dispatcher's
+	// SendEmail call had not answered yet). The accepted message id is kept on the invitation;
+	// if the dispatcher then records the send as unsure, the resend at the end of the window
+	// finds it and marks the invitation sent instead of sending again.
+	SettleNoted = "noted"
 )
 
 // SettleBySendEvent applies SES's Send event for the survey email of invitation id (message
@@ -27,12 +32,38 @@ const (
 // and writes at most once, conditioned on the state it read, so a redelivered event, or one that
 // races a resend claim, changes nothing.
 func (s *Store) SettleBySendEvent(ctx context.Context, id, messageID string, acceptedAt time.Time) (string, error) {
+	for range 2 {
+		out, err := s.settleBySendEvent(ctx, id, messageID, acceptedAt)
+		if !errors.Is(err, errMoved) {
+			return out, err
+		}
+	}
+	return SettleUnchanged, nil // moved twice since the read: a resend was claimed, or another event won
+}
+
+// errMoved is a settle write whose condition failed: the invitation changed since it was read.
+var errMoved = errors.New("invitation moved since it was read")
+
+func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acceptedAt time.Time) (string, error) {
 	inv, err := s.GetInvitation(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return SettleUnchanged, nil
 	}
 	if err != nil {
 		return "", err
+	}
+	if inv.Invited() && inv.Status == StatusSending && inv.AcceptedMessageID == "" && messageID != "" {
+		// The send is in flight: keep what SES accepted for the dispatcher's resend check.
+		upd := expression.Set(expression.Name("acceptedMessageId"), expression.Value(messageID))
+		cond := expression.Name("status").Equal(expression.Value(StatusSending)).
+			And(expression.Name("sendAttempts").Equal(expression.Value(inv.SendAttempts)))
+		if _, err := s.update(ctx, id, upd, cond); err != nil {
+			if errors.Is(err, ErrConflict) {
+				return "", errMoved
+			}
+			return "", fmt.Errorf("note accepted send of invitation %s: %w", id, err)
+		}
+		return SettleNoted, nil
 	}
 	late := inv.ResentAt != nil && messageID != inv.MessageID && !acceptedAt.IsZero() && acceptedAt.Before(*inv.ResentAt)
 	if !inv.Invited() || inv.Status != StatusUnsure {
@@ -59,7 +90,7 @@ func (s *Store) SettleBySendEvent(ctx context.Context, id, messageID string, acc
 		And(expression.Name("sendAttempts").Equal(expression.Value(inv.SendAttempts)))
 	if _, err := s.update(ctx, id, upd, cond); err != nil {
 		if errors.Is(err, ErrConflict) {
-			return SettleUnchanged, nil // moved since the read: a resend was claimed, or another event won
+			return "", errMoved
 		}
 		return "", fmt.Errorf("settle invitation %s: %w", id, err)
 	}

@@ -8,7 +8,8 @@ const (
 	PriorityUrgent = "urgent"
 )
 
-var priorities = []string{PriorityLow, PriorityNormal, PriorityHigh, PriorityUrgent}
+// Priorities are the priorities a ticket (and a catalog follow-up rule) may take, lowest first.
+var Priorities = []string{PriorityLow, PriorityNormal, PriorityHigh, PriorityUrgent}
 
 // ValueSegment and ValueTiers name the contact value attribute: a contact whose segment
 // ValueSegment is one of ValueTiers (plan = enterprise) gets one priority level more. A segment,
@@ -20,10 +21,10 @@ var ValueTiers = map[string]bool{"enterprise": true}
 
 // Raise returns the priority one level above p (urgent stays urgent; an unknown p counts as normal).
 func Raise(p string) string {
-	for i, q := range priorities {
+	for i, q := range Priorities {
 		if q == p {
-			if i+1 < len(priorities) {
-				return priorities[i+1]
+			if i+1 < len(Priorities) {
+				return Priorities[i+1]
 			}
 			return p
 		}
@@ -33,7 +34,7 @@ func Raise(p string) string {
 
 // Rank orders priorities: a larger rank is more urgent (unknown ranks as normal).
 func Rank(p string) int {
-	for i, q := range priorities {
+	for i, q := range Priorities {
 		if q == p {
 			return i
 		}
@@ -44,7 +45,7 @@ func Rank(p string) int {
 // Priority is a new answer ticket's priority: the rule's priority, one level up for a valuable
 // contact (ValueSegment in ValueTiers).
 func Priority(rule string, segments map[string]string) string {
-	p := priorities[Rank(rule)] // an unknown or empty rule priority counts as normal
+	p := Priorities[Rank(rule)] // an unknown or empty rule priority counts as normal
 	if ValueTiers[segments[ValueSegment]] {
 		p = Raise(p)
 	}

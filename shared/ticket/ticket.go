@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/cxloop/cxloop/shared/catalog"
 )
 
 // Causes of a ticket.
@@ -54,16 +52,54 @@ func BreachID(survey, rule, window, windowEnd string) string {
 	return "b-" + strings.ToLower(b32.EncodeToString(sum[:]))[:26]
 }
 
-// Team routes a ticket with the catalog's follow-up routes; a survey without a follow-up rule (or
-// without a team) routes to DefaultTeam.
-func Team(f *catalog.Followup, touchpoint string, segments map[string]string) string {
-	if f == nil {
+// Rule is what routing needs of a survey's follow-up rule: the catalog's followup (its team,
+// routes and SLA hours) gives one (catalog.Followup.Routing).
+type Rule struct {
+	Team     string
+	Routes   []Route
+	SLAHours int
+}
+
+// Route sends the tickets of a touchpoint, of a segment, or of both to a team. The catalog's
+// followup.routes decode into Routes.
+type Route struct {
+	Touchpoint string            `yaml:"touchpoint,omitempty" json:"touchpoint,omitempty"`
+	Segment    map[string]string `yaml:"segment,omitempty" json:"segment,omitempty"`
+	Team       string            `yaml:"team" json:"team"`
+}
+
+// Team routes a ticket: the first route whose touchpoint (when set) and every segment value
+// match, else the rule's team; a survey without a follow-up rule (or without a team) routes to
+// DefaultTeam.
+func Team(r *Rule, touchpoint string, segments map[string]string) string {
+	if r == nil {
 		return DefaultTeam
 	}
-	if t := f.TeamFor(touchpoint, segments); t != "" {
-		return t
+	for _, rt := range r.Routes {
+		if rt.Touchpoint != "" && rt.Touchpoint != touchpoint {
+			continue
+		}
+		if matchSegment(rt.Segment, segments) {
+			return orDefault(rt.Team)
+		}
 	}
-	return DefaultTeam
+	return orDefault(r.Team)
+}
+
+func orDefault(team string) string {
+	if team == "" {
+		return DefaultTeam
+	}
+	return team
+}
+
+func matchSegment(want, got map[string]string) bool {
+	for k, v := range want {
+		if g, ok := got[k]; !ok || g != v {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultTeam receives tickets of surveys that name no team (breaches of a survey without a
@@ -74,11 +110,11 @@ const DefaultTeam = "ops"
 const DefaultSLA = 24 * time.Hour
 
 // SLADue is when a ticket created at created must be resolved: the rule's SLA hours later.
-func SLADue(f *catalog.Followup, created time.Time) time.Time {
-	if f == nil || f.SLAHours <= 0 {
+func SLADue(r *Rule, created time.Time) time.Time {
+	if r == nil || r.SLAHours <= 0 {
 		return created.Add(DefaultSLA).UTC()
 	}
-	return created.Add(time.Duration(f.SLAHours) * time.Hour).UTC()
+	return created.Add(time.Duration(r.SLAHours) * time.Hour).UTC()
 }
 
 // Holds reports whether a ticket in status holds the open-ticket lock (open or assigned).

@@ -4,13 +4,11 @@ import (
 	"errors"
 	"testing"
 	"time"
-
-	"github.com/cxloop/cxloop/shared/catalog"
 )
 
-var rule = &catalog.Followup{
-	AtOrBelow: 6, Priority: PriorityHigh, Team: "customer-success", SLAHours: 48,
-	Routes: []catalog.Route{
+var rule = &Rule{
+	Team: "customer-success", SLAHours: 48,
+	Routes: []Route{
 		{Segment: map[string]string{"region": "eu"}, Team: "customer-success-eu"},
 		{Touchpoint: "support.case.closed", Segment: map[string]string{"plan": "pro"}, Team: "support-pro"},
 	},
@@ -45,7 +43,7 @@ func TestTeam(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name       string
-		rule       *catalog.Followup
+		rule       *Rule
 		touchpoint string
 		segments   map[string]string
 		want       string
@@ -72,11 +70,11 @@ func TestSLADue(t *testing.T) {
 	created := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	cases := []struct {
 		name string
-		rule *catalog.Followup
+		rule *Rule
 		want time.Time
 	}{
 		{"the rule's SLA hours are added", rule, created.Add(48 * time.Hour)},
-		{"a rule without SLA hours gets the default", &catalog.Followup{}, created.Add(DefaultSLA)},
+		{"a rule without SLA hours gets the default", &Rule{}, created.Add(DefaultSLA)},
 		{"no rule gets the default", nil, created.Add(DefaultSLA)},
 	}
 	for _, c := range cases {
