@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
+	"github.com/cxloop/cxloop/shared/theme"
 )
 
 // Handler runs one scoring pass over every survey of the catalog.
@@ -75,7 +77,7 @@ func (h *Handler) ScoreSurvey(ctx context.Context, sv *catalog.Survey) (SurveyRe
 	u := now.Add(-h.Settle).Truncate(time.Millisecond)
 	res.Watermark = w
 	if u.After(w) {
-		applied, err := h.fold(ctx, sv.ID, w, u, &res)
+		applied, err := h.fold(ctx, sv, w, u, &res)
 		if errors.Is(err, store.ErrConflict) {
 			slog.InfoContext(ctx, "another scorer moved the watermark first", "survey", sv.ID)
 			res.Lost = true
@@ -117,52 +119,101 @@ func (h *Handler) ScoreSurvey(ctx context.Context, sv *catalog.Survey) (SurveyRe
 }
 
 // fold reads the change feed after w and applies the changes up to u (or less, see bound) in one
-// transaction with the watermark move. It returns the new watermark; w when nothing happened.
-func (h *Handler) fold(ctx context.Context, survey string, w, u time.Time, res *SurveyResult) (time.Time, error) {
-	items, err := h.Store.ReadFeed(ctx, survey, w)
+// transaction with the watermark move: the histograms, the declared-theme tallies on the same day
+// items and the days' found-theme vocabularies (read, merged and put back). It returns the new
+// watermark; w when nothing happened.
+func (h *Handler) fold(ctx context.Context, sv *catalog.Survey, w, u time.Time, res *SurveyResult) (time.Time, error) {
+	entries, err := h.Store.ReadFeedEntries(ctx, sv.ID, w)
 	if err != nil {
 		return w, err
 	}
-	if len(items) == 0 {
+	if len(entries) == 0 {
 		return w, nil
 	}
-	u, delta, changed := bound(items, w, u)
-	if changed == 0 {
+	u, run := bound(entries, counter(sv), w, u)
+	if run.changed == 0 {
 		return w, nil // nothing new: write nothing
 	}
-	if err := h.Store.ApplyRun(ctx, survey, delta, w, u); err != nil {
+	var terms map[string]theme.TermDay
+	if len(run.termDays) > 0 {
+		stored, err := h.Store.TermDays(ctx, sv.ID, run.termDays)
+		if err != nil {
+			return w, err
+		}
+		terms = make(map[string]theme.TermDay, len(stored))
+		for day, t := range stored {
+			terms[day] = t.Merge(run.themes[day].Terms)
+		}
+	}
+	if err := h.Store.ApplyRunThemes(ctx, sv.ID, run.delta, run.themes, terms, w, u); err != nil {
 		return w, err
 	}
-	res.Changed, res.Days = changed, len(delta)
+	res.Changed, res.Days = run.changed, len(run.delta)
 	return u, nil
+}
+
+// counter is the survey's theme counter: its declared themes and bands.
+func counter(sv *catalog.Survey) theme.Counter {
+	lo, hi := sv.Bands()
+	return theme.Counter{Matcher: theme.NewMatcher(sv.Declared()), Bands: theme.Bands{LowMax: lo, HighMin: hi}}
+}
+
+// runDelta is what one run writes.
+type runDelta struct {
+	delta    metric.Delta
+	themes   theme.Delta
+	termDays []string // days whose vocabulary changes, sorted
+	changed  int
+}
+
+// items is the number of transaction items the run needs besides the watermark.
+func (r runDelta) items() int {
+	days := map[string]bool{}
+	for d := range r.delta {
+		days[d] = true
+	}
+	for d, dd := range r.themes {
+		if len(dd.Dims) > 0 {
+			days[d] = true
+		}
+	}
+	return len(days) + len(r.termDays)
 }
 
 // bound computes the run's delta between w and u, moving u back (halving the span) until the
 // delta fits in one transaction: after an outage the scorer catches up over several runs.
-func bound(items []metric.Item, w, u time.Time) (time.Time, metric.Delta, int) {
+func bound(entries []store.FeedEntry, c theme.Counter, w, u time.Time) (time.Time, runDelta) {
 	lo := w.UnixMilli()
 	if w.IsZero() { // first run: start just before the earliest event
 		lo = u.UnixMilli()
-		for _, it := range items {
-			if it.SentAt > 0 {
-				lo = min(lo, it.SentAt-1)
+		for _, e := range entries {
+			if e.Metric.SentAt > 0 {
+				lo = min(lo, e.Metric.SentAt-1)
 			}
-			for _, a := range it.Answers {
+			for _, a := range e.Metric.Answers {
 				lo = min(lo, a.At-1)
 			}
 		}
 	}
 	hi := u.UnixMilli()
 	for {
-		delta, changed := metric.Delta{}, 0
-		for _, it := range items {
-			if delta.AddItem(it, w.UnixMilli(), hi) {
-				changed++
+		r := runDelta{delta: metric.Delta{}, themes: theme.Delta{}}
+		for _, e := range entries {
+			if r.delta.AddItem(e.Metric, w.UnixMilli(), hi) {
+				r.changed++
+			}
+			c.AddItem(r.themes, e.Theme, w.UnixMilli(), hi)
+		}
+		r.delta.Prune()
+		r.themes.Prune()
+		for day, dd := range r.themes {
+			if !dd.Terms.IsZero() {
+				r.termDays = append(r.termDays, day)
 			}
 		}
-		delta.Prune()
-		if len(delta) <= store.MaxRunDays || hi-lo <= 1 {
-			return time.UnixMilli(hi).UTC(), delta, changed
+		slices.Sort(r.termDays)
+		if r.items() <= store.MaxRunDays || hi-lo <= 1 {
+			return time.UnixMilli(hi).UTC(), r
 		}
 		hi = lo + (hi-lo)/2
 	}

@@ -186,7 +186,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 	answers := expression.Name("answers")
 	upd := expression.
 		Set(answers, expression.ListAppend(expression.IfNotExists(answers, expression.Value([]Answer{})),
-			expression.Value([]Answer{{Score: a.Score, At: at}}))).
+			expression.Value([]Answer{{Score: a.Score, At: at, Comment: a.Comment, Lang: commentLang(inv, a)}}))).
 		Set(expression.Name("score"), expression.Value(a.Score)).
 		Set(expression.Name("comment"), expression.Value(a.Comment)).
 		Set(expression.Name("answeredAt"), expression.Value(when)).
@@ -350,4 +350,12 @@ func (s *Store) stopInvitation(ctx context.Context, k map[string]types.Attribute
 		return false, fmt.Errorf("stop invitation %v: %w", k["PK"], err)
 	}
 	return true, nil
+}
+
+// commentLang is the language recorded with a submit's comment (none without a comment).
+func commentLang(inv *Invitation, a NewAnswer) string {
+	if a.Comment == "" {
+		return ""
+	}
+	return inv.Locale
 }

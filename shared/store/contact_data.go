@@ -171,6 +171,9 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			if err := attributevalue.UnmarshalMap(raw, &after); err != nil {
 				return nil, fmt.Errorf("decode erased %s: %w", head.PK, err)
 			}
+			if err := s.eraseAnswerComments(ctx, head.PK, head.SK, after.Answers); err != nil {
+				return nil, err
+			}
 			if after.Status == StatusSending || after.Status == StatusReminding {
 				inFlight = append(inFlight, &after)
 			}
@@ -311,4 +314,21 @@ func eraseTicket(t *Ticket, now time.Time) expression.UpdateBuilder {
 	return expression.Set(expression.Name("answers"), expression.Value(answers)).
 		Set(expression.Name("history"), expression.Value(history)).
 		Set(expression.Name("erasedAt"), expression.Value(now))
+}
+
+// eraseAnswerComments rewrites an erased invitation's answers without the comment each submit
+// carries, keeping scores and times (the scorer's counts are anonymous and stay). The item has
+// erasedAt already, so no answer can be appended meanwhile (the answer's write refuses it).
+func (s *Store) eraseAnswerComments(ctx context.Context, pk, sk string, answers []Answer) error {
+	stripped, any := make([]Answer, len(answers)), false
+	for i, a := range answers {
+		any = any || a.Comment != ""
+		a.Comment = ""
+		stripped[i] = a
+	}
+	if !any {
+		return nil
+	}
+	_, err := s.eraseRecord(ctx, pk, sk, expression.Set(expression.Name("answers"), expression.Value(stripped)))
+	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/theme"
 )
 
 // Per-day histogram items (PK=HIST#<survey>, SK=DAY#<yyyy-mm-dd>) are written only by the scorer.
@@ -95,14 +96,35 @@ type feedItem struct {
 	Answers    []Answer          `dynamodbav:"answers"`
 }
 
+// FeedEntry is one invitation of the change feed as the scorer's pure inputs: the histograms'
+// view and the theme counts' view.
+type FeedEntry struct {
+	Metric metric.Item
+	Theme  theme.Item
+}
+
 // ReadFeed returns every invitation of survey whose change-feed time (GSI3SK) is after since, from
 // all Shards partitions of the feed, as the scorer's pure input. There is deliberately no upper
 // bound: an item answered before the new watermark and edited after it must still be read, and the
 // delta applies the new watermark to each answer (docs/ARCHITECTURE.md).
 func (s *Store) ReadFeed(ctx context.Context, survey string, since time.Time) ([]metric.Item, error) {
+	entries, err := s.ReadFeedEntries(ctx, survey, since)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]metric.Item, len(entries))
+	for i, e := range entries {
+		items[i] = e.Metric
+	}
+	return items, nil
+}
+
+// ReadFeedEntries is ReadFeed with each submit's comment and language for the theme counts (the
+// same Queries: both travel in the answers list, which the feed index projects).
+func (s *Store) ReadFeedEntries(ctx context.Context, survey string, since time.Time) ([]FeedEntry, error) {
 	proj := expression.NamesList(expression.Name("touchpoint"), expression.Name("segments"),
 		expression.Name("sentAt"), expression.Name("answers"))
-	var items []metric.Item
+	var items []FeedEntry
 	for n := range Shards {
 		expr, err := expression.NewBuilder().WithProjection(proj).WithKeyCondition(
 			expression.Key("GSI3PK").Equal(expression.Value(feedPK(survey, n))).
@@ -129,11 +151,20 @@ func (s *Store) ReadFeed(ctx context.Context, survey string, since time.Time) ([
 				return nil, fmt.Errorf("decode feed %s: %w", feedPK(survey, n), err)
 			}
 			for _, f := range page {
-				items = append(items, f.metricItem())
+				m := f.metricItem()
+				items = append(items, FeedEntry{Metric: m, Theme: f.themeItem(m.Dims)})
 			}
 		}
 	}
 	return items, nil
+}
+
+func (f feedItem) themeItem(dims []metric.Dim) theme.Item {
+	it := theme.Item{Dims: dims}
+	for _, a := range f.Answers {
+		it.Answers = append(it.Answers, theme.Answer{Score: a.Score, At: a.At, Comment: a.Comment, Lang: a.Lang})
+	}
+	return it
 }
 
 func (f feedItem) metricItem() metric.Item {
@@ -151,15 +182,32 @@ func (f feedItem) metricItem() metric.Item {
 // `to`, in ONE transaction conditioned on the watermark still being `from` (absent when from is
 // zero). If another scorer moved it first, nothing is written and the error is ErrConflict.
 func (s *Store) ApplyRun(ctx context.Context, survey string, d metric.Delta, from, to time.Time) error {
-	if len(d) > MaxRunDays {
-		return fmt.Errorf("apply run of %s: %d days exceed %d", survey, len(d), MaxRunDays)
-	}
-	days := make([]string, 0, len(d))
+	return s.ApplyRunThemes(ctx, survey, d, nil, nil, from, to)
+}
+
+// ApplyRunThemes is ApplyRun with the run's theme changes too (themes.go): the declared-theme
+// tallies of td are added to the same day items, and terms (each day's vocabulary as read by
+// TermDays with the run merged in) are put in the same transaction, whose watermark condition
+// makes the read-merge-put safe: a scorer that read before another one committed cannot commit.
+func (s *Store) ApplyRunThemes(ctx context.Context, survey string, d metric.Delta, td theme.Delta, terms map[string]theme.TermDay, from, to time.Time) error {
+	daySet := map[string]bool{}
 	for day := range d {
+		daySet[day] = true
+	}
+	for day, dd := range td {
+		if len(dd.Dims) > 0 {
+			daySet[day] = true
+		}
+	}
+	if n := len(daySet) + len(terms); n > MaxRunDays {
+		return fmt.Errorf("apply run of %s: %d items exceed %d", survey, n, MaxRunDays)
+	}
+	days := make([]string, 0, len(daySet))
+	for day := range daySet {
 		days = append(days, day)
 	}
 	sort.Strings(days)
-	txn := make([]types.TransactWriteItem, 0, len(days)+1)
+	txn := make([]types.TransactWriteItem, 0, len(days)+len(terms)+1)
 	for _, day := range days {
 		upd := expression.Set(expression.Name("kind"), expression.Value(KindHistogram)).
 			Set(expression.Name("survey"), expression.Value(survey))
@@ -173,6 +221,9 @@ func (s *Store) ApplyRun(ctx context.Context, survey string, d metric.Delta, fro
 				upd = upd.Add(expression.NameNoDotSplit(histAttr(dim, histDeliveredSlot)), expression.Value(h.Delivered))
 			}
 		}
+		if dd := td[day]; dd != nil {
+			upd = themeUpdate(upd, dd.Dims)
+		}
 		expr, err := expression.NewBuilder().WithUpdate(upd).Build()
 		if err != nil {
 			return fmt.Errorf("build histogram update %s %s: %w", survey, day, err)
@@ -181,6 +232,18 @@ func (s *Store) ApplyRun(ctx context.Context, survey string, d metric.Delta, fro
 			TableName: aws.String(s.Table), Key: key(histPK(survey), histDayPrefix+day),
 			UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
 		}})
+	}
+	termDays := make([]string, 0, len(terms))
+	for day := range terms {
+		termDays = append(termDays, day)
+	}
+	sort.Strings(termDays)
+	for _, day := range termDays {
+		put, err := s.termPut(survey, day, terms[day])
+		if err != nil {
+			return err
+		}
+		txn = append(txn, put)
 	}
 	cond := expression.AttributeNotExists(expression.Name("PK"))
 	if !from.IsZero() {
@@ -212,17 +275,25 @@ func (s *Store) ApplyRun(ctx context.Context, survey string, d metric.Delta, fro
 	return nil
 }
 
-// ReadDays returns the survey's per-day histograms from first to last (UTC yyyy-mm-dd, inclusive)
-// with one Query (paginated past 1 MB): its cost depends on the number of days and dimensions,
+// ReadDays returns the survey's per-day histograms from first to last (UTC yyyy-mm-dd,
+// inclusive) with one Query (paginated past 1 MB): its cost depends on the number of days and dimensions,
 // never on the number of answers.
 func (s *Store) ReadDays(ctx context.Context, survey, first, last string) (map[string]metric.Breakdown, error) {
+	days, _, err := s.ReadDayCounts(ctx, survey, first, last)
+	return days, err
+}
+
+// ReadDayCounts is ReadDays with the declared-theme tallies of the same day items (themes.go):
+// day -> dimension -> tally.
+func (s *Store) ReadDayCounts(ctx context.Context, survey, first, last string) (map[string]metric.Breakdown, map[string]map[metric.Dim]theme.Tally, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(histPK(survey))).
 			And(expression.Key("SK").Between(expression.Value(histDayPrefix+first), expression.Value(histDayPrefix+last)))).Build()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	days := map[string]metric.Breakdown{}
+	tallies := map[string]map[metric.Dim]theme.Tally{}
 	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    expr.KeyCondition(),
@@ -234,23 +305,31 @@ func (s *Store) ReadDays(ctx context.Context, survey, first, last string) (map[s
 	for p.HasMorePages() {
 		out, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("read histograms of %s: %w", survey, err)
+			return nil, nil, fmt.Errorf("read histograms of %s: %w", survey, err)
 		}
 		for _, item := range out.Items {
 			sk, _ := item["SK"].(*types.AttributeValueMemberS)
 			if sk == nil {
 				continue
 			}
+			day := strings.TrimPrefix(sk.Value, histDayPrefix)
 			b := metric.Breakdown{}
+			t := map[metric.Dim]theme.Tally{}
 			for name, av := range item {
 				dim, slot, delivered, ok := parseHistAttr(name)
+				if !ok {
+					if n, isNum := parseCount(av); isNum {
+						addThemeCounter(t, name, n)
+					}
+					continue
+				}
 				num, isNum := av.(*types.AttributeValueMemberN)
-				if !ok || !isNum {
+				if !isNum {
 					continue
 				}
 				c, err := strconv.ParseInt(num.Value, 10, 64)
 				if err != nil {
-					return nil, fmt.Errorf("histogram %s %s: %s: %w", survey, sk.Value, name, err)
+					return nil, nil, fmt.Errorf("histogram %s %s: %s: %w", survey, sk.Value, name, err)
 				}
 				h := b[dim]
 				if delivered {
@@ -260,8 +339,22 @@ func (s *Store) ReadDays(ctx context.Context, survey, first, last string) (map[s
 				}
 				b[dim] = h
 			}
-			days[strings.TrimPrefix(sk.Value, histDayPrefix)] = b
+			days[day] = b
+			if len(t) > 0 {
+				tallies[day] = t
+			}
 		}
 	}
-	return days, nil
+	return days, tallies, nil
+}
+
+// FeedEntryOf decodes a whole invitation item as the scorer would read it from the feed (tests
+// recount from a Scan with it).
+func FeedEntryOf(item map[string]types.AttributeValue) (FeedEntry, error) {
+	var f feedItem
+	if err := attributevalue.UnmarshalMap(item, &f); err != nil {
+		return FeedEntry{}, err
+	}
+	m := f.metricItem()
+	return FeedEntry{Metric: m, Theme: f.themeItem(m.Dims)}, nil
 }

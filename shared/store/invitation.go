@@ -119,10 +119,16 @@ type Invitation struct {
 	TTL    int64  `dynamodbav:"ttl,omitempty"`
 }
 
-// Answer is one submit: the score and when (Unix milliseconds).
+// Answer is one submit: the score, when (Unix milliseconds) and the comment given with it (the
+// scorer's theme counts take the comment that counted before an edit out again). The comment is
+// personal data: erasure removes it (contact_data.go).
 type Answer struct {
-	Score int   `dynamodbav:"s" json:"s"`
-	At    int64 `dynamodbav:"at" json:"at"`
+	Score   int    `dynamodbav:"s" json:"s"`
+	At      int64  `dynamodbav:"at" json:"at"`
+	Comment string `dynamodbav:"c,omitempty" json:"c,omitempty"`
+	// Lang is the invitation's locale when the comment was given: the language the theme counts
+	// stem it in (the feed index projects answers, not the locale).
+	Lang string `dynamodbav:"l,omitempty" json:"l,omitempty"`
 }
 
 // Invited reports whether the item is an invitation rather than a skipped decision.
