@@ -146,6 +146,14 @@ ops-token: $(CXLOCAL) ## print a new local API token: make ops-token ROLE=agent
 scores: ## print the local scores
 	@$(GO) run ./infra/cmd/scores
 
+.PHONY: whatif
+whatif: ## replay the local table's decisions against an edited catalog: make whatif CATALOG=edited.yaml [SINCE=30d]
+	@test -n "$(CATALOG)" || { echo "usage: make whatif CATALOG=path/to/edited.yaml [SINCE=30d]" >&2; exit 2; }
+	@test -f $(STATE_DIR)/env || { echo "no local stack: run make up first" >&2; exit 1; }
+	@set -a; . $(STATE_DIR)/env; set +a; \
+	$(GO) run ./infra/cmd/cxloop -table "$$TABLE_NAME" whatif -catalog "$(CATALOG)" -since $(or $(SINCE),30d) \
+		-csv $(STATE_DIR)/whatif.csv -svg $(STATE_DIR)/whatif.svg
+
 score-now: $(CXLOCAL) ## run ScoreFunction now on the running local stack, then print the scores
 	@$(CXLOCAL) tick ScoreFunction
 	@$(GO) run ./infra/cmd/scores

@@ -356,6 +356,7 @@ func (h *Handler) message(c *store.Claim) (mail.Message, error) {
 		SurveyURL:      base + "/s/" + h.Signer.Sign(token.Survey, inv.ID, inv.LinkExpiresAt),
 		UnsubscribeURL: base + "/u/" + h.Signer.Sign(token.Unsubscribe, inv.ID, inv.LinkExpiresAt.Add(UnsubscribeValidity)),
 		Brand:          h.Catalog.Brand,
+		BaseURL:        base,
 		About:          aboutLine(sv, inv),
 	})
 	if err != nil {

@@ -88,8 +88,8 @@ func (h *Handler) fail(ctx context.Context, req *http.Request, err error) web.Re
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.TooLargeTitle, t.TooLargeBody, true))
 	case errors.Is(err, errMethod):
 		status = http.StatusMethodNotAllowed
+		// web.Mux has set Allow to the methods the path's patterns serve.
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotFoundTitle, t.NotFoundBody, false))
-		resp = web.WithHeader(resp, "Allow", "GET, HEAD, POST")
 	case errors.Is(err, errBadForm) && v.Question != "":
 		status = http.StatusBadRequest
 		v.Error = formProblem(t, err)

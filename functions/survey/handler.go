@@ -51,7 +51,12 @@ func (h *Handler) brand() *brandView {
 	if b == nil {
 		return nil
 	}
-	return &brandView{Company: b.Company, Address: b.Address, PrivacyURL: b.PrivacyURL, HomeURL: b.HomeURL, Accent: b.Accent}
+	v := &brandView{Company: b.Company, Address: b.Address, PrivacyURL: b.PrivacyURL, HomeURL: b.HomeURL, Accent: b.Accent}
+	if l := b.LogoImage(); l != nil {
+		// Inline as a data: URL, which the page's CSP allows (img-src 'self' data:).
+		v.Logo = logoTag(l)
+	}
+	return v
 }
 
 // Handle is the Lambda entry: one HTTP API event through ServeHTTP.
@@ -77,6 +82,7 @@ func (h *Handler) routes() *web.Mux {
 	m.Handle("POST /u/{token}", h.page(func(ctx context.Context, _ *http.Request, tok string) (web.Reply, error) {
 		return h.unsubscribe(ctx, tok)
 	}))
+	m.HandleFunc("GET /brand/{file}", h.logo)
 	return m
 }
 

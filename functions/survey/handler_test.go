@@ -43,10 +43,14 @@ func checkPage(t *testing.T, resp web.Response) {
 		t.Errorf("page is %d bytes, over 20 KB", n)
 	}
 	low := strings.ToLower(resp.Body)
-	for _, bad := range []string{"<script", "src=", "http://", "@import", "url("} {
+	for _, bad := range []string{"<script", "http://", "@import", "url("} {
 		if strings.Contains(low, bad) {
 			t.Errorf("page contains %q", bad)
 		}
+	}
+	// The only source is the brand's logo, inline: the page is one request.
+	if n, inline := strings.Count(low, "src="), strings.Count(low, `<img src="data:image/png;base64,`); n != inline || n > 1 {
+		t.Errorf("page has %d src= attributes, %d of them the inline logo", n, inline)
 	}
 	// Absolute addresses are only links out (the brand's website and privacy notice), never resources.
 	if n, links := strings.Count(low, "https://"), strings.Count(low, `href="https://`); n != links {

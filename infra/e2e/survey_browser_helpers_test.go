@@ -95,6 +95,12 @@ func (b *surveyBrowser) requested() []string {
 	return append([]string(nil), b.requests...)
 }
 
+// outsideAPI reports whether a URL the browser asked for is neither on the survey API nor the
+// page's inline logo (a data: URL, which Chromium lists as a request but sends nowhere).
+func outsideAPI(api, u string) bool {
+	return !strings.HasPrefix(u, api+"/") && !strings.HasPrefix(u, "data:image/png;base64,")
+}
+
 // messages returns the console and security messages so far.
 func (b *surveyBrowser) messages() []string {
 	b.mu.Lock()

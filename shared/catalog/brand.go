@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cxloop/cxloop"
 )
 
 // Brand is who is asking: the survey email's sender name, and what the email and the survey page
@@ -20,6 +22,12 @@ type Brand struct {
 	// Accent colours the score buttons and links (#rrggbb). It carries white text and sits on
 	// white, so it must reach 4.5:1 against white (WCAG 1.4.3).
 	Accent string `yaml:"accent"`
+	// Logo names a PNG file of the repository's brand/ folder ("acme.png"), shown at the top of
+	// the email and the page (logo.go). Optional.
+	Logo string `yaml:"logo"`
+	// ReviewURL is where a customer who gave a high score may leave a public review (https only),
+	// linked from the thank-you page of the high band; a survey's own reviewUrl wins. Optional.
+	ReviewURL string `yaml:"reviewUrl"`
 }
 
 // MinAccentContrast is the contrast the accent colour must have against white.
@@ -47,10 +55,27 @@ func (v *validator) brand(p string, b *Brand) {
 			v.fail(p+"."+f.key, "%q must be an https:// address", f.val)
 		}
 	}
+	if b.Logo != "" {
+		if _, err := loadLogo(cxloop.BrandFiles, b.Logo); err != nil {
+			v.fail(p+".logo", "%v", err)
+		}
+	}
+	v.reviewURL(p+".reviewUrl", b.ReviewURL)
 	if !hexColorRE.MatchString(b.Accent) {
 		v.fail(p+".accent", "%q must be a colour written #rrggbb", b.Accent)
 	} else if c := Contrast(b.Accent, "#ffffff"); c < MinAccentContrast {
 		v.fail(p+".accent", "%s has a contrast of %.2f:1 against white; it carries white text, so it needs at least %.1f:1: choose a darker colour", b.Accent, c, MinAccentContrast)
+	}
+}
+
+// reviewURL checks an optional review link: an https:// address with a host, nothing else.
+func (v *validator) reviewURL(p, s string) {
+	if s == "" {
+		return
+	}
+	if u, err := url.Parse(s); err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(s) > 500 ||
+		strings.IndexFunc(s, isControl) >= 0 || strings.ContainsAny(s, " <>\"") {
+		v.fail(p, "%q must be an https:// address (at most 500 characters)", s)
 	}
 }
 

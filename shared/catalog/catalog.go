@@ -49,6 +49,21 @@ type Survey struct {
 	Alerts      []Alert   `yaml:"alerts,omitempty"`
 	// Themes are the declared feedback themes (themes.go, docs/THEMES.md).
 	Themes []Theme `yaml:"themes,omitempty"`
+	// ReviewURL is where a customer who gave this survey a high score may leave a public review
+	// (https only); without it the brand's reviewUrl, if any. See Review.
+	ReviewURL string `yaml:"reviewUrl,omitempty"`
+}
+
+// Review is the review link the thank-you page of a high score offers: the survey's reviewUrl,
+// else the brand's, else "".
+func (c *Catalog) Review(s *Survey) string {
+	if s != nil && s.ReviewURL != "" {
+		return s.ReviewURL
+	}
+	if c.Brand != nil {
+		return c.Brand.ReviewURL
+	}
+	return ""
 }
 
 // Metric names the score a survey asks for; it fixes the scale.

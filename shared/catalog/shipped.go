@@ -27,6 +27,8 @@ func compiled() *Catalog {
 			PrivacyURL: "https://www.acme.example/privacy",
 			HomeURL:    "https://www.acme.example/",
 			Accent:     "#0a4f96",
+			Logo:       "acme.png",
+			ReviewURL:  "https://reviews.acme.example/write",
 		},
 		Surveys: []Survey{
 			Survey{

@@ -88,6 +88,7 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 	locales := v.text(p+".title", s.Title, nil, true)
 	v.text(p+".question", s.Question, locales, true)
 	v.text(p+".comment", s.Comment, locales, false)
+	v.reviewURL(p+".reviewUrl", s.ReviewURL)
 
 	segs := map[string]bool{}
 	for j, name := range s.Segments {

@@ -166,32 +166,30 @@ type Invite struct {
 // invalid, no rule, duplicate, suppressed, unsubscribed, quiet period, daily cap, sampling. A
 // redelivered event is the caller's: it returns the event's original decision without asking.
 func Decide(c *catalog.Catalog, t Touchpoint, st State, now time.Time) Decision {
-	ev := t.Event
-	occurredAt, err := ev.Validate(now)
+	occurredAt, err := t.Event.Validate(now)
 	if t.DecodeErr != nil {
 		err = t.DecodeErr
 	}
 	if err != nil {
 		return Decision{Outcome: OutcomeInvalid, Detail: Detail(err), Invalid: true, OccurredAt: now}
 	}
-	skip := func(outcome, why string) Decision {
-		return Decision{Outcome: outcome, Detail: why, OccurredAt: occurredAt}
-	}
-	survey, rule, ok := c.Match(ev.Touchpoint)
-	if !ok {
-		return skip(OutcomeNoRule, "no survey has a rule for "+ev.Touchpoint)
-	}
-	d := decideMatched(c, survey, rule, t, occurredAt, st, now)
-	d.Survey = survey.ID
-	return d
+	return DecideValid(c, t, occurredAt, st, now)
 }
 
-// decideMatched applies the rules of one survey's rule; Decide sets the survey.
-func decideMatched(c *catalog.Catalog, s *catalog.Survey, r *catalog.Rule, t Touchpoint, occurredAt time.Time, st State, now time.Time) Decision {
+// DecideValid is Decide for a touchpoint already found valid at now, occurring at occurredAt:
+// the what-if replay calls it for recorded decisions, whose validity no catalog changes.
+func DecideValid(c *catalog.Catalog, t Touchpoint, occurredAt time.Time, st State, now time.Time) Decision {
 	skip := func(outcome, why string) Decision {
 		return Decision{Outcome: outcome, Detail: why, OccurredAt: occurredAt}
 	}
 	ev := t.Event
+	s, r, ok := c.Match(ev.Touchpoint)
+	if !ok {
+		return skip(OutcomeNoRule, "no survey has a rule for "+ev.Touchpoint)
+	}
+	skip = func(outcome, why string) Decision {
+		return Decision{Outcome: outcome, Detail: why, Survey: s.ID, OccurredAt: occurredAt}
+	}
 	fingerprint := ev.Fingerprint(occurredAt)
 	global := c.GlobalQuietPeriod.Duration
 	switch {
@@ -233,7 +231,7 @@ func decideMatched(c *catalog.Catalog, s *catalog.Survey, r *catalog.Rule, t Tou
 		at := inv.DueAt.Add(r.ReminderAfter.Duration)
 		inv.ReminderDueAt = &at
 	}
-	return Decision{Outcome: OutcomeInvited, OccurredAt: occurredAt, Invite: inv}
+	return Decision{Outcome: OutcomeInvited, Survey: s.ID, OccurredAt: occurredAt, Invite: inv}
 }
 
 // Lost is the decision recorded when an invitation's claim lost to a concurrent one (err is

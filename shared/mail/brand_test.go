@@ -21,7 +21,7 @@ func TestABrandedEmailSaysWhoIsAskingAndWhatHappensOnTap(t *testing.T) {
 		Title:     catalog.Text{"en": "Your order"},
 		Question:  catalog.Text{"en": "How likely are you to recommend us?"},
 		SurveyURL: "https://api.example/s/tok", UnsubscribeURL: "https://api.example/u/tok",
-		Brand: brand, About: `About your order <b>A&1</b>.`,
+		Brand: brand, About: `About your order <b>A&1</b>.`, BaseURL: "https://api.example/",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +33,8 @@ func TestABrandedEmailSaysWhoIsAskingAndWhatHappensOnTap(t *testing.T) {
 		brand.Company, brand.Address, `href="` + brand.PrivacyURL + `"`, "Privacy notice",
 		"About your order &lt;b&gt;A&amp;1&lt;/b&gt;.",
 		"choose a score below, then tap Send on the page that opens",
+		// The logo from the survey API's own origin, versioned, at its display size.
+		`<img src="https://api.example` + brand.LogoImage().Path() + `" width="40" height="40" alt=""`,
 	} {
 		if !strings.Contains(m.HTML, want) {
 			t.Errorf("the HTML part lacks %q", want)
@@ -40,6 +42,9 @@ func TestABrandedEmailSaysWhoIsAskingAndWhatHappensOnTap(t *testing.T) {
 	}
 	if n := strings.Count(m.HTML, "background-color:"+brand.Accent); n != 11 {
 		t.Errorf("%d score buttons in the accent %s, want 11", n, brand.Accent)
+	}
+	if strings.Count(m.HTML, "<img") != 1 || strings.Contains(m.HTML, "http://") {
+		t.Errorf("the HTML part should load exactly one image, the logo, over https:\n%s", m.HTML)
 	}
 	for _, want := range []string{brand.Company, brand.PrivacyURL, "About your order <b>A&1</b>.", "then tap Send on the page"} {
 		if !strings.Contains(m.Text, want) {

@@ -39,6 +39,10 @@ type Invite struct {
 	// the top, the accent colour of the score buttons, the address and privacy notice at the foot.
 	// Nil renders a plain email.
 	Brand *catalog.Brand
+	// BaseURL is the survey API's origin (and base path), <BASE_URL>: the brand's logo is shown
+	// from <BASE_URL>/brand/<file>?v=<version>, served by SurveyFunction, never a third party.
+	// Empty leaves the logo out.
+	BaseURL string
 	// About is the line naming what the survey is about ("About your order A-1042."), already
 	// filled in from the touchpoint (catalog.Context.Line); empty leaves it out.
 	About string
@@ -60,6 +64,8 @@ type view struct {
 	About                                            string
 	Company, Address, PrivacyURL, PrivacyText        string
 	Accent                                           htmltemplate.CSS // #rrggbb, checked by the catalog
+	LogoURL                                          string           // absolute, on the survey API's origin
+	LogoWidth, LogoHeight                            int
 }
 
 // defaultAccent colours the score buttons of an email without a brand (8.6:1 against white).
@@ -91,6 +97,10 @@ func Render(in Invite) (Message, error) {
 		v.Company, v.Address, v.PrivacyURL, v.PrivacyText = oneLine(b.Company), oneLine(b.Address), b.PrivacyURL, ui.privacy
 		if b.Accent != "" {
 			v.Accent = htmltemplate.CSS(b.Accent)
+		}
+		if l := b.LogoImage(); l != nil && in.BaseURL != "" {
+			v.LogoURL = strings.TrimRight(in.BaseURL, "/") + l.Path()
+			v.LogoWidth, v.LogoHeight = l.DisplayWidth(), catalog.LogoHeight
 		}
 	}
 	v.Subject = oneLine(fmt.Sprintf(ui.subject, title))

@@ -8,6 +8,7 @@
 //	cxloop [-stack NAME] token list                 hash prefix, role, name, created
 //	cxloop [-stack NAME] token revoke HASHPREFIX
 //	cxloop [-stack NAME] redrive QUEUE|all [-dry-run] [-max N]
+//	cxloop [-stack NAME] whatif -catalog FILE [-since 30d] [-csv FILE] [-svg FILE]
 //
 // -table names the table directly instead of reading the stack's outputs (with
 // AWS_ENDPOINT_URL_DYNAMODB set, that is how it works against the local stack too).
@@ -46,7 +47,10 @@ commands:
   token revoke HASHPREFIX      delete the token whose hash starts with HASHPREFIX (8+ characters)
   redrive QUEUE|all [-dry-run] [-max N]
                                invoke each kept failure again; delete it from its queue once it succeeds
-                               (QUEUE: touchpoints, touchpoint-dlq, mail-events, mail-events-dlq, stream, ticks)`
+                               (QUEUE: touchpoints, touchpoint-dlq, mail-events, mail-events-dlq, stream, ticks)
+  whatif -catalog FILE [-since 30d] [-csv FILE] [-svg FILE] [-segments 4] [-decision-retention 90d] [-costs FILE]
+                               replay the recorded decisions against an edited catalog (read-only: a
+                               parallel Scan of the table; docs/WHATIF.md says what it costs)`
 
 // run parses the global flags and runs one command, writing its output to out.
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -67,6 +71,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return d.token(ctx, rest, out)
 	case cmd == "redrive":
 		return d.redrive(ctx, rest, out)
+	case cmd == "whatif":
+		return d.whatIf(ctx, rest, out)
 	}
 	return fmt.Errorf("%w: %s\n%s", errUsage, strings.Join(fs.Args(), " "), usage)
 }

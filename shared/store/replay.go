@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/whatif"
+)
+
+// ScanCost is what a full read of the table consumed.
+type ScanCost struct {
+	Pages     int
+	Scanned   int     // items read (and paid for), before the filter on kind
+	ReadUnits float64 // as DynamoDB reported them (ReturnConsumedCapacity TOTAL)
+}
+
+// replayItem is the union of the attributes a replay reads from the kinds it reads.
+type replayItem struct {
+	PK              string     `dynamodbav:"PK"`
+	Kind            string     `dynamodbav:"kind"`
+	ID              string     `dynamodbav:"id"`
+	EventID         string     `dynamodbav:"eventId"`
+	Touchpoint      string     `dynamodbav:"touchpoint"`
+	ContactID       string     `dynamodbav:"contactId"`
+	Email           string     `dynamodbav:"email"`
+	Locale          string     `dynamodbav:"locale"`
+	Outcome         string     `dynamodbav:"outcome"`
+	Detail          string     `dynamodbav:"detail"`
+	Survey          string     `dynamodbav:"survey"`
+	OccurredAt      time.Time  `dynamodbav:"occurredAt"`
+	DecidedAt       time.Time  `dynamodbav:"decidedAt"`
+	SentAt          *time.Time `dynamodbav:"sentAt"`
+	ReminderSentAt  *time.Time `dynamodbav:"reminderSentAt"`
+	FirstAnsweredAt *time.Time `dynamodbav:"firstAnsweredAt"`
+	ErasedAt        *time.Time `dynamodbav:"erasedAt"`
+	UnsubscribedAt  string     `dynamodbav:"unsubscribedAt"`
+	ErasedKey       string     `dynamodbav:"erasedKey"`
+	OptedOutAt      *time.Time `dynamodbav:"optedOutAt"`
+	SuppressedAt    *time.Time `dynamodbav:"suppressedAt"`
+	InvitationID    string     `dynamodbav:"invitationId"`
+}
+
+// LoadReplay reads what a what-if replay needs with a parallel Scan of the whole table
+// (segments at once, each paginated, eventually consistent): the decisions and invitations, the
+// contacts' unsubscribes and erasures, the opt-outs, the suppressions and the tickets opened from
+// answers. Decisions of erased contacts keep only what a daily cap needs (whatif.Record.Erased). Addresses are kept only as
+// their hash. skipRetention is how long skip decisions are kept (for the coverage).
+func (s *Store) LoadReplay(ctx context.Context, segments int, skipRetention time.Duration) (*whatif.Dataset, ScanCost, error) {
+	if segments < 1 {
+		segments = 1
+	}
+	kinds := []string{KindDecision, KindInvitation, KindContact, KindOptOut, KindSuppress, KindTicket}
+	var cond expression.ConditionBuilder
+	for i, k := range kinds {
+		c := expression.Name("kind").Equal(expression.Value(k))
+		if i == 0 {
+			cond = c
+		} else {
+			cond = cond.Or(c)
+		}
+	}
+	proj := expression.NamesList(expression.Name("PK"), expression.Name("kind"), expression.Name("id"), expression.Name("eventId"),
+		expression.Name("touchpoint"), expression.Name("contactId"), expression.Name("email"), expression.Name("locale"),
+		expression.Name("outcome"), expression.Name("detail"), expression.Name("survey"), expression.Name("occurredAt"),
+		expression.Name("decidedAt"), expression.Name("sentAt"), expression.Name("reminderSentAt"), expression.Name("firstAnsweredAt"),
+		expression.Name("erasedAt"), expression.Name("unsubscribedAt"), expression.Name("erasedKey"), expression.Name("optedOutAt"),
+		expression.Name("suppressedAt"), expression.Name("invitationId"))
+	ex, err := expression.NewBuilder().WithFilter(cond).WithProjection(proj).Build()
+	if err != nil {
+		return nil, ScanCost{}, err
+	}
+
+	parts := make([][]replayItem, segments)
+	costs := make([]ScanCost, segments)
+	errs := make([]error, segments)
+	var wg sync.WaitGroup
+	for seg := range segments {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in := &dynamodb.ScanInput{
+				TableName: aws.String(s.Table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments)),
+				FilterExpression: ex.Filter(), ProjectionExpression: ex.Projection(),
+				ExpressionAttributeNames: ex.Names(), ExpressionAttributeValues: ex.Values(),
+				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+			}
+			for p := dynamodb.NewScanPaginator(s.DB, in); p.HasMorePages(); {
+				out, err := p.NextPage(ctx)
+				if err != nil {
+					errs[seg] = fmt.Errorf("scan segment %d: %w", seg, err)
+					return
+				}
+				costs[seg].Pages++
+				costs[seg].Scanned += int(out.ScannedCount)
+				if out.ConsumedCapacity != nil {
+					costs[seg].ReadUnits += aws.ToFloat64(out.ConsumedCapacity.CapacityUnits)
+				}
+				var items []replayItem
+				if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
+					errs[seg] = fmt.Errorf("decode scan segment %d: %w", seg, err)
+					return
+				}
+				parts[seg] = append(parts[seg], items...)
+			}
+		}()
+	}
+	wg.Wait()
+	var total ScanCost
+	for i := range segments {
+		if errs[i] != nil {
+			return nil, ScanCost{}, errs[i]
+		}
+		total.Pages += costs[i].Pages
+		total.Scanned += costs[i].Scanned
+		total.ReadUnits += costs[i].ReadUnits
+	}
+	d := datasetOf(parts)
+	d.ReadAt, d.SkipRetention = s.Now(), skipRetention
+	return d, total, nil
+}
+
+// datasetOf turns scanned items into a replay's dataset.
+func datasetOf(parts [][]replayItem) *whatif.Dataset {
+	d := &whatif.Dataset{Unsubscribed: map[string]time.Time{}, OptedOut: map[string]time.Time{}, Suppressed: map[string]time.Time{}}
+	erasedKey := map[string]string{}
+	tickets := map[string]int{}
+	var decisions []*replayItem
+	for _, items := range parts {
+		for i := range items {
+			it := &items[i]
+			d.Items++
+			switch it.Kind {
+			case KindDecision, KindInvitation:
+				decisions = append(decisions, it)
+			case KindContact:
+				id := strings.TrimPrefix(it.PK, "CONTACT#")
+				if t, err := time.Parse(time.RFC3339Nano, it.UnsubscribedAt); err == nil {
+					d.Unsubscribed[id] = t
+				}
+				if it.ErasedKey != "" {
+					erasedKey[id] = it.ErasedKey
+				}
+			case KindOptOut:
+				if it.OptedOutAt != nil {
+					d.OptedOut[strings.TrimPrefix(it.PK, "OPTOUT#")] = *it.OptedOutAt
+				}
+			case KindSuppress:
+				if it.SuppressedAt != nil {
+					d.Suppressed[suppressedHash(strings.TrimPrefix(it.PK, "SUPPRESS#"))] = *it.SuppressedAt
+				}
+			case KindTicket:
+				if it.InvitationID != "" {
+					tickets[it.InvitationID]++
+				}
+			}
+		}
+	}
+	d.Records = make([]whatif.Record, 0, len(decisions))
+	for _, it := range decisions {
+		if it.ErasedAt != nil || (it.ContactID != "" && erasedKey[it.ContactID] >= FormatTime(it.DecidedAt)) {
+			// Only what a daily cap needs, nothing of the person.
+			d.Erased++
+			d.Records = append(d.Records, whatif.Record{Key: it.ID, Shard: Shard(it.ID), Touchpoint: it.Touchpoint,
+				DecidedAt: it.DecidedAt, Survey: it.Survey, Outcome: it.Outcome, Erased: true})
+			continue
+		}
+		r := whatif.Record{
+			Key: it.ID, Shard: Shard(it.ID), EventID: it.EventID, Touchpoint: it.Touchpoint, ContactID: it.ContactID,
+			Locale: it.Locale, OccurredAt: it.OccurredAt, DecidedAt: it.DecidedAt, Survey: it.Survey, Outcome: it.Outcome,
+			Detail: it.Detail, Answered: it.FirstAnsweredAt != nil, Tickets: tickets[it.ID],
+		}
+		if it.Email != "" {
+			r.Address = AddressHash(it.Email)
+		}
+		if it.SentAt != nil {
+			r.Emails++
+		}
+		if it.ReminderSentAt != nil {
+			r.Emails++
+		}
+		d.Records = append(d.Records, r)
+	}
+	return d
+}
+
+// suppressedHash is a suppression key's address hash; keys written before hashing hold the
+// lower-cased address itself.
+func suppressedHash(k string) string {
+	if strings.Contains(k, "@") {
+		return AddressHash(k)
+	}
+	return k
+}
