@@ -261,6 +261,11 @@ func (h *Handler) thanksView(inv *store.Invitation, sv *catalog.Survey, t *ui, t
 	}
 	if inv.Score != nil {
 		v.Body += " " + thanksBody(t, sv, *inv.Score)
+		// Only a customer who was happy is asked for a public review, and only when the catalog
+		// has a review page (https, checked by the catalog).
+		if band(sv, *inv.Score) == bandHigh {
+			v.Review = h.Catalog.Review(sv)
+		}
 	}
 	return v
 }

@@ -32,6 +32,7 @@ type ui struct {
 	Stored                                            string // %d the stored score, %s until when it can change
 	ThanksLow, ThanksMid, ThanksHigh, InTouch         string // by score band; InTouch when a ticket opens
 	BackToSurvey, HomeLink                            string
+	ReviewLink                                        string // the high band's invitation to review us
 }
 
 // texts are the languages the pages are written in (the catalog's survey languages); others fall
@@ -51,6 +52,7 @@ var texts = map[string]*ui{
 		InTouch:           "Our team will be in touch with you about it.",
 		BackToSurvey:      "Back to the survey",
 		HomeLink:          "Go to our website",
+		ReviewLink:        "Would you tell others? Write a review",
 		Optional:          "(optional)",
 		CommentHint:       "Up to %d characters.",
 		CommentDefault:    "Anything you would like to add?",
@@ -103,6 +105,7 @@ var texts = map[string]*ui{
 		InTouch:           "Nuestro equipo se pondrá en contacto contigo.",
 		BackToSurvey:      "Volver a la encuesta",
 		HomeLink:          "Ir a nuestro sitio web",
+		ReviewLink:        "¿Se lo contarías a otros? Escribe una reseña",
 		Optional:          "(opcional)",
 		CommentHint:       "Hasta %d caracteres.",
 		CommentDefault:    "¿Quieres añadir algo?",
@@ -155,6 +158,7 @@ var texts = map[string]*ui{
 		InTouch:           "Notre équipe va vous contacter à ce sujet.",
 		BackToSurvey:      "Revenir à l'enquête",
 		HomeLink:          "Aller sur notre site",
+		ReviewLink:        "Vous le diriez à d'autres ? Écrivez un avis",
 		Optional:          "(facultatif)",
 		CommentHint:       "%d caractères au maximum.",
 		CommentDefault:    "Souhaitez-vous ajouter quelque chose ?",

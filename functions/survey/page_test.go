@@ -184,3 +184,53 @@ func TestTheUnsubscribePageNamesTheSenderAndAMaskedAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyAHighScoreIsOfferedTheReviewLink: the catalog's review page appears on the thank-you
+// page of the high band only (NPS 9-10, CSAT 4-5), a survey's own reviewUrl wins over the brand's,
+// and without either there is no link.
+func TestOnlyAHighScoreIsOfferedTheReviewLink(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	brandReview := `<p class="review"><a href="https://reviews.acme.example/write">Would you tell others? Write a review</a></p>`
+	csat, _ := f.h.Catalog.Survey("csat-support")
+	csat.ReviewURL = "https://reviews.acme.example/support?x=1&y=2"
+	csatReview := `<a href="https://reviews.acme.example/support?x=1&amp;y=2">`
+	tests := []struct {
+		survey  string
+		score   int
+		want    string // "" wants no review link at all
+		noBrand bool   // the catalog without the brand's reviewUrl
+	}{
+		{"nps-relationship", 10, brandReview, false},
+		{"nps-relationship", 9, brandReview, false},
+		{"nps-relationship", 8, "", false},
+		{"nps-relationship", 0, "", false},
+		{"csat-support", 4, csatReview, false},
+		{"csat-support", 3, "", false},
+		{"nps-relationship", 10, "", true},
+	}
+	for i, tt := range tests {
+		h := f.h
+		if tt.noBrand {
+			c := *f.h.Catalog
+			b := *c.Brand
+			b.ReviewURL = ""
+			c.Brand = &b
+			h = &Handler{Store: f.st, Tokens: f.tokens, Catalog: &c}
+		}
+		inv := f.invite(invitation{eventID: "review-" + itoa(i), survey: tt.survey, locale: "en", contact: "c-review-" + itoa(i), send: true})
+		tok := f.surveyToken(inv.ID)
+		if resp := f.post(tok, form(tt.score, "")); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s %d: answer status %d", tt.survey, tt.score, resp.StatusCode)
+		}
+		resp, err := h.Handle(f.ctx, request("GET", "s", tok, "sent=1", ""))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %d: thank-you page %d %v", tt.survey, tt.score, resp.StatusCode, err)
+		}
+		checkPage(t, resp)
+		has := strings.Contains(resp.Body, "reviews.acme.example")
+		if tt.want == "" && has || tt.want != "" && !strings.Contains(resp.Body, tt.want) {
+			t.Errorf("%s score %d (brand review %v): want %q, review link present %v\n%s", tt.survey, tt.score, !tt.noBrand, tt.want, has, resp.Body)
+		}
+	}
+}

@@ -51,6 +51,7 @@ type view struct {
 	Note     string
 	Link     string
 	LinkText string
+	Review   string // the review page offered on the thank-you page of a high score, or ""
 
 	// The survey form.
 	About        string // what the survey is about ("About your order A-1042."), escaped by the template
