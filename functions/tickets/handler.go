@@ -167,7 +167,7 @@ func respond(r *http.Request, html bool, err error) web.Reply {
 		slog.ErrorContext(r.Context(), "ops request failed", "path", r.URL.Path, "error", err)
 	}
 	if html {
-		return page(code, "Error", errorView{Code: code, Message: msg})
+		return page(r.Context(), code, "Error", errorView{Code: code, Message: msg})
 	}
 	return web.Error(code, msg)
 }
