@@ -37,7 +37,7 @@ func seedThemes(t *testing.T, f *fix, survey string, day time.Time, answers []se
 			Touchpoint: "order.delivered", ContactID: a.contact, Outcome: store.OutcomeInvited, DecidedAt: at, Status: store.StatusSent,
 			SentAt: &at, Locale: "en", Score: &score, Comment: a.comment, AnsweredAt: &at,
 			Answers: []store.Answer{{Score: a.score, At: at.UnixMilli(), Comment: a.comment, Lang: "en"}},
-			GSI1PK: "CONTACT#" + a.contact, GSI1SK: "DEC#" + store.FormatTime(at) + "#" + id,
+			GSI1PK:  "CONTACT#" + a.contact, GSI1SK: "DEC#" + store.FormatTime(at) + "#" + id,
 			GSI3PK: fmt.Sprintf("FEED#%s#%02d", survey, store.Shard(id)), GSI3SK: store.FormatTime(at)}
 		item, err := attributevalue.MarshalMap(inv)
 		if err != nil {
