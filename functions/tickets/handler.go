@@ -35,6 +35,9 @@ type Handler struct {
 	// close-the-loop email is sent.
 	Signer  *token.Signer
 	BaseURL string
+	// Teams are the teams' addresses (TEAM_ADDRESSES, OPS_NOTIFY_ADDRESS): the close-the-loop
+	// email's Reply-To is the ticket team's.
+	Teams ticket.TeamAddresses
 
 	once sync.Once
 	mux  *web.Mux
