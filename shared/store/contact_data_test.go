@@ -25,7 +25,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 		Outcome: store.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: store.StatusSent,
 		Answers: []store.Answer{{Score: 3, At: at.UnixMilli(), Comment: "the courier was rude", Lang: "en"}}, Score: &score, Comment: "the courier was rude",
 		Context: map[string]string{"orderId": "A-77001"}, // the touchpoint values of the page's and email's context line
-		GSI1PK: "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: store.FormatTime(at)}
+		GSI1PK:  "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: store.FormatTime(at)}
 	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": store.KindHistogram, "c3": 1}
 	state := map[string]any{"PK": "CONTACT#cust-1", "SK": "STATE", "kind": store.KindContact, "email": "ana@example.com",
 		"lastInviteAt": store.FormatTime(at)}
