@@ -33,6 +33,8 @@ type Handler struct {
 	// close-the-loop email is sent.
 	Signer  *token.Signer
 	BaseURL string
+	// Meter reads metered usage for the Costs page (CloudWatch in AWS); nil: estimated (costs.go).
+	Meter CostMeter
 
 	once sync.Once
 	mux  *web.Mux
@@ -98,6 +100,8 @@ func (h *Handler) routes() *web.Mux {
 	page("GET /ops/ticket/{id}", store.RoleViewer, h.ticketPage)
 	page("POST /ops/ticket/{id}", store.RoleAgent, h.ticketForm)
 	page("GET /ops/trends", store.RoleViewer, h.trendsPage)
+	api("GET /ops/costs", store.RoleViewer, h.costs)
+	page("GET /ops/cost-report", store.RoleViewer, h.costsPage)
 
 	m.HandleFunc("/ops", func(w http.ResponseWriter, _ *http.Request) { redirect("/ops/").Write(w) })
 	m.HandleFunc("GET /ops/login", func(w http.ResponseWriter, r *http.Request) { h.loginForm(r).Write(w) })
