@@ -44,8 +44,14 @@ func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (str
 	return draft.ID, nil
 }
 
-// Summary says what a breach measured, e.g. "nps 7d to 2026-11-22: 12.5 ± 22.1 (n=40), below 20".
+// Summary says what a breach measured, e.g. "nps 7d to 2026-11-22: 12.5 ± 22.1 (n=40), below 20",
+// or for a theme rule "theme delivery 7d to 2026-11-22: 42.0% ± 13.7 of 50 low-band comments
+// mention it, above 30%".
 func Summary(b store.Breach) string {
+	if b.Theme != "" && b.ShareAbove != nil {
+		return fmt.Sprintf("theme %s %s to %s: %.1f%% ± %.1f of %d low-band comments mention it, above %g%%",
+			b.Theme, b.Window, b.WindowEnd, b.Value, b.MarginOfError, b.N, *b.ShareAbove)
+	}
 	s := fmt.Sprintf("%s %s to %s: %.1f ± %.1f (n=%d)", b.Metric, b.Window, b.WindowEnd, b.Value, b.MarginOfError, b.N)
 	switch {
 	case b.Below != nil:

@@ -252,6 +252,22 @@ func TestABreachYieldsOneAggregateTicket(t *testing.T) {
 	}
 }
 
+func TestAThemeBreachOpensATicketNamingTheTheme(t *testing.T) {
+	t.Parallel()
+	h, _, addr := fixture(t)
+	ev := loadEvent(t, "followup-theme-breach.json")
+	stream(t, h, ev)
+	stream(t, h, ev)
+	list, _ := h.Store.ListTickets(context.Background(), "", "", 0)
+	want := "theme delivery 7d to 2026-11-22: 40.0% ± 21.5 of 20 low-band comments mention it, above 30%"
+	if len(list) != 1 || list[0].Cause != ticket.CauseBreach || list[0].Breach == nil || list[0].Breach.Detail != want {
+		t.Fatalf("tickets = %+v, want one breach ticket saying %q", list, want)
+	}
+	if mails := storetest.EmailsTo(t, addr); len(mails) != 1 || !strings.Contains(mails[0].Body.Text, want) {
+		t.Fatalf("team emails = %+v", mails)
+	}
+}
+
 func TestAFailingWebhookIsRetriedAndNeverBlocksTheTicket(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

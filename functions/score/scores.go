@@ -8,13 +8,15 @@ import (
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/theme"
 )
 
 // scored is a run's snapshot together with the day histograms it was computed from, which the
 // alert rules read again for their windows (and the windows before them).
 type scored struct {
 	store.Snapshot
-	days map[string]metric.Breakdown
+	days    map[string]metric.Breakdown
+	tallies map[string]map[metric.Dim]theme.Tally // declared-theme counts, same day items
 }
 
 const day = 24 * time.Hour
@@ -45,7 +47,7 @@ func (h *Handler) snapshot(ctx context.Context, sv *catalog.Survey, watermark, n
 	if !watermark.IsZero() {
 		last = watermark.UTC().Format(time.DateOnly)
 	}
-	days, err := h.Store.ReadDays(ctx, sv.ID, dayBefore(last, span(sv)-1), last)
+	days, tallies, err := h.Store.ReadDayCounts(ctx, sv.ID, dayBefore(last, span(sv)-1), last)
 	if err != nil {
 		return scored{}, err
 	}
@@ -54,7 +56,7 @@ func (h *Handler) snapshot(ctx context.Context, sv *catalog.Survey, watermark, n
 		MetricVersion: metric.Version, RunAt: now, Day: last, Watermark: watermark,
 	}
 	snap.Scores = Rows(metric.Kind(sv.Metric), days, last)
-	return scored{Snapshot: snap, days: days}, nil
+	return scored{Snapshot: snap, days: days, tallies: tallies}, nil
 }
 
 // Rows computes the scores of every window ending on last, overall first and then every
@@ -108,12 +110,36 @@ func Evaluate(kind metric.Kind, a catalog.Alert, days map[string]metric.Breakdow
 	return b
 }
 
+// EvaluateTheme checks a theme rule (theme + shareAbove) against the declared-theme counts over
+// the window ending on last, overall: it fires when more than shareAbove percent of the
+// window's low-band comments mention the theme, with at least MinResponses low-band comments.
+func EvaluateTheme(kind metric.Kind, a catalog.Alert, tallies map[string]map[metric.Dim]theme.Tally, last string) *store.Breach {
+	if a.ShareAbove == nil || a.Theme == "" {
+		return nil
+	}
+	n := windowDays(a.Window.Duration)
+	t := theme.Window(tallies, metric.Overall, dayBefore(last, n-1), last)
+	if t.Low < int64(a.MinResponses) || t.Low == 0 {
+		return nil
+	}
+	share, moe := t.Share(a.Theme)
+	if share <= *a.ShareAbove {
+		return nil
+	}
+	above := *a.ShareAbove
+	return &store.Breach{Rule: a.ID, Metric: string(kind), Window: metric.WindowName(n), WindowEnd: last,
+		Value: share, N: t.Low, MarginOfError: moe, Theme: a.Theme, ShareAbove: &above}
+}
+
 // alerts evaluates the survey's alert rules and records each breach at most once per rule and
 // window, respecting the rule's cooldown. It returns the rules that fired in this run.
 func (h *Handler) alerts(ctx context.Context, sv *catalog.Survey, snap scored, now time.Time) ([]string, error) {
 	var fired []string
 	for _, a := range sv.Alerts {
 		b := Evaluate(metric.Kind(sv.Metric), a, snap.days, snap.Day)
+		if a.ShareAbove != nil {
+			b = EvaluateTheme(metric.Kind(sv.Metric), a, snap.tallies, snap.Day)
+		}
 		if b == nil {
 			continue
 		}

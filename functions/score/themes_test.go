@@ -158,3 +158,68 @@ func TestThemeCountsFollowTheAnswers(t *testing.T) {
 		t.Errorf("the edit did not move the vocabulary: %+v", got)
 	}
 }
+
+func TestEvaluateThemeRule(t *testing.T) {
+	t.Parallel()
+	above := 30.0
+	rule := catalog.Alert{ID: "d", Window: catalog.Duration{Duration: 7 * day}, Theme: "delivery", ShareAbove: &above, MinResponses: 10}
+	tally := func(low, mention int64) map[string]map[metric.Dim]theme.Tally {
+		return map[string]map[metric.Dim]theme.Tally{"2026-11-20": {metric.Overall: {Comments: low + 5, Low: low,
+			Themes: map[string]theme.Mentions{"delivery": {Comments: mention, Low: mention}}}}}
+	}
+	tests := []struct {
+		name    string
+		tallies map[string]map[metric.Dim]theme.Tally
+		last    string
+		want    float64 // the share recorded, 0 for no breach
+	}{
+		{"40% of 20 low-band comments is above 30%", tally(20, 8), "2026-11-23", 40},
+		{"exactly 30% does not fire", tally(20, 6), "2026-11-23", 0},
+		{"below the minimum sample nothing fires", tally(9, 9), "2026-11-23", 0},
+		{"days outside the window do not count", tally(20, 8), "2026-11-27", 0},
+		{"no comments, no breach", nil, "2026-11-23", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := EvaluateTheme(metric.NPS, rule, tt.tallies, tt.last)
+			switch {
+			case tt.want == 0 && b != nil:
+				t.Errorf("breach %+v, want none", b)
+			case tt.want != 0 && (b == nil || b.Value != tt.want || b.Theme != "delivery" || b.N != 20 || *b.ShareAbove != 30):
+				t.Errorf("breach %+v, want share %v of 20", b, tt.want)
+			}
+		})
+	}
+}
+
+func TestAThemeAlertRecordsOneBreach(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "nps-relationship")
+	// 20 detractor comments, 8 about delivery (40% > 30%), and a promoter.
+	for i := range 20 {
+		c := "the app is confusing"
+		if i < 8 {
+			c = "the courier was late again"
+		}
+		f.inviteSaid("nps-relationship", "en", "", nil, at(2, 8, 0), said{3, at(2, 9, i), c})
+	}
+	f.inviteSaid("nps-relationship", "en", "", nil, at(2, 8, 0), said{10, at(2, 10, 0), "love it"})
+	f.now = at(0, 10, 0)
+	res := f.run()
+	f.now = at(0, 10, 30)
+	again := f.run()
+	if got := res.Surveys[0].Breaches; len(got) != 1 || got[0] != "nps-7d-delivery-theme" {
+		t.Fatalf("breaches of the first run = %v, want the theme rule", got)
+	}
+	if len(again.Surveys[0].Breaches) != 0 {
+		t.Errorf("the second run recorded %v again", again.Surveys[0].Breaches)
+	}
+	bs, err := f.st.Breaches(f.ctx, "nps-relationship", "nps-7d-delivery-theme")
+	if err != nil || len(bs) != 1 {
+		t.Fatalf("breaches = %v %v", bs, err)
+	}
+	if b := bs[0]; b.Theme != "delivery" || b.Value != 40 || b.N != 20 || b.ShareAbove == nil || *b.ShareAbove != 30 || b.Window != "7d" {
+		t.Errorf("breach = %+v", b)
+	}
+}

@@ -37,6 +37,9 @@ func (h *Handler) listTickets(r *http.Request, who *store.APIToken) (web.Reply, 
 	if err != nil {
 		return web.Reply{}, err
 	}
+	if err := h.auditList(ctx, who, f, len(page.Tickets)); err != nil {
+		return web.Reply{}, err
+	}
 	body := map[string]any{"tickets": visibleAll(who.Role, page.Tickets)}
 	if page.Next != "" {
 		body["next"] = page.Next
@@ -65,6 +68,9 @@ func (h *Handler) getTicket(r *http.Request, who *store.APIToken) (web.Reply, er
 	ctx := r.Context()
 	t, err := h.Store.GetTicket(ctx, r.PathValue("id"))
 	if err != nil {
+		return web.Reply{}, err
+	}
+	if err := h.audit(ctx, who, store.AuditTicketRead, t.ID, 1); err != nil {
 		return web.Reply{}, err
 	}
 	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
@@ -261,6 +267,9 @@ func (h *Handler) exportContact(r *http.Request, who *store.APIToken) (web.Reply
 	if x.State == nil && len(x.Records) == 0 {
 		return web.Reply{}, fmt.Errorf("%w: no contact with that id", errNotFound)
 	}
+	if err := h.audit(ctx, who, store.AuditContactExport, id, len(x.Records)); err != nil {
+		return web.Reply{}, err
+	}
 	slog.InfoContext(ctx, "contact exported", "contact", id, "by", actor(who), "records", len(x.Records))
 	resp := web.JSON(http.StatusOK, x)
 	return web.WithHeader(resp, "Content-Disposition", `attachment; filename="contact-export.json"`), nil
@@ -284,6 +293,9 @@ func (h *Handler) eraseContact(r *http.Request, who *store.APIToken) (web.Reply,
 	}
 	n, err := h.Store.EraseContact(ctx, id)
 	if err != nil {
+		return web.Reply{}, err
+	}
+	if err := h.audit(ctx, who, store.AuditContactErase, id, n.Tickets); err != nil {
 		return web.Reply{}, err
 	}
 	slog.InfoContext(ctx, "contact erased", "contact", id, "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)

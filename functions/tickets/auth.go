@@ -111,7 +111,7 @@ func sameOriginLogin(r *http.Request) bool {
 
 // loginForm shows the token form: GET /ops/login?next=.
 func (h *Handler) loginForm(r *http.Request) web.Reply {
-	return page(http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(r, "next"))})
+	return page(r.Context(), http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(r, "next"))})
 }
 
 // login checks a pasted token and sets the cookie: POST /ops/login.
@@ -130,7 +130,7 @@ func (h *Handler) login(r *http.Request) web.Reply {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return respond(r, true, err)
 		}
-		return page(http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console.", Next: safeNext(form.Get("next"))})
+		return page(r.Context(), http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console.", Next: safeNext(form.Get("next"))})
 	}
 	to := safeNext(form.Get("next"))
 	if to == "" {

@@ -99,7 +99,7 @@ func (h *Handler) trendsPage(r *http.Request, who *store.APIToken) (web.Reply, e
 		v.Dims = append(v.Dims, d)
 	}
 	slices.Sort(v.Dims)
-	return pageAs(http.StatusOK, "Scores", whoLabel(who), v), nil
+	return pageAs(ctx, http.StatusOK, "Scores", whoLabel(who), v), nil
 }
 
 // scoresCSVLink is GET /ops/scores for one survey, window and dimension as CSV (format=csv, since

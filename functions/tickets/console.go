@@ -114,13 +114,14 @@ func templateFor(v any) string {
 }
 
 // page renders a console page with the page security headers.
-func page(code int, title string, v any) web.Reply { return pageAs(code, title, "", v) }
+func page(ctx context.Context, code int, title string, v any) web.Reply { return pageAs(ctx, code, title, "", v) }
 
-func pageAs(code int, title, who string, v any) web.Reply {
+// pageAs renders a console page for who (their label in the header).
+func pageAs(ctx context.Context, code int, title, who string, v any) web.Reply {
 	var b bytes.Buffer
 	name := templateFor(v)
 	if err := pages[name].ExecuteTemplate(&b, name+".html", pageData{Title: title, Who: who, View: v}); err != nil {
-		slog.Error("render console page", "page", name, "err", err)
+		slog.ErrorContext(ctx, "render console page", "page", name, "error", err)
 		return web.HTML(http.StatusInternalServerError, "<!doctype html><title>Error</title><p>internal error</p>")
 	}
 	return web.HTML(code, b.String())
@@ -167,6 +168,9 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 	if err != nil {
 		return web.Reply{}, err
 	}
+	if err := h.auditList(ctx, who, f, len(page.Tickets)); err != nil {
+		return web.Reply{}, err
+	}
 	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, page.Tickets), time.Now())
 	if page.Next != "" {
 		q := url.Values{}
@@ -178,7 +182,7 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 		q.Set("cursor", page.Next)
 		v.NextURL = "/ops/?" + q.Encode()
 	}
-	return pageAs(http.StatusOK, "Tickets", whoLabel(who), v), nil
+	return pageAs(ctx, http.StatusOK, "Tickets", whoLabel(who), v), nil
 }
 
 // queuePageSize is how many rows one queue page shows.
@@ -205,7 +209,7 @@ func (h *Handler) ticketPage(r *http.Request, who *store.APIToken) (web.Reply, e
 	if err != nil {
 		return web.Reply{}, err
 	}
-	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
+	return pageAs(ctx, http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
 }
 
 // ticketView is what the ticket page shows of t to who.
@@ -215,6 +219,9 @@ func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.
 	if sv, ok := h.Catalog.Survey(t.Survey); ok {
 		v.Question = mail.Localized(t.Locale, sv.Question)
 		_, v.Top = sv.Metric.Scale()
+	}
+	if err := h.audit(ctx, who, store.AuditTicketRead, t.ID, 1); err != nil {
+		return v, err
 	}
 	var err error
 	if v.History, err = h.customerHistory(ctx, t); err != nil {
@@ -253,7 +260,7 @@ func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id,
 		return web.Reply{}, fmt.Errorf("%w: write the message first", errBadRequest)
 	}
 	v.Draft, v.Preview = own, &mailPreview{To: m.To, Subject: m.Subject, Text: m.Text}
-	return pageAs(http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
+	return pageAs(ctx, http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
 }
 
 // ticketForm: POST /ops/ticket/{id} from the ticket page's forms (assign, note, status), then

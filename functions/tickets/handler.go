@@ -29,6 +29,8 @@ type Handler struct {
 	Mail    Sender
 	// Retention is how long closed tickets are kept (TICKET_RETENTION_DAYS): their TTL.
 	Retention time.Duration
+	// AuditRetention is how long audit entries are kept (AUDIT_RETENTION_DAYS); 0 keeps them.
+	AuditRetention time.Duration
 	// Signer and BaseURL sign the close-the-loop email's unsubscribe link; without them no
 	// close-the-loop email is sent.
 	Signer  *token.Signer
@@ -169,7 +171,7 @@ func respond(r *http.Request, html bool, err error) web.Reply {
 		slog.ErrorContext(r.Context(), "ops request failed", "path", r.URL.Path, "error", err)
 	}
 	if html {
-		return page(code, "Error", errorView{Code: code, Message: msg})
+		return page(r.Context(), code, "Error", errorView{Code: code, Message: msg})
 	}
 	return web.Error(code, msg)
 }

@@ -26,6 +26,8 @@ func main() {
 	telemetry.Must(err)
 	retention, err := config.Days("TICKET_RETENTION_DAYS", 730)
 	telemetry.Must(err)
+	auditRetention, err := config.Days("AUDIT_RETENTION_DAYS", 365)
+	telemetry.Must(err)
 	baseURL, err := config.Required("BASE_URL")
 	telemetry.Must(err)
 	key, err := secret.Key(context.Background(), cfg)
@@ -33,12 +35,13 @@ func main() {
 	signer, err := token.NewSigner(key)
 	telemetry.Must(err)
 	h := &Handler{
-		Store:     st,
-		Catalog:   catalog.MustShipped(),
-		Mail:      mailer,
-		Retention: retention,
-		Signer:    signer,
-		BaseURL:   baseURL,
+		Store:          st,
+		Catalog:        catalog.MustShipped(),
+		Mail:           mailer,
+		Retention:      retention,
+		AuditRetention: auditRetention,
+		Signer:         signer,
+		BaseURL:        baseURL,
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

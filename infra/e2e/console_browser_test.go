@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -67,7 +68,7 @@ func seedTickets(t *testing.T, st *store.Store) (eu, support string) {
 func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	r := consoleRig(t)
 	eu, support := seedTickets(t, r.Store)
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleAgent, "maria")
+	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleAgent, storetest.UniqueName("maria"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 )
 
 // consolePage is one page of the console as a signed-in person reaches it.
@@ -37,7 +38,7 @@ func consolePages(ticketID string) []consolePage {
 func TestEveryConsolePageFitsAPhoneAndADesktop(t *testing.T) {
 	r := consoleRig(t)
 	eu, _ := seedTickets(t, r.Store)
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleAdmin, "screens")
+	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleAdmin, storetest.UniqueName("screens"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -62,7 +63,7 @@ type run struct {
 }
 
 func newRun(t *testing.T, r *rig.Rig, n int) *run {
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleProducer, "fault-suite")
+	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleProducer, storetest.UniqueName("fault-suite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/token"
 )
 
@@ -23,7 +24,7 @@ func TestFaultBadInputIsAnsweredWithAClearRefusal(t *testing.T) {
 	r := startRig(t, rig.Options{})
 	ctx := context.Background()
 	u := newRun(t, r, 0)
-	viewer, err := r.Store.CreateAPIToken(ctx, store.RoleViewer, "bad-input")
+	viewer, err := r.Store.CreateAPIToken(ctx, store.RoleViewer, storetest.UniqueName("bad-input"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/infra/local/samtemplate"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -112,7 +113,7 @@ func TestEveryCallAFunctionMakesIsAllowedByItsTemplatePolicy(t *testing.T) {
 	if len(emails) > 0 {
 		unsubscribe(ctx, t, r, emails[0])
 	}
-	admin, err := r.Store.CreateAPIToken(ctx, store.RoleAdmin, "policy test")
+	admin, err := r.Store.CreateAPIToken(ctx, store.RoleAdmin, storetest.UniqueName("policy test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -123,6 +123,18 @@ func compiled() *Catalog {
 							Duration: 72 * time.Hour,
 						},
 					},
+					Alert{
+						ID: "nps-7d-delivery-theme",
+						Window: Duration{
+							Duration: 168 * time.Hour,
+						},
+						ShareAbove:   ptr[float64](30),
+						Theme:        "delivery",
+						MinResponses: 20,
+						Cooldown: Duration{
+							Duration: 24 * time.Hour,
+						},
+					},
 				},
 				Themes: []Theme{
 					Theme{

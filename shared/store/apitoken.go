@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -50,12 +52,60 @@ func hashToken(raw string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// CreateAPIToken stores a new random token for role and returns it; it is shown once.
+// ErrNameTaken is a token name that another token already has: names are unique, since
+// "Assign to me", the "mine" filter and the audit trail go by the name.
+var ErrNameTaken = errors.New("another token already has that name")
+
+// maxTokenName is the longest token name, in characters.
+const maxTokenName = 64
+
+// NameKey is how token names are compared: trimmed, inner spaces collapsed, case folded, so
+// "Ana  Lopez" and "ana lopez" are one name.
+func NameKey(name string) string { return strings.ToLower(strings.Join(strings.Fields(name), " ")) }
+
+// checkTokenName refuses an empty, overlong or unprintable name.
+func checkTokenName(name string) error {
+	switch {
+	case NameKey(name) == "":
+		return errors.New("a token needs a name: the person or the system that uses it")
+	case !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxTokenName:
+		return fmt.Errorf("a token name is at most %d characters of UTF-8", maxTokenName)
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return errors.New("a token name has no control characters")
+	}
+	return nil
+}
+
+// tokenName is the item that holds a name for one token: written with the token in one
+// transaction, on the condition that no item holds the name yet.
+type tokenName struct {
+	PK        string `dynamodbav:"PK"`
+	SK        string `dynamodbav:"SK"`
+	Kind      string `dynamodbav:"kind"`
+	TokenHash string `dynamodbav:"tokenHash"`
+}
+
+// CreateAPIToken stores a new random token for role under a name no other token has, and
+// returns it; it is shown once.
 func (s *Store) CreateAPIToken(ctx context.Context, role, name string) (string, error) {
 	switch role {
 	case RoleProducer, RoleViewer, RoleAgent, RoleAdmin:
 	default:
 		return "", fmt.Errorf("unknown role %q", role)
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	if err := checkTokenName(name); err != nil {
+		return "", err
+	}
+	// Tokens made before names were held by name items: compare with them too.
+	list, err := s.ListAPITokens(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, t := range list {
+		if NameKey(t.Name) == NameKey(name) {
+			return "", fmt.Errorf("%w: %q", ErrNameTaken, t.Name)
+		}
 	}
 	buf := make([]byte, 32)
 	if _, err := rand.Read(buf); err != nil {
@@ -68,7 +118,19 @@ func (s *Store) CreateAPIToken(ctx context.Context, role, name string) (string, 
 	if err != nil {
 		return "", err
 	}
-	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+	lock, err := attributevalue.MarshalMap(tokenName{PK: tokenNamePK(NameKey(name)), SK: skTokenName, Kind: KindTokenName, TokenHash: h})
+	if err != nil {
+		return "", err
+	}
+	absent := aws.String("attribute_not_exists(PK)")
+	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: absent}},
+		{Put: &types.Put{TableName: aws.String(s.Table), Item: lock, ConditionExpression: absent}},
+	}})
+	if isConditionFailed(err) {
+		return "", fmt.Errorf("%w: %q", ErrNameTaken, name)
+	}
+	if err != nil {
 		return "", fmt.Errorf("store api token: %w", err)
 	}
 	return raw, nil
@@ -146,6 +208,17 @@ func (s *Store) RevokeAPIToken(ctx context.Context, prefix string) (*APIToken, e
 	}
 	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(match.PK, match.SK)}); err != nil {
 		return nil, fmt.Errorf("revoke api token: %w", err)
+	}
+	// The name is free again, unless its item belongs to another token (one made before names
+	// were unique).
+	cond, err := expression.NewBuilder().WithCondition(expression.Name("tokenHash").Equal(expression.Value(match.Hash()))).Build()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(tokenNamePK(NameKey(match.Name)), skTokenName),
+		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()})
+	if err != nil && !isConditionFailed(err) {
+		return nil, fmt.Errorf("free token name: %w", err)
 	}
 	return match, nil
 }

@@ -37,6 +37,10 @@ type Breach struct {
 	DropBy    *float64 `dynamodbav:"dropBy,omitempty" json:"dropBy,omitempty"`
 	Previous  *float64 `dynamodbav:"previous,omitempty" json:"previous,omitempty"`
 	PreviousN int64    `dynamodbav:"previousN,omitempty" json:"previousN,omitempty"`
+	// Theme and ShareAbove are set for a theme rule: Value is then the percent of the window's
+	// low-band comments that mention the theme and N the number of low-band comments.
+	Theme      string   `dynamodbav:"theme,omitempty" json:"theme,omitempty"`
+	ShareAbove *float64 `dynamodbav:"shareAbove,omitempty" json:"shareAbove,omitempty"`
 
 	CatalogVersion string    `dynamodbav:"catalogVersion" json:"catalogVersion"`
 	MetricVersion  int       `dynamodbav:"metricVersion" json:"metricVersion"`

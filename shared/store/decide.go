@@ -211,16 +211,16 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 	if err != nil {
 		return nil, err
 	}
-	items := []types.TransactWriteItem{
-		{Put: &types.Put{
+	items := []txItem{
+		{txInvitation, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.Table), Item: item,
 			ConditionExpression: putCond.Condition(), ExpressionAttributeNames: putCond.Names(),
-		}},
-		{Update: &types.Update{
+		}}},
+		{txContact, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
 			ConditionExpression: contactExpr.Condition(), UpdateExpression: contactExpr.Update(),
 			ExpressionAttributeNames: contactExpr.Names(), ExpressionAttributeValues: contactExpr.Values(),
-		}},
+		}}},
 	}
 	if c.Cap != nil {
 		n := expression.Name("n")
@@ -233,36 +233,41 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, types.TransactWriteItem{Update: &types.Update{
+		items = append(items, txItem{txCap, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.Table), Key: key(capShardPK(c.Cap), skCap),
 			ConditionExpression: capExpr.Condition(), UpdateExpression: capExpr.Update(),
 			ExpressionAttributeNames: capExpr.Names(), ExpressionAttributeValues: capExpr.Values(),
-		}})
+		}}})
 	}
 
 	// Transactions on one contact or one cap shard can conflict; conflicts are retried with
 	// jitter, condition failures are answers. A retry of a transaction that did commit finds its
 	// own invitation through the first condition.
 	for attempt := 0; ; attempt++ {
-		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-		if err == nil {
-			return inv, nil
-		}
-		reasons := cancelReasons(err)
+		failed, err := s.transact(ctx, items...)
 		switch {
-		case len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed":
+		case err == nil:
+			return inv, nil
+		case failed.refused(txInvitation):
 			return s.GetInvitation(ctx, inv.ID)
-		case len(reasons) > 1 && reasons[1] == "ConditionalCheckFailed":
+		case failed.refused(txContact):
 			return nil, ErrQuietPeriod
-		case len(reasons) > 2 && reasons[2] == "ConditionalCheckFailed":
+		case failed.refused(txCap):
 			return nil, ErrDailyCap
-		case len(reasons) > 0 && attempt < 6:
+		case len(failed) > 0 && attempt < 6:
 			time.Sleep(time.Duration(5+rand.IntN(20<<attempt)) * time.Millisecond)
 		default:
 			return nil, fmt.Errorf("invite %s: %w", inv.ID, err)
 		}
 	}
 }
+
+// The items of an invitation's transaction.
+const (
+	txInvitation = "invitation" // the invitation, put once
+	txContact    = "contact"    // the contact's quiet-period claim
+	txCap        = "cap"        // the survey's daily-cap shard
+)
 
 // DecisionsForContact lists a contact's decisions, newest first (GSI1).
 func (s *Store) DecisionsForContact(ctx context.Context, contactID string, limit int32) ([]Invitation, error) {

@@ -55,7 +55,7 @@ func notErasedSince(at time.Time) expression.ConditionBuilder {
 
 // erasureChecks are the two ConditionChecks a transaction adds to refuse data of invitation
 // invitationID (contact contactID) that came to be at at, if the contact was erased since.
-func (s *Store) erasureChecks(contactID, invitationID string, at time.Time) ([]types.TransactWriteItem, error) {
+func (s *Store) erasureChecks(contactID, invitationID string, at time.Time) ([]txItem, error) {
 	state, err := expression.NewBuilder().WithCondition(notErasedSince(at)).Build()
 	if err != nil {
 		return nil, err
@@ -64,13 +64,19 @@ func (s *Store) erasureChecks(contactID, invitationID string, at time.Time) ([]t
 	if err != nil {
 		return nil, err
 	}
-	return []types.TransactWriteItem{
-		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(contactPK(contactID), skState),
-			ConditionExpression: state.Condition(), ExpressionAttributeNames: state.Names(), ExpressionAttributeValues: state.Values()}},
-		{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(eventPK(invitationID), skEvent),
-			ConditionExpression: inv.Condition(), ExpressionAttributeNames: inv.Names()}},
+	return []txItem{
+		{txErasedContact, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(contactPK(contactID), skState),
+			ConditionExpression: state.Condition(), ExpressionAttributeNames: state.Names(), ExpressionAttributeValues: state.Values()}}},
+		{txErasedInvitation, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(eventPK(invitationID), skEvent),
+			ConditionExpression: inv.Condition(), ExpressionAttributeNames: inv.Names()}}},
 	}, nil
 }
+
+// The erasure rule's items in a transaction (erasureChecks).
+const (
+	txErasedContact    = "erasure: contact state"
+	txErasedInvitation = "erasure: invitation"
+)
 
 // Erasure reports whether inv belongs to an erased contact, by the rule above, with consistent
 // reads of the invitation and its contact's state item.

@@ -56,6 +56,8 @@ func breachPK(survey, rule string) string        { return "BREACH#" + survey + "
 func ticketPK(id string) string                  { return "TICKET#" + id }
 func openTicketPK(survey, contact string) string { return "OPEN#" + survey + "#" + contact }
 func apiTokenPK(hashHex string) string           { return "APITOKEN#" + hashHex }
+func tokenNamePK(nameKey string) string          { return "APITOKENNAME#" + nameKey }
+func auditPK(person string) string               { return "AUDIT#" + person }
 func duePK(n int) string                         { return fmt.Sprintf("DUE#%02d", n) }
 func feedPK(survey string, n int) string         { return fmt.Sprintf("FEED#%s#%02d", survey, n) }
 func ticketQueuePK(status string) string         { return "TICKETS#" + status }
@@ -71,6 +73,7 @@ const (
 	skTicket    = "TICKET"
 	skOpen      = "OPEN"
 	skAPIToken  = "APITOKEN"
+	skTokenName = "APITOKENNAME"
 )
 
 // Record kinds, stored in each item's "kind" attribute (the stream filters match on it).
@@ -88,4 +91,6 @@ const (
 	KindTicket     = "ticket"
 	KindOpenTicket = "openticket"
 	KindAPIToken   = "apitoken"
+	KindTokenName  = "apitokenname"
+	KindAudit      = "audit"
 )

@@ -90,6 +90,50 @@ func isConditionFailed(err error) bool {
 	return false
 }
 
+// txItem is one item of a transaction, named, so that a cancelled transaction is read by what
+// failed rather than by position.
+type txItem struct {
+	name string
+	types.TransactWriteItem
+}
+
+// txFailure is a cancelled transaction: the cancellation code of each item that had one, by name.
+type txFailure map[string]string
+
+// refused reports whether the condition of any of the named items failed.
+func (f txFailure) refused(names ...string) bool {
+	for _, n := range names {
+		if f[n] == "ConditionalCheckFailed" {
+			return true
+		}
+	}
+	return false
+}
+
+// transact writes items in one transaction. When DynamoDB cancels it, the failure names each item
+// that had a cancellation code ("None" left out); for any other error the failure is nil.
+func (s *Store) transact(ctx context.Context, items ...txItem) (txFailure, error) {
+	tx := make([]types.TransactWriteItem, len(items))
+	for i, it := range items {
+		tx[i] = it.TransactWriteItem
+	}
+	_, err := s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if err == nil {
+		return nil, nil
+	}
+	codes := cancelReasons(err)
+	if len(codes) != len(items) {
+		return nil, err
+	}
+	failed := txFailure{}
+	for i, c := range codes {
+		if c != "" && c != "None" {
+			failed[items[i].name] = c
+		}
+	}
+	return failed, err
+}
+
 // cancelReasons returns the per-item cancellation codes of a cancelled transaction ("None",
 // "ConditionalCheckFailed", "TransactionConflict", ...), or nil if err is not one.
 func cancelReasons(err error) []string {

@@ -158,6 +158,13 @@ func AnswerHistoryKey(invitationID string, answeredAt time.Time) string {
 	return "answer#" + invitationID + "#" + FormatTime(answeredAt)
 }
 
+// The items of the ticket transactions (OpenAnswerTicket, attach), besides the erasure checks.
+const (
+	txTicket   = "ticket"           // the ticket: put once, or updated while open
+	txOpenLock = "open-ticket lock" // the contact's one open ticket per survey
+	txAttached = "attached marker"  // this answer's own ticket id, pointing at the ticket that holds it
+)
+
 // OpenAnswerTicket records a low answer: a new ticket with the contact's open-ticket lock in one
 // transaction, or, when the contact already has an open ticket for the survey, the answer attached
 // to it (once). draft is the new ticket (id, survey, contact, answer, priority, team, SLA); a is
@@ -185,33 +192,30 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnsw
 		return "", "", err
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{
-			{Put: &types.Put{TableName: aws.String(s.Table), Item: item,
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}},
-			{Put: &types.Put{TableName: aws.String(s.Table), Item: lock,
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}},
-			{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(ticketPK(draft.ID), attachedSK),
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}},
-		}, fence...)})
-		if err == nil {
-			return TicketCreated, draft.ID, nil
-		}
-		reasons := cancelReasons(err)
-		if len(reasons) != 5 {
-			return "", "", fmt.Errorf("open ticket %s: %w", draft.ID, err)
-		}
+		failed, err := s.transact(ctx, append([]txItem{
+			{txTicket, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item,
+				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
+			{txOpenLock, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: lock,
+				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
+			{txAttached, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(ticketPK(draft.ID), attachedSK),
+				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
+		}, fence...)...)
 		switch {
-		case reasons[3] == "ConditionalCheckFailed" || reasons[4] == "ConditionalCheckFailed":
+		case err == nil:
+			return TicketCreated, draft.ID, nil
+		case failed == nil:
+			return "", "", fmt.Errorf("open ticket %s: %w", draft.ID, err)
+		case failed.refused(txErasedContact, txErasedInvitation):
 			return TicketErased, "", nil
-		case reasons[0] == "ConditionalCheckFailed": // this answer's own ticket exists
+		case failed.refused(txTicket): // this answer's own ticket exists
 			return s.noteKnownAnswer(ctx, draft.ID, hk, a)
-		case reasons[2] == "ConditionalCheckFailed": // this answer already joined another ticket
+		case failed.refused(txAttached): // this answer already joined another ticket
 			owner, err := s.attachedTo(ctx, draft.ID)
 			if err != nil {
 				return "", "", err
 			}
 			return s.noteKnownAnswer(ctx, owner, hk, a)
-		case reasons[1] == "ConditionalCheckFailed": // the contact has an open ticket: attach
+		case failed.refused(txOpenLock): // the contact has an open ticket: attach
 			owner, err := s.lockOwner(ctx, draft.Survey, draft.ContactID)
 			if errors.Is(err, ErrNotFound) {
 				continue // released in between: try to open again
@@ -282,7 +286,7 @@ func (s *Store) lockOwner(ctx context.Context, survey, contact string) (string, 
 // not being there yet and the ticket still being open, and the answer's ATTACHED marker is written
 // in the same transaction, with the erasure checks fence. A repeat detractor raises the ticket's
 // priority once.
-func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAnswer, fence []types.TransactWriteItem) (string, error) {
+func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAnswer, fence []txItem) (string, error) {
 	t, err := s.GetTicket(ctx, owner)
 	if err != nil {
 		return "", err
@@ -319,28 +323,22 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAns
 		return "", err
 	}
 	nx, _ := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: append([]types.TransactWriteItem{
-		{Update: &types.Update{TableName: aws.String(s.Table), Key: key(ticketPK(owner), skTicket),
+	failed, err := s.transact(ctx, append([]txItem{
+		{txTicket, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(ticketPK(owner), skTicket),
 			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}},
-		{Put: &types.Put{TableName: aws.String(s.Table), Item: marker,
-			ConditionExpression: nx.Condition(), ExpressionAttributeNames: nx.Names()}},
-	}, fence...)})
-	if err == nil {
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}},
+		{txAttached, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: marker,
+			ConditionExpression: nx.Condition(), ExpressionAttributeNames: nx.Names()}}},
+	}, fence...)...)
+	switch {
+	case err == nil:
 		return TicketAttached, nil
-	}
-	if reasons := cancelReasons(err); len(reasons) == 2+len(fence) {
-		for _, r := range reasons[2:] {
-			if r == "ConditionalCheckFailed" {
-				return "", ErrErased
-			}
-		}
-		if reasons[1] == "ConditionalCheckFailed" {
-			return TicketKnown, nil // a concurrent delivery attached it
-		}
-		if reasons[0] == "ConditionalCheckFailed" {
-			return "", ErrNotFound // no longer open (or attached concurrently: the retry finds it)
-		}
+	case failed.refused(txErasedContact, txErasedInvitation):
+		return "", ErrErased
+	case failed.refused(txAttached):
+		return TicketKnown, nil // a concurrent delivery attached it
+	case failed.refused(txTicket):
+		return "", ErrNotFound // no longer open (or attached concurrently: the retry finds it)
 	}
 	return "", fmt.Errorf("attach answer %s to %s: %w", a.InvitationID, owner, err)
 }

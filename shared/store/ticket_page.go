@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -20,6 +21,17 @@ import (
 // then assigned); the other fields are filters on what those reads return, so they save no reads.
 type QueueFilter struct {
 	Status, Team, Assignee, Survey, Priority string
+}
+
+// String writes f as a query string ("status=open&team=support"), as audit entries keep it.
+func (f QueueFilter) String() string {
+	q := url.Values{}
+	for k, v := range map[string]string{"status": f.Status, "team": f.Team, "assignee": f.Assignee, "survey": f.Survey, "priority": f.Priority} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	return q.Encode()
 }
 
 // QueuePage is one page of the queue and the cursor of the next ("" when there is none).

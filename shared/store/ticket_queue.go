@@ -174,9 +174,9 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, c Change) (*Ticket,
 	if err != nil {
 		return nil, err
 	}
-	items := []types.TransactWriteItem{{Update: &types.Update{TableName: aws.String(s.Table), Key: key(ticketPK(id), skTicket),
+	items := []txItem{{txTicket, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(ticketPK(id), skTicket),
 		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}}
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}}}
 	next := *t
 	next.Status = status
 	lockKey := key(openTicketPK(t.Survey, t.ContactID), skOpen)
@@ -186,8 +186,8 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, c Change) (*Ticket,
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: lockKey,
-			ConditionExpression: le.Condition(), ExpressionAttributeNames: le.Names(), ExpressionAttributeValues: le.Values()}})
+		items = append(items, txItem{txOpenLock, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: lockKey,
+			ConditionExpression: le.Condition(), ExpressionAttributeNames: le.Names(), ExpressionAttributeValues: le.Values()}}})
 	case !t.Holds() && next.Holds(): // reopen: take the lock again
 		lock, err := attributevalue.MarshalMap(OpenLock{PK: openTicketPK(t.Survey, t.ContactID), SK: skOpen, Kind: KindOpenTicket, TicketID: id})
 		if err != nil {
@@ -197,16 +197,14 @@ func (s *Store) UpdateTicket(ctx context.Context, id string, c Change) (*Ticket,
 		if err != nil {
 			return nil, err
 		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: lock,
-			ConditionExpression: le.Condition(), ExpressionAttributeNames: le.Names()}})
+		items = append(items, txItem{txOpenLock, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: lock,
+			ConditionExpression: le.Condition(), ExpressionAttributeNames: le.Names()}}})
 	}
-	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	if err != nil {
-		reasons := cancelReasons(err)
+	if failed, err := s.transact(ctx, items...); err != nil {
 		switch {
-		case len(reasons) > 0 && reasons[0] == "ConditionalCheckFailed":
+		case failed.refused(txTicket):
 			return nil, fmt.Errorf("ticket %s changed meanwhile: %w", id, ErrConflict)
-		case len(reasons) > 1 && reasons[1] == "ConditionalCheckFailed" && next.Holds():
+		case failed.refused(txOpenLock) && next.Holds():
 			return nil, fmt.Errorf("reopen ticket %s: %w", id, ErrReopenBlocked)
 		}
 		return nil, fmt.Errorf("update ticket %s: %w", id, err)

@@ -190,3 +190,11 @@ func Clone(ctx context.Context, db *dynamodb.Client, src, dst string) error {
 	}
 	return nil
 }
+
+// UniqueName is base with a random suffix: API token names are unique in a table, and tests
+// that run again against the same local stack create their tokens again.
+func UniqueName(base string) string {
+	b := make([]byte, 3)
+	rand.Read(b)
+	return base + " " + hex.EncodeToString(b)
+}

@@ -1,6 +1,7 @@
 package theme
 
 import (
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -265,4 +266,26 @@ func mergeTop(a, b Counts) Counts {
 		out[e.k] = e.v
 	}
 	return out
+}
+
+// Window sums the tallies of one dimension over the days from first to last (UTC yyyy-mm-dd,
+// inclusive) of days.
+func Window(days map[string]map[metric.Dim]Tally, dim metric.Dim, first, last string) Tally {
+	var out Tally
+	for day, dims := range days {
+		if day >= first && day <= last {
+			out.Add(dims[dim])
+		}
+	}
+	return out
+}
+
+// Share is the percent of the low-band comments of t that mention the theme id, with the 95%
+// margin of error of a proportion (normal approximation), rounded to one decimal like scores.
+func (t Tally) Share(id string) (value, moe float64) {
+	if t.Low <= 0 {
+		return 0, 0
+	}
+	p := float64(t.Themes[id].Low) / float64(t.Low)
+	return math.Round(1000*p) / 10, math.Round(1960*math.Sqrt(p*(1-p)/float64(t.Low))) / 10
 }

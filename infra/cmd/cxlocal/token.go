@@ -4,20 +4,22 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
 func init() {
-	register("token", "ROLE [NAME]: print a new API token for ROLE (producer, viewer, agent, admin)", token)
+	register("token", "ROLE [NAME]: print a new API token for ROLE (producer, viewer, agent, admin); NAME is unique", token)
 }
 
 func token(ctx context.Context, args []string) error {
 	if len(args) < 1 || len(args) > 2 {
 		return fmt.Errorf("usage: cxlocal token ROLE [NAME]")
 	}
-	role, name := args[0], "local "+args[0]
+	// Without a name, a fresh one each time: names are unique, and this is run again and again.
+	role, name := args[0], fmt.Sprintf("local %s %d", args[0], time.Now().Unix())
 	if len(args) == 2 {
 		name = args[1]
 	}

@@ -7,6 +7,7 @@
 //	cxloop [-stack NAME] token create ROLE NAME     prints a new token once; stores its hash
 //	cxloop [-stack NAME] token list                 hash prefix, role, name, created
 //	cxloop [-stack NAME] token revoke HASHPREFIX
+//	cxloop [-stack NAME] audit NAME [N]             what NAME read and exported, newest first
 //	cxloop [-stack NAME] redrive QUEUE|all [-dry-run] [-max N]
 //	cxloop [-stack NAME] whatif -catalog FILE [-since 30d] [-csv FILE] [-svg FILE]
 //
@@ -42,9 +43,11 @@ var errUsage = errors.New("usage")
 const usage = `usage: cxloop [-stack NAME] [-region REGION] [-table TABLE] COMMAND
 commands:
   outputs                      the stack's outputs (API URL, table, queues)
-  token create ROLE NAME       a new API token for ROLE (producer, viewer, agent, admin), shown once
+  token create ROLE NAME       a new API token for ROLE (producer, viewer, agent, admin), shown once;
+                               NAME is unique (a person or a system), compared ignoring case and spaces
   token list                   every token: hash prefix, role, name, created (never the token)
   token revoke HASHPREFIX      delete the token whose hash starts with HASHPREFIX (8+ characters)
+  audit NAME [N]               the last N (default 50) reads of personal data and exports by NAME
   redrive QUEUE|all [-dry-run] [-max N]
                                invoke each kept failure again; delete it from its queue once it succeeds
                                (QUEUE: touchpoints, touchpoint-dlq, mail-events, mail-events-dlq, stream, ticks)
@@ -69,6 +72,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return d.printOutputs(ctx, out)
 	case cmd == "token" && len(rest) > 0:
 		return d.token(ctx, rest, out)
+	case cmd == "audit" && (len(rest) == 1 || len(rest) == 2):
+		return d.audit(ctx, rest, out)
 	case cmd == "redrive":
 		return d.redrive(ctx, rest, out)
 	case cmd == "whatif":

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -53,4 +54,29 @@ func (d *deployment) token(ctx context.Context, args []string, out io.Writer) er
 		return nil
 	}
 	return fmt.Errorf("%w: token %s\n%s", errUsage, strings.Join(args, " "), usage)
+}
+
+// audit runs `audit NAME [N]`: the person's audit trail, newest first.
+func (d *deployment) audit(ctx context.Context, args []string, out io.Writer) error {
+	n := 50
+	if len(args) == 2 {
+		var err error
+		if n, err = strconv.Atoi(args[1]); err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("%w: audit NAME [N], N from 1 to 1000\n%s", errUsage, usage)
+		}
+	}
+	st, err := d.Store(ctx)
+	if err != nil {
+		return err
+	}
+	list, err := st.AuditTrail(ctx, args[0], n)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "AT\tACTION\tSUBJECT\tCOUNT\tROLE\tTOKEN")
+	for _, e := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", e.At.UTC().Format("2006-01-02 15:04:05"), e.Action, e.Subject, e.Count, e.Role, e.Token)
+	}
+	return w.Flush()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -40,6 +41,16 @@ func TestTokensAreCreatedListedAndRevokedThroughTheTool(t *testing.T) {
 	if _, err := cxloop("token", "create", "producer", "orders service"); err != nil {
 		t.Fatal(err)
 	}
+	for _, dup := range []string{"orders service", "Orders  Service", " ana (ops lead) "} {
+		if out, err := cxloop("token", "create", "agent", dup); !errors.Is(err, store.ErrNameTaken) || out != "" {
+			t.Fatalf("a second token named %q = %q, %v; want it refused", dup, out, err)
+		}
+	}
+	for _, bad := range []string{"", "   ", strings.Repeat("x", 65), "a\x07b"} {
+		if _, err := cxloop("token", "create", "agent", bad); err == nil {
+			t.Fatalf("a token named %q was created", bad)
+		}
+	}
 
 	list, err := cxloop("token", "list")
 	if err != nil {
@@ -61,6 +72,9 @@ func TestTokensAreCreatedListedAndRevokedThroughTheTool(t *testing.T) {
 	}
 	if _, err := cxloop("token", "revoke", hash); err == nil {
 		t.Fatal("revoking twice succeeded")
+	}
+	if _, err := cxloop("token", "create", "admin", "Ana (ops lead)"); err != nil {
+		t.Fatalf("the name of a revoked token is not free again: %v", err)
 	}
 }
 

@@ -335,11 +335,13 @@ func (c Config) tokens(ctx context.Context, st *store.Store, env map[string]stri
 			}
 		}
 	}
+	// Token names are unique in the table, which may hold the tokens of an earlier `make up`.
+	made := " (make up " + time.Now().UTC().Format("2006-01-02 15:04:05") + ")"
 	var err error
-	if env["PRODUCER_TOKEN"], err = st.CreateAPIToken(ctx, store.RoleProducer, "local producer"); err != nil {
+	if env["PRODUCER_TOKEN"], err = st.CreateAPIToken(ctx, store.RoleProducer, "local producer"+made); err != nil {
 		return err
 	}
-	env["OPS_TOKEN"], err = st.CreateAPIToken(ctx, store.RoleAdmin, "local admin")
+	env["OPS_TOKEN"], err = st.CreateAPIToken(ctx, store.RoleAdmin, "local admin"+made)
 	return err
 }
 
