@@ -27,7 +27,8 @@ func main() {
 	scaleFor := flag.Duration("scale-for", defaultScaleFor, "how long each throughput run lasts")
 	out := flag.String("out", "docs/PERFORMANCE.md", "report path, relative to the repository root")
 	whatIfN := flag.Int("whatif-records", 1_000_000, "recorded touchpoints the what-if replay measurement generates")
-	whatIfTable := flag.Int("whatif-table", 4000, "touchpoints seeded into DynamoDB Local to time loading the table (0: none)")
+	whatIfTable := flag.Int("whatif-table", 1000, "touchpoints seeded into DynamoDB Local to time loading the table (0: none)")
+	whatIfSeed := flag.Int("whatif-seed", 0, "seed this many generated touchpoints into $TABLE_NAME (a what-if example) and exit")
 	whatIfOnly := flag.Bool("whatif-only", false, "measure only the what-if replay and print its section (writes no report)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -44,6 +45,13 @@ func main() {
 		log.Fatal("AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 must point at the local stack: make up, then . .local/env (make bench does this)")
 	}
 	rep := &report{}
+	if *whatIfSeed > 0 {
+		if err := SeedTable(ctx, os.Getenv("TABLE_NAME"), *whatIfSeed); err != nil {
+			log.Fatalf("what-if seed: %v", err)
+		}
+		fmt.Printf("seeded %d touchpoints into %s\n", *whatIfSeed, os.Getenv("TABLE_NAME"))
+		return
+	}
 	if *whatIfOnly {
 		if err := measureWhatIf(ctx, rep, *whatIfN, *whatIfTable); err != nil {
 			log.Fatalf("what-if: %v", err)

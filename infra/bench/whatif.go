@@ -13,8 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
 	"github.com/cxloop/cxloop"
-	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/infra/local/samtemplate"
+	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/cost"
 	"github.com/cxloop/cxloop/shared/invitation"
@@ -190,13 +194,23 @@ func measureWhatIf(ctx context.Context, rep *report, n, tableN int) error {
 // stores them (LoadPrior, invitation.Decide, SaveDecision; four at a time), then times LoadReplay
 // and checks the replay of the loaded table against what was stored.
 func measureWhatIfTable(ctx context.Context, f *whatIfFigures, tableN int, end time.Time) error {
-	r, err := rig.Start(ctx, rig.Options{})
+	// A table of its own, with template.yaml's schema; no functions run against it.
+	root, err := stack.FindRoot()
 	if err != nil {
 		return err
 	}
-	defer r.Close()
-	st := r.Store
-	log.Printf("what-if: seeding %d touchpoints into %s", tableN, r.Table)
+	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
+	if err != nil {
+		return err
+	}
+	db := stack.Client(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	table := fmt.Sprintf("whatif-%d", time.Now().UnixNano())
+	if _, err := stack.EnsureTable(ctx, db, tpl, table); err != nil {
+		return err
+	}
+	defer db.DeleteTable(context.WithoutCancel(ctx), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	st := store.New(db, table)
+	log.Printf("what-if: seeding %d touchpoints into %s", tableN, table)
 	if err := seedHistory(ctx, st, tableN, end); err != nil {
 		return err
 	}
@@ -217,6 +231,13 @@ func measureWhatIfTable(ctx context.Context, f *whatIfFigures, tableN int, end t
 		}
 	}
 	return nil
+}
+
+// SeedTable seeds n generated touchpoints into an existing table (the local stack's, for a
+// what-if example: `go run ./infra/bench -whatif-seed N`).
+func SeedTable(ctx context.Context, table string, n int) error {
+	db := stack.Client(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB"))
+	return seedHistory(ctx, store.New(db, table), n, time.Now().UTC().Truncate(time.Second))
 }
 
 // seedHistory decides n generated touchpoints with the touchpoint function's steps (LoadPrior,
@@ -251,8 +272,16 @@ func seedHistory(ctx context.Context, st *store.Store, n int, end time.Time) err
 		rec := &store.Invitation{ID: key, EventID: ev.EventID, Touchpoint: ev.Touchpoint, ContactID: ev.Contact.ID,
 			Email: ev.Contact.Email, Locale: ev.Contact.Locale, DecidedAt: now, CatalogVersion: cat.Version}
 		if dec.Invite != nil {
+			// What followed, drawn: sent, 60% reminded, 30% answered.
 			sent := now.Add(time.Minute)
 			rec.SentAt = &sent
+			if rng.IntN(10) < 6 {
+				rec.ReminderSentAt = dec.Invite.ReminderDueAt
+			}
+			if rng.IntN(10) < 3 {
+				answered := sent.Add(time.Hour)
+				rec.FirstAnsweredAt = &answered
+			}
 		}
 		if _, err := ws.SaveDecision(ctx, rec, dec, keep); err != nil {
 			return err
