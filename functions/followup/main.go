@@ -5,8 +5,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"time"
 
@@ -49,12 +47,6 @@ func main() {
 
 // ParseTeamAddresses reads TEAM_ADDRESSES: a JSON object team -> email address, or empty.
 func ParseTeamAddresses(raw string) (map[string]string, error) {
-	m := map[string]string{}
-	if raw == "" {
-		return m, nil
-	}
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return nil, fmt.Errorf("TEAM_ADDRESSES must be a JSON object of team to address: %w", err)
-	}
-	return m, nil
+	a, err := ticket.ParseTeamAddresses(raw, "")
+	return a.Teams, err
 }

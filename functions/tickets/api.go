@@ -220,7 +220,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 			h.Signer.Sign(token.Unsubscribe, t.InvitationID, h.Store.Now().Add(closeLoopUnsubscribeValidity))
 		var m mail.Message
 		m, err = mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
-			Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, UnsubscribeURL: unsub})
+			Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, ReplyTo: h.Teams.For(t.Team), UnsubscribeURL: unsub})
 		if err == nil {
 			d.EmailMessageID, err = h.Mail.Send(ctx, m)
 		}

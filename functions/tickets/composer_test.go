@@ -10,6 +10,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // The close-the-loop composer: the ticket page starts from the catalog's text in the customer's
@@ -75,5 +76,33 @@ func TestAnOverlongOrMissingCloseTheLoopMessageIsRefused(t *testing.T) {
 	body := `{"status":"resolved","closeLoop":true,"closeLoopText":"` + strings.Repeat("é", 2001) + `"}`
 	if r := f.call(t, "PATCH", "/ops/tickets/"+id, agent, body, nil); r.StatusCode != 400 {
 		t.Fatalf("a 2001-character message = %d %s", r.StatusCode, r.Body)
+	}
+}
+
+// A customer who answers the close-the-loop email reaches the team that worked the ticket: the
+// email's Reply-To is the ticket team's address (TEAM_ADDRESSES, else OPS_NOTIFY_ADDRESS), and the
+// preview says so.
+func TestTheCloseTheLoopEmailRepliesToTheTicketsTeam(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	f.h.Teams = ticket.TeamAddresses{Teams: map[string]string{"customer-success-eu": "cs-eu@example.com"}, Default: "ops@example.com"}
+	agent := f.tokens[store.RoleAgent]
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	addr := "replyto-" + stamp + "@example.com"
+	id := f.openTicket(t, "inv-replyto-"+stamp, "cust-replyto-"+stamp, addr) // team customer-success-eu
+	post := map[string]string{"Authorization": "Bearer " + agent, "Content-Type": "application/x-www-form-urlencoded"}
+	prev := f.call(t, "POST", "/ops/ticket/"+id, "", "action=status&status=resolved&preview=1&closeloop_text=Hecho", post)
+	if !strings.Contains(prev.Body, "Reply-To:</strong> cs-eu@example.com") {
+		t.Fatalf("the preview does not name the team's address:\n%s", prev.Body)
+	}
+	if r := f.call(t, "POST", "/ops/ticket/"+id, "", "action=status&status=resolved&closeloop=1&closeloop_text=Hecho", post); r.StatusCode != 303 {
+		t.Fatalf("resolve = %d %s", r.StatusCode, r.Body)
+	}
+	mails := storetest.EmailsTo(t, addr)
+	if len(mails) != 1 || len(mails[0].ReplyTo) != 1 || mails[0].ReplyTo[0] != "cs-eu@example.com" {
+		t.Fatalf("close-the-loop email Reply-To = %+v, want the team's address", mails)
+	}
+	if got := f.h.Teams.For("a-team-without-its-own"); got != "ops@example.com" {
+		t.Fatalf("a team without an address replies to %q, want the ops address", got)
 	}
 }

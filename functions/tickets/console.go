@@ -89,7 +89,7 @@ type (
 		Top       int          // the top of the survey's scale (10 for nps), 0 if unknown
 		Preview   *mailPreview // the close-the-loop email as it would go out, when asked for
 	}
-	mailPreview struct{ To, Subject, Text string }
+	mailPreview struct{ To, ReplyTo, Subject, Text string }
 )
 
 // pageData is what the layout renders around a view.
@@ -255,11 +255,11 @@ func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id,
 		return web.Reply{}, fmt.Errorf("%w: this ticket cannot send a close-the-loop email", errBadRequest)
 	}
 	m, err := mail.RenderCloseLoop(mail.CloseLoop{To: t.Email, Name: t.Name, Locale: t.Locale, Title: sv.Title,
-		Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, UnsubscribeURL: "https://…/u/(a link for this customer)"})
+		Body: sv.Followup.CloseLoop, Text: own, TicketID: t.ID, ReplyTo: h.Teams.For(t.Team), UnsubscribeURL: "https://…/u/(a link for this customer)"})
 	if err != nil {
 		return web.Reply{}, fmt.Errorf("%w: write the message first", errBadRequest)
 	}
-	v.Draft, v.Preview = own, &mailPreview{To: m.To, Subject: m.Subject, Text: m.Text}
+	v.Draft, v.Preview = own, &mailPreview{To: m.To, ReplyTo: m.ReplyTo, Subject: m.Subject, Text: m.Text}
 	return pageAs(ctx, http.StatusOK, "Ticket "+t.ID, whoLabel(who), v), nil
 }
 

@@ -116,7 +116,7 @@ var costsTemplate = template.Must(template.New("costs").Funcs(funcs).Funcs(templ
 	"pct": func(f float64) float64 { return 100 * f },
 }).ParseFS(consoleFS, "console/layout.html", "console/costs.html"))
 
-// costsPage is GET /ops/cost-report: the month to date as a table, with each service's share.
+// costsPage is GET /ops/costs/page: the month to date as a table, with each service's share.
 func (h *Handler) costsPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
 	c, err := h.monthToDate(r.Context())
 	if err != nil {

@@ -66,7 +66,7 @@ func TestCostsCountTheMonthAndPriceItWithCostsYAML(t *testing.T) {
 		t.Fatalf("csv %v %v", lines, err)
 	}
 
-	resp = f.call(t, "GET", "/ops/cost-report", f.tokens[store.RoleViewer], "", nil)
+	resp = f.call(t, "GET", "/ops/costs/page", f.tokens[store.RoleViewer], "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "<h1>Costs</h1>") || !strings.Contains(resp.Body, "Share per service") {
 		t.Fatalf("costs page: %d %s", resp.StatusCode, resp.Body)
 	}

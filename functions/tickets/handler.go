@@ -37,6 +37,9 @@ type Handler struct {
 	BaseURL string
 	// Meter reads metered usage for the Costs page (CloudWatch in AWS); nil: estimated (costs.go).
 	Meter CostMeter
+	// Teams are the teams' addresses (TEAM_ADDRESSES, OPS_NOTIFY_ADDRESS): the close-the-loop
+	// email's Reply-To is the ticket team's.
+	Teams ticket.TeamAddresses
 
 	once sync.Once
 	mux  *web.Mux
@@ -103,7 +106,9 @@ func (h *Handler) routes() *web.Mux {
 	page("POST /ops/ticket/{id}", store.RoleAgent, h.ticketForm)
 	page("GET /ops/trends", store.RoleViewer, h.trendsPage)
 	api("GET /ops/costs", store.RoleViewer, h.costs)
-	page("GET /ops/cost-report", store.RoleViewer, h.costsPage)
+	page("GET /ops/costs/page", store.RoleViewer, h.costsPage)
+	api("GET /ops/themes", store.RoleViewer, h.themes)
+	page("GET /ops/themes/page", store.RoleViewer, h.themesPage)
 
 	m.HandleFunc("/ops", func(w http.ResponseWriter, _ *http.Request) { redirect("/ops/").Write(w) })
 	m.HandleFunc("GET /ops/login", func(w http.ResponseWriter, r *http.Request) { h.loginForm(r).Write(w) })

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/cxloop/cxloop/shared/secret"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
+	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/token"
 )
 
@@ -30,6 +32,8 @@ func main() {
 	telemetry.Must(err)
 	baseURL, err := config.Required("BASE_URL")
 	telemetry.Must(err)
+	teams, err := ticket.ParseTeamAddresses(os.Getenv("TEAM_ADDRESSES"), os.Getenv("OPS_NOTIFY_ADDRESS"))
+	telemetry.Must(err)
 	key, err := secret.Key(context.Background(), cfg)
 	telemetry.Must(err)
 	signer, err := token.NewSigner(key)
@@ -42,6 +46,7 @@ func main() {
 		AuditRetention: auditRetention,
 		Signer:         signer,
 		BaseURL:        baseURL,
+		Teams:          teams,
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

@@ -24,13 +24,25 @@ const (
 type coldTarget struct {
 	Name  string
 	Cfg   lambdahost.Config
+	Event []byte // the first invocation's event (a sample from events/; {} for the yardsticks)
 	Size  int64
 	Inits []time.Duration
+	// Firsts are init plus the first invocation, every start of every run; RunP50s the p50 of
+	// each run's.
+	Firsts  []time.Duration
+	RunP50s []time.Duration
 }
 
 // P50 and P95 of the init durations (nearest rank).
 func (c *coldTarget) P50() time.Duration { return percentile(c.Inits, 50) }
 func (c *coldTarget) P95() time.Duration { return percentile(c.Inits, 95) }
+
+// ColdStart is init plus the first invocation: the median of the runs' p50s (one run is too noisy
+// on a shared machine).
+func (c *coldTarget) ColdStart() time.Duration { return percentile(c.RunP50s, 50) }
+
+// FirstP95 is the p95 of init plus the first invocation over every start.
+func (c *coldTarget) FirstP95() time.Duration { return percentile(c.Firsts, 95) }
 
 func percentile(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {
@@ -42,12 +54,15 @@ func percentile(ds []time.Duration, p int) time.Duration {
 	return s[max(0, min(i, len(s)-1))]
 }
 
-// coldStarts builds every function and the two baselines with the deployed flags and starts each
-// n times under the local runtime host, alternating binaries in every round (a different order
-// each round, so no binary always follows the same one). Init is process start to the first
-// /runtime/invocation/next poll, as the host measures it. Each function gets its template
-// environment (TOKEN_DEV_KEY of 64 characters, endpoints on 127.0.0.1) so it initializes fully.
-func coldStarts(ctx context.Context, root string, env benchEnv, n int) ([]*coldTarget, error) {
+// coldStarts builds every function and the two baselines with the deployed flags and, runs times,
+// starts each n times under the local runtime host, alternating binaries in every round (a
+// different order each round, so no binary always follows the same one). Init is process start
+// to the first /runtime/invocation/next poll, as the host measures it; the cold start adds the
+// first invocation, with the function's first sample event from events/. Each function gets its
+// template environment (TOKEN_DEV_KEY of 64 characters, endpoints on 127.0.0.1) so it initializes
+// fully; its table does not exist, so the first invocation makes its first DynamoDB call and gets
+// a quick refusal, as a call to AWS costs a round trip whatever it answers.
+func coldStarts(ctx context.Context, root string, env benchEnv, n, runs int) ([]*coldTarget, error) {
 	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
 	if err != nil {
 		return nil, err
@@ -71,7 +86,7 @@ func coldStarts(ctx context.Context, root string, env benchEnv, n int) ([]*coldT
 		if err := lambdahost.Build(ctx, root, "./infra/bench/baselines/"+b.pkg, out); err != nil {
 			return nil, err
 		}
-		targets = append(targets, &coldTarget{Name: b.name, Cfg: lambdahost.Config{Name: b.pkg, Binary: out, Env: common}})
+		targets = append(targets, &coldTarget{Name: b.name, Cfg: lambdahost.Config{Name: b.pkg, Binary: out, Env: common}, Event: []byte("{}")})
 	}
 	for i := range tpl.Functions {
 		fn := &tpl.Functions[i]
@@ -84,8 +99,12 @@ func coldStarts(ctx context.Context, root string, env benchEnv, n int) ([]*coldT
 		for k, v := range common {
 			e[k] = v
 		}
+		event, err := sampleEvent(root, fn.Dir)
+		if err != nil {
+			return nil, err
+		}
 		targets = append(targets, &coldTarget{Name: fn.LogicalID, Cfg: lambdahost.Config{
-			Name: fn.LogicalID, Binary: bin, Env: e, MemoryMB: fn.MemoryMB}})
+			Name: fn.LogicalID, Binary: bin, Env: e, MemoryMB: fn.MemoryMB}, Event: event})
 	}
 	for _, t := range targets {
 		st, err := os.Stat(t.Cfg.Binary)
@@ -97,30 +116,55 @@ func coldStarts(ctx context.Context, root string, env benchEnv, n int) ([]*coldT
 	}
 	// One unmeasured start each, so the page cache holds every binary before the first sample.
 	for _, t := range targets {
-		if _, err := startOnce(ctx, t.Cfg); err != nil {
+		if _, _, err := startOnce(ctx, t); err != nil {
 			return nil, fmt.Errorf("%s: %w", t.Name, err)
 		}
 	}
-	for round := range n {
-		for j := range targets {
-			t := targets[(j+round)%len(targets)]
-			d, err := startOnce(ctx, t.Cfg)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", t.Name, err)
+	for range runs {
+		firsts := make([][]time.Duration, len(targets))
+		for round := range n {
+			for j := range targets {
+				k := (j + round) % len(targets)
+				t := targets[k]
+				init, first, err := startOnce(ctx, t)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", t.Name, err)
+				}
+				t.Inits = append(t.Inits, init)
+				t.Firsts = append(t.Firsts, first)
+				firsts[k] = append(firsts[k], first)
 			}
-			t.Inits = append(t.Inits, d)
+		}
+		for k, t := range targets {
+			t.RunP50s = append(t.RunP50s, percentile(firsts[k], 50))
 		}
 	}
 	return targets, nil
 }
 
-// startOnce starts one fresh process of cfg and returns its init duration.
-func startOnce(ctx context.Context, cfg lambdahost.Config) (time.Duration, error) {
-	f := lambdahost.New(cfg)
+// startOnce starts one fresh process of t, invokes it once with its event, and returns the init
+// duration and init plus that first invocation. A function error is a result like any other.
+func startOnce(ctx context.Context, t *coldTarget) (init, first time.Duration, err error) {
+	f := lambdahost.New(t.Cfg)
 	defer f.Close()
 	ds, err := f.Warm(ctx, 1)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return ds[0], nil
+	start := time.Now()
+	if _, err := f.Invoke(ctx, t.Event); err != nil {
+		return 0, 0, err
+	}
+	return ds[0], ds[0] + time.Since(start), nil
+}
+
+// sampleEvent is the first of events/<package>-*.json for the function in dir, with its token
+// placeholders left as they are (the invocation is then refused, after the same work).
+func sampleEvent(root, dir string) ([]byte, error) {
+	files, err := filepath.Glob(filepath.Join(root, "events", filepath.Base(dir)+"-*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("no sample event for %s in events/ (%v)", dir, err)
+	}
+	slices.Sort(files)
+	return os.ReadFile(files[0])
 }

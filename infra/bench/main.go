@@ -23,7 +23,8 @@ type benchEnv struct {
 }
 
 func main() {
-	starts := flag.Int("starts", 20, "cold starts per binary")
+	starts := flag.Int("starts", 20, "cold starts per binary and run")
+	coldRuns := flag.Int("cold-runs", 3, "cold-start runs; the report gives the median of their p50s")
 	scaleFor := flag.Duration("scale-for", defaultScaleFor, "how long each throughput run lasts")
 	out := flag.String("out", "docs/PERFORMANCE.md", "report path, relative to the repository root")
 	whatIfN := flag.Int("whatif-records", 1_000_000, "recorded touchpoints the what-if replay measurement generates")
@@ -44,7 +45,7 @@ func main() {
 	if env.DynamoDB == "" || env.SES == "" {
 		log.Fatal("AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 must point at the local stack: make up, then . .local/env (make bench does this)")
 	}
-	rep := &report{}
+	rep := &report{ColdRuns: *coldRuns}
 	if *whatIfSeed > 0 {
 		if err := SeedTable(ctx, os.Getenv("TABLE_NAME"), *whatIfSeed); err != nil {
 			log.Fatalf("what-if seed: %v", err)
@@ -62,7 +63,7 @@ func main() {
 		return
 	}
 	log.Printf("cold starts: %d per binary", *starts)
-	if rep.Cold, err = coldStarts(ctx, root, env, *starts); err != nil {
+	if rep.Cold, err = coldStarts(ctx, root, env, *starts, *coldRuns); err != nil {
 		log.Fatalf("cold starts: %v", err)
 	}
 	if err := measureSurvey(ctx, rep); err != nil {

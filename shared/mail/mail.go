@@ -55,10 +55,12 @@ type Message struct {
 	// FromName is the sender's display name ("Acme Customer Care"); empty sends from the bare address.
 	FromName string
 	To       string
-	Subject  string
-	HTML     string
-	Text     string
-	Headers  []Header
+	// ReplyTo is where the recipient's reply goes ("" replies to the sender).
+	ReplyTo string
+	Subject string
+	HTML    string
+	Text    string
+	Headers []Header
 	// Tags tie SES's events (bounces, complaints) back to the record that caused the send.
 	// SES allows ASCII letters, digits, '_' and '-' in names and values.
 	Tags map[string]string
@@ -131,6 +133,9 @@ func (c *Client) Send(ctx context.Context, m Message) (string, error) {
 				Text: &types.Content{Data: aws.String(m.Text), Charset: aws.String("UTF-8")},
 			},
 		}},
+	}
+	if m.ReplyTo != "" {
+		in.ReplyToAddresses = []string{m.ReplyTo}
 	}
 	if m.HTML == "" {
 		in.Content.Simple.Body.Html = nil

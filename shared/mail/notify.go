@@ -113,6 +113,9 @@ type CloseLoop struct {
 	// pick the greeting's language).
 	Text     string
 	TicketID string
+	// ReplyTo is the team's address: a customer who answers the email reaches the people who
+	// worked the ticket, not the sending address ("" replies to the sender).
+	ReplyTo string
 	// UnsubscribeURL is <BASE_URL>/u/<token> for the ticket's invitation: the List-Unsubscribe
 	// header (RFC 8058 one-click) and a visible link. Required: every customer email carries it.
 	UnsubscribeURL string
@@ -167,7 +170,7 @@ func RenderCloseLoop(c CloseLoop) (Message, error) {
 	if err := closeLoopTpl.Execute(&html, map[string]string{"Lang": lang, "Greeting": greeting, "Body": body, "Unsubscribe": c.UnsubscribeURL, "UnsubscribeLabel": unsub}); err != nil {
 		return Message{}, fmt.Errorf("render close-the-loop: %w", err)
 	}
-	return Message{To: c.To, Subject: oneLine(text(c.Title, lang)), Text: greeting + "\n\n" + body + "\n\n" + unsub + ": " + c.UnsubscribeURL + "\n", HTML: html.String(),
+	return Message{To: c.To, ReplyTo: c.ReplyTo, Subject: oneLine(text(c.Title, lang)), Text: greeting + "\n\n" + body + "\n\n" + unsub + ": " + c.UnsubscribeURL + "\n", HTML: html.String(),
 		Headers: UnsubscribeHeaders(c.UnsubscribeURL),
 		Tags:    map[string]string{TagKind: KindCloseLoop, TagTicket: c.TicketID}}, nil
 }
