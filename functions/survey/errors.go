@@ -44,6 +44,7 @@ func badForm(err error) error { return fmt.Errorf("%w: %w", errBadForm, err) }
 //	invitation not sent yet                        503 with Retry-After
 //	form body over the limit                       413
 //	form the customer must fix                     400, the form again with the problem
+//	resubscribe POST not from the page's origin    403, a link back to the page
 //	anything else                                  500, logged, a generic page
 func (h *Handler) fail(ctx context.Context, req *http.Request, err error) web.Reply {
 	v := &view{T: acceptLanguage(web.Header(req, "Accept-Language"))}
@@ -90,6 +91,14 @@ func (h *Handler) fail(ctx context.Context, req *http.Request, err error) web.Re
 		status = http.StatusMethodNotAllowed
 		// web.Mux has set Allow to the methods the path's patterns serve.
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotFoundTitle, t.NotFoundBody, false))
+	case errors.Is(err, errOrigin):
+		// A resubscribe POST from another site (or with no Origin): nothing changed; the page
+		// leads back to the unsubscribe page, whose button sends a proper one.
+		status = http.StatusForbidden
+		if v.Title == "" {
+			v = h.errorView(req, t, t.OriginTitle, t.OriginBody, false)
+		}
+		resp, rerr = h.render(status, messagePage, v)
 	case errors.Is(err, errBadForm) && v.Question != "":
 		status = http.StatusBadRequest
 		v.Error = formProblem(t, err)

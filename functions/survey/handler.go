@@ -79,9 +79,7 @@ func (h *Handler) routes() *web.Mux {
 	m.Handle("GET /u/{token}", h.page(func(ctx context.Context, _ *http.Request, tok string) (web.Reply, error) {
 		return h.showUnsubscribe(ctx, tok)
 	}))
-	m.Handle("POST /u/{token}", h.page(func(ctx context.Context, _ *http.Request, tok string) (web.Reply, error) {
-		return h.unsubscribe(ctx, tok)
-	}))
+	m.Handle("POST /u/{token}", h.page(h.unsubscribeOrResubscribe))
 	m.HandleFunc("GET /brand/{file}", h.logo)
 	return m
 }

@@ -33,6 +33,11 @@ type ui struct {
 	ThanksLow, ThanksMid, ThanksHigh, InTouch         string // by score band; InTouch when a ticket opens
 	BackToSurvey, HomeLink                            string
 	ReviewLink                                        string // the high band's invitation to review us
+	ResubOffer, ResubButton                           string // on the unsubscribed page
+	ResubDoneTitle, ResubDoneBody                     string
+	ResubBlockedTitle                                 string // resubscribed, but the address stays suppressed:
+	ResubBounced, ResubComplained, ResubSuppressed    string // why, by suppression reason
+	OriginTitle, OriginBody                           string // a resubscribe POST not from our page
 }
 
 // texts are the languages the pages are written in (the catalog's survey languages); others fall
@@ -40,6 +45,16 @@ type ui struct {
 var texts = map[string]*ui{
 	"en": {
 		Lang:              "en",
+		ResubOffer:        "Changed your mind? You can receive our survey emails again.",
+		ResubButton:       "Subscribe again",
+		ResubDoneTitle:    "You are subscribed again",
+		ResubDoneBody:     "You may receive survey emails from us again. Each email has an unsubscribe link.",
+		ResubBlockedTitle: "We still cannot email this address",
+		ResubBounced:      "Your unsubscribe is undone, but earlier email to this address bounced, so we will not send survey emails to it. That cannot be changed from this page.",
+		ResubComplained:   "Your unsubscribe is undone, but one of our emails to this address was reported as spam, so we will not send survey emails to it. That cannot be changed from this page.",
+		ResubSuppressed:   "Your unsubscribe is undone, but this address is on our do-not-send list, so we will not send survey emails to it. That cannot be changed from this page.",
+		OriginTitle:       "Please use the button on the page",
+		OriginBody:        "This request did not come from our page, so nothing was changed. Open the link again and use the button there.",
 		UnsubWho:          "Survey emails from %s to %s.",
 		PickFirst:         "Choose a score above, then tap Send. Nothing is recorded until you do.",
 		YourScore:         "Your score",
@@ -93,6 +108,16 @@ var texts = map[string]*ui{
 	},
 	"es": {
 		Lang:              "es",
+		ResubOffer:        "¿Has cambiado de opinión? Puedes volver a recibir nuestras encuestas por correo.",
+		ResubButton:       "Volver a suscribirme",
+		ResubDoneTitle:    "Te has vuelto a suscribir",
+		ResubDoneBody:     "Puedes volver a recibir encuestas por correo de nuestra parte. Cada correo tiene un enlace para darte de baja.",
+		ResubBlockedTitle: "Seguimos sin poder escribir a esta dirección",
+		ResubBounced:      "Tu baja se ha anulado, pero un correo anterior a esta dirección fue devuelto, así que no le enviaremos encuestas. Eso no se puede cambiar desde esta página.",
+		ResubComplained:   "Tu baja se ha anulado, pero uno de nuestros correos a esta dirección se marcó como spam, así que no le enviaremos encuestas. Eso no se puede cambiar desde esta página.",
+		ResubSuppressed:   "Tu baja se ha anulado, pero esta dirección está en nuestra lista de no envío, así que no le enviaremos encuestas. Eso no se puede cambiar desde esta página.",
+		OriginTitle:       "Usa el botón de la página",
+		OriginBody:        "Esta solicitud no vino de nuestra página, así que no se ha cambiado nada. Abre el enlace de nuevo y usa el botón que aparece.",
 		UnsubWho:          "Encuestas por correo de %s a %s.",
 		PickFirst:         "Elige una puntuación arriba y pulsa Enviar. No se registra nada hasta entonces.",
 		YourScore:         "Tu puntuación",
@@ -146,6 +171,16 @@ var texts = map[string]*ui{
 	},
 	"fr": {
 		Lang:              "fr",
+		ResubOffer:        "Vous avez changé d'avis ? Vous pouvez recevoir à nouveau nos enquêtes par e-mail.",
+		ResubButton:       "Me réabonner",
+		ResubDoneTitle:    "Vous êtes réabonné",
+		ResubDoneBody:     "Vous pourrez à nouveau recevoir nos enquêtes par e-mail. Chaque e-mail contient un lien de désabonnement.",
+		ResubBlockedTitle: "Nous ne pouvons toujours pas écrire à cette adresse",
+		ResubBounced:      "Votre désabonnement est annulé, mais un e-mail précédent à cette adresse nous est revenu, donc nous ne lui enverrons pas d'enquêtes. Cela ne peut pas être changé depuis cette page.",
+		ResubComplained:   "Votre désabonnement est annulé, mais l'un de nos e-mails à cette adresse a été signalé comme spam, donc nous ne lui enverrons pas d'enquêtes. Cela ne peut pas être changé depuis cette page.",
+		ResubSuppressed:   "Votre désabonnement est annulé, mais cette adresse est sur notre liste de non-envoi, donc nous ne lui enverrons pas d'enquêtes. Cela ne peut pas être changé depuis cette page.",
+		OriginTitle:       "Utilisez le bouton de la page",
+		OriginBody:        "Cette demande ne vient pas de notre page, donc rien n'a été modifié. Ouvrez à nouveau le lien et utilisez le bouton qui s'y trouve.",
 		UnsubWho:          "Enquêtes par e-mail de %s à %s.",
 		PickFirst:         "Choisissez une note ci-dessus, puis appuyez sur Envoyer. Rien n'est enregistré avant.",
 		YourScore:         "Votre note",

@@ -53,6 +53,10 @@ type view struct {
 	LinkText string
 	Review   string // the review page offered on the thank-you page of a high score, or ""
 
+	// The unsubscribe page's forms, both POSTs to the page's own link.
+	UnsubForm bool // the unsubscribe button
+	ResubForm bool // the offer to resubscribe
+
 	// The survey form.
 	About        string // what the survey is about ("About your order A-1042."), escaped by the template
 	Question     string

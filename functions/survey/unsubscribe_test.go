@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/web"
 )
 
 func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
@@ -67,5 +68,116 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 	}
 	if got := f.get(sent.ID); got.Stopped != store.StopUnsubscribed || len(got.Answers) != 1 {
 		t.Errorf("after answering: stopped %q answers %+v", got.Stopped, got.Answers)
+	}
+}
+
+// fromOrigin is a POST to /u/{token} as a browser sends it from a page of origin (the API's host
+// is api.example behind https), "" for none.
+func fromOrigin(tok, body, origin string) web.Request {
+	req := request("POST", "u", tok, "", body)
+	req.Headers["host"] = "api.example"
+	req.Headers["x-forwarded-proto"] = "https"
+	if origin != "" {
+		req.Headers["origin"] = origin
+	}
+	return req
+}
+
+// TestResubscribeLiftsOnlyTheContactsOwnOptOut: after unsubscribing, the page offers to
+// resubscribe; a resubscribe POST from another origin (or none) changes nothing, one from the
+// page itself lifts the contact's unsubscribe and its address's opt-out, so the dispatcher's gate
+// lets mail out again; a one-click POST unsubscribes again.
+func TestResubscribeLiftsOnlyTheContactsOwnOptOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "resub-1", survey: "nps-relationship", locale: "en", contact: "resub-ann", send: true})
+	tok := f.unsubscribeToken(inv.ID)
+	blocked := func() string {
+		t.Helper()
+		why, err := f.st.MailBlocked(f.ctx, inv.ContactID, inv.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return why
+	}
+	if resp := f.do(fromOrigin(tok, "List-Unsubscribe=One-Click", "")); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(resp.Body, "You are unsubscribed") || !strings.Contains(resp.Body, `<input type="hidden" name="resubscribe" value="1">`) {
+		t.Fatalf("unsubscribe: %d\n%s", resp.StatusCode, resp.Body)
+	} else {
+		checkPage(t, resp)
+	}
+	if why := blocked(); why != store.StopUnsubscribed {
+		t.Fatalf("after unsubscribing the gate says %q", why)
+	}
+	// Opening the link again shows the state and the offer, and writes nothing.
+	if resp := f.do(request("GET", "u", tok, "", "")); !strings.Contains(resp.Body, "You are unsubscribed") || !strings.Contains(resp.Body, "Subscribe again") {
+		t.Errorf("the page of an unsubscribed contact:\n%s", resp.Body)
+	}
+	for _, origin := range []string{"", "null", "https://evil.example", "http://api.example", "https://api.example.evil.example"} {
+		resp := f.do(fromOrigin(tok, "resubscribe=1", origin))
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Body, `href="`+tok+`"`) {
+			t.Errorf("origin %q: status %d, want 403 with a link back\n%s", origin, resp.StatusCode, resp.Body)
+		}
+		if why := blocked(); why != store.StopUnsubscribed {
+			t.Fatalf("origin %q resubscribed the contact (gate %q)", origin, why)
+		}
+	}
+	// The page's own form.
+	for i := 0; i < 2; i++ { // repeating it changes nothing
+		resp := f.do(fromOrigin(tok, "resubscribe=1", "https://api.example"))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "You are subscribed again") || !strings.Contains(resp.Body, "Unsubscribe</button>") {
+			t.Fatalf("resubscribe %d: %d\n%s", i, resp.StatusCode, resp.Body)
+		}
+		checkPage(t, resp)
+	}
+	if why := blocked(); why != "" {
+		t.Fatalf("after resubscribing the gate still says %q", why)
+	}
+	if opted, _ := f.st.OptedOut(f.ctx, inv.Email); opted {
+		t.Error("the address is still opted out")
+	}
+	prior, err := f.st.LoadPrior(f.ctx, "resub-next", inv.ContactID, "", nil)
+	if err != nil || prior.Contact.Unsubscribed() {
+		t.Errorf("the touchpoint rules still see an unsubscribed contact (%v)", err)
+	}
+	// Changing their mind again: any other POST unsubscribes.
+	f.do(fromOrigin(tok, "List-Unsubscribe=One-Click", ""))
+	if why := blocked(); why != store.StopUnsubscribed {
+		t.Errorf("unsubscribing again: gate %q", why)
+	}
+}
+
+// TestResubscribeNeverUndoesABounceOrComplaint: a suppressed address stays suppressed after the
+// contact resubscribes, and the page says why no email will come.
+func TestResubscribeNeverUndoesABounceOrComplaint(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	for _, tt := range []struct{ reason, says string }{
+		{store.SuppressBounce, "earlier email to this address bounced"},
+		{store.SuppressComplaint, "was reported as spam"},
+	} {
+		inv := f.invite(invitation{eventID: "resub-" + tt.reason, survey: "nps-relationship", locale: "en", contact: "resub-" + tt.reason, send: true})
+		tok := f.unsubscribeToken(inv.ID)
+		if err := f.st.Suppress(f.ctx, inv.Email, tt.reason, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		f.do(fromOrigin(tok, "List-Unsubscribe=One-Click", ""))
+		resp := f.do(fromOrigin(tok, "resubscribe=1", "https://api.example"))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "We still cannot email this address") ||
+			!strings.Contains(resp.Body, tt.says) || strings.Contains(resp.Body, "You are subscribed again") {
+			t.Errorf("%s: %d\n%s", tt.reason, resp.StatusCode, resp.Body)
+		}
+		checkPage(t, resp)
+		why, err := f.st.MailBlocked(f.ctx, inv.ContactID, inv.Email)
+		if err != nil || why != store.StopSuppressed {
+			t.Errorf("%s: the gate says %q (%v), want %q", tt.reason, why, err, store.StopSuppressed)
+		}
+		if reason, err := f.st.SuppressionReason(f.ctx, inv.Email); err != nil || reason != tt.reason {
+			t.Errorf("%s: the suppression now says %q (%v)", tt.reason, reason, err)
+		}
+		// The opt-out itself was lifted (it is the contact's own); only the suppression holds.
+		if opted, _ := f.st.OptedOut(f.ctx, inv.Email); opted {
+			t.Errorf("%s: the address's own opt-out was not lifted", tt.reason)
+		}
 	}
 }

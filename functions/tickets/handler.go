@@ -103,6 +103,8 @@ func (h *Handler) routes() *web.Mux {
 	page("GET /ops/ticket/{id}", store.RoleViewer, h.ticketPage)
 	page("POST /ops/ticket/{id}", store.RoleAgent, h.ticketForm)
 	page("GET /ops/trends", store.RoleViewer, h.trendsPage)
+	api("GET /ops/themes", store.RoleViewer, h.themes)
+	page("GET /ops/themes/page", store.RoleViewer, h.themesPage)
 
 	m.HandleFunc("/ops", func(w http.ResponseWriter, _ *http.Request) { redirect("/ops/").Write(w) })
 	m.HandleFunc("GET /ops/login", func(w http.ResponseWriter, r *http.Request) { h.loginForm(r).Write(w) })

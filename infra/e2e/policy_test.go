@@ -112,6 +112,7 @@ func TestEveryCallAFunctionMakesIsAllowedByItsTemplatePolicy(t *testing.T) {
 	}
 	if len(emails) > 0 {
 		unsubscribe(ctx, t, r, emails[0])
+		resubscribe(ctx, t, r, emails[0]) // SurveyFunction's DeleteItem of the opt-out
 	}
 	admin, err := r.Store.CreateAPIToken(ctx, store.RoleAdmin, storetest.UniqueName("policy test"))
 	if err != nil {
@@ -212,6 +213,26 @@ func unsubscribe(ctx context.Context, t *testing.T, r *rig.Rig, e rig.Email) {
 	resp.Body.Close()
 	if resp.StatusCode >= 400 {
 		t.Errorf("one-click unsubscribe answered %d", resp.StatusCode)
+	}
+}
+
+// resubscribe posts the unsubscribe page's resubscribe form, from the API's own origin.
+func resubscribe(ctx context.Context, t *testing.T, r *rig.Rig, e rig.Email) {
+	t.Helper()
+	m := unsubscribeLink.FindStringSubmatch(e.Body.Text + e.Body.HTML)
+	if m == nil {
+		t.Fatalf("email to %s has no unsubscribe link", e.To())
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, r.BaseURL+"/u/"+m[1], strings.NewReader("resubscribe=1"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", strings.TrimRight(r.BaseURL, "/"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("resubscribe answered %d", resp.StatusCode)
 	}
 }
 

@@ -95,6 +95,24 @@ func (b *surveyBrowser) requested() []string {
 	return append([]string(nil), b.requests...)
 }
 
+// weigh measures the page on screen as Chromium received it: its bytes (the navigation entry's
+// decoded body) and the resources it loaded after the document (resource timing entries; an
+// inline data: image is none). It fails a page over 20 KB or with any resource, and logs both.
+func (b *surveyBrowser) weigh(page string) float64 {
+	b.t.Helper()
+	type weight struct {
+		Bytes     float64  `json:"bytes"`
+		Resources []string `json:"resources"`
+	}
+	w := eval[weight](b, `({bytes: performance.getEntriesByType("navigation")[0].decodedBodySize,
+		resources: performance.getEntriesByType("resource").map(r => r.name)})`)
+	if w.Bytes == 0 || w.Bytes > 20*1024 || len(w.Resources) > 0 {
+		b.t.Errorf("%s: %.0f bytes and resources %v, want at most 20 KB and none", page, w.Bytes, w.Resources)
+	}
+	b.t.Logf("%s: %.0f bytes, 1 request", page, w.Bytes)
+	return w.Bytes
+}
+
 // outsideAPI reports whether a URL the browser asked for is neither on the survey API nor the
 // page's inline logo (a data: URL, which Chromium lists as a request but sends nowhere).
 func outsideAPI(api, u string) bool {

@@ -49,6 +49,7 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	checkKeyboardFocus(t, b)
 	b.axe("survey page")
 	b.shoot("survey-1-page")
+	b.weigh("survey page")
 
 	// Answer: keep the preselected 4, add a comment, send.
 	const comment = "Me ayudaron rápido, ¡gracias!"
@@ -75,6 +76,7 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	}
 	b.axe("thank-you page")
 	b.shoot("survey-2-thanks")
+	b.weigh("thank-you page")
 
 	inv := s.invitation(t, m.invitationID)
 	if len(inv.Answers) != 1 || inv.Answers[0].Score != 4 || inv.Score == nil || *inv.Score != 4 || inv.Comment != comment || inv.Stopped != store.StopAnswered {
@@ -90,6 +92,7 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	}
 	b.axe("unsubscribe page")
 	b.shoot("survey-3-unsubscribe")
+	b.weigh("unsubscribe page")
 	if status := b.submit(`button[type="submit"]`); status != 200 {
 		t.Fatalf("unsubscribe: status %d", status)
 	}
@@ -98,8 +101,23 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	}
 	b.axe("unsubscribed page")
 	b.shoot("survey-4-unsubscribed")
+	b.weigh("unsubscribed page")
 	if !s.unsubscribed(t, m) {
 		t.Fatal("the contact is not unsubscribed")
+	}
+
+	// Changed their mind: the page's resubscribe button, a POST the browser sends with the
+	// page's Origin (which the function checks).
+	if status := b.submit(`form.resub button`); status != 200 {
+		t.Fatalf("resubscribe: status %d", status)
+	}
+	if h1 := eval[string](b, `document.querySelector("h1").textContent`); h1 != "Te has vuelto a suscribir" {
+		t.Fatalf("after resubscribing: heading %q", h1)
+	}
+	b.axe("resubscribed page")
+	b.weigh("resubscribed page")
+	if s.unsubscribed(t, m) {
+		t.Fatal("the contact is still unsubscribed after resubscribing")
 	}
 
 	// Nothing but the API itself was requested (the logo is inline, a data: URL that goes
@@ -121,6 +139,7 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	}
 	b.axe("not-found page")
 	b.shoot("survey-5-not-found")
+	b.weigh("not-found page")
 
 	// The scorer counts the answer once in the day's histogram.
 	var want metric.Hist

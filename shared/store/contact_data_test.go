@@ -24,7 +24,8 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez",
 		Outcome: store.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: store.StatusSent,
 		Answers: []store.Answer{{Score: 3, At: at.UnixMilli(), Comment: "the courier was rude", Lang: "en"}}, Score: &score, Comment: "the courier was rude",
-		GSI1PK: "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: store.FormatTime(at)}
+		Context: map[string]string{"orderId": "A-77001"}, // the touchpoint values of the page's and email's context line
+		GSI1PK:  "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: store.FormatTime(at)}
 	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": store.KindHistogram, "c3": 1}
 	state := map[string]any{"PK": "CONTACT#cust-1", "SK": "STATE", "kind": store.KindContact, "email": "ana@example.com",
 		"lastInviteAt": store.FormatTime(at)}
@@ -45,7 +46,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
 		t.Fatal(err)
 	}
-	personal := []string{"ana@example.com", "Ana Lopez", "courier was rude", "+34 600", "order-1234"}
+	personal := []string{"ana@example.com", "Ana Lopez", "courier was rude", "+34 600", "order-1234", "A-77001"}
 
 	before, err := s.ExportContact(ctx, "cust-1")
 	if err != nil {
@@ -77,6 +78,9 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	got, err := s.GetInvitation(ctx, "inv1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got.Context != nil {
+		t.Errorf("the erased invitation keeps its context values %v", got.Context)
 	}
 	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Answers[0].Score != 3 || got.Answers[0].Comment != "" || got.Stopped != store.StopErased || got.GSI2PK != "" {
 		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -198,4 +199,72 @@ func parseCount(av types.AttributeValue) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(num.Value, 10, 64)
 	return n, err == nil
+}
+
+// FeedComment is the current answer of one invitation of the feed, with its comment: what the
+// Themes page shows as an example. It names no contact.
+type FeedComment struct {
+	Score   int
+	At      time.Time
+	Comment string
+	Lang    string
+}
+
+// ExampleBudget bounds what one Themes page reads for examples: at most this many invitations
+// per feed shard (16 shards), newest first.
+const ExampleBudget = 100
+
+// FeedComments returns the commented current answers of the survey's invitations whose feed time
+// (GSI3SK, the last answer or send) is within [from, to], newest first per shard, reading at most
+// perShard invitations of each of the Shards feed partitions. Examples are read here, on demand,
+// and never copied: an erased contact's comments are gone from its answers, so they vanish from
+// the examples too.
+func (s *Store) FeedComments(ctx context.Context, survey string, from, to time.Time, perShard int) ([]FeedComment, error) {
+	proj := expression.NamesList(expression.Name("answers"))
+	var out []FeedComment
+	for n := range Shards {
+		expr, err := expression.NewBuilder().WithProjection(proj).WithKeyCondition(
+			expression.Key("GSI3PK").Equal(expression.Value(feedPK(survey, n))).
+				And(expression.Key("GSI3SK").Between(expression.Value(FormatTime(from)), expression.Value(FormatTime(to))))).Build()
+		if err != nil {
+			return nil, err
+		}
+		in := &dynamodb.QueryInput{
+			TableName:                 aws.String(s.Table),
+			IndexName:                 aws.String(IndexFeed),
+			KeyConditionExpression:    expr.KeyCondition(),
+			ProjectionExpression:      expr.Projection(),
+			ExpressionAttributeNames:  expr.Names(),
+			ExpressionAttributeValues: expr.Values(),
+			ScanIndexForward:          aws.Bool(false),
+			Limit:                     aws.Int32(int32(perShard)),
+		}
+		read := 0
+		for read < perShard {
+			page, err := s.DB.Query(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("read feed comments %s: %w", feedPK(survey, n), err)
+			}
+			var items []feedItem
+			if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+				return nil, fmt.Errorf("decode feed comments %s: %w", feedPK(survey, n), err)
+			}
+			read += len(items)
+			for _, it := range items {
+				if len(it.Answers) == 0 {
+					continue
+				}
+				a := it.Answers[len(it.Answers)-1]
+				if a.Comment != "" {
+					out = append(out, FeedComment{Score: a.Score, At: time.UnixMilli(a.At).UTC(), Comment: a.Comment, Lang: a.Lang})
+				}
+			}
+			if page.LastEvaluatedKey == nil {
+				break
+			}
+			in.ExclusiveStartKey = page.LastEvaluatedKey
+			in.Limit = aws.Int32(int32(perShard - read))
+		}
+	}
+	return out, nil
 }

@@ -5,6 +5,7 @@
 package theme
 
 import (
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -121,4 +122,19 @@ func fold(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// chunkRE finds the chunks between spaces of a text.
+var chunkRE = regexp.MustCompile(`\S+`)
+
+// Redact returns comment with every chunk that Tokens would drop as personal data (an email
+// address or handle, a URL or domain, anything with a digit) replaced by mask, the rest as
+// written.
+func Redact(comment, mask string) string {
+	return chunkRE.ReplaceAllStringFunc(comment, func(c string) string {
+		if personalChunk(c) {
+			return mask
+		}
+		return c
+	})
 }

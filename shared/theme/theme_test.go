@@ -150,3 +150,20 @@ func TestFightinWordsEdges(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactMasksWhatLooksPersonal(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, in, want string }{
+		{"an address and a phone number are masked", "write ana@example.com or call +34 600", "write ••• or call ••• •••"},
+		{"a URL is masked, words are kept as written", "See https://x.example/a, Thanks!", "See ••• Thanks!"},
+		{"a plain comment is unchanged", "The courier was late.", "The courier was late."},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Redact(c.in, "•••"); got != c.want {
+				t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
