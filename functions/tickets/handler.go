@@ -35,6 +35,8 @@ type Handler struct {
 	// close-the-loop email is sent.
 	Signer  *token.Signer
 	BaseURL string
+	// Meter reads metered usage for the Costs page (CloudWatch in AWS); nil: estimated (costs.go).
+	Meter CostMeter
 	// Teams are the teams' addresses (TEAM_ADDRESSES, OPS_NOTIFY_ADDRESS): the close-the-loop
 	// email's Reply-To is the ticket team's.
 	Teams ticket.TeamAddresses
@@ -103,6 +105,8 @@ func (h *Handler) routes() *web.Mux {
 	page("GET /ops/ticket/{id}", store.RoleViewer, h.ticketPage)
 	page("POST /ops/ticket/{id}", store.RoleAgent, h.ticketForm)
 	page("GET /ops/trends", store.RoleViewer, h.trendsPage)
+	api("GET /ops/costs", store.RoleViewer, h.costs)
+	page("GET /ops/costs/page", store.RoleViewer, h.costsPage)
 	api("GET /ops/themes", store.RoleViewer, h.themes)
 	page("GET /ops/themes/page", store.RoleViewer, h.themesPage)
 

@@ -3,18 +3,8 @@ package main
 import (
 	"fmt"
 	"strings"
-)
 
-// Public on-demand prices, us-east-1, as published by AWS and known on 2026-11-23 (check the
-// pricing pages before relying on them). DynamoDB on-demand is the November 2024 price.
-const (
-	priceLambdaGBs      = 0.0000133334 // arm64, per GB-second
-	priceLambdaRequest  = 0.20 / 1e6
-	priceHTTPAPIRequest = 1.00 / 1e6 // first 300 million a month
-	priceScheduler      = 1.00 / 1e6 // after 14 million free invocations a month
-	priceWRU            = 0.625 / 1e6
-	priceRRU            = 0.125 / 1e6
-	priceSESEmail       = 0.10 / 1000
+	"github.com/cxloop/cxloop/shared/cost"
 )
 
 // Volume assumptions of the model (one month, 1,000,000 surveys sent).
@@ -22,7 +12,6 @@ const (
 	surveys      = 1e6
 	responseRate = 0.30 // answered share; the rest get their one reminder
 	ticketShare  = 0.20 // answered surveys at or below the follow-up threshold
-	memoryGB     = 0.25 // template.yaml Globals MemorySize 256
 	dispatchRuns = 43200.0
 	scoreRuns    = 2880.0
 	slaRuns      = 8640.0
@@ -30,9 +19,27 @@ const (
 
 func (r *report) meanMs(fn string) float64 { return mean(r.Durations[fn]) }
 
+// memoryGB is every function's memory in GB, as costs.yaml states it.
+func memoryGB(m *cost.Model) float64 { return m.MemoryMB / 1024 }
+
+// quantity prints a count in millions from a million up.
+func quantity(v float64) string {
+	if v >= 1e6 {
+		return fmt.Sprintf("%.2f M", v/1e6)
+	}
+	return fmt.Sprintf("%.0f", v)
+}
+
 func (r *report) writeCost(b *strings.Builder) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
 	if len(r.Cases) < 2 {
+		return
+	}
+	m, err := cost.Shipped()
+	if err != nil {
+		p("## Cost per 1 million surveys sent")
+		p("")
+		p("(costs.yaml does not load: %v)", err)
 		return
 	}
 	low, high := r.Cases[0], r.Cases[1]
@@ -56,40 +63,31 @@ func (r *report) writeCost(b *strings.Builder) {
 	tp, sv, fu, ds, sc := r.meanMs("TouchpointFunction"), r.meanMs("SurveyFunction"), r.meanMs("FollowupFunction"),
 		r.meanMs("DispatchFunction"), r.meanMs("ScoreFunction")
 	invocations := surveys + answers*2 + answers + dispatchRuns + scoreRuns + slaRuns
-	gbs := memoryGB / 1000 * (surveys*tp + answers*2*sv + answers*fu + dispatchRuns*ds + surveys*ds/20 + scoreRuns*sc + slaRuns*fu)
+	gbs := memoryGB(m) / 1000 * (surveys*tp + answers*2*sv + answers*fu + dispatchRuns*ds + surveys*ds/20 + scoreRuns*sc + slaRuns*fu)
 	emails := surveys + (surveys - answers) + tickets // invitations, reminders, new-ticket notices
-	rows := []struct {
-		item, qty, price string
-		cost             float64
-	}{
-		{"Lambda compute (arm64, 256 MB)", fmt.Sprintf("%.0f GB-s", gbs), "$0.0000133334 / GB-s", gbs * priceLambdaGBs},
-		{"Lambda requests", fmt.Sprintf("%.2f M", invocations/1e6), "$0.20 / M", invocations * priceLambdaRequest},
-		{"HTTP API requests (GET + POST per answer)", fmt.Sprintf("%.2f M", answers*2/1e6), "$1.00 / M", answers * 2 * priceHTTPAPIRequest},
-		{"EventBridge Scheduler invocations", fmt.Sprintf("%.0f", dispatchRuns+scoreRuns+slaRuns), "$1.00 / M after 14 M free", 0},
-		{"DynamoDB write request units", fmt.Sprintf("%.2f M", wru/1e6), "$0.625 / M", wru * priceWRU},
-		{"DynamoDB read request units", fmt.Sprintf("%.2f M", rru/1e6), "$0.125 / M", rru * priceRRU},
-		{"SES emails (invitations, reminders, ticket notices)", fmt.Sprintf("%.2f M", emails/1e6), "$0.10 / 1,000", emails * priceSESEmail},
-	}
+	bill := m.Bill(cost.Usage{
+		LambdaRequests: invocations, LambdaGBSeconds: gbs, HTTPRequests: answers * 2,
+		SchedulerInvocations: dispatchRuns + scoreRuns + slaRuns, WriteUnits: wru, ReadUnits: rru, Emails: emails,
+	})
 	p("## Cost per 1 million surveys sent")
 	p("")
-	p("Public on-demand list prices, us-east-1, as known on 2026-11-23 (AWS pricing pages; DynamoDB on-demand at the")
-	p("November 2024 price); free tiers ignored except the Scheduler's. Assumed: one touchpoint per survey, %.0f%% answered",
-		responseRate*100)
-	p("(the rest get their one reminder), %.0f%% of answers open a ticket, 256 MB (template Globals) for every function,", ticketShare*100)
+	p("Prices from costs.yaml (%s, as of %s, discount %.0f%%; the file a team edits for its region and discounts); free",
+		m.Region, m.AsOf, m.Discount*100)
+	p("tiers ignored except the Scheduler's. Assumed: one touchpoint per survey, %.0f%% answered", responseRate*100)
+	p("(the rest get their one reminder), %.0f%% of answers open a ticket, %.0f MB (costs.yaml memoryMB) for every function,", ticketShare*100, m.MemoryMB)
 	p("durations = the mean warm durations measured above on this machine (touchpoint %.1f ms, survey page %.1f ms,", tp, sv)
 	p("follow-up %.1f ms, dispatch tick %.1f ms, scoring run %.1f ms; each email sent assumed to add a twentieth of a tick's", fu, ds, sc)
 	p("duration, an assumption: the bench does not separate a tick's time per send), request")
 	p("units = the measured per-step figures above (without a ticket for %.0f%% of answers, with one for %.0f%%) plus the", (1-ticketShare)*100, ticketShare*100)
 	p("fixed ticks. Storage (about 1-2 KB per invitation), CloudWatch Logs and data transfer are not included.")
 	p("")
-	p("| item | quantity per month | price | cost (USD) |")
-	p("|---|---:|---:|---:|")
-	var total float64
-	for _, row := range rows {
-		total += row.cost
-		p("| %s | %s | %s | %.2f |", row.item, row.qty, row.price, row.cost)
+	p("| item | quantity per month | unit price | cost (%s) | share of the total |", m.Currency)
+	p("|---|---:|---:|---:|---:|")
+	for _, l := range bill.Lines {
+		p("| %s | %s | %.10g | %.2f | %.1f%% |", l.Item, quantity(l.Quantity), l.Price, l.Cost, 100*l.Cost/max(bill.Total, 1e-12))
 	}
-	p("| **total** | | | **%.2f** (%.6f per survey sent) |", total, total/surveys)
+	p("| **total** | | | **%.2f** (%.6f per survey sent, %.4f per 1,000) | |", bill.Total, bill.Total/surveys, cost.PerThousand(bill.Total, surveys))
+	total := bill.Total
 	p("")
 	p("SES dominates; everything else is a few dollars per million surveys. Hosted survey tools price by plan, not by")
 	p("API call: Delighted's plans are sized by surveys sent per month plus premium features")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 
 	"github.com/cxloop/cxloop/infra/local/stack"
 )
@@ -26,6 +27,10 @@ func main() {
 	coldRuns := flag.Int("cold-runs", 3, "cold-start runs; the report gives the median of their p50s")
 	scaleFor := flag.Duration("scale-for", defaultScaleFor, "how long each throughput run lasts")
 	out := flag.String("out", "docs/PERFORMANCE.md", "report path, relative to the repository root")
+	whatIfN := flag.Int("whatif-records", 1_000_000, "recorded touchpoints the what-if replay measurement generates")
+	whatIfTable := flag.Int("whatif-table", 1000, "touchpoints seeded into DynamoDB Local to time loading the table (0: none)")
+	whatIfSeed := flag.Int("whatif-seed", 0, "seed this many generated touchpoints into $TABLE_NAME (a what-if example) and exit")
+	whatIfOnly := flag.Bool("whatif-only", false, "measure only the what-if replay and print its section (writes no report)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -41,6 +46,22 @@ func main() {
 		log.Fatal("AWS_ENDPOINT_URL_DYNAMODB and AWS_ENDPOINT_URL_SESV2 must point at the local stack: make up, then . .local/env (make bench does this)")
 	}
 	rep := &report{ColdRuns: *coldRuns}
+	if *whatIfSeed > 0 {
+		if err := SeedTable(ctx, os.Getenv("TABLE_NAME"), *whatIfSeed); err != nil {
+			log.Fatalf("what-if seed: %v", err)
+		}
+		fmt.Printf("seeded %d touchpoints into %s\n", *whatIfSeed, os.Getenv("TABLE_NAME"))
+		return
+	}
+	if *whatIfOnly {
+		if err := measureWhatIf(ctx, rep, *whatIfN, *whatIfTable); err != nil {
+			log.Fatalf("what-if: %v", err)
+		}
+		var b strings.Builder
+		rep.writeWhatIf(&b)
+		fmt.Print(b.String())
+		return
+	}
 	log.Printf("cold starts: %d per binary", *starts)
 	if rep.Cold, err = coldStarts(ctx, root, env, *starts, *coldRuns); err != nil {
 		log.Fatalf("cold starts: %v", err)
@@ -50,6 +71,9 @@ func main() {
 	}
 	if err := measureScale(ctx, rep, *scaleFor); err != nil {
 		log.Fatalf("scale: %v", err)
+	}
+	if err := measureWhatIf(ctx, rep, *whatIfN, *whatIfTable); err != nil {
+		log.Fatalf("what-if: %v", err)
 	}
 	path := filepath.Join(root, *out)
 	if err := rep.write(path); err != nil {

@@ -28,6 +28,7 @@ func consolePages(ticketID string) []consolePage {
 		{"search", "/ops/?email=console-eu%40example.com", http.StatusOK},
 		{"ticket", "/ops/ticket/" + ticketID, http.StatusOK},
 		{"scores", "/ops/trends?window=7d", http.StatusOK},
+		{"costs", "/ops/costs/page", http.StatusOK},
 		{"themes", "/ops/themes/page?survey=nps-relationship&window=7d", http.StatusOK},
 		{"not-found", "/ops/ticket/no-such-ticket", http.StatusNotFound},
 	}

@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"io/fs"
 	"regexp"
+	"sync"
 
 	"github.com/cxloop/cxloop"
 )
@@ -49,12 +50,20 @@ func (b *Brand) LogoImage() *Logo {
 	if b == nil || b.Logo == "" {
 		return nil
 	}
+	if l, ok := shippedLogos.Load(b.Logo); ok {
+		return l.(*Logo)
+	}
 	l, err := loadLogo(cxloop.BrandFiles, b.Logo)
 	if err != nil {
 		return nil
 	}
+	shippedLogos.Store(b.Logo, l)
 	return l
 }
+
+// shippedLogos caches the checked logos of brand/ by name: the files are built into the binary,
+// so a page or an email need not decode the PNG again.
+var shippedLogos sync.Map
 
 // loadLogo reads and checks a logo file of brand/.
 func loadLogo(files fs.FS, name string) (*Logo, error) {
