@@ -140,7 +140,8 @@ func (c Counter) add(d Delta, day string, it Item, a Answer, sign int64) {
 	if high {
 		t.High, m.High = sign, sign
 	}
-	if ids := c.Matcher.Match(a.Comment, lang); len(ids) > 0 {
+	toks := Tokens(a.Comment, lang)
+	if ids := c.Matcher.MatchTokens(toks, lang); len(ids) > 0 {
 		t.Themes = map[string]Mentions{}
 		for _, id := range ids {
 			t.Themes[id] = m
@@ -159,7 +160,16 @@ func (c Counter) add(d Delta, day string, it Item, a Answer, sign int64) {
 	if !low && !high {
 		return // the middle band (passives) is in neither side of the comparison
 	}
-	terms := Terms(a.Comment, lang, it.Exclude...)
+	var skip map[string]bool
+	for _, e := range it.Exclude {
+		for _, t := range Tokens(e, lang) {
+			if skip == nil {
+				skip = map[string]bool{}
+			}
+			skip[t.Word] = true
+		}
+	}
+	terms := TermsOf(toks, skip)
 	if len(terms) > MaxTermsPerComment {
 		terms = terms[:MaxTermsPerComment]
 	}

@@ -197,3 +197,14 @@ func TestMergeKeepsTheMostMentionedTerms(t *testing.T) {
 		t.Error("a term whose count fell to zero is kept")
 	}
 }
+
+// BenchmarkCountOneComment is the scorer's CPU cost of one commented answer: matching the
+// declared themes and extracting the found-theme terms (docs/THEMES.md quotes it).
+func BenchmarkCountOneComment(b *testing.B) {
+	it := Item{Lang: "en", Dims: []metric.Dim{metric.Overall, metric.TouchpointDim("t"), metric.SegmentDim("plan", "pro")},
+		Answers: []Answer{{Score: 3, At: 1795435200000, Comment: "The courier was two days late and nobody answered the phone; the tracking page never updated."}}}
+	for b.Loop() {
+		d := Delta{}
+		testCounter.AddItem(d, it, 0, 1795435200001)
+	}
+}

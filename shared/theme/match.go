@@ -67,8 +67,16 @@ func (m *Matcher) Match(comment, lang string) []string {
 	if m == nil || len(m.themes) == 0 {
 		return nil
 	}
+	return m.MatchTokens(Tokens(comment, lang), lang)
+}
+
+// MatchTokens is Match on a comment already split by Tokens in lang (the scorer splits each
+// comment once for both the declared and the found themes).
+func (m *Matcher) MatchTokens(toks []Token, lang string) []string {
+	if m == nil || len(m.themes) == 0 {
+		return nil
+	}
 	lang = Language(lang)
-	toks := Tokens(comment, lang)
 	var ids []string
 	for _, t := range m.themes {
 		if slices.ContainsFunc(t.phrases[lang], func(p []string) bool { return contains(toks, p) }) {
@@ -100,12 +108,20 @@ func contains(toks []Token, phrase []string) bool {
 // name) are left out, and so is everything Tokens drops (numbers, addresses, URLs).
 func Terms(comment, lang string, exclude ...string) []string {
 	lang = Language(lang)
-	skip := map[string]bool{}
+	var skip map[string]bool
 	for _, e := range exclude {
 		for _, t := range Tokens(e, lang) {
+			if skip == nil {
+				skip = map[string]bool{}
+			}
 			skip[t.Word] = true
 		}
 	}
+	return TermsOf(Tokens(comment, lang), skip)
+}
+
+// TermsOf is Terms on a comment already split by Tokens, skipping the words of skip.
+func TermsOf(toks []Token, skip map[string]bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(s string) {
@@ -115,7 +131,7 @@ func Terms(comment, lang string, exclude ...string) []string {
 		}
 	}
 	var prev *Token
-	for _, t := range Tokens(comment, lang) {
+	for _, t := range toks {
 		if t.Stop || t.Proper || skip[t.Word] {
 			if !t.Stop {
 				prev = nil // a dropped name breaks the phrase; a stop word does not
