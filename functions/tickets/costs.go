@@ -81,7 +81,8 @@ func (h *Handler) monthToDate(ctx context.Context) (*Costs, error) {
 			// The table's counts still price the month: say so rather than fail the page.
 			slog.WarnContext(ctx, "read metered usage", "error", err)
 		} else {
-			u.Emails = counts.Emails
+			// SES sends are the table's count; the schedule's invocations are the fixed ones.
+			u.Emails, u.SchedulerInvocations = counts.Emails, c.Usage.SchedulerInvocations
 			c.Usage, c.Source = u, "cloudwatch"
 		}
 	}

@@ -47,6 +47,7 @@ func main() {
 		Signer:         signer,
 		BaseURL:        baseURL,
 		Teams:          teams,
+		Meter:          meterFromEnv(cfg, st.Table),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }
