@@ -69,6 +69,9 @@ func main() {
 	if err := measureSurvey(ctx, rep); err != nil {
 		log.Fatalf("request units: %v", err)
 	}
+	if err := measureThemes(ctx, rep, root); err != nil {
+		log.Fatalf("themes: %v", err)
+	}
 	if err := measureScale(ctx, rep, *scaleFor); err != nil {
 		log.Fatalf("scale: %v", err)
 	}

@@ -20,6 +20,7 @@ type report struct {
 	Durations map[string][]float64
 	Scale     scale
 	WhatIf    whatIfFigures
+	Themes    themeFigures
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
@@ -48,6 +49,7 @@ func (r *report) write(path string) error {
 	r.writeUnits(&b)
 	r.writeCost(&b)
 	r.writeScale(&b)
+	r.writeThemes(&b)
 	r.writeWhatIf(&b)
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		return err

@@ -21,6 +21,8 @@ import (
 type surveyCase struct {
 	Name  string
 	Score int // csat-support: 1..5; <= 2 opens a ticket
+	// Comment is posted with the score: the scorer then counts its themes (docs/THEMES.md).
+	Comment string
 	// Per function: what one survey consumed, with the idle part of the scheduled runs removed.
 	Units map[string]units
 }
@@ -97,11 +99,12 @@ func measureSurvey(ctx context.Context, rep *report) error {
 	}
 	rep.Idle = m.take()
 
-	cases := []surveyCase{{Name: "low answer (ticket)", Score: 1}, {Name: "high answer (no ticket)", Score: 5}}
+	cases := []surveyCase{{Name: "low answer (ticket)", Score: 1}, {Name: "high answer (no ticket)", Score: 5},
+		{Name: "low answer with a comment (ticket, themes)", Score: 1, Comment: "The courier was late and the tracking page never updated"}}
 	for i := range cases {
 		c := &cases[i]
 		log.Printf("request units: %s", c.Name)
-		if err := oneSurvey(ctx, r, i, c.Score); err != nil {
+		if err := oneSurvey(ctx, r, i, c.Score, c.Comment); err != nil {
 			return fmt.Errorf("%s: %w", c.Name, err)
 		}
 		c.Units = m.take()
@@ -119,7 +122,7 @@ func measureSurvey(ctx context.Context, rep *report) error {
 }
 
 // oneSurvey drives one survey through every step and waits for the follow-up to finish.
-func oneSurvey(ctx context.Context, r *rig.Rig, i, score int) error {
+func oneSurvey(ctx context.Context, r *rig.Rig, i, score int, comment string) error {
 	domain := fmt.Sprintf("bench%d.%s.example.com", i, strings.ToLower(r.Table))
 	ev := map[string]any{"version": "0", "id": fmt.Sprintf("bench-%d", i), "detail-type": "Touchpoint", "source": "acme.support",
 		"account": "000000000000", "time": time.Now().UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{},
@@ -147,7 +150,11 @@ func oneSurvey(ctx context.Context, r *rig.Rig, i, score int) error {
 	if err := httpDo(ctx, http.MethodGet, link+"?score="+strconv.Itoa(score), ""); err != nil {
 		return err
 	}
-	if err := httpDo(ctx, http.MethodPost, link, url.Values{"score": {strconv.Itoa(score)}}.Encode()); err != nil {
+	form := url.Values{"score": {strconv.Itoa(score)}}
+	if comment != "" {
+		form.Set("comment", comment)
+	}
+	if err := httpDo(ctx, http.MethodPost, link, form.Encode()); err != nil {
 		return err
 	}
 	// The stream delivers the answer to the follow-up function; give it time to finish.
