@@ -27,6 +27,16 @@ func (h *Handler) listTickets(r *http.Request, who *store.APIToken) (web.Reply, 
 	if err != nil {
 		return web.Reply{}, err
 	}
+	if s, ok, err := searchOf(r, who); err != nil || ok {
+		if err != nil {
+			return web.Reply{}, err
+		}
+		found, err := h.searchTickets(ctx, who, s, f)
+		if err != nil {
+			return web.Reply{}, err
+		}
+		return web.JSON(http.StatusOK, map[string]any{"tickets": visibleAll(who.Role, found)}), nil
+	}
 	limit := 100
 	if l := web.Query(r, "limit"); l != "" {
 		if limit, err = strconv.Atoi(l); err != nil || limit < 1 || limit > 500 {

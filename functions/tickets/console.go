@@ -76,6 +76,10 @@ type (
 		Statuses, Teams, Surveys, Priorities []string
 		Rows                                 []queueRow
 		NextURL                              string // the next page, "" on the last
+		// Contact and Email are a search for one customer's tickets; CanSearchEmail offers the
+		// address search (agents and admins).
+		Contact, Email            string
+		Searching, CanSearchEmail bool
 	}
 	ticketView struct {
 		T         *store.Ticket
@@ -114,7 +118,9 @@ func templateFor(v any) string {
 }
 
 // page renders a console page with the page security headers.
-func page(ctx context.Context, code int, title string, v any) web.Reply { return pageAs(ctx, code, title, "", v) }
+func page(ctx context.Context, code int, title string, v any) web.Reply {
+	return pageAs(ctx, code, title, "", v)
+}
 
 // pageAs renders a console page for who (their label in the header).
 func pageAs(ctx context.Context, code int, title, who string, v any) web.Reply {
@@ -164,6 +170,19 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 	}
 	v := queueView{Status: f.Status, Team: f.Team, Survey: f.Survey, Priority: f.Priority, Mine: web.Query(r, "assignee") == "me",
 		HasName: who.Name != "", Statuses: ticket.Statuses, Teams: h.teams(), Surveys: h.surveys(), Priorities: []string{ticket.PriorityUrgent, ticket.PriorityHigh, ticket.PriorityNormal, ticket.PriorityLow}}
+	sr, searching, err := searchOf(r, who)
+	if err != nil {
+		return web.Reply{}, err
+	}
+	v.Contact, v.Email, v.Searching, v.CanSearchEmail = sr.Contact, sr.Email, searching, Allowed(who.Role, store.RoleAgent)
+	if searching {
+		found, err := h.searchTickets(ctx, who, sr, f)
+		if err != nil {
+			return web.Reply{}, err
+		}
+		v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, found), time.Now())
+		return pageAs(ctx, http.StatusOK, "Tickets", whoLabel(who), v), nil
+	}
 	page, err := h.Store.TicketQueue(ctx, f, queuePageSize, web.Query(r, "cursor"))
 	if err != nil {
 		return web.Reply{}, err

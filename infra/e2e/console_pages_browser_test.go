@@ -25,6 +25,7 @@ func consolePages(ticketID string) []consolePage {
 	return []consolePage{
 		{"queue", "/ops/", http.StatusOK},
 		{"queue-filtered", "/ops/?status=open&team=customer-success-eu", http.StatusOK},
+		{"search", "/ops/?email=console-eu%40example.com", http.StatusOK},
 		{"ticket", "/ops/ticket/" + ticketID, http.StatusOK},
 		{"scores", "/ops/trends?window=7d", http.StatusOK},
 		{"costs", "/ops/costs/page", http.StatusOK},

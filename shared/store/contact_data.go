@@ -272,8 +272,10 @@ func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.Attribu
 	for _, a := range personal {
 		upd = upd.Remove(expression.Name(a))
 	}
-	_, err := s.eraseRecord(ctx, t.PK, t.SK, upd)
-	return err
+	if _, err := s.eraseRecord(ctx, t.PK, t.SK, upd); err != nil {
+		return err
+	}
+	return s.dropAddressIndex(ctx, t.Email, t.ContactID)
 }
 
 // eraseRecord applies upd to an item that exists and returns it as it is after (an invitation's

@@ -58,6 +58,7 @@ func openTicketPK(survey, contact string) string { return "OPEN#" + survey + "#"
 func apiTokenPK(hashHex string) string           { return "APITOKEN#" + hashHex }
 func tokenNamePK(nameKey string) string          { return "APITOKENNAME#" + nameKey }
 func auditPK(person string) string               { return "AUDIT#" + person }
+func addressPK(email string) string              { return "ADDR#" + AddressHash(email) }
 func duePK(n int) string                         { return fmt.Sprintf("DUE#%02d", n) }
 func feedPK(survey string, n int) string         { return fmt.Sprintf("FEED#%s#%02d", survey, n) }
 func ticketQueuePK(status string) string         { return "TICKETS#" + status }
@@ -93,4 +94,5 @@ const (
 	KindAPIToken   = "apitoken"
 	KindTokenName  = "apitokenname"
 	KindAudit      = "audit"
+	KindAddress    = "address"
 )

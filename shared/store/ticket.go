@@ -163,6 +163,7 @@ const (
 	txTicket   = "ticket"           // the ticket: put once, or updated while open
 	txOpenLock = "open-ticket lock" // the contact's one open ticket per survey
 	txAttached = "attached marker"  // this answer's own ticket id, pointing at the ticket that holds it
+	txAddress  = "address index"    // the contact's address hash, for searching tickets by address
 )
 
 // OpenAnswerTicket records a low answer: a new ticket with the contact's open-ticket lock in one
@@ -199,7 +200,7 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnsw
 				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
 			{txAttached, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(ticketPK(draft.ID), attachedSK),
 				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
-		}, fence...)...)
+		}, append(s.addressIndex(draft), fence...)...)...)
 		switch {
 		case err == nil:
 			return TicketCreated, draft.ID, nil
