@@ -47,7 +47,7 @@ func main() {
 		Signer:         signer,
 		BaseURL:        baseURL,
 		Teams:          teams,
-		Meter:          meterFromEnv(cfg, st.Table),
+		Meter:          meterFromEnv(cfg, st.Table, baseURL),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }
