@@ -13,6 +13,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
+	"github.com/cxloop/cxloop/shared/web"
 )
 
 // TestEachRequestCostsAFixedSmallNumberOfDynamoDBCalls: the page is one read; an answer is one
@@ -113,4 +114,41 @@ func TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites(t *testing.T) {
 		t.Errorf("feed partitions %v: the burst is not spread", shards)
 	}
 	t.Logf("%d answers at once on one survey in %v on DynamoDB Local; %d feed partitions, the busiest took %d", n, took.Round(time.Millisecond), len(shards), busiest)
+}
+
+// TestTheUnsubscribePagesCostAFewReads: the confirm page reads the invitation and the opt-outs
+// (the contact's, then the address's), never writes; resubscribing adds one conditional update,
+// one delete (the address's opt-out) and the reads that let the page tell the truth.
+func TestTheUnsubscribePagesCostAFewReads(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.invite(invitation{eventID: "cost-unsub", survey: "nps-relationship", locale: "en", contact: "c-cost-unsub", send: true})
+	tok := f.unsubscribeToken(inv.ID)
+	env := storetest.Env(t)
+	meter := &store.CapacityMeter{}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
+	metered.Now = f.clock.Now
+	f.h.Store = metered
+	steps := []struct {
+		name string
+		req  web.Request
+		want map[string]int
+	}{
+		{"the confirm page of a subscribed contact", request("GET", "u", tok, "", ""), map[string]int{"GetItem": 3}},
+		{"the one-click unsubscribe", fromOrigin(tok, "List-Unsubscribe=One-Click", ""), nil}, // store.Unsubscribe's own cost
+		{"the page of an unsubscribed contact", request("GET", "u", tok, "", ""), map[string]int{"GetItem": 2}},
+		{"resubscribing", fromOrigin(tok, "resubscribe=1", "https://api.example"), map[string]int{"GetItem": 5, "UpdateItem": 1, "DeleteItem": 1}},
+	}
+	for _, s := range steps {
+		meter.Reset()
+		if resp := f.do(s.req); resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", s.name, resp.StatusCode)
+		}
+		u := meter.Usage()
+		if s.want != nil && fmt.Sprint(u.Calls) != fmt.Sprint(s.want) {
+			t.Errorf("%s: calls %v, want %v", s.name, u.Calls, s.want)
+		}
+		t.Logf("%s: calls %v", s.name, u.Calls)
+	}
 }

@@ -110,3 +110,14 @@ func TestEveryPageCarriesTheLogoInline(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 }
+
+// TestTheSampleLogoEventIsTheShippedLogo: events/survey-logo-get.json (`make invoke`) asks for the
+// versioned URL an email carries; a new logo file needs the event's v= updated.
+func TestTheSampleLogoEventIsTheShippedLogo(t *testing.T) {
+	t.Parallel()
+	h := &Handler{Catalog: catalog.MustShipped()}
+	resp, err := h.Handle(context.Background(), event(t, "survey-logo-get"))
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Headers["Cache-Control"] != logoCacheVersioned || !resp.IsBase64Encoded {
+		t.Fatalf("status %d, headers %v, base64 %v (%v): the event's v= is not the shipped logo's version", resp.StatusCode, resp.Headers, resp.IsBase64Encoded, err)
+	}
+}

@@ -140,6 +140,13 @@ func TestResubscribeLiftsOnlyTheContactsOwnOptOut(t *testing.T) {
 	if err != nil || prior.Contact.Unsubscribed() {
 		t.Errorf("the touchpoint rules still see an unsubscribed contact (%v)", err)
 	}
+	// The sample event (`make invoke`), from the page of surveys.example.com, does the same for
+	// the events' own invitation.
+	f.invite(sampleInvitation)
+	f.do(event(t, "survey-unsubscribe-post"))
+	if resp := f.do(event(t, "survey-resubscribe-post")); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, "Te has vuelto a suscribir") {
+		t.Errorf("events/survey-resubscribe-post.json: %d\n%s", resp.StatusCode, resp.Body)
+	}
 	// Changing their mind again: any other POST unsubscribes.
 	f.do(fromOrigin(tok, "List-Unsubscribe=One-Click", ""))
 	if why := blocked(); why != store.StopUnsubscribed {

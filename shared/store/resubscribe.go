@@ -21,8 +21,9 @@ type Subscription struct {
 	Suppressed string
 }
 
-// Subscription reads whether the contact or its address opted out and whether the address is
-// suppressed (strongly consistent reads, no writes: the unsubscribe page's GET calls it).
+// Subscription reads whether the contact or its address opted out (strongly consistent, at most
+// two GetItems, no writes: the unsubscribe page's GET calls it). It leaves Suppressed empty:
+// Resubscribe reads that, where the page has to say it.
 func (s *Store) Subscription(ctx context.Context, contactID, email string) (Subscription, error) {
 	var sub Subscription
 	if contactID != "" {
@@ -40,9 +41,7 @@ func (s *Store) Subscription(ctx context.Context, contactID, email string) (Subs
 		}
 		sub.OptedOut = opted
 	}
-	reason, err := s.SuppressionReason(ctx, email)
-	sub.Suppressed = reason
-	return sub, err
+	return sub, nil
 }
 
 // SuppressionReason is why email is suppressed ("bounce", "complaint"), or "" when it is not.
@@ -102,5 +101,10 @@ func (s *Store) Resubscribe(ctx context.Context, contactID, email string, ttl in
 			return Subscription{}, fmt.Errorf("lift opt-out: %w", err)
 		}
 	}
-	return s.Subscription(ctx, contactID, email)
+	sub, err := s.Subscription(ctx, contactID, email)
+	if err != nil {
+		return sub, err
+	}
+	sub.Suppressed, err = s.SuppressionReason(ctx, email)
+	return sub, err
 }
