@@ -149,8 +149,17 @@ func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
 		t.Fatalf("resend: %+v, want claimed and unsure again", s)
 	}
 	after := f.get(inv.ID)
-	if after.Status != store.StatusUnsure || after.ResentAt == nil || after.GSI2PK != "" {
-		t.Fatalf("after an unsure resend: status %q resentAt %v due %q, want unsure, resent, nothing due", after.Status, after.ResentAt, after.GSI2PK)
+	if after.Status != store.StatusUnsure || after.ResentAt == nil || after.GSI2SK != store.FormatTime(after.ResentAt.Add(store.DefaultResendAfter)) {
+		t.Fatalf("after an unsure resend: status %q resentAt %v due %q, want unsure, resent, due at the end of its window", after.Status, after.ResentAt, after.GSI2SK)
+	}
+	// No Send event in its window either: stopped with the reason, never sent a third time.
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	if s := f.tick(); s.Stopped != 1 || s.Claimed != 0 {
+		t.Fatalf("tick after the resend's window: %+v, want it stopped", s)
+	}
+	stopped := f.get(inv.ID)
+	if stopped.Stopped != store.StopUnsure || stopped.GSI2PK != "" {
+		t.Fatalf("after the resend's window: stopped %q due %q, want %q and nothing due", stopped.Stopped, stopped.GSI2PK, store.StopUnsure)
 	}
 	for range 3 {
 		f.clock.Add(2 * day)
@@ -159,9 +168,28 @@ func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
 	if n := calls(); n != 2 {
 		t.Errorf("%d sends, want 2 (the first and the one resend)", n)
 	}
-	// A late Send event still settles it.
+}
+
+// An unsure resend that SES did accept is settled by its Send event within the window: sent, and
+// nothing is stopped.
+func TestAnUnsureResendIsSettledByItsSendEvent(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
+	f.h.Mail, _ = hangupSES(t)
+	f.tick()
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	f.tick()
+	after := f.get(inv.ID)
 	if out, err := f.st.SettleBySendEvent(context.Background(), inv.ID, "ses-msg-2", *after.ResentAt); err != nil || out != store.SettleSent {
-		t.Errorf("settle after the resend: %q %v", out, err)
+		t.Fatalf("settle the resend: %q %v", out, err)
+	}
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	if s := f.tick(); s.Stopped != 0 || s.Claimed != 0 {
+		t.Fatalf("tick after the window: %+v, want nothing", s)
+	}
+	if got := f.get(inv.ID); got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-msg-2" || got.GSI2PK != "" {
+		t.Fatalf("settled resend: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI2PK)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/theme"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -50,6 +51,7 @@ func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (str
 		ID: ticket.AnswerID(inv.ID), Cause: ticket.CauseAnswer, Survey: inv.Survey, Touchpoint: inv.Touchpoint,
 		ContactID: inv.ContactID, Email: inv.Email, Name: inv.Name, Locale: inv.Locale, Segments: inv.Segments,
 		InvitationID: inv.ID, Score: inv.Score, Comment: inv.Comment,
+		Themes:   theme.NewMatcher(sv.Declared()).Match(inv.Comment, inv.Locale),
 		Priority: ticket.Priority(f.Priority, inv.Segments), Team: ticket.Team(f.Routing(), inv.Touchpoint, inv.Segments),
 		CreatedAt: h.now(), SLADue: ticket.SLADue(f.Routing(), h.now()),
 		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened",

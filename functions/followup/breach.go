@@ -36,6 +36,9 @@ func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (str
 			MarginOfError: b.MarginOfError, Detail: summary},
 		History: []store.TicketEvent{{At: now, Actor: "scorer", Action: "opened", Text: summary}},
 	}
+	if b.Theme != "" {
+		draft.Themes = []string{b.Theme}
+	}
 	created, err := h.Store.OpenBreachTicket(ctx, draft)
 	if err != nil {
 		return "", err

@@ -266,6 +266,32 @@ func TestAThemeBreachOpensATicketNamingTheTheme(t *testing.T) {
 	if mails := storetest.EmailsTo(t, addr); len(mails) != 1 || !strings.Contains(mails[0].Body.Text, want) {
 		t.Fatalf("team emails = %+v", mails)
 	}
+	if got := list[0].Themes; len(got) != 1 || got[0] != "delivery" {
+		t.Errorf("breach ticket themes = %v, want [delivery]", got)
+	}
+}
+
+func TestAnAnswerTicketIsTaggedWithTheDeclaredThemesOfItsComment(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ name, comment, want string }{
+		{"a Spanish comment about a late parcel is tagged delivery", "El paquete llegó con retraso y es caro", "delivery,price"},
+		{"a comment in English under a Spanish locale matches no Spanish word", "The parcel arrived two days late.", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h, _, _ := fixture(t)
+			ev := strings.ReplaceAll(string(loadEvent(t, "followup-answer-low.json")), "The parcel arrived two days late.", c.comment)
+			stream(t, h, json.RawMessage(ev))
+			list, err := h.Store.ListTickets(context.Background(), "", "", 0)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("tickets = %v %v", list, err)
+			}
+			if got := strings.Join(list[0].Themes, ","); got != c.want {
+				t.Errorf("themes = %q, want %q", got, c.want)
+			}
+		})
+	}
 }
 
 func TestAFailingWebhookIsRetriedAndNeverBlocksTheTicket(t *testing.T) {

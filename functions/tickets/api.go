@@ -60,7 +60,7 @@ func (h *Handler) listTickets(r *http.Request, who *store.APIToken) (web.Reply, 
 // queueFilterOf reads the queue's filters from the query; assignee=me is the caller's own name.
 func queueFilterOf(r *http.Request, who *store.APIToken) (store.QueueFilter, error) {
 	f := store.QueueFilter{Status: web.Query(r, "status"), Team: web.Query(r, "team"), Assignee: web.Query(r, "assignee"),
-		Survey: web.Query(r, "survey"), Priority: web.Query(r, "priority")}
+		Survey: web.Query(r, "survey"), Priority: web.Query(r, "priority"), Theme: web.Query(r, "theme")}
 	if f.Status != "" && !slices.Contains(ticket.Statuses, f.Status) {
 		return f, fmt.Errorf("%w: status must be one of %s", errBadRequest, strings.Join(ticket.Statuses, ", "))
 	}

@@ -75,6 +75,8 @@ type (
 		Status, Team, Survey, Priority       string
 		Mine, HasName                        bool
 		Statuses, Teams, Surveys, Priorities []string
+		Theme                                string   // the theme filter
+		Themes                               []string // every declared theme id of the catalog
 		Rows                                 []queueRow
 		NextURL                              string // the next page, "" on the last
 		// Contact and Email are a search for one customer's tickets; CanSearchEmail offers the
@@ -169,7 +171,7 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 	if err != nil {
 		return web.Reply{}, err
 	}
-	v := queueView{Status: f.Status, Team: f.Team, Survey: f.Survey, Priority: f.Priority, Mine: web.Query(r, "assignee") == "me",
+	v := queueView{Status: f.Status, Team: f.Team, Survey: f.Survey, Priority: f.Priority, Theme: f.Theme, Themes: h.themeIDs(), Mine: web.Query(r, "assignee") == "me",
 		HasName: who.Name != "", Statuses: ticket.Statuses, Teams: h.teams(), Surveys: h.surveys(), Priorities: []string{ticket.PriorityUrgent, ticket.PriorityHigh, ticket.PriorityNormal, ticket.PriorityLow}}
 	sr, searching, err := searchOf(r, who)
 	if err != nil {
@@ -194,7 +196,7 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 	v.Rows = rowsOf(h.Catalog, visibleAll(who.Role, page.Tickets), time.Now())
 	if page.Next != "" {
 		q := url.Values{}
-		for k, val := range map[string]string{"status": f.Status, "team": f.Team, "survey": f.Survey, "priority": f.Priority, "assignee": web.Query(r, "assignee")} {
+		for k, val := range map[string]string{"status": f.Status, "team": f.Team, "survey": f.Survey, "priority": f.Priority, "theme": f.Theme, "assignee": web.Query(r, "assignee")} {
 			if val != "" {
 				q.Set(k, val)
 			}

@@ -18,10 +18,15 @@ import (
 	"github.com/cxloop/cxloop/shared/web"
 )
 
-// CostMeter reads what the services metered over a period (CloudWatch in AWS). Without one, the
-// usage is estimated from the table's counts by costs.yaml's per-step figures.
+// CostMeter reads what the services metered over a period: CloudWatch in AWS, the local host's
+// counters locally. Without one, the usage is estimated from the table's counts by costs.yaml's
+// per-step figures, and so is any part a meter does not measure.
 type CostMeter interface {
 	Metered(ctx context.Context, from, to time.Time) (cost.Usage, error)
+	// Source names the meter for the page ("cloudwatch", "local host").
+	Source() string
+	// RequestUnits reports whether Metered includes DynamoDB's request units.
+	RequestUnits() bool
 }
 
 // Costs is GET /ops/costs: month to date, what the loop did (from the table), what it used (metered
@@ -31,7 +36,7 @@ type Costs struct {
 	To        time.Time      `json:"to"`
 	Counts    cost.Counts    `json:"counts"`
 	Usage     cost.Usage     `json:"usage"`
-	Source    string         `json:"usageSource"` // "cloudwatch" or "estimated"
+	Source    string         `json:"usageSource"` // "cloudwatch", "local host" or "estimated"
 	Bill      cost.Bill      `json:"bill"`
 	PerSurvey float64        `json:"perThousandSurveysSent"`
 	ReadUnits float64        `json:"countReadUnits"` // what counting the table read
@@ -83,7 +88,10 @@ func (h *Handler) monthToDate(ctx context.Context) (*Costs, error) {
 		} else {
 			// SES sends are the table's count; the schedule's invocations are the fixed ones.
 			u.Emails, u.SchedulerInvocations = counts.Emails, c.Usage.SchedulerInvocations
-			c.Usage, c.Source = u, "cloudwatch"
+			if !h.Meter.RequestUnits() {
+				u.ReadUnits, u.WriteUnits = c.Usage.ReadUnits, c.Usage.WriteUnits
+			}
+			c.Usage, c.Source = u, h.Meter.Source()
 		}
 	}
 	c.Bill = m.Bill(c.Usage)

@@ -59,7 +59,7 @@ func main() {
 		BaseURL:        baseURL,
 		Teams:          teams,
 		OIDC:           oidc,
-		Meter:          meterFromEnv(cfg, st.Table),
+		Meter:          meterFromEnv(cfg, st.Table, baseURL),
 	}
 	lambda.StartHandlerFunc(h.Handle)
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -32,11 +35,11 @@ type cloudWatchMeter struct {
 
 // meterFromEnv is the CloudWatch meter of a deployed stack: the functions COST_FUNCTIONS names and
 // this one, the table, its indexes and HTTP_API_ID, at this function's memory size. A function
-// pointed at a DynamoDB endpoint of its own (the local stack) has no CloudWatch: nil, and the
-// Costs page estimates the usage from the table's counts.
-func meterFromEnv(cfg aws.Config, table string) CostMeter {
+// pointed at a DynamoDB endpoint of its own runs on the local stack, which has no CloudWatch: its
+// meter is the local host's counters, GET /_local/usage on the local API (baseURL).
+func meterFromEnv(cfg aws.Config, table, baseURL string) CostMeter {
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" {
-		return nil
+		return &localMeter{URL: strings.TrimSuffix(baseURL, "/") + "/_local/usage"}
 	}
 	m := &cloudWatchMeter{CW: cloudwatch.NewFromConfig(cfg), Table: table, APIID: os.Getenv("HTTP_API_ID"),
 		Indexes: []string{store.IndexContact, store.IndexQueue, store.IndexFeed}, MemoryMB: 256}
@@ -50,6 +53,12 @@ func meterFromEnv(cfg aws.Config, table string) CostMeter {
 	}
 	return m
 }
+
+// Source names the meter.
+func (m *cloudWatchMeter) Source() string { return "cloudwatch" }
+
+// RequestUnits: the table's consumed units are among the metrics.
+func (m *cloudWatchMeter) RequestUnits() bool { return true }
 
 // metricQuery is one metric summed over the period.
 type metricQuery struct {
@@ -130,4 +139,55 @@ func (m *cloudWatchMeter) Metered(ctx context.Context, from, to time.Time) (cost
 		}
 	}
 	return m.usageOf(sums), nil
+}
+
+// localMeter reads the local host's counters: each function's invocations and duration and the
+// HTTP API's requests since the local stack started (DynamoDB Local meters no request units, so
+// those stay estimated).
+type localMeter struct {
+	URL    string
+	Client *http.Client // nil: a client with a 5-second timeout
+}
+
+// Source names the meter.
+func (m *localMeter) Source() string { return "local host" }
+
+// RequestUnits: DynamoDB Local meters none.
+func (m *localMeter) RequestUnits() bool { return false }
+
+// Metered reads the counters; they run since the local stack started, whatever from is.
+func (m *localMeter) Metered(ctx context.Context, _, _ time.Time) (cost.Usage, error) {
+	c := m.Client
+	if c == nil {
+		c = &http.Client{Timeout: 5 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, m.URL, nil)
+	if err != nil {
+		return cost.Usage{}, err
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return cost.Usage{}, fmt.Errorf("read the local host's counters: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return cost.Usage{}, fmt.Errorf("read the local host's counters: %s", resp.Status)
+	}
+	var got struct {
+		Functions map[string]struct {
+			Invocations float64 `json:"invocations"`
+			DurationMs  float64 `json:"durationMs"`
+			MemoryMB    float64 `json:"memoryMB"`
+		} `json:"functions"`
+		HTTPRequests float64 `json:"httpRequests"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&got); err != nil {
+		return cost.Usage{}, fmt.Errorf("decode the local host's counters: %w", err)
+	}
+	u := cost.Usage{HTTPRequests: got.HTTPRequests}
+	for _, f := range got.Functions {
+		u.LambdaRequests += f.Invocations
+		u.LambdaGBSeconds += f.DurationMs / 1000 * f.MemoryMB / 1024
+	}
+	return u, nil
 }

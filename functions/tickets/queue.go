@@ -17,6 +17,7 @@ const snippetLen = 90
 // opening each. The contact's name is already masked for viewers (visible).
 type queueRow struct {
 	ID, Name, Score, Comment, Survey, Touchpoint, Cause, Priority, Team, Status, Assignee string
+	Themes                                                                                []string
 	Escalated                                                                             bool
 	Age, SLADue                                                                           string
 	Overdue                                                                               bool
@@ -27,7 +28,7 @@ func rowsOf(cat *catalog.Catalog, list []store.Ticket, now time.Time) []queueRow
 	out := make([]queueRow, len(list))
 	for i, t := range list {
 		r := queueRow{ID: t.ID, Name: t.Name, Comment: snippet(t.Comment, snippetLen), Survey: t.Survey, Touchpoint: t.Touchpoint,
-			Cause: t.Cause, Priority: t.Priority, Team: t.Team, Status: t.Status, Assignee: t.Assignee,
+			Cause: t.Cause, Priority: t.Priority, Team: t.Team, Status: t.Status, Assignee: t.Assignee, Themes: t.Themes,
 			Escalated: t.Escalated != nil, Age: age(now.Sub(t.CreatedAt)), SLADue: t.SLADue.UTC().Format("2006-01-02 15:04 UTC"),
 			Overdue: ticket.Holds(t.Status) && now.After(t.SLADue)}
 		if t.Score != nil {

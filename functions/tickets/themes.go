@@ -371,3 +371,16 @@ func (h *Handler) themesPage(r *http.Request, who *store.APIToken) (web.Reply, e
 	}
 	return web.HTML(http.StatusOK, b.String()), nil
 }
+
+// themeIDs lists every declared theme id of the catalog, once each (the queue's theme filter).
+func (h *Handler) themeIDs() []string {
+	var out []string
+	for _, sv := range h.Catalog.Surveys {
+		for _, t := range sv.Themes {
+			if !slices.Contains(out, t.ID) {
+				out = append(out, t.ID)
+			}
+		}
+	}
+	return out
+}

@@ -208,3 +208,35 @@ func TestErasingAContactRemovesItsCommentFromTheExamples(t *testing.T) {
 		t.Errorf("low-band comments after erasure = %d: the anonymous counts stay", rep.Low)
 	}
 }
+
+func TestTheQueueFiltersOnATheme(t *testing.T) {
+	t.Parallel()
+	f := fixture(t)
+	ctx := context.Background()
+	at := time.Now().UTC()
+	for i, themes := range [][]string{{"delivery"}, {"price", "delivery"}, {"price"}, nil} {
+		score := 2
+		inv := fmt.Sprintf("inv-tag-%d", i)
+		d := store.Ticket{ID: "T-tag-" + inv, Cause: "answer", Survey: "nps-relationship", ContactID: fmt.Sprintf("tag-%d", i),
+			InvitationID: inv, Score: &score, Comment: "c", Priority: "high", Team: "customer-success", CreatedAt: at,
+			SLADue: at.Add(48 * time.Hour), Themes: themes, History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened"}}}
+		if _, _, err := f.h.Store.OpenAnswerTicket(ctx, d, store.TicketAnswer{InvitationID: inv, Score: 2, At: at}, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp := f.call(t, "GET", "/ops/tickets?theme=delivery", f.tokens[store.RoleViewer], "", nil)
+	var page struct {
+		Tickets []store.Ticket `json:"tickets"`
+	}
+	if err := json.Unmarshal([]byte(resp.Body), &page); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, resp.Body)
+	}
+	if len(page.Tickets) != 2 {
+		t.Fatalf("theme=delivery gave %d tickets, want the 2 tagged delivery: %s", len(page.Tickets), resp.Body)
+	}
+	html := f.call(t, "GET", "/ops/?theme=price", f.tokens[store.RoleViewer], "", nil)
+	if html.StatusCode != http.StatusOK || !strings.Contains(html.Body, `<option value="price" selected>`) ||
+		!strings.Contains(html.Body, "themes: price, delivery") || strings.Contains(html.Body, "themes: delivery<") {
+		t.Errorf("queue page %d:\n%s", html.StatusCode, html.Body)
+	}
+}

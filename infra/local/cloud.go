@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -88,7 +89,17 @@ type Cloud struct {
 const (
 	BusPath      = sources.BusPath
 	SchedulePath = "/_local/schedules/{function}"
+	// UsagePath reports the local host's counters (LocalUsage): what the Costs page meters locally.
+	UsagePath = "/_local/usage"
 )
+
+// LocalUsage is GET /_local/usage: each function's invocations and duration, and the HTTP API's
+// requests, since the local cloud started.
+type LocalUsage struct {
+	Since        time.Time                   `json:"since"`
+	Functions    map[string]lambdahost.Usage `json:"functions"`
+	HTTPRequests int64                       `json:"httpRequests"`
+}
 
 // Start hosts the functions and starts the API, the bus, the schedules and the stream. Close
 // stops them.
@@ -140,7 +151,16 @@ func Start(ctx context.Context, o Options) (*Cloud, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(results)
 	})
-	mux.Handle("/", c.API)
+	started := time.Now().UTC()
+	var requests atomic.Int64
+	mux.HandleFunc("GET "+UsagePath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(LocalUsage{Since: started, Functions: c.Host.Usage(), HTTPRequests: requests.Load()})
+	})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		c.API.ServeHTTP(w, r)
+	}))
 
 	c.ctx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if o.RunSchedules {

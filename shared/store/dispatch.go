@@ -26,7 +26,9 @@ import (
 // GSI2SK is the end of the lease. A first email whose outcome is unknown (SES's answer lost, or
 // the dispatcher died between claim and mark) becomes unsure and is due again at the end of the
 // resend window: SES's Send event settles it as sent before then (MailEventsFunction), otherwise
-// the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder.
+// the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder:
+// an unsure resend is due once more at the end of its own window, and then, if no Send event
+// settled it, stopped with reason unsure, so that no invitation ends unasked without a reason.
 // A permanent refusal (bad address or content) stops the invitation at once.
 
 // DispatchLease is how long a claim lasts. It must exceed DispatchFunction's timeout (60 s), so a
@@ -115,8 +117,9 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	case due.Status == StatusSending || due.Status == StatusReminding:
 		return s.leaseOver(ctx, due, now, seen)
 	case due.Status == StatusUnsure && due.ResentAt != nil:
-		// Resent once already: never a third time (and no reminder after a resend).
-		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
+		// Resent once already and its window passed without a Send event: never a third time
+		// (and no reminder after a resend). Stopped, so it is counted and shown with its reason.
+		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopUnsure), seen)
 	case due.Status != StatusPending && due.Status != StatusSent && due.Status != StatusUnsure:
 		return &Claim{Outcome: ClaimLost}, nil
 	case !due.LinkExpiresAt.IsZero() && !now.Before(due.LinkExpiresAt):
@@ -195,7 +198,10 @@ func sentUpdate(inv *Invitation, status string, now time.Time) expression.Update
 // more is due and sentAt stays the first attempt's.
 func (s *Store) unsureUpdate(inv *Invitation, resend bool, now time.Time) expression.UpdateBuilder {
 	if resend {
-		return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusUnsure)))
+		// Due once more at the end of its own window: a Send event settles it before then,
+		// otherwise the dispatcher stops it (StopUnsure).
+		return expression.Set(expression.Name("status"), expression.Value(StatusUnsure)).
+			Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
 	}
 	return sentFields(inv, StatusUnsure, now).
 		Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))

@@ -45,6 +45,9 @@ const (
 	StopExpired      = "expired"
 	StopErased       = "erased"
 	StopRejected     = "rejected" // SES refused the address or the content for good (lastSendError says why)
+	// StopUnsure: the one resend's outcome was unknown too, and no Send event settled it within
+	// the window after it: never sent a third time (lastSendError says what happened).
+	StopUnsure = "unsure"
 )
 
 // Invitation is one touchpoint event's item: always its decision, and when the decision is

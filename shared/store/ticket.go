@@ -33,12 +33,15 @@ type Ticket struct {
 	Segments   map[string]string `dynamodbav:"segments,omitempty" json:"segments,omitempty"`
 
 	// The answer that opened the ticket (cause answer) and every low answer attached since.
-	InvitationID string         `dynamodbav:"invitationId,omitempty" json:"invitationId,omitempty"`
-	Score        *int           `dynamodbav:"score,omitempty" json:"score,omitempty"`
-	Comment      string         `dynamodbav:"comment,omitempty" json:"comment,omitempty"`
-	Answers      []TicketAnswer `dynamodbav:"answers,omitempty" json:"answers,omitempty"`
-	AnswerIDs    []string       `dynamodbav:"answerIds,stringset,omitempty" json:"-"`
-	Repeat       bool           `dynamodbav:"repeat,omitempty" json:"repeat,omitempty"` // a later low answer attached
+	InvitationID string `dynamodbav:"invitationId,omitempty" json:"invitationId,omitempty"`
+	Score        *int   `dynamodbav:"score,omitempty" json:"score,omitempty"`
+	Comment      string `dynamodbav:"comment,omitempty" json:"comment,omitempty"`
+	// Themes are the survey's declared themes the opening comment mentions, or the theme of a
+	// theme alert's breach (docs/THEMES.md): tags the queue filters on.
+	Themes    []string       `dynamodbav:"themes,omitempty" json:"themes,omitempty"`
+	Answers   []TicketAnswer `dynamodbav:"answers,omitempty" json:"answers,omitempty"`
+	AnswerIDs []string       `dynamodbav:"answerIds,stringset,omitempty" json:"-"`
+	Repeat    bool           `dynamodbav:"repeat,omitempty" json:"repeat,omitempty"` // a later low answer attached
 
 	Breach *TicketBreach `dynamodbav:"breach,omitempty" json:"breach,omitempty"`
 

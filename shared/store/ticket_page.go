@@ -21,12 +21,14 @@ import (
 // then assigned); the other fields are filters on what those reads return, so they save no reads.
 type QueueFilter struct {
 	Status, Team, Assignee, Survey, Priority string
+	// Theme keeps the tickets tagged with a declared theme (Ticket.Themes).
+	Theme string
 }
 
 // String writes f as a query string ("status=open&team=support"), as audit entries keep it.
 func (f QueueFilter) String() string {
 	q := url.Values{}
-	for k, v := range map[string]string{"status": f.Status, "team": f.Team, "assignee": f.Assignee, "survey": f.Survey, "priority": f.Priority} {
+	for k, v := range map[string]string{"status": f.Status, "team": f.Team, "assignee": f.Assignee, "survey": f.Survey, "priority": f.Priority, "theme": f.Theme} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -116,6 +118,9 @@ func queueFilter(f QueueFilter) (expression.ConditionBuilder, bool) {
 		if v != "" {
 			conds = append(conds, expression.Name(name).Equal(expression.Value(v)))
 		}
+	}
+	if f.Theme != "" {
+		conds = append(conds, expression.Contains(expression.Name("themes"), f.Theme))
 	}
 	switch len(conds) {
 	case 0:

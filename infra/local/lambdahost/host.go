@@ -63,6 +63,17 @@ func (h *Host) Invoke(ctx context.Context, function string, payload []byte) (Res
 	return f.Invoke(ctx, payload)
 }
 
+// Usage reports every function's usage since the host started, by name.
+func (h *Host) Usage() map[string]Usage {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make(map[string]Usage, len(h.fns))
+	for n, f := range h.fns {
+		out[n] = f.Usage()
+	}
+	return out
+}
+
 // Close stops every function's instances.
 func (h *Host) Close() error {
 	h.mu.Lock()

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -88,6 +89,22 @@ type Function struct {
 	idle   []*Instance
 	all    []*Instance
 	closed bool
+
+	// What Lambda would bill: completed invocations and their summed duration.
+	invocations, durationNs atomic.Int64
+}
+
+// Usage is what a function used since its host started: invocations and their summed duration,
+// at its memory size (the local stand-in for CloudWatch's Invocations and Duration).
+type Usage struct {
+	Invocations int64   `json:"invocations"`
+	DurationMs  float64 `json:"durationMs"`
+	MemoryMB    int     `json:"memoryMB"`
+}
+
+// Usage reports what f used since it was created.
+func (f *Function) Usage() Usage {
+	return Usage{Invocations: f.invocations.Load(), DurationMs: float64(f.durationNs.Load()) / 1e6, MemoryMB: f.cfg.MemoryMB}
 }
 
 // New returns a Function for cfg; instances start on the first invokes.
@@ -137,6 +154,8 @@ func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("invoke %s: %w", f.cfg.Name, err)
 	}
+	f.invocations.Add(1)
+	f.durationNs.Add(int64(res.Duration))
 	fmt.Fprintf(f.cfg.Logs, "REPORT RequestId: %s\tDuration: %.2f ms\tMemory Size: %d MB%s\n",
 		res.RequestID, ms(res.Duration), f.cfg.MemoryMB, initField(res.InitDuration))
 	return res, nil
