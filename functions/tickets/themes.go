@@ -275,7 +275,7 @@ func uses(comment, lang, term string) (string, bool) {
 
 // exampleText applies the console's role rule (visible) to an example comment: agents and admins
 // read it as written; a viewer sees what looks like contact data in it (addresses, phone numbers,
-// anything with a digit) masked.
+// anything with a digit, likely names) masked.
 func exampleText(role, comment string) string {
 	if Allowed(role, store.RoleAgent) {
 		return comment

@@ -128,12 +128,20 @@ func fold(s string) string {
 var chunkRE = regexp.MustCompile(`\S+`)
 
 // Redact returns comment with every chunk that Tokens would drop as personal data (an email
-// address or handle, a URL or domain, anything with a digit) replaced by mask, the rest as
-// written.
+// address or handle, a URL or domain, anything with a digit) and every word it takes for a name
+// (Title case inside a sentence) replaced by mask, the rest as written.
 func Redact(comment, mask string) string {
+	sentenceStart := true
 	return chunkRE.ReplaceAllStringFunc(comment, func(c string) string {
+		start := sentenceStart
+		sentenceStart = endsSentence(c)
 		if personalChunk(c) {
 			return mask
+		}
+		word := strings.TrimFunc(c, func(r rune) bool { return !unicode.IsLetter(r) })
+		first, _ := utf8.DecodeRuneInString(word)
+		if !start && unicode.IsUpper(first) && strings.ContainsFunc(word, unicode.IsLower) {
+			return strings.Replace(c, word, mask, 1)
 		}
 		return c
 	})

@@ -155,8 +155,10 @@ func TestRedactMasksWhatLooksPersonal(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ name, in, want string }{
 		{"an address and a phone number are masked", "write ana@example.com or call +34 600", "write ••• or call ••• •••"},
-		{"a URL is masked, words are kept as written", "See https://x.example/a, Thanks!", "See ••• Thanks!"},
+		{"a URL is masked, words are kept as written", "See https://x.example/a. Thanks!", "See ••• Thanks!"},
 		{"a plain comment is unchanged", "The courier was late.", "The courier was late."},
+		{"a name inside a sentence is masked, the first word of a sentence is not", "Great. The driver, Peter, was rude. Thanks", "Great. The driver, •••, was rude. Thanks"},
+		{"an acronym is kept", "the DHL courier", "the DHL courier"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
