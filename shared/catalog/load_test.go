@@ -178,6 +178,8 @@ func TestInvalidCatalogsSayWhatAndWhere(t *testing.T) {
 			[]want{{33, "surveys[1].id", "is required"}}},
 		{"an unknown metric is an error", map[int]string{34: "    metric: ces2"},
 			[]want{{34, "surveys[1].metric", `"ces2" is not a metric`}}},
+		{"a survey in a language cxloop has no texts for is an error", map[int]string{7: "    title: {en: First, de: Erste}", 8: `    question: {en: "Recommend us?", de: "Empfehlen?"}`, 9: `    comment: {en: "Why?", de: "Warum?"}`},
+			[]want{{7, "surveys[0].title.de", `no page or email texts in "de"`}}},
 		{"a title without English is an error", map[int]string{7: "    title: {fr: Premier, es: Primero}"},
 			[]want{{7, "surveys[0].title", "needs an en text"}}},
 		{"a title in English only is an error", map[int]string{7: "    title: {en: First}"},

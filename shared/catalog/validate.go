@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"github.com/cxloop/cxloop/shared/locale"
 	"math"
 	"regexp"
 	"slices"
@@ -86,6 +87,11 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 		v.fail(p+".metric", "%q is not a metric: use nps (0-10), csat (1-5) or ces (1-7)", s.Metric)
 	}
 	locales := v.text(p+".title", s.Title, nil, true)
+	for _, l := range locales {
+		if localeRE.MatchString(l) && !locale.Has(l) {
+			v.fail(p+".title."+l, "cxloop has no page or email texts in %q (it has %s): add shared/locale/%s.go, or leave the language out", l, strings.Join(locale.Languages(), ", "), strings.SplitN(l, "-", 2)[0])
+		}
+	}
 	v.text(p+".question", s.Question, locales, true)
 	v.text(p+".comment", s.Comment, locales, false)
 	v.reviewURL(p+".reviewUrl", s.ReviewURL)

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"github.com/cxloop/cxloop/shared/locale"
 	"strings"
 	"testing"
 
@@ -52,7 +53,7 @@ func TestABrandedEmailSaysWhoIsAskingAndWhatHappensOnTap(t *testing.T) {
 		}
 	}
 	for _, lang := range []string{"en", "es", "fr"} {
-		if strings.Contains(strings.ToLower(strs[lang].intro+strs[lang].reminderIntro), "clic") {
+		if strings.Contains(strings.ToLower(locale.For(lang).Mail.Intro+locale.For(lang).Mail.ReminderIntro), "clic") {
 			t.Errorf("%s: the email still promises one click", lang)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"github.com/cxloop/cxloop/shared/locale"
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
@@ -81,20 +82,20 @@ func Render(in Invite) (Message, error) {
 		return Message{}, fmt.Errorf("render: bad scale %d..%d", in.Min, in.Max)
 	}
 	lang := Language(in.Locale, in.Question)
-	ui := strs[lang]
+	ui := locale.For(lang).Mail
 	title := text(in.Title, lang)
 	v := view{
 		Lang:            lang,
 		Question:        text(in.Question, lang),
-		Choose:          ui.choose,
-		UnsubscribeText: ui.unsubText,
-		UnsubscribeLink: ui.unsubLink,
+		Choose:          ui.Choose,
+		UnsubscribeText: ui.UnsubText,
+		UnsubscribeLink: ui.UnsubLink,
 		UnsubscribeURL:  in.UnsubscribeURL,
 	}
 	v.Accent = defaultAccent
 	v.About = oneLine(in.About)
 	if b := in.Brand; b != nil {
-		v.Company, v.Address, v.PrivacyURL, v.PrivacyText = oneLine(b.Company), oneLine(b.Address), b.PrivacyURL, ui.privacy
+		v.Company, v.Address, v.PrivacyURL, v.PrivacyText = oneLine(b.Company), oneLine(b.Address), b.PrivacyURL, ui.Privacy
 		if b.Accent != "" {
 			v.Accent = htmltemplate.CSS(b.Accent)
 		}
@@ -103,15 +104,15 @@ func Render(in Invite) (Message, error) {
 			v.LogoWidth, v.LogoHeight = l.DisplayWidth(), catalog.LogoHeight
 		}
 	}
-	v.Subject = oneLine(fmt.Sprintf(ui.subject, title))
-	v.Intro = ui.intro
+	v.Subject = oneLine(fmt.Sprintf(ui.Subject, title))
+	v.Intro = ui.Intro
 	if in.Reminder {
-		v.Subject = oneLine(fmt.Sprintf(ui.reminderSubject, title))
-		v.Intro = ui.reminderIntro
+		v.Subject = oneLine(fmt.Sprintf(ui.ReminderSubject, title))
+		v.Intro = ui.ReminderIntro
 	}
-	v.Greeting = ui.hello
+	v.Greeting = ui.Hello
 	if name := oneLine(in.Name); name != "" {
-		v.Greeting = fmt.Sprintf(ui.helloName, name)
+		v.Greeting = fmt.Sprintf(ui.HelloName, name)
 	}
 	v.Low, v.High = in.Metric.ScaleLabels(lang)
 	sep := "?"
@@ -160,14 +161,14 @@ func UnsubscribeHeaders(url string) []Header {
 // Language picks the email's language: the contact's locale, else its base language ("es" for
 // "es-MX"), else English; a language is only chosen when both the fixed texts and the survey's
 // question exist in it, so an email never mixes two languages.
-func Language(locale string, question catalog.Text) string {
-	l := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(locale), "_", "-"))
+func Language(contactLocale string, question catalog.Text) string {
+	l := strings.ToLower(strings.ReplaceAll(strings.TrimSpace(contactLocale), "_", "-"))
 	candidates := []string{l}
 	if base, _, ok := strings.Cut(l, "-"); ok {
 		candidates = append(candidates, base)
 	}
 	for _, c := range candidates {
-		if _, ok := strs[c]; ok && question[c] != "" {
+		if locale.For(c).Lang == c && question[c] != "" {
 			return c
 		}
 	}
