@@ -296,6 +296,8 @@ func (t Tally) Share(id string) (value, moe float64) {
 	if t.Low <= 0 {
 		return 0, 0
 	}
-	p := float64(t.Themes[id].Low) / float64(t.Low)
+	// A changed theme definition can take out a little more than was added (docs/THEMES.md,
+	// limits): the share stays a share.
+	p := min(1, max(0, float64(t.Themes[id].Low)/float64(t.Low)))
 	return math.Round(1000*p) / 10, math.Round(1960*math.Sqrt(p*(1-p)/float64(t.Low))) / 10
 }
