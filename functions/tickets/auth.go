@@ -69,6 +69,10 @@ func (h *Handler) authenticate(r *http.Request) (*store.APIToken, bool, error) {
 	if raw == "" {
 		return nil, false, errUnauthorized
 	}
+	if viaCookie && strings.HasPrefix(raw, sessionPrefix) {
+		who, err := h.OIDC.fromSession(raw, h.Store.Now())
+		return who, true, err
+	}
 	tok, err := h.Store.LookupAPIToken(r.Context(), raw)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, false, errUnauthorized
@@ -111,7 +115,7 @@ func sameOriginLogin(r *http.Request) bool {
 
 // loginForm shows the token form: GET /ops/login?next=.
 func (h *Handler) loginForm(r *http.Request) web.Reply {
-	return page(r.Context(), http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(r, "next"))})
+	return page(r.Context(), http.StatusOK, "Sign in", loginView{Next: safeNext(web.Query(r, "next")), OIDC: h.OIDC != nil})
 }
 
 // login checks a pasted token and sets the cookie: POST /ops/login.
@@ -130,7 +134,7 @@ func (h *Handler) login(r *http.Request) web.Reply {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return respond(r, true, err)
 		}
-		return page(r.Context(), http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console.", Next: safeNext(form.Get("next"))})
+		return page(r.Context(), http.StatusUnauthorized, "Sign in", loginView{Error: "That token is not valid for the console.", Next: safeNext(form.Get("next")), OIDC: h.OIDC != nil})
 	}
 	to := safeNext(form.Get("next"))
 	if to == "" {

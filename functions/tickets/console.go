@@ -65,6 +65,7 @@ type (
 	loginView struct {
 		Error string
 		Next  string // the console page to return to after signing in (a same-origin /ops/ path)
+		OIDC  bool   // offer sign-in with the identity provider
 	}
 	errorView struct {
 		Code    int

@@ -37,6 +37,8 @@ type Handler struct {
 	BaseURL string
 	// Meter reads metered usage for the Costs page (CloudWatch in AWS); nil: estimated (costs.go).
 	Meter CostMeter
+	// OIDC, when set, offers sign-in with the company's identity provider beside pasted tokens.
+	OIDC *OIDC
 	// Teams are the teams' addresses (TEAM_ADDRESSES, OPS_NOTIFY_ADDRESS): the close-the-loop
 	// email's Reply-To is the ticket team's.
 	Teams ticket.TeamAddresses
@@ -114,6 +116,10 @@ func (h *Handler) routes() *web.Mux {
 	m.HandleFunc("GET /ops/login", func(w http.ResponseWriter, r *http.Request) { h.loginForm(r).Write(w) })
 	m.HandleFunc("POST /ops/login", func(w http.ResponseWriter, r *http.Request) { h.login(r).Write(w) })
 	m.HandleFunc("POST /ops/logout", func(w http.ResponseWriter, _ *http.Request) { logout().Write(w) })
+	if h.OIDC != nil {
+		m.HandleFunc("GET /ops/login/oidc", func(w http.ResponseWriter, r *http.Request) { h.oidcStart(r).Write(w) })
+		m.HandleFunc("GET "+callbackPath, func(w http.ResponseWriter, r *http.Request) { h.oidcCallback(r).Write(w) })
+	}
 	return m
 }
 

@@ -4,7 +4,9 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
@@ -38,6 +40,15 @@ func main() {
 	telemetry.Must(err)
 	signer, err := token.NewSigner(key)
 	telemetry.Must(err)
+	var oidc *OIDC
+	if issuer := os.Getenv("OIDC_ISSUER"); issuer != "" {
+		roles, err := ParseGroupRoles(os.Getenv("OIDC_GROUP_ROLES"))
+		telemetry.Must(err)
+		clientID, err := config.Required("OIDC_CLIENT_ID")
+		telemetry.Must(err)
+		oidc = &OIDC{Issuer: issuer, ClientID: clientID, GroupsClaim: os.Getenv("OIDC_GROUPS_CLAIM"), GroupRoles: roles,
+			SessionKey: key, Client: &http.Client{Timeout: 10 * time.Second}}
+	}
 	h := &Handler{
 		Store:          st,
 		Catalog:        catalog.MustShipped(),
@@ -47,6 +58,7 @@ func main() {
 		Signer:         signer,
 		BaseURL:        baseURL,
 		Teams:          teams,
+		OIDC:           oidc,
 		Meter:          meterFromEnv(cfg, st.Table, baseURL),
 	}
 	lambda.StartHandlerFunc(h.Handle)

@@ -1,6 +1,7 @@
 package whatif
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"html"
@@ -12,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/cost"
 	"github.com/cxloop/cxloop/shared/invitation"
 )
 
@@ -51,6 +53,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Variable cost over the window by costs.yaml (%s): what happened %s; edited catalog %s.\n",
+		r.Recorded.Region, r.costLine(r.Recorded, a.Invitations), r.costLine(r.Replayed, b.Invitations))
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Skips by reason over the window, replayed (difference from what happened):")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "survey\t"+strings.Join(skipOutcomes, "\t")+"\t")
@@ -75,6 +80,21 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintln(tw, "\t")
 	}
 	return tw.Flush()
+}
+
+// costLine is a bill's total, its cost per 1,000 surveys sent and each service's share.
+func (r *Report) costLine(b cost.Bill, sent int) string {
+	services := make([]string, 0, len(b.Share))
+	for s := range b.Share {
+		services = append(services, s)
+	}
+	slices.SortFunc(services, func(x, y string) int { return cmp.Compare(b.Share[y], b.Share[x]) })
+	var shares []string
+	for _, s := range services {
+		shares = append(shares, fmt.Sprintf("%s %.0f%%", s, 100*b.Share[s]))
+	}
+	return fmt.Sprintf("%.4f %s (%.4f per 1,000 surveys sent; %s)", b.Total, b.Currency,
+		cost.PerThousand(b.Total, float64(sent)), strings.Join(shares, ", "))
 }
 
 // WriteCSV writes one line per survey and day with both sides and every skip reason.

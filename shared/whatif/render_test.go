@@ -27,7 +27,8 @@ func TestTheReportRendersAsTextCSVAndSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantTotal := fmt.Sprintf("%d  %+d", b.Invitations, b.Invitations-a.Invitations)
-	if !strings.Contains(text.String(), "nps-relationship  2026-11-03") || !strings.Contains(text.String(), wantTotal) {
+	if !strings.Contains(text.String(), "nps-relationship  2026-11-03") || !strings.Contains(text.String(), wantTotal) ||
+		!strings.Contains(text.String(), "per 1,000 surveys sent; SES ") {
 		t.Fatalf("text report lacks a row or the total %q:\n%s", wantTotal, text.String())
 	}
 

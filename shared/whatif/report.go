@@ -61,6 +61,9 @@ type Report struct {
 	Rates    map[string]Rates
 	Coverage Coverage
 	Currency string
+	// Bills price each side's totals over the window: per line and service, for the cost per
+	// 1,000 surveys sent and each service's share.
+	Recorded, Replayed cost.Bill
 }
 
 // Summarize sums the replay out of d (as returned by Replay, which sorted d.Records) per survey
@@ -140,15 +143,21 @@ func Summarize(d *Dataset, out []Replayed, since time.Time, m *cost.Model) *Repo
 	slices.SortFunc(rep.Rows, func(a, b Row) int {
 		return cmp.Or(cmp.Compare(a.Survey, b.Survey), cmp.Compare(a.Day, b.Day))
 	})
+	a, b := Total(rep.Rows)
+	rep.Recorded, rep.Replayed = bill(m, a), bill(m, b)
 	return rep
+}
+
+// bill prices one side's counts by the model's per-step usage.
+func bill(m *cost.Model, c Counts) cost.Bill {
+	return m.Bill(m.Estimate(cost.Counts{Touchpoints: float64(c.Touchpoints), Invitations: float64(c.Invitations),
+		Emails: c.Emails, Answers: c.Answers, Tickets: c.Tickets}, 0))
 }
 
 // priced is the variable cost of one side: its touchpoints, emails, answers and tickets by the
 // model's per-step usage (the fixed schedule is the same either way and left out).
 func priced(m *cost.Model, c Counts) float64 {
-	u := m.Estimate(cost.Counts{Touchpoints: float64(c.Touchpoints), Invitations: float64(c.Invitations),
-		Emails: c.Emails, Answers: c.Answers, Tickets: c.Tickets}, 0)
-	return m.Bill(u).Total
+	return bill(m, c).Total
 }
 
 // ratesOf observes each survey's emails, answers and tickets per recorded invitation; the key ""
