@@ -51,7 +51,7 @@ type trendsView struct {
 // minSample are listed as too small, not drawn.
 func (h *Handler) trendsPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
 	ctx := r.Context()
-	v := trendsView{Window: "7d", Windows: []string{"1d", "7d", "30d", "90d"}, Days: 90, Dim: web.Query(r, "dim"), MinSample: h.Catalog.MinimumSample()}
+	v := trendsView{Window: "7d", Windows: metric.WindowNames(), Days: 90, Dim: web.Query(r, "dim"), MinSample: h.Catalog.MinimumSample()}
 	if w := web.Query(r, "window"); w != "" {
 		v.Window = w
 	}

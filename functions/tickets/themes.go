@@ -130,7 +130,7 @@ func (h *Handler) themesReport(r *http.Request, who *store.APIToken) (*ThemesRep
 	}
 	n, ok := windowLength(window)
 	if !ok {
-		return nil, fmt.Errorf("%w: window must be one of 1d, 7d, 30d, 90d", errBadRequest)
+		return nil, fmt.Errorf("%w: window must be one of %s", errBadRequest, strings.Join(metric.WindowNames(), ", "))
 	}
 	dim, err := dimOf(r)
 	if err != nil {
@@ -347,7 +347,7 @@ func (h *Handler) themesPage(r *http.Request, who *store.APIToken) (web.Reply, e
 	if err != nil {
 		return web.Reply{}, err
 	}
-	v := themesView{R: rep, Windows: []string{"1d", "7d", "30d", "90d"}}
+	v := themesView{R: rep, Windows: metric.WindowNames()}
 	for _, sv := range h.Catalog.Surveys {
 		v.Surveys = append(v.Surveys, sv.ID)
 	}

@@ -75,8 +75,13 @@ func TestCommentsBecomeThemesOnTheConsolePage(t *testing.T) {
 	}
 	tokens := map[string]string{} // address -> survey token
 	for try := 0; len(tokens) < len(answers); try++ {
-		if try == 10 {
-			t.Fatalf("%d of %d survey emails after 10 dispatch ticks", len(tokens), len(answers))
+		// Under load a claim whose send did not start in time is released and sent by a later
+		// tick (docs/RELIABILITY.md): tick until every email is out.
+		if try == 40 {
+			t.Fatalf("%d of %d survey emails after 40 dispatch ticks", len(tokens), len(answers))
+		}
+		if try > 0 {
+			time.Sleep(time.Second)
 		}
 		if _, err := r.Tick(ctx, "DispatchFunction"); err != nil {
 			t.Fatal(err)

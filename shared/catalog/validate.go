@@ -15,13 +15,7 @@ import (
 )
 
 // windowList names the scored windows: "1d, 7d, 30d, 90d".
-func windowList() string {
-	names := make([]string, len(metric.Windows))
-	for i, d := range metric.Windows {
-		names[i] = metric.WindowName(d)
-	}
-	return strings.Join(names, ", ")
-}
+func windowList() string { return strings.Join(metric.WindowNames(), ", ") }
 
 // alertWindow reports whether d is one of the windows the scorer computes (metric.Windows).
 func alertWindow(d time.Duration) bool {

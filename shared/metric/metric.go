@@ -219,5 +219,14 @@ func (b Breakdown) Add(o Breakdown) {
 // Windows are the scoring windows in days, ending with (and including) the run's day.
 var Windows = []int{1, 7, 30, 90}
 
+// WindowNames names every scoring window, shortest first ("1d", "7d", "30d", "90d").
+func WindowNames() []string {
+	names := make([]string, len(Windows))
+	for i, d := range Windows {
+		names[i] = WindowName(d)
+	}
+	return names
+}
+
 // WindowName is how a window of days is named in snapshots, metrics and the ops API ("7d").
 func WindowName(days int) string { return strconv.Itoa(days) + "d" }

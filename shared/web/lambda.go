@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -81,9 +80,6 @@ func NewRequest(ctx context.Context, ev Request) (*http.Request, error) {
 	}
 	r.RemoteAddr = ev.RequestContext.HTTP.SourceIP
 	r.ContentLength = int64(len(body))
-	if len(body) > 0 {
-		r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-	}
 	return r, nil
 }
 
