@@ -172,6 +172,17 @@ func (h *Handler) themesReport(r *http.Request, who *store.APIToken) (*ThemesRep
 	if err := h.found(r, who, sv, rep); err != nil {
 		return nil, err
 	}
+	// Example comments are customers' words: the read is recorded per person, like a ticket's.
+	examples := 0
+	for _, l := range append(slices.Clone(rep.Found), rep.Praised...) {
+		examples += len(l.Examples)
+	}
+	if examples > 0 {
+		subject := "survey=" + rep.Survey + " window=" + rep.Window + " dim=" + rep.Dim
+		if err := h.audit(r.Context(), who, "theme examples", subject, examples); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 

@@ -154,6 +154,28 @@ func TestThemesReportDeclaredAndFoundThemesWithMaskedExamples(t *testing.T) {
 		t.Errorf("viewer examples %q, agent examples %q: want the number masked for the viewer only", viewerText, agentText)
 	}
 
+	// Reading example comments is recorded under the reader's name, without the comments.
+	viewer, err := f.h.Store.LookupAPIToken(context.Background(), f.tokens[store.RoleViewer])
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := f.h.Store.AuditTrail(context.Background(), viewer.Name, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := false
+	for _, e := range trail {
+		if e.Action == "theme examples" && strings.Contains(e.Subject, "survey=nps-relationship") && e.Count >= ExamplesPerTerm {
+			recorded = true
+		}
+		if strings.Contains(fmt.Sprintf("%+v", e), "courier") {
+			t.Errorf("an audit entry holds a comment: %+v", e)
+		}
+	}
+	if !recorded {
+		t.Errorf("the viewer's read of example comments is not in the audit trail: %+v", trail)
+	}
+
 	csv := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d&format=csv", f.tokens[store.RoleViewer], "", nil)
 	if csv.StatusCode != http.StatusOK || !strings.Contains(csv.Body, "declared,delivery,36,16,20,40,") || !strings.Contains(csv.Body, "found-low,courier late,") {
 		t.Errorf("CSV %d:\n%s", csv.StatusCode, csv.Body)
