@@ -18,10 +18,11 @@ import (
 const (
 	DetailBounce    = "Email Bounced"
 	DetailComplaint = "Email Complaint Received"
-	DetailSent      = "Email Sent" // SES accepted the message (eventType "Send")
+	DetailSent      = "Email Sent"      // SES accepted the message (eventType "Send")
+	DetailDelivered = "Email Delivered" // the recipient's server took it (eventType "Delivery")
 )
 
-// Handler records bounces and complaints, and settles unsure sends from Send events. Every step
+// Handler records bounces and complaints, and settles unsure sends from Send and Delivery events. Every step
 // is idempotent: EventBridge delivers at least once and retries on error, so the same event may
 // arrive many times.
 type Handler struct {
@@ -56,8 +57,8 @@ type recipient struct {
 
 // Result says what one event changed.
 type Result struct {
-	Kind       string `json:"kind"`                 // bounce, transient-bounce, complaint, send, ignored
-	Settle     string `json:"settle,omitempty"`     // for a Send event: settled, noted, unchanged or late (store.Settle*)
+	Kind       string `json:"kind"`                 // bounce, transient-bounce, complaint, send, delivery, ignored
+	Settle     string `json:"settle,omitempty"`     // for a Send or Delivery event: settled, noted, unchanged or late (store.Settle*)
 	Suppressed int    `json:"suppressed"`           // addresses put on the suppression list
 	Invitation string `json:"invitation,omitempty"` // the invitation the email was for
 	Stopped    bool   `json:"stopped"`              // whether this event stopped it (false when already stopped)
@@ -81,8 +82,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		res          = Result{Invitation: invitation}
 	)
 	switch {
-	case ev.DetailType == DetailSent:
-		return h.sent(ctx, log, d, invitation)
+	case ev.DetailType == DetailSent || ev.DetailType == DetailDelivered:
+		// Either proves SES accepted the message: a lost Send event alone no longer causes a resend.
+		res, err := h.sent(ctx, log, d, invitation)
+		if ev.DetailType == DetailDelivered {
+			res.Kind = "delivery"
+		}
+		return res, err
 	case ev.DetailType == DetailBounce && d.Bounce != nil:
 		if d.Bounce.BounceType != "Permanent" {
 			// A full mailbox or a greylisting server: SES already retried. Noted, not suppressed.

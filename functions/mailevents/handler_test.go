@@ -261,3 +261,30 @@ func TestASendEventSettlesAnUnsureInvitationOnce(t *testing.T) {
 		})
 	}
 }
+
+// A Delivery event proves acceptance as well as a Send event: when the Send event was lost, the
+// Delivery event settles the unsure invitation, and the Send event arriving after it changes nothing.
+func TestADeliveryEventSettlesAnUnsureInvitationWhoseSendEventWasLost(t *testing.T) {
+	t.Parallel()
+	st := storetest.New(t)
+	h := &Handler{Store: st}
+	ctx := context.Background()
+	inv := putInvitation(t, st, "")
+	unsure(t, st, inv)
+	delivered := sample(t, "mailevents-delivery.json", inv.ID, inv.Email, nil)
+	if delivered.DetailType != DetailDelivered {
+		t.Fatalf("sample detail-type %q", delivered.DetailType)
+	}
+	res, err := h.Handle(ctx, delivered)
+	if err != nil || res.Kind != "delivery" || res.Settle != store.SettleSent {
+		t.Fatalf("delivery event: %+v %v, want the unsure invitation settled", res, err)
+	}
+	sent := sample(t, "mailevents-send.json", inv.ID, inv.Email, nil)
+	if res, err := h.Handle(ctx, sent); err != nil || res.Settle != store.SettleUnchanged {
+		t.Fatalf("the Send event after it: %+v %v, want unchanged", res, err)
+	}
+	after, _ := st.GetInvitation(ctx, inv.ID)
+	if after.Status != store.StatusSent || after.SettledBy != "send-event" || after.MessageID == "" {
+		t.Fatalf("after the Delivery event: status %q settledBy %q messageId %q", after.Status, after.SettledBy, after.MessageID)
+	}
+}

@@ -125,7 +125,7 @@ func (r *report) writeUnits(b *strings.Builder) {
 	p("")
 	fns := []string{"TouchpointFunction", "DispatchFunction", "MailEventsFunction", "SurveyFunction", "FollowupFunction", "ScoreFunction"}
 	steps := map[string]string{"TouchpointFunction": "touchpoint", "DispatchFunction": "dispatch (above an idle tick)",
-		"MailEventsFunction": "SES Send event (settles an unsure send)", "SurveyFunction": "answer (GET + POST)",
+		"MailEventsFunction": "SES Send and Delivery events (settle an unsure send)", "SurveyFunction": "answer (GET + POST)",
 		"FollowupFunction": "follow-up (ticket)", "ScoreFunction": "scoring share (above an idle run)"}
 	p("| step | " + strings.Join(caseNames(r.Cases), " | ") + " |")
 	p("|---|" + strings.Repeat("---:|", len(r.Cases)))

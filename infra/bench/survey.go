@@ -64,7 +64,7 @@ func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 // function) and records per function the units consumed and the warm durations.
 func measureSurvey(ctx context.Context, rep *report) error {
 	d := &durations{per: map[string][]float64{}}
-	// SES publishes a Send event for every accepted email (docs/EMAIL.md 4a): the survey pays for
+	// SES publishes a Send and a Delivery event for every accepted email (docs/EMAIL.md 4a): the survey pays for
 	// MailEventsFunction reading it (and writing only when the send was unsure).
 	r, err := rig.Start(ctx, rig.Options{ProxyPerFunction: true, LogsFor: d.writer,
 		SendEvents: &fault.SendEventsConfig{MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}})

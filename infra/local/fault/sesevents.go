@@ -8,8 +8,11 @@ import (
 	"time"
 )
 
-// DetailEmailSent is the EventBridge detail-type of SES's Send event.
-const DetailEmailSent = "Email Sent"
+// EventBridge detail-types of SES's Send and Delivery events.
+const (
+	DetailEmailSent      = "Email Sent"
+	DetailEmailDelivered = "Email Delivered"
+)
 
 // SendEventsConfig says how SES's Send events behave locally. SES publishes them to EventBridge
 // asynchronously and on a best-effort basis: each comes after a delay in [MinDelay, MaxDelay],
@@ -22,9 +25,9 @@ type SendEventsConfig struct {
 
 // SendEvents plays the part of SES's event publishing for the SES stand-in: set Observe as the
 // SES Proxy's Observe, and every SendEmail the stand-in accepted (HTTP 200) becomes a Send event
-// (detail-type "Email Sent", the detail SES publishes: eventType, mail with messageId, timestamp,
-// destination and tags, the ses:configuration-set tag included) handed to Publish after its
-// delay, unless it is lost. The stand-in's acceptance is seen even when a fault then loses the
+// and, a little later, a Delivery event (detail-types "Email Sent" and "Email Delivered", the
+// detail SES publishes: eventType, mail with messageId, timestamp, destination and tags, the
+// ses:configuration-set tag included), each handed to Publish after its delay unless it is lost. The stand-in's acceptance is seen even when a fault then loses the
 // response, which is exactly the case Send events exist for.
 type SendEvents struct {
 	Publish func(detailType string, detail []byte)
@@ -34,7 +37,8 @@ type SendEvents struct {
 	rng       *rand.Rand
 	wg        sync.WaitGroup
 	published int
-	lost      map[string]bool
+	lost      map[string]bool // Send event lost, by message id
+	undeliv   map[string]bool // Delivery event lost, by message id
 }
 
 // NewSendEvents returns a publisher calling publish for each Send event.
@@ -42,7 +46,7 @@ func NewSendEvents(publish func(detailType string, detail []byte), cfg SendEvent
 	if cfg.MaxDelay < cfg.MinDelay {
 		cfg.MaxDelay = cfg.MinDelay
 	}
-	return &SendEvents{Publish: publish, cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), lost: map[string]bool{}}
+	return &SendEvents{Publish: publish, cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), lost: map[string]bool{}, undeliv: map[string]bool{}}
 }
 
 // sendEmailRequest is the part of an SES v2 SendEmail request a Send event repeats.
@@ -66,34 +70,56 @@ func (s *SendEvents) Observe(c Call, status int, body []byte) {
 	if json.Unmarshal(body, &out) != nil || out.MessageId == "" || json.Unmarshal(c.Body, &in) != nil {
 		return
 	}
-	detail, err := sendDetail(in, out.MessageId, time.Now().UTC())
+	now := time.Now().UTC()
+	send, err := eventDetail(in, out.MessageId, now, "Send")
 	if err != nil {
 		return
 	}
-	s.mu.Lock()
-	lose := s.rng.Float64() < s.cfg.LossRate
-	delay := s.cfg.MinDelay
-	if span := s.cfg.MaxDelay - s.cfg.MinDelay; span > 0 {
-		delay += time.Duration(s.rng.Int63n(int64(span)))
+	delivery, err := eventDetail(in, out.MessageId, now, "Delivery")
+	if err != nil {
+		return
 	}
-	if lose {
+	// The Send event, then the Delivery event a little later; each lost on its own.
+	s.mu.Lock()
+	loseSend, loseDelivery := s.rng.Float64() < s.cfg.LossRate, s.rng.Float64() < s.cfg.LossRate
+	sendDelay := s.delay()
+	deliveryDelay := sendDelay + s.delay()
+	if loseSend {
 		s.lost[out.MessageId] = true
 	} else {
 		s.published++
 	}
-	s.mu.Unlock()
-	if lose {
-		return
+	if loseDelivery {
+		s.undeliv[out.MessageId] = true
 	}
+	s.mu.Unlock()
+	if !loseSend {
+		s.after(sendDelay, DetailEmailSent, send)
+	}
+	if !loseDelivery {
+		s.after(deliveryDelay, DetailEmailDelivered, delivery)
+	}
+}
+
+// delay draws one event's delay in [MinDelay, MaxDelay]; the caller holds mu.
+func (s *SendEvents) delay() time.Duration {
+	d := s.cfg.MinDelay
+	if span := s.cfg.MaxDelay - s.cfg.MinDelay; span > 0 {
+		d += time.Duration(s.rng.Int63n(int64(span)))
+	}
+	return d
+}
+
+func (s *SendEvents) after(d time.Duration, detailType string, detail []byte) {
 	s.wg.Add(1)
-	time.AfterFunc(delay, func() {
+	time.AfterFunc(d, func() {
 		defer s.wg.Done()
-		s.Publish(DetailEmailSent, detail)
+		s.Publish(detailType, detail)
 	})
 }
 
-// sendDetail is the detail of the Send event for message id, accepted at at.
-func sendDetail(in sendEmailRequest, id string, at time.Time) ([]byte, error) {
+// eventDetail is the detail of the Send or Delivery event for message id, accepted at at.
+func eventDetail(in sendEmailRequest, id string, at time.Time, eventType string) ([]byte, error) {
 	tags := map[string][]string{"ses:source-ip": {"127.0.0.1"}}
 	if _, domain, ok := strings.Cut(in.FromEmailAddress, "@"); ok {
 		tags["ses:from-domain"] = []string{domain}
@@ -108,8 +134,8 @@ func sendDetail(in sendEmailRequest, id string, at time.Time) ([]byte, error) {
 	if in.Content.Simple != nil {
 		subject = in.Content.Simple.Subject.Data
 	}
-	return json.Marshal(map[string]any{
-		"eventType": "Send",
+	detail := map[string]any{
+		"eventType": eventType,
 		"mail": map[string]any{
 			"timestamp": at.Format("2006-01-02T15:04:05.000Z"), "source": in.FromEmailAddress,
 			"messageId": id, "destination": in.Destination.ToAddresses, "headersTruncated": false,
@@ -117,11 +143,18 @@ func sendDetail(in sendEmailRequest, id string, at time.Time) ([]byte, error) {
 				"messageId": id, "subject": subject},
 			"tags": tags,
 		},
-		"send": map[string]any{},
-	})
+	}
+	if eventType == "Send" {
+		detail["send"] = map[string]any{}
+	} else {
+		detail["delivery"] = map[string]any{"timestamp": at.Add(time.Second).Format("2006-01-02T15:04:05.000Z"),
+			"processingTimeMillis": 1000, "recipients": in.Destination.ToAddresses,
+			"smtpResponse": "250 2.0.0 OK", "reportingMTA": "a8-1.smtp-out.amazonses.com"}
+	}
+	return json.Marshal(detail)
 }
 
-// Wait blocks until every Send event not lost has been handed to Publish.
+// Wait blocks until every event not lost has been handed to Publish.
 func (s *SendEvents) Wait() { s.wg.Wait() }
 
 // Counts returns how many Send events were published (or are due) and how many were lost.
@@ -131,9 +164,10 @@ func (s *SendEvents) Counts() (published, lost int) {
 	return s.published, len(s.lost)
 }
 
-// Lost reports whether the Send event of message id was lost.
+// Lost reports whether every event of message id was lost (its Send and its Delivery event):
+// nothing told MailEventsFunction that SES had it.
 func (s *SendEvents) Lost(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.lost[id]
+	return s.lost[id] && s.undeliv[id]
 }

@@ -13,7 +13,7 @@ func TestSendEventsRepeatWhatSESAccepted(t *testing.T) {
 	var mu sync.Mutex
 	var got []map[string]any
 	se := NewSendEvents(func(detailType string, detail []byte) {
-		if detailType != DetailEmailSent {
+		if detailType != DetailEmailSent && detailType != DetailEmailDelivered {
 			t.Errorf("detail-type %q", detailType)
 		}
 		var d map[string]any
@@ -33,8 +33,21 @@ func TestSendEventsRepeatWhatSESAccepted(t *testing.T) {
 	se.Observe(call, 429, []byte(`{"message":"throttled"}`))
 	se.Observe(Call{Service: "ses", Operation: "GET /store"}, 200, []byte(`{}`))
 	se.Wait()
-	if len(got) != 1 {
-		t.Fatalf("%d events, want 1", len(got))
+	if len(got) != 2 {
+		t.Fatalf("%d events, want a Send and a Delivery event", len(got))
+	}
+	types := map[string]bool{}
+	for _, e := range got {
+		types[e["eventType"].(string)] = true
+		if m := e["mail"].(map[string]any); m["messageId"] != "m-1" {
+			t.Errorf("event for %v", m["messageId"])
+		}
+	}
+	if !types["Send"] || !types["Delivery"] {
+		t.Fatalf("event types %v", types)
+	}
+	if got[0]["eventType"] != "Send" {
+		got[0], got[1] = got[1], got[0]
 	}
 	mail := got[0]["mail"].(map[string]any)
 	tags := mail["tags"].(map[string]any)

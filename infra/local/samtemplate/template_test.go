@@ -365,7 +365,7 @@ func TestTheSendEventRuleNamesTheStacksConfigurationSet(t *testing.T) {
 			continue
 		}
 		b, _ := json.Marshal(r.Pattern)
-		want := `{"detail":{"mail":{"tags":{"ses:configuration-set":["cxloop-local"]}}},"detail-type":["Email Sent"],"source":["aws.ses"]}`
+		want := `{"detail":{"mail":{"tags":{"ses:configuration-set":["cxloop-local"]}}},"detail-type":["Email Sent","Email Delivered"],"source":["aws.ses"]}`
 		if string(b) != want {
 			t.Fatalf("MailSent pattern %s, want %s", b, want)
 		}
