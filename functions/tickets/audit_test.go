@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -21,7 +21,7 @@ func TestReadsAndExportsOfPersonalDataAreRecordedPerPerson(t *testing.T) {
 	f.h.AuditRetention = 365 * 24 * time.Hour
 	ctx := context.Background()
 	id := f.openTicket(t, "inv-audit", "cust-audit", "audited@example.com")
-	agent, admin, viewer := f.tokens[store.RoleAgent], f.tokens[store.RoleAdmin], f.tokens[store.RoleViewer]
+	agent, admin, viewer := f.tokens[access.Agent], f.tokens[access.Admin], f.tokens[access.Viewer]
 	calls := []struct {
 		method, path, token string
 	}{

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -20,13 +21,6 @@ const CookieName = "cxops"
 // cookieAttrs are the session cookie's attributes, for setting and clearing it alike.
 const cookieAttrs = "Path=/ops; HttpOnly; Secure; SameSite=Lax"
 
-// rank orders the roles that may use /ops; a producer token ranks nowhere.
-var rank = map[string]int{store.RoleViewer: 1, store.RoleAgent: 2, store.RoleAdmin: 3}
-
-// Allowed reports whether role may do what needs the role need: viewer reads, agent also updates
-// tickets, admin also exports and erases contacts.
-func Allowed(role, need string) bool { return rank[role] > 0 && rank[role] >= rank[need] }
-
 // Masked stands in for a contact's email or name where the caller may not see it: fixed length,
 // so it tells nothing about the original.
 const Masked = "•••"
@@ -36,7 +30,7 @@ const Masked = "•••"
 // loop); viewers (dashboards, wall screens, people who read numbers) see both masked. Comments
 // and scores stay: they are what a viewer is there to read.
 func visible(role string, t store.Ticket) store.Ticket {
-	if Allowed(role, store.RoleAgent) {
+	if access.Allows(role, access.Agent) {
 		return t
 	}
 	if t.Email != "" {
@@ -130,7 +124,7 @@ func (h *Handler) login(r *http.Request) web.Reply {
 	form, _ := url.ParseQuery(string(body))
 	raw := strings.TrimSpace(form.Get("token"))
 	tok, err := h.Store.LookupAPIToken(r.Context(), raw)
-	if err != nil || rank[tok.Role] == 0 {
+	if err != nil || access.Rank(tok.Role) == 0 {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return respond(r, true, err)
 		}

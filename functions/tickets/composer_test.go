@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -20,7 +20,7 @@ func TestTheAgentWritesPreviewsAndSendsTheCloseTheLoopEmail(t *testing.T) {
 	t.Parallel()
 	f := fixture(t)
 	ctx := context.Background()
-	agent := f.tokens[store.RoleAgent]
+	agent := f.tokens[access.Agent]
 	// The SES stand-in keeps every email of the stack's life: a fresh address and contact per run.
 	stamp := fmt.Sprint(time.Now().UnixNano())
 	addr, contact := "composer-"+stamp+"@example.com", "cust-composer-"+stamp
@@ -71,7 +71,7 @@ func TestTheAgentWritesPreviewsAndSendsTheCloseTheLoopEmail(t *testing.T) {
 func TestAnOverlongOrMissingCloseTheLoopMessageIsRefused(t *testing.T) {
 	t.Parallel()
 	f := fixture(t)
-	agent := f.tokens[store.RoleAgent]
+	agent := f.tokens[access.Agent]
 	id := f.openTicket(t, "inv-composer-long", "cust-composer-long", "composer-long@example.com")
 	body := `{"status":"resolved","closeLoop":true,"closeLoopText":"` + strings.Repeat("é", 2001) + `"}`
 	if r := f.call(t, "PATCH", "/ops/tickets/"+id, agent, body, nil); r.StatusCode != 400 {
@@ -86,7 +86,7 @@ func TestTheCloseTheLoopEmailRepliesToTheTicketsTeam(t *testing.T) {
 	t.Parallel()
 	f := fixture(t)
 	f.h.Teams = ticket.TeamAddresses{Teams: map[string]string{"customer-success-eu": "cs-eu@example.com"}, Default: "ops@example.com"}
-	agent := f.tokens[store.RoleAgent]
+	agent := f.tokens[access.Agent]
 	stamp := fmt.Sprint(time.Now().UnixNano())
 	addr := "replyto-" + stamp + "@example.com"
 	id := f.openTicket(t, "inv-replyto-"+stamp, "cust-replyto-"+stamp, addr) // team customer-success-eu

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
@@ -177,7 +178,7 @@ func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, er
 	if err != nil {
 		return web.Reply{}, err
 	}
-	v.Contact, v.Email, v.Searching, v.CanSearchEmail = sr.Contact, sr.Email, searching, Allowed(who.Role, store.RoleAgent)
+	v.Contact, v.Email, v.Searching, v.CanSearchEmail = sr.Contact, sr.Email, searching, access.Allows(who.Role, access.Agent)
 	if searching {
 		found, err := h.searchTickets(ctx, who, sr, f)
 		if err != nil {
@@ -237,7 +238,7 @@ func (h *Handler) ticketPage(r *http.Request, who *store.APIToken) (web.Reply, e
 // ticketView is what the ticket page shows of t to who.
 func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.Ticket) (ticketView, error) {
 	shown := visible(who.Role, *t)
-	v := ticketView{T: &shown, CanAct: Allowed(who.Role, store.RoleAgent), CloseLoop: h.CanCloseLoop(t), Me: who.Name, Draft: h.closeLoopDraft(t)}
+	v := ticketView{T: &shown, CanAct: access.Allows(who.Role, access.Agent), CloseLoop: h.CanCloseLoop(t), Me: who.Name, Draft: h.closeLoopDraft(t)}
 	if sv, ok := h.Catalog.Survey(t.Survey); ok {
 		v.Question = mail.Localized(t.Locale, sv.Question)
 		_, v.Top = sv.Metric.Scale()

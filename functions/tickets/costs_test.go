@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/cost"
 	"github.com/cxloop/cxloop/shared/store"
 )
@@ -37,7 +38,7 @@ func TestCostsCountTheMonthAndPriceItWithCostsYAML(t *testing.T) {
 	}
 	f.openTicket(t, "ev-costs-1", "cust-costs", "costs@example.com")
 
-	resp := f.call(t, "GET", "/ops/costs", f.tokens[store.RoleViewer], "", nil)
+	resp := f.call(t, "GET", "/ops/costs", f.tokens[access.Viewer], "", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /ops/costs: %d %s", resp.StatusCode, resp.Body)
 	}
@@ -60,17 +61,17 @@ func TestCostsCountTheMonthAndPriceItWithCostsYAML(t *testing.T) {
 		t.Fatalf("per 1,000 surveys %g for total %g and one survey", got.PerSurvey, got.Bill.Total)
 	}
 
-	resp = f.call(t, "GET", "/ops/costs", f.tokens[store.RoleViewer], "", map[string]string{"Accept": "text/csv"})
+	resp = f.call(t, "GET", "/ops/costs", f.tokens[access.Viewer], "", map[string]string{"Accept": "text/csv"})
 	lines, err := csv.NewReader(strings.NewReader(resp.Body)).ReadAll()
 	if err != nil || resp.Headers["Content-Type"] != "text/csv; charset=utf-8" || len(lines) != len(got.Bill.Lines)+1 || lines[0][3] != "service" {
 		t.Fatalf("csv %v %v", lines, err)
 	}
 
-	resp = f.call(t, "GET", "/ops/costs/page", f.tokens[store.RoleViewer], "", nil)
+	resp = f.call(t, "GET", "/ops/costs/page", f.tokens[access.Viewer], "", nil)
 	if resp.StatusCode != 200 || !strings.Contains(resp.Body, "<h1>Costs</h1>") || !strings.Contains(resp.Body, "Share per service") {
 		t.Fatalf("costs page: %d %s", resp.StatusCode, resp.Body)
 	}
-	if resp := f.call(t, "GET", "/ops/costs", f.tokens[store.RoleProducer], "", nil); resp.StatusCode != 403 {
+	if resp := f.call(t, "GET", "/ops/costs", f.tokens[access.Producer], "", nil); resp.StatusCode != 403 {
 		t.Fatalf("a producer token read the costs: %d", resp.StatusCode)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -44,7 +45,7 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 	}
 	other := prev.ID
 
-	page := f.call(t, "GET", "/ops/ticket/"+id, f.tokens[store.RoleAgent], "", nil)
+	page := f.call(t, "GET", "/ops/ticket/"+id, f.tokens[access.Agent], "", nil)
 	for _, want := range []string{"Contact id</dt><dd>cust-history", "Score 2/10", "Asked: “¿Qué probabilidad hay de que recomiendes Acme", "Ana Lopez", "history@example.com", "region</dt><dd>eu",
 		"quiet-period", "surveyed 1 h ago", "support.case.closed", "answered <strong>2/10</strong>", "late again",
 		id + " (this one)", `href="/ops/ticket/` + other + `"`} {
@@ -55,7 +56,7 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 	if t.Failed() {
 		t.Logf("page:\n%s", page.Body)
 	}
-	viewer := f.call(t, "GET", "/ops/ticket/"+id, f.tokens[store.RoleViewer], "", nil)
+	viewer := f.call(t, "GET", "/ops/ticket/"+id, f.tokens[access.Viewer], "", nil)
 	if viewer.StatusCode != 200 || strings.Contains(viewer.Body, "Ana Lopez") || strings.Contains(viewer.Body, "history@example.com") {
 		t.Errorf("a viewer's ticket page shows the name or email")
 	}

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
@@ -97,20 +98,20 @@ func (h *Handler) routes() *web.Mux {
 	api := func(pattern, role string, fn endpoint) { m.Handle(pattern, h.guard(role, false, fn)) }
 	page := func(pattern, role string, fn endpoint) { m.Handle(pattern, h.guard(role, true, fn)) }
 
-	api("GET /ops/tickets", store.RoleViewer, h.listTickets)
-	api("GET /ops/tickets/{id}", store.RoleViewer, h.getTicket)
-	api("PATCH /ops/tickets/{id}", store.RoleAgent, h.patchTicket)
-	api("GET /ops/scores", store.RoleViewer, h.scores)
-	api("GET /ops/contacts/{id}/export", store.RoleAdmin, h.exportContact)
-	api("DELETE /ops/contacts/{id}", store.RoleAdmin, h.eraseContact)
-	page("GET /ops/{$}", store.RoleViewer, h.queuePage)
-	page("GET /ops/ticket/{id}", store.RoleViewer, h.ticketPage)
-	page("POST /ops/ticket/{id}", store.RoleAgent, h.ticketForm)
-	page("GET /ops/trends", store.RoleViewer, h.trendsPage)
-	api("GET /ops/costs", store.RoleViewer, h.costs)
-	page("GET /ops/costs/page", store.RoleViewer, h.costsPage)
-	api("GET /ops/themes", store.RoleViewer, h.themes)
-	page("GET /ops/themes/page", store.RoleViewer, h.themesPage)
+	api("GET /ops/tickets", access.Viewer, h.listTickets)
+	api("GET /ops/tickets/{id}", access.Viewer, h.getTicket)
+	api("PATCH /ops/tickets/{id}", access.Agent, h.patchTicket)
+	api("GET /ops/scores", access.Viewer, h.scores)
+	api("GET /ops/contacts/{id}/export", access.Admin, h.exportContact)
+	api("DELETE /ops/contacts/{id}", access.Admin, h.eraseContact)
+	page("GET /ops/{$}", access.Viewer, h.queuePage)
+	page("GET /ops/ticket/{id}", access.Viewer, h.ticketPage)
+	page("POST /ops/ticket/{id}", access.Agent, h.ticketForm)
+	page("GET /ops/trends", access.Viewer, h.trendsPage)
+	api("GET /ops/costs", access.Viewer, h.costs)
+	page("GET /ops/costs/page", access.Viewer, h.costsPage)
+	api("GET /ops/themes", access.Viewer, h.themes)
+	page("GET /ops/themes/page", access.Viewer, h.themesPage)
 
 	m.HandleFunc("/ops", func(w http.ResponseWriter, _ *http.Request) { redirect("/ops/").Write(w) })
 	m.HandleFunc("GET /ops/login", func(w http.ResponseWriter, r *http.Request) { h.loginForm(r).Write(w) })
@@ -154,7 +155,7 @@ func (h *Handler) authorized(r *http.Request, role string, html bool, fn endpoin
 		}
 		return web.Reply{}, err
 	}
-	if !Allowed(who.Role, role) {
+	if !access.Allows(who.Role, role) {
 		return web.Reply{}, errForbidden
 	}
 	if viaCookie && !web.IsRead(r) && !sameOrigin(r) {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/config"
 	"github.com/cxloop/cxloop/shared/mail"
@@ -37,7 +38,7 @@ func fixture(t *testing.T) *fix {
 	}
 	f := &fix{h: &Handler{Store: st, Catalog: catalog.MustShipped(), Mail: mail.NewClient(cfg, "surveys@example.com", ""),
 		Retention: 730 * 24 * time.Hour, Signer: testSigner(t), BaseURL: "https://surveys.example.com"}, tokens: map[string]string{}}
-	for _, role := range []string{store.RoleProducer, store.RoleViewer, store.RoleAgent, store.RoleAdmin} {
+	for _, role := range []string{access.Producer, access.Viewer, access.Agent, access.Admin} {
 		raw, err := st.CreateAPIToken(context.Background(), role, role+"-test")
 		if err != nil {
 			t.Fatal(err)
@@ -102,7 +103,7 @@ func TestAuth(t *testing.T) {
 	t.Parallel()
 	f := fixture(t)
 	id := f.openTicket(t, "inv-auth", "cust-auth", "auth@example.com")
-	hash := sha256.Sum256([]byte(f.tokens[store.RoleAdmin]))
+	hash := sha256.Sum256([]byte(f.tokens[access.Admin]))
 	cases := []struct {
 		name, method, path, token string
 		body                      string
@@ -112,19 +113,19 @@ func TestAuth(t *testing.T) {
 		{"an unknown token is 401", "GET", "/ops/tickets", "cx_" + strings.Repeat("0", 64), "", 401},
 		{"the stored hash of a token is not a token", "GET", "/ops/tickets", hex.EncodeToString(hash[:]), "", 401},
 		{"the stored key of a token is not a token", "GET", "/ops/tickets", "APITOKEN#" + hex.EncodeToString(hash[:]), "", 401},
-		{"a producer token may not read tickets", "GET", "/ops/tickets", f.tokens[store.RoleProducer], "", 403},
-		{"a viewer reads tickets", "GET", "/ops/tickets", f.tokens[store.RoleViewer], "", 200},
-		{"a viewer reads one ticket", "GET", "/ops/tickets/" + id, f.tokens[store.RoleViewer], "", 200},
-		{"a viewer may not update a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[store.RoleViewer], `{"note":"x"}`, 403},
-		{"an agent updates a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[store.RoleAgent], `{"note":"x"}`, 200},
-		{"an agent may not export a contact", "GET", "/ops/contacts/" + web.PathID("cust-auth") + "/export", f.tokens[store.RoleAgent], "", 403},
-		{"an agent may not erase a contact", "DELETE", "/ops/contacts/" + web.PathID("cust-auth"), f.tokens[store.RoleAgent], "", 403},
-		{"an admin exports a contact", "GET", "/ops/contacts/" + web.PathID("cust-auth") + "/export", f.tokens[store.RoleAdmin], "", 200},
+		{"a producer token may not read tickets", "GET", "/ops/tickets", f.tokens[access.Producer], "", 403},
+		{"a viewer reads tickets", "GET", "/ops/tickets", f.tokens[access.Viewer], "", 200},
+		{"a viewer reads one ticket", "GET", "/ops/tickets/" + id, f.tokens[access.Viewer], "", 200},
+		{"a viewer may not update a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[access.Viewer], `{"note":"x"}`, 403},
+		{"an agent updates a ticket", "PATCH", "/ops/tickets/" + id, f.tokens[access.Agent], `{"note":"x"}`, 200},
+		{"an agent may not export a contact", "GET", "/ops/contacts/" + web.PathID("cust-auth") + "/export", f.tokens[access.Agent], "", 403},
+		{"an agent may not erase a contact", "DELETE", "/ops/contacts/" + web.PathID("cust-auth"), f.tokens[access.Agent], "", 403},
+		{"an admin exports a contact", "GET", "/ops/contacts/" + web.PathID("cust-auth") + "/export", f.tokens[access.Admin], "", 200},
 		{"no token on a console page redirects to the login form", "GET", "/ops/", "", "", 303},
-		{"a producer may not see the console", "GET", "/ops/", f.tokens[store.RoleProducer], "", 403},
-		{"an unknown ticket is 404", "GET", "/ops/tickets/a-nope", f.tokens[store.RoleViewer], "", 404},
-		{"an unknown path is 404", "GET", "/ops/nothing/here", f.tokens[store.RoleViewer], "", 404},
-		{"a wrong method is 405", "PUT", "/ops/tickets/" + id, f.tokens[store.RoleAdmin], "", 405},
+		{"a producer may not see the console", "GET", "/ops/", f.tokens[access.Producer], "", 403},
+		{"an unknown ticket is 404", "GET", "/ops/tickets/a-nope", f.tokens[access.Viewer], "", 404},
+		{"an unknown path is 404", "GET", "/ops/nothing/here", f.tokens[access.Viewer], "", 404},
+		{"a wrong method is 405", "PUT", "/ops/tickets/" + id, f.tokens[access.Admin], "", 405},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,7 +145,7 @@ func TestTicketAPI(t *testing.T) {
 	f := fixture(t)
 	addr := fmt.Sprintf("ana-%d@example.com", time.Now().UnixNano())
 	id := f.openTicket(t, "inv-api", "cust-api", addr)
-	agent := f.tokens[store.RoleAgent]
+	agent := f.tokens[access.Agent]
 
 	resp := f.call(t, "GET", "/ops/tickets?status=open&team=customer-success-eu", agent, "", nil)
 	var list struct{ Tickets []store.Ticket }
@@ -208,7 +209,7 @@ func TestScoresAsJSONAndCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	viewer := f.tokens[store.RoleViewer]
+	viewer := f.tokens[access.Viewer]
 	resp := f.call(t, "GET", "/ops/scores?survey=nps-relationship&window=7d", viewer, "", nil)
 	var out struct{ Scores []ScoreLine }
 	if err := json.Unmarshal([]byte(resp.Body), &out); err != nil || len(out.Scores) != 1 || out.Scores[0].Value != 25 {
@@ -233,8 +234,8 @@ func TestEraseThenExportThroughTheAPI(t *testing.T) {
 	f := fixture(t)
 	addr := fmt.Sprintf("erase-%d@example.com", time.Now().UnixNano())
 	id := f.openTicket(t, "inv-erase", "cust-erase", addr)
-	admin := f.tokens[store.RoleAdmin]
-	f.call(t, "PATCH", "/ops/tickets/"+id, f.tokens[store.RoleAgent], `{"note":"Ana Lopez said she moved"}`, nil)
+	admin := f.tokens[access.Admin]
+	f.call(t, "PATCH", "/ops/tickets/"+id, f.tokens[access.Agent], `{"note":"Ana Lopez said she moved"}`, nil)
 	if resp := f.call(t, "GET", "/ops/contacts/"+web.PathID("cust-erase")+"/export", admin, "", nil); !strings.Contains(resp.Body, addr) || !strings.Contains(resp.Body, "late again") {
 		t.Fatalf("export before erasure = %s", resp.Body)
 	}
@@ -255,7 +256,7 @@ func TestConsole(t *testing.T) {
 	id := f.openTicket(t, "inv-console", "cust-console", "console@example.com")
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
 
-	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleProducer]), form); resp.StatusCode != 401 || len(resp.Cookies) != 0 {
+	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[access.Producer]), form); resp.StatusCode != 401 || len(resp.Cookies) != 0 {
 		t.Fatalf("a producer token signs in: %d %v", resp.StatusCode, resp.Cookies)
 	}
 	// Login CSRF: a form on another site posting a valid token must not sign the browser in.
@@ -265,15 +266,15 @@ func TestConsole(t *testing.T) {
 		"an opaque origin nothing vouches for": {"Origin": "null"},
 	} {
 		h["Content-Type"] = form["Content-Type"]
-		if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), h); resp.StatusCode != 403 || len(resp.Cookies) != 0 {
+		if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[access.Agent]), h); resp.StatusCode != 403 || len(resp.Cookies) != 0 {
 			t.Fatalf("login from %s = %d %v, want 403 and no cookie", name, resp.StatusCode, resp.Cookies)
 		}
 	}
 	sameSite := map[string]string{"Content-Type": form["Content-Type"], "Origin": "null", "Sec-Fetch-Site": "same-origin"}
-	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), sameSite); resp.StatusCode != 303 || len(resp.Cookies) != 1 {
+	if resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[access.Agent]), sameSite); resp.StatusCode != 303 || len(resp.Cookies) != 1 {
 		t.Fatalf("login from the console's own form (no-referrer: Origin null, Sec-Fetch-Site same-origin) = %d", resp.StatusCode)
 	}
-	resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent]), form)
+	resp := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[access.Agent]), form)
 	if resp.StatusCode != 303 || len(resp.Cookies) != 1 {
 		t.Fatalf("login = %d %v", resp.StatusCode, resp.Cookies)
 	}
@@ -300,11 +301,11 @@ func TestConsole(t *testing.T) {
 	if lp.StatusCode != 200 || !strings.Contains(lp.Body, `name="next" value="/ops/ticket/`+id+`?from=mail"`) {
 		t.Fatalf("the login page does not carry the page to return to: %s", lp.Body)
 	}
-	back := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent])+"&next="+url.QueryEscape("/ops/ticket/"+id+"?from=mail"), sameSite)
+	back := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[access.Agent])+"&next="+url.QueryEscape("/ops/ticket/"+id+"?from=mail"), sameSite)
 	if back.StatusCode != 303 || back.Headers["Location"] != "/ops/ticket/"+id+"?from=mail" || len(back.Cookies) != 1 {
 		t.Fatalf("login with next = %d %q", back.StatusCode, back.Headers["Location"])
 	}
-	offsite := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[store.RoleAgent])+"&next="+url.QueryEscape("//evil.example/ops/"), sameSite)
+	offsite := f.call(t, "POST", "/ops/login", "", "token="+url.QueryEscape(f.tokens[access.Agent])+"&next="+url.QueryEscape("//evil.example/ops/"), sameSite)
 	if offsite.StatusCode != 303 || offsite.Headers["Location"] != "/ops/" {
 		t.Fatalf("login with an off-site next = %d %q, want the queue", offsite.StatusCode, offsite.Headers["Location"])
 	}
@@ -371,7 +372,7 @@ func TestSafeNextKeepsOnlyConsolePagesOfThisOrigin(t *testing.T) {
 func TestContactIDsWithAnyCharacterAreExportedAndErased(t *testing.T) {
 	t.Parallel()
 	f := fixture(t)
-	admin := f.tokens[store.RoleAdmin]
+	admin := f.tokens[access.Admin]
 	for i, id := range []string{"ana maría", "niño/42", "100%", "who?x=1", "ünï çødé"} {
 		addr := fmt.Sprintf("odd-%d@example.com", i)
 		f.openTicket(t, fmt.Sprintf("inv-odd-%d", i), id, addr)
@@ -414,7 +415,7 @@ func TestViewersSeeContactsMaskedEverywhere(t *testing.T) {
 		{"/ops/?team=customer-success-eu", nil},
 		{"/ops/ticket/" + id, []string{name}},
 	}
-	for _, role := range []string{store.RoleViewer, store.RoleAgent, store.RoleAdmin} {
+	for _, role := range []string{access.Viewer, access.Agent, access.Admin} {
 		for _, r := range routes {
 			t.Run(role+" "+r.path, func(t *testing.T) {
 				resp := f.call(t, "GET", r.path, f.tokens[role], "", nil)
@@ -423,15 +424,15 @@ func TestViewersSeeContactsMaskedEverywhere(t *testing.T) {
 				}
 				for _, want := range r.shows {
 					switch got := strings.Contains(resp.Body, want); {
-					case role == store.RoleViewer && got:
+					case role == access.Viewer && got:
 						t.Fatalf("a viewer sees %q", want)
-					case role == store.RoleViewer && !strings.Contains(resp.Body, Masked):
+					case role == access.Viewer && !strings.Contains(resp.Body, Masked):
 						t.Fatalf("a viewer sees no mask where %q would be", want)
-					case role != store.RoleViewer && !got:
+					case role != access.Viewer && !got:
 						t.Fatalf("%s does not see %q", role, want)
 					}
 				}
-				if role == store.RoleViewer && (strings.Contains(resp.Body, email) || strings.Contains(resp.Body, name)) {
+				if role == access.Viewer && (strings.Contains(resp.Body, email) || strings.Contains(resp.Body, name)) {
 					t.Fatal("a viewer sees the contact")
 				}
 			})
@@ -464,7 +465,7 @@ func TestCloseTheLoopHonoursOptOutsSuppressionAndErasure(t *testing.T) {
 	t.Parallel()
 	f := fixture(t)
 	ctx := context.Background()
-	agent := f.tokens[store.RoleAgent]
+	agent := f.tokens[access.Agent]
 	stamp := time.Now().UnixNano()
 	cases := []struct {
 		name  string

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -60,7 +61,7 @@ func ParseGroupRoles(raw string) (map[string]string, error) {
 		}
 		g, role, ok := strings.Cut(pair, "=")
 		g, role = strings.TrimSpace(g), strings.TrimSpace(role)
-		if !ok || g == "" || rank[role] == 0 {
+		if !ok || g == "" || access.Rank(role) == 0 {
 			return nil, fmt.Errorf("OIDC_GROUP_ROLES: %q is not group=viewer|agent|admin", pair)
 		}
 		m[g] = role
@@ -253,7 +254,7 @@ func (o *OIDC) groupsClaim() string {
 func (o *OIDC) roleOf(groups []string) string {
 	role := ""
 	for _, g := range groups {
-		if r := o.GroupRoles[g]; rank[r] > rank[role] {
+		if r := o.GroupRoles[g]; access.Rank(r) > access.Rank(role) {
 			role = r
 		}
 	}
@@ -403,7 +404,7 @@ func (o *OIDC) fromSession(v string, now time.Time) (*store.APIToken, error) {
 		N, R string
 		E    int64
 	}
-	if decodeSegment(p, &s) != nil || now.Unix() >= s.E || rank[s.R] == 0 || s.N == "" {
+	if decodeSegment(p, &s) != nil || now.Unix() >= s.E || access.Rank(s.R) == 0 || s.N == "" {
 		return nil, errUnauthorized
 	}
 	return &store.APIToken{Name: s.N, Role: s.R}, nil

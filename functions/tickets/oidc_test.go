@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 )
 
 // provider is a tiny OpenID Connect provider: discovery, an authorize endpoint that signs in
@@ -222,11 +222,11 @@ func TestSignInWithTheCompanysIdentityProvider(t *testing.T) {
 
 	t.Run("a forged or expired session cookie is no session", func(t *testing.T) {
 		now := time.Now()
-		good := f.h.OIDC.session("maria@example.com", store.RoleAdmin, now)
+		good := f.h.OIDC.session("maria@example.com", access.Admin, now)
 		for name, v := range map[string]string{
 			"altered role": strings.Replace(good, good[3:10], "AAAAAAA", 1),
-			"expired":      f.h.OIDC.session("maria@example.com", store.RoleAdmin, now.Add(-13*time.Hour)),
-			"other key":    (&OIDC{SessionKey: []byte("another-key")}).session("maria@example.com", store.RoleAdmin, now),
+			"expired":      f.h.OIDC.session("maria@example.com", access.Admin, now.Add(-13*time.Hour)),
+			"other key":    (&OIDC{SessionKey: []byte("another-key")}).session("maria@example.com", access.Admin, now),
 		} {
 			resp := f.call(t, "GET", "/ops/tickets", "", "", map[string]string{"Cookie": CookieName + "=" + v})
 			if resp.StatusCode != http.StatusUnauthorized {
@@ -250,8 +250,8 @@ func TestGroupRolesAreParsedStrictly(t *testing.T) {
 	if err != nil || len(m) != 0 {
 		t.Errorf("empty: %v %v", m, err)
 	}
-	o := &OIDC{GroupRoles: map[string]string{"a": store.RoleViewer, "b": store.RoleAdmin}}
-	if got := o.roleOf([]string{"a", "b", "c"}); got != store.RoleAdmin {
+	o := &OIDC{GroupRoles: map[string]string{"a": access.Viewer, "b": access.Admin}}
+	if got := o.roleOf([]string{"a", "b", "c"}); got != access.Admin {
 		t.Errorf("the highest role of a person's groups: %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -38,7 +39,7 @@ func TestQueueRowsSayWhoWhatScoreAndWhatTheyWrote(t *testing.T) {
 	if c.Score != "1" || c.Age != "just now" || c.Overdue {
 		t.Errorf("row c = %+v (a survey gone from the catalog shows the bare score; a resolved ticket is never overdue)", c)
 	}
-	masked := rowsOf(catalog.MustShipped(), visibleAll(store.RoleViewer, list[:1]), now)[0]
+	masked := rowsOf(catalog.MustShipped(), visibleAll(access.Viewer, list[:1]), now)[0]
 	if masked.Name != Masked {
 		t.Errorf("a viewer's queue shows the name %q", masked.Name)
 	}
@@ -69,7 +70,7 @@ func TestTheQueuePagesWithACursorAndFilters(t *testing.T) {
 	for i := range 7 {
 		ids = append(ids, f.openTicket(t, fmt.Sprintf("inv-page-%d", i), fmt.Sprintf("cust-page-%d", i), fmt.Sprintf("page-%d@example.com", i)))
 	}
-	agent := f.tokens[store.RoleAgent]
+	agent := f.tokens[access.Agent]
 	for _, id := range ids[:2] {
 		if r := f.call(t, "PATCH", "/ops/tickets/"+id, agent, `{"assignee":"agent-test"}`, nil); r.StatusCode != 200 {
 			t.Fatalf("assign: %d %s", r.StatusCode, r.Body)

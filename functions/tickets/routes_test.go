@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -21,7 +21,7 @@ func TestRoutesServedByAPlainHTTPServer(t *testing.T) {
 	srv := httptest.NewServer(f.h)
 	t.Cleanup(srv.Close)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	viewer, agent, admin := f.tokens[store.RoleViewer], f.tokens[store.RoleAgent], f.tokens[store.RoleAdmin]
+	viewer, agent, admin := f.tokens[access.Viewer], f.tokens[access.Agent], f.tokens[access.Admin]
 	tests := []struct {
 		name, method, path, token, accept string
 		want                              int

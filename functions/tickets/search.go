@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/web"
@@ -33,7 +34,7 @@ func searchOf(r *http.Request, who *store.APIToken) (search, bool, error) {
 		return s, false, fmt.Errorf("%w: search by contact or by email, not both", errBadRequest)
 	case !text.Valid(s.Contact + s.Email):
 		return s, false, fmt.Errorf("%w: the search must be valid UTF-8", errBadRequest)
-	case s.Email != "" && !Allowed(who.Role, store.RoleAgent):
+	case s.Email != "" && !access.Allows(who.Role, access.Agent):
 		return s, false, fmt.Errorf("%w: searching by email needs the agent role", errForbidden)
 	}
 	return s, true, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -18,7 +19,7 @@ func TestTheQueueFindsACustomersTicketsByContactIdOrAddress(t *testing.T) {
 	f := fixture(t)
 	ctx := context.Background()
 	a1 := f.openTicket(t, "inv-search-1", "cust/search 1", "Search.Me@Example.com")
-	resolved := f.call(t, "PATCH", "/ops/tickets/"+a1, f.tokens[store.RoleAgent], `{"status":"resolved"}`, nil)
+	resolved := f.call(t, "PATCH", "/ops/tickets/"+a1, f.tokens[access.Agent], `{"status":"resolved"}`, nil)
 	if resolved.StatusCode != 200 {
 		t.Fatalf("resolve = %d %s", resolved.StatusCode, resolved.Body)
 	}
@@ -34,7 +35,7 @@ func TestTheQueueFindsACustomersTicketsByContactIdOrAddress(t *testing.T) {
 		}
 		return got
 	}
-	agent, viewer := f.tokens[store.RoleAgent], f.tokens[store.RoleViewer]
+	agent, viewer := f.tokens[access.Agent], f.tokens[access.Viewer]
 	tests := []struct {
 		name, query, token string
 		want               int

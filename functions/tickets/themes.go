@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
@@ -288,7 +289,7 @@ func uses(comment, lang, term string) (string, bool) {
 // read it as written; a viewer sees what looks like contact data in it (addresses, phone numbers,
 // anything with a digit, likely names) masked.
 func exampleText(role, comment string) string {
-	if Allowed(role, store.RoleAgent) {
+	if access.Allows(role, access.Agent) {
 		return comment
 	}
 	return theme.Redact(comment, Masked)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/theme"
@@ -118,7 +119,7 @@ func TestThemesReportDeclaredAndFoundThemesWithMaskedExamples(t *testing.T) {
 		}
 		return rep
 	}
-	rep := get(store.RoleViewer, "survey=nps-relationship&window=7d")
+	rep := get(access.Viewer, "survey=nps-relationship&window=7d")
 	if rep.Comments != 80 || rep.Low != 40 || rep.High != 40 {
 		t.Fatalf("comments %d, low %d, high %d; want 80, 40, 40", rep.Comments, rep.Low, rep.High)
 	}
@@ -149,13 +150,13 @@ func TestThemesReportDeclaredAndFoundThemesWithMaskedExamples(t *testing.T) {
 		}
 	}
 	// The viewer never reads the phone number; the agent reads the comment as written.
-	viewerText, agentText := examplesOf(rep, "courier late"), examplesOf(get(store.RoleAgent, "survey=nps-relationship&window=7d"), "courier late")
+	viewerText, agentText := examplesOf(rep, "courier late"), examplesOf(get(access.Agent, "survey=nps-relationship&window=7d"), "courier late")
 	if strings.Contains(viewerText, "600123456") || !strings.Contains(agentText, "600123456") {
 		t.Errorf("viewer examples %q, agent examples %q: want the number masked for the viewer only", viewerText, agentText)
 	}
 
 	// Reading example comments is recorded under the reader's name, without the comments.
-	viewer, err := f.h.Store.LookupAPIToken(context.Background(), f.tokens[store.RoleViewer])
+	viewer, err := f.h.Store.LookupAPIToken(context.Background(), f.tokens[access.Viewer])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,21 +177,21 @@ func TestThemesReportDeclaredAndFoundThemesWithMaskedExamples(t *testing.T) {
 		t.Errorf("the viewer's read of example comments is not in the audit trail: %+v", trail)
 	}
 
-	csv := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d&format=csv", f.tokens[store.RoleViewer], "", nil)
+	csv := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d&format=csv", f.tokens[access.Viewer], "", nil)
 	if csv.StatusCode != http.StatusOK || !strings.Contains(csv.Body, "declared,delivery,36,16,20,40,") || !strings.Contains(csv.Body, "found-low,courier late,") {
 		t.Errorf("CSV %d:\n%s", csv.StatusCode, csv.Body)
 	}
-	page := f.call(t, "GET", "/ops/themes/page?survey=nps-relationship&window=7d", f.tokens[store.RoleViewer], "", nil)
+	page := f.call(t, "GET", "/ops/themes/page?survey=nps-relationship&window=7d", f.tokens[access.Viewer], "", nil)
 	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "<h1>Themes</h1>") || !strings.Contains(page.Body, "courier late") ||
 		!strings.Contains(page.Body, "40.0% ±") || strings.Contains(page.Body, "600123456") {
 		t.Errorf("page %d:\n%s", page.StatusCode, page.Body)
 	}
 	for _, bad := range []string{"window=2d", "survey=nope", "touchpoint=a&segment=b=c"} {
-		if r := f.call(t, "GET", "/ops/themes?"+bad, f.tokens[store.RoleViewer], "", nil); r.StatusCode != http.StatusBadRequest {
+		if r := f.call(t, "GET", "/ops/themes?"+bad, f.tokens[access.Viewer], "", nil); r.StatusCode != http.StatusBadRequest {
 			t.Errorf("%s: status %d, want 400", bad, r.StatusCode)
 		}
 	}
-	if r := f.call(t, "GET", "/ops/themes", f.tokens[store.RoleProducer], "", nil); r.StatusCode != http.StatusForbidden {
+	if r := f.call(t, "GET", "/ops/themes", f.tokens[access.Producer], "", nil); r.StatusCode != http.StatusForbidden {
 		t.Errorf("a producer token: status %d, want 403", r.StatusCode)
 	}
 }
@@ -213,14 +214,14 @@ func TestErasingAContactRemovesItsCommentFromTheExamples(t *testing.T) {
 	now := f.h.Store.Now().UTC()
 	seedThemes(t, f, "nps-relationship", now.Truncate(24*time.Hour).Add(time.Hour), themeCorpus())
 	// cust-15 wrote the only comment with a phone number: erase them and no example quotes it.
-	before := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d", f.tokens[store.RoleAgent], "", nil)
+	before := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d", f.tokens[access.Agent], "", nil)
 	if !strings.Contains(before.Body, "600123456") {
 		t.Fatalf("the comment is not among the examples before erasure:\n%s", before.Body)
 	}
-	if r := f.call(t, "DELETE", "/ops/contacts/"+base64.RawURLEncoding.EncodeToString([]byte("cust-15")), f.tokens[store.RoleAdmin], "", nil); r.StatusCode != http.StatusOK {
+	if r := f.call(t, "DELETE", "/ops/contacts/"+base64.RawURLEncoding.EncodeToString([]byte("cust-15")), f.tokens[access.Admin], "", nil); r.StatusCode != http.StatusOK {
 		t.Fatalf("erase: %d %s", r.StatusCode, r.Body)
 	}
-	after := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d", f.tokens[store.RoleAgent], "", nil)
+	after := f.call(t, "GET", "/ops/themes?survey=nps-relationship&window=7d", f.tokens[access.Agent], "", nil)
 	if strings.Contains(after.Body, "600123456") || strings.Contains(after.Body, "call me") {
 		t.Errorf("the erased contact's comment is still an example:\n%s", after.Body)
 	}
@@ -246,7 +247,7 @@ func TestTheQueueFiltersOnATheme(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	resp := f.call(t, "GET", "/ops/tickets?theme=delivery", f.tokens[store.RoleViewer], "", nil)
+	resp := f.call(t, "GET", "/ops/tickets?theme=delivery", f.tokens[access.Viewer], "", nil)
 	var page struct {
 		Tickets []store.Ticket `json:"tickets"`
 	}
@@ -256,7 +257,7 @@ func TestTheQueueFiltersOnATheme(t *testing.T) {
 	if len(page.Tickets) != 2 {
 		t.Fatalf("theme=delivery gave %d tickets, want the 2 tagged delivery: %s", len(page.Tickets), resp.Body)
 	}
-	html := f.call(t, "GET", "/ops/?theme=price", f.tokens[store.RoleViewer], "", nil)
+	html := f.call(t, "GET", "/ops/?theme=price", f.tokens[access.Viewer], "", nil)
 	if html.StatusCode != http.StatusOK || !strings.Contains(html.Body, `<option value="price" selected>`) ||
 		!strings.Contains(html.Body, "themes: price, delivery") || strings.Contains(html.Body, "themes: delivery<") {
 		t.Errorf("queue page %d:\n%s", html.StatusCode, html.Body)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 )
@@ -28,7 +29,7 @@ func TestTheScoresPageShowsADimensionAndHidesTinySamples(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	viewer := f.tokens[store.RoleViewer]
+	viewer := f.tokens[access.Viewer]
 	page := f.call(t, "GET", "/ops/trends?window=7d", viewer, "", nil)
 	if page.StatusCode != 200 || !strings.Contains(page.Body, "12.5 ± 20.0 (n=45)") || strings.Count(page.Body, "<circle") != 1 ||
 		!strings.Contains(page.Body, "too few answers") || !strings.Contains(page.Body, `<option value="seg:plan=pro"`) {

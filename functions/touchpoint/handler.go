@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/touchpoint"
@@ -118,7 +119,7 @@ func (h *Handler) intake(req *http.Request) web.Reply {
 	case err != nil:
 		slog.ErrorContext(ctx, "look up token", "error", err)
 		return web.Error(http.StatusInternalServerError, "internal error")
-	case tok.Role != store.RoleProducer && tok.Role != store.RoleAdmin:
+	case tok.Role != access.Producer && tok.Role != access.Admin:
 		return web.Error(http.StatusForbidden, "this token may not post touchpoints")
 	}
 	body, err := web.Body(req, maxBodyBytes)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
@@ -316,11 +317,11 @@ func TestPostTouchpoints(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	ctx := context.Background()
-	producer, err := f.st.CreateAPIToken(ctx, store.RoleProducer, "test producer")
+	producer, err := f.st.CreateAPIToken(ctx, access.Producer, "test producer")
 	if err != nil {
 		t.Fatal(err)
 	}
-	viewer, _ := f.st.CreateAPIToken(ctx, store.RoleViewer, "test viewer")
+	viewer, _ := f.st.CreateAPIToken(ctx, access.Viewer, "test viewer")
 	raw, err := os.ReadFile("../../events/touchpoint-api-batch.json")
 	if err != nil {
 		t.Fatal(err)

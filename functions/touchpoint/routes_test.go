@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 )
 
 // POST /touchpoints is plain net/http: served by httptest it decides a touchpoint, and any other
@@ -16,7 +16,7 @@ import (
 func TestIntakeServedByAPlainHTTPServer(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
-	producer, err := f.st.CreateAPIToken(context.Background(), store.RoleProducer, "routes producer")
+	producer, err := f.st.CreateAPIToken(context.Background(), access.Producer, "routes producer")
 	if err != nil {
 		t.Fatal(err)
 	}

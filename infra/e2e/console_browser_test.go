@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
@@ -68,7 +69,7 @@ func seedTickets(t *testing.T, st *store.Store) (eu, support string) {
 func TestAnAgentWorksATicketInTheConsoleInChromium(t *testing.T) {
 	r := consoleRig(t)
 	eu, support := seedTickets(t, r.Store)
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleAgent, storetest.UniqueName("maria"))
+	tok, err := r.Store.CreateAPIToken(context.Background(), access.Agent, storetest.UniqueName("maria"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
 
@@ -41,7 +41,7 @@ func consolePages(ticketID string) []consolePage {
 func TestEveryConsolePageFitsAPhoneAndADesktop(t *testing.T) {
 	r := consoleRig(t)
 	eu, _ := seedTickets(t, r.Store)
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleAdmin, storetest.UniqueName("screens"))
+	tok, err := r.Store.CreateAPIToken(context.Background(), access.Admin, storetest.UniqueName("screens"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 )
 
 // On the local stack the Costs API meters with the local host's counters: the functions'
@@ -16,7 +16,7 @@ import (
 // local API, as a deployed one reads CloudWatch.
 func TestTheCostsAPIMetersWithTheLocalHostsCountersLocally(t *testing.T) {
 	r := consoleRig(t)
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleViewer, "costs")
+	tok, err := r.Store.CreateAPIToken(context.Background(), access.Viewer, "costs")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/infra/local/rig"
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
 
@@ -24,11 +24,11 @@ func TestEverySampleEventRunsThroughItsFunctionsRealBootstrap(t *testing.T) {
 	r := startRig(t, rig.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	producer, err := r.Store.CreateAPIToken(ctx, store.RoleProducer, storetest.UniqueName("sample events producer"))
+	producer, err := r.Store.CreateAPIToken(ctx, access.Producer, storetest.UniqueName("sample events producer"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, err := r.Store.CreateAPIToken(ctx, store.RoleAdmin, storetest.UniqueName("sample events admin"))
+	admin, err := r.Store.CreateAPIToken(ctx, access.Admin, storetest.UniqueName("sample events admin"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
@@ -63,7 +64,7 @@ type run struct {
 }
 
 func newRun(t *testing.T, r *rig.Rig, n int) *run {
-	tok, err := r.Store.CreateAPIToken(context.Background(), store.RoleProducer, storetest.UniqueName("fault-suite"))
+	tok, err := r.Store.CreateAPIToken(context.Background(), access.Producer, storetest.UniqueName("fault-suite"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/token"
@@ -24,7 +25,7 @@ func TestFaultBadInputIsAnsweredWithAClearRefusal(t *testing.T) {
 	r := startRig(t, rig.Options{})
 	ctx := context.Background()
 	u := newRun(t, r, 0)
-	viewer, err := r.Store.CreateAPIToken(ctx, store.RoleViewer, storetest.UniqueName("bad-input"))
+	viewer, err := r.Store.CreateAPIToken(ctx, access.Viewer, storetest.UniqueName("bad-input"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/fault"
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/infra/local/samtemplate"
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -114,7 +114,7 @@ func TestEveryCallAFunctionMakesIsAllowedByItsTemplatePolicy(t *testing.T) {
 		unsubscribe(ctx, t, r, emails[0])
 		resubscribe(ctx, t, r, emails[0]) // SurveyFunction's DeleteItem of the opt-out
 	}
-	admin, err := r.Store.CreateAPIToken(ctx, store.RoleAdmin, storetest.UniqueName("policy test"))
+	admin, err := r.Store.CreateAPIToken(ctx, access.Admin, storetest.UniqueName("policy test"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
 
@@ -108,7 +108,7 @@ func TestCommentsBecomeThemesOnTheConsolePage(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	tok, err := r.Store.CreateAPIToken(ctx, store.RoleViewer, storetest.UniqueName("themes-viewer"))
+	tok, err := r.Store.CreateAPIToken(ctx, access.Viewer, storetest.UniqueName("themes-viewer"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,14 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-)
-
-// Roles of API tokens: producers post touchpoints; viewers, agents and admins use /ops.
-const (
-	RoleProducer = "producer"
-	RoleViewer   = "viewer"
-	RoleAgent    = "agent"
-	RoleAdmin    = "admin"
+	"github.com/cxloop/cxloop/shared/access"
 )
 
 // APIToken is a bearer token's record. Only the SHA-256 of the token is stored: the table never
@@ -88,10 +81,8 @@ type tokenName struct {
 // CreateAPIToken stores a new random token for role under a name no other token has, and
 // returns it; it is shown once.
 func (s *Store) CreateAPIToken(ctx context.Context, role, name string) (string, error) {
-	switch role {
-	case RoleProducer, RoleViewer, RoleAgent, RoleAdmin:
-	default:
-		return "", fmt.Errorf("unknown role %q", role)
+	if !access.Valid(role) {
+		return "", fmt.Errorf("unknown role %q: one of %s", role, strings.Join(access.Roles, ", "))
 	}
 	name = strings.Join(strings.Fields(name), " ")
 	if err := checkTokenName(name); err != nil {

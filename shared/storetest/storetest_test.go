@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
@@ -20,7 +21,7 @@ func TestAPITokensRoundTripThroughTheLocalTable(t *testing.T) {
 	t.Parallel()
 	st := storetest.New(t)
 	ctx := context.Background()
-	raw, err := st.CreateAPIToken(ctx, store.RoleAgent, "test agent")
+	raw, err := st.CreateAPIToken(ctx, access.Agent, "test agent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +29,7 @@ func TestAPITokensRoundTripThroughTheLocalTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Role != store.RoleAgent || rec.Name != "test agent" {
+	if rec.Role != access.Agent || rec.Name != "test agent" {
 		t.Errorf("record %+v", rec)
 	}
 	if _, err := st.LookupAPIToken(ctx, raw+"x"); !errors.Is(err, store.ErrNotFound) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
@@ -32,7 +33,7 @@ func TestTokensAreCreatedListedAndRevokedThroughTheTool(t *testing.T) {
 		t.Fatalf("token create = %q, %v", raw, err)
 	}
 	tok, err := st.LookupAPIToken(ctx, raw)
-	if err != nil || tok.Role != store.RoleAdmin || tok.Name != "Ana (ops lead)" {
+	if err != nil || tok.Role != access.Admin || tok.Name != "Ana (ops lead)" {
 		t.Fatalf("the created token does not sign in as admin: %+v %v", tok, err)
 	}
 	if _, err := cxloop("token", "create", "superuser", "x"); err == nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/infra/local/samtemplate"
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -338,10 +339,10 @@ func (c Config) tokens(ctx context.Context, st *store.Store, env map[string]stri
 	// Token names are unique in the table, which may hold the tokens of an earlier `make up`.
 	made := " (make up " + time.Now().UTC().Format("2006-01-02 15:04:05") + ")"
 	var err error
-	if env["PRODUCER_TOKEN"], err = st.CreateAPIToken(ctx, store.RoleProducer, "local producer"+made); err != nil {
+	if env["PRODUCER_TOKEN"], err = st.CreateAPIToken(ctx, access.Producer, "local producer"+made); err != nil {
 		return err
 	}
-	env["OPS_TOKEN"], err = st.CreateAPIToken(ctx, store.RoleAdmin, "local admin"+made)
+	env["OPS_TOKEN"], err = st.CreateAPIToken(ctx, access.Admin, "local admin"+made)
 	return err
 }
 

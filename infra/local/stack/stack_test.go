@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -96,7 +97,7 @@ func TestUpTwiceThenDownLeavesNothingRunning(t *testing.T) {
 		t.Errorf("ttl %+v %v", ttl, err)
 	}
 	st := store.New(db, TableName)
-	for token, role := range map[string]string{env["PRODUCER_TOKEN"]: store.RoleProducer, env["OPS_TOKEN"]: store.RoleAdmin} {
+	for token, role := range map[string]string{env["PRODUCER_TOKEN"]: access.Producer, env["OPS_TOKEN"]: access.Admin} {
 		rec, err := st.LookupAPIToken(ctx, token)
 		if err != nil || rec.Role != role {
 			t.Errorf("token for %s: %+v %v", role, rec, err)
