@@ -64,13 +64,13 @@ func loop(t *testing.T, n int, rate float64) {
 	books := account(invs, emails, r.SendEvents.Lost)
 	published, lostEvents := r.SendEvents.Counts()
 	t.Logf("sends: %+v", books)
-	t.Logf("FIGURES unsure: sent once=%d settled by event=%d resent=%d stopped=%d doubled=%d (each after a lost Send event: %d) never asked=%d; Send events published=%d lost=%d",
+	t.Logf("FIGURES unsure: sent once=%d settled by event=%d resent=%d stopped=%d doubled=%d (each after its Send and Delivery events were lost: %d) never asked=%d; Send events published=%d lost=%d",
 		books.SentOnce, books.SettledByEvent, books.Resent, books.Stopped, books.Doubled, books.DoubledAfterLostEvent, books.NeverAsked, published, lostEvents)
 	if books.NeverAsked > 0 {
 		t.Errorf("%d invitations never reached SES and are not stopped", books.NeverAsked)
 	}
 	if books.Doubled > books.DoubledAfterLostEvent {
-		t.Errorf("%d recipients got more than one invitation email, %d of them explained by a lost Send event", books.Doubled, books.DoubledAfterLostEvent)
+		t.Errorf("%d recipients got more than one invitation email, %d of them explained by lost events", books.Doubled, books.DoubledAfterLostEvent)
 		perTo := map[string]int{}
 		for _, e := range emails {
 			perTo[e.To()]++
@@ -199,7 +199,7 @@ type books struct {
 	SettledByEvent        int // unsure sends settled as sent by SES's Send event
 	Resent                int // resent after the window (no Send event came)
 	Stopped               int // stopped with a reason (rejected, expired, ...)
-	DoubledAfterLostEvent int // doubled recipients one of whose emails' Send event was lost
+	DoubledAfterLostEvent int // doubled recipients one of whose emails had both its Send and Delivery events lost
 	NeverAsked            int // no email ever reached SES, and not stopped
 }
 
