@@ -2,26 +2,13 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/whatif"
 )
-
-// ScanCost is what a full read of the table consumed.
-type ScanCost struct {
-	Pages     int
-	Scanned   int     // items read (and paid for), before the filter on kind
-	ReadUnits float64 // as DynamoDB reported them (ReturnConsumedCapacity TOTAL)
-}
 
 // replayItem is the union of the attributes a replay reads from the kinds it reads.
 type replayItem struct {
@@ -80,48 +67,9 @@ func (s *Store) LoadReplay(ctx context.Context, segments int, skipRetention time
 	}
 
 	parts := make([][]replayItem, segments)
-	costs := make([]ScanCost, segments)
-	errs := make([]error, segments)
-	var wg sync.WaitGroup
-	for seg := range segments {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			in := &dynamodb.ScanInput{
-				TableName: aws.String(s.Table), Segment: aws.Int32(int32(seg)), TotalSegments: aws.Int32(int32(segments)),
-				FilterExpression: ex.Filter(), ProjectionExpression: ex.Projection(),
-				ExpressionAttributeNames: ex.Names(), ExpressionAttributeValues: ex.Values(),
-				ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-			}
-			for p := dynamodb.NewScanPaginator(s.DB, in); p.HasMorePages(); {
-				out, err := p.NextPage(ctx)
-				if err != nil {
-					errs[seg] = fmt.Errorf("scan segment %d: %w", seg, err)
-					return
-				}
-				costs[seg].Pages++
-				costs[seg].Scanned += int(out.ScannedCount)
-				if out.ConsumedCapacity != nil {
-					costs[seg].ReadUnits += aws.ToFloat64(out.ConsumedCapacity.CapacityUnits)
-				}
-				var items []replayItem
-				if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil {
-					errs[seg] = fmt.Errorf("decode scan segment %d: %w", seg, err)
-					return
-				}
-				parts[seg] = append(parts[seg], items...)
-			}
-		}()
-	}
-	wg.Wait()
-	var total ScanCost
-	for i := range segments {
-		if errs[i] != nil {
-			return nil, ScanCost{}, errs[i]
-		}
-		total.Pages += costs[i].Pages
-		total.Scanned += costs[i].Scanned
-		total.ReadUnits += costs[i].ReadUnits
+	total, err := scanAll(ctx, s, ex, segments, func(seg int, items []replayItem) { parts[seg] = append(parts[seg], items...) })
+	if err != nil {
+		return nil, ScanCost{}, err
 	}
 	d := datasetOf(parts)
 	d.ReadAt, d.SkipRetention = s.Now(), skipRetention
