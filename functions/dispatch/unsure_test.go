@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -339,5 +340,39 @@ func TestASendEventThatComesWhileTheSendIsInFlightPreventsTheResend(t *testing.T
 	f.clock.Add(3 * day)
 	if s := f.tick(); s.Reminders != 1 || s.Resent != 0 {
 		t.Fatalf("reminder tick: %+v", s)
+	}
+}
+
+// An event for the resend, noted while the resend was in flight, settles it when its window ends:
+// SES had it, so it is sent, not stopped.
+func TestAResendWhoseEventCameInFlightEndsSentNotStopped(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
+	f.h.Mail, _ = hangupSES(t)
+	f.tick() // the first send: unsure
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	due, err := f.st.DueInvitations(ctx, store.Shard(inv.ID), f.clock.Now(), 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due: %v %d", err, len(due))
+	}
+	c, err := f.st.ClaimDue(ctx, &due[0], f.clock.Now())
+	if err != nil || c.Outcome != store.ClaimResend {
+		t.Fatalf("resend claim: %v %v", err, c)
+	}
+	if out, err := f.st.SettleBySendEvent(ctx, inv.ID, "ses-resend", f.clock.Now()); err != nil || out != store.SettleNoted {
+		t.Fatalf("event during the resend: %q %v", out, err)
+	}
+	if err := f.st.MarkUnsure(ctx, c, errors.New("answer lost"), f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(store.DefaultResendAfter + time.Minute)
+	if s := f.tick(); s.Stopped != 0 || s.Retired != 1 {
+		t.Fatalf("tick after the resend's window: %+v, want it retired as sent", s)
+	}
+	got := f.get(inv.ID)
+	if got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-resend" || got.GSI2PK != "" {
+		t.Fatalf("after the window: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI2PK)
 	}
 }

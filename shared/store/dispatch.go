@@ -116,6 +116,11 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
 	case due.Status == StatusSending || due.Status == StatusReminding:
 		return s.leaseOver(ctx, due, now, seen)
+	case due.Status == StatusUnsure && due.ResentAt != nil && due.AcceptedMessageID != "":
+		// An event noted while an email was in flight proves SES had it: sent, nothing more due.
+		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+			Set(expression.Name("messageId"), expression.Value(due.AcceptedMessageID)).
+			Set(expression.Name("settledBy"), expression.Value("send-event"))), seen)
 	case due.Status == StatusUnsure && due.ResentAt != nil:
 		// Resent once already and its window passed without a Send event: never a third time
 		// (and no reminder after a resend). Stopped, so it is counted and shown with its reason.
