@@ -25,16 +25,21 @@ type Change struct {
 // dayOf returns the UTC day of a Unix millisecond time.
 func dayOf(ms int64) string { return time.UnixMilli(ms).UTC().Format(time.DateOnly) }
 
-// current returns the answer that counts at watermark t: the last submit at or before t.
-func current(answers []Answer, t int64) (Answer, bool) {
-	var best Answer
+// Current returns the submit that counts at watermark t: the last one at or before t (at gives a
+// submit's time, Unix ms). The histograms and the theme counts both count by it.
+func Current[A any](answers []A, t int64, at func(A) int64) (A, bool) {
+	var best A
 	found := false
 	for _, a := range answers {
-		if a.At <= t && (!found || a.At >= best.At) {
+		if at(a) <= t && (!found || at(a) >= at(best)) {
 			best, found = a, true
 		}
 	}
 	return best, found
+}
+
+func current(answers []Answer, t int64) (Answer, bool) {
+	return Current(answers, t, func(a Answer) int64 { return a.At })
 }
 
 // ItemDelta returns what one invitation moves in the histograms when the watermark moves from w

@@ -185,16 +185,9 @@ func (c Counter) add(d Delta, day string, it Item, a Answer, sign int64) {
 	}
 }
 
-// current returns the submit that counts at watermark t: the last one at or before t.
+// current returns the submit that counts at watermark t, by the histograms' rule (metric.Current).
 func current(answers []Answer, t int64) (Answer, bool) {
-	var best Answer
-	found := false
-	for _, a := range answers {
-		if a.At <= t && (!found || a.At >= best.At) {
-			best, found = a, true
-		}
-	}
-	return best, found
+	return metric.Current(answers, t, func(a Answer) int64 { return a.At })
 }
 
 // Prune drops the changes that cancelled out: zero tallies, zero term counts, empty days.
