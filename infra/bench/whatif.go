@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cxloop/cxloop"
-	"github.com/cxloop/cxloop/infra/local/samtemplate"
 	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/cost"
@@ -195,11 +194,7 @@ func measureWhatIf(ctx context.Context, rep *report, n, tableN int) error {
 // and checks the replay of the loaded table against what was stored.
 func measureWhatIfTable(ctx context.Context, f *whatIfFigures, tableN int, end time.Time) error {
 	// A table of its own, with template.yaml's schema; no functions run against it.
-	root, err := stack.FindRoot()
-	if err != nil {
-		return err
-	}
-	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
+	tpl, err := stack.Template()
 	if err != nil {
 		return err
 	}

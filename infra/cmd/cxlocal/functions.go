@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/cxloop/cxloop/infra/local/samtemplate"
 	"github.com/cxloop/cxloop/infra/local/stack"
 )
 
@@ -15,16 +14,12 @@ func init() {
 }
 
 func functions(ctx context.Context, args []string) error {
-	root, err := stack.FindRoot()
-	if err != nil {
-		return err
-	}
-	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
+	tpl, err := stack.Template()
 	if err != nil {
 		return err
 	}
 	for _, fn := range tpl.Functions {
-		if _, err := os.Stat(filepath.Join(root, fn.Dir, "main.go")); err == nil {
+		if _, err := os.Stat(filepath.Join(tpl.Root, fn.Dir, "main.go")); err == nil {
 			fmt.Printf("%s %s\n", fn.LogicalID, fn.Dir)
 		}
 	}

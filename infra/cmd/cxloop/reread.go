@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	streamtypes "github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 
-	"github.com/cxloop/cxloop/infra/local/samtemplate"
 	"github.com/cxloop/cxloop/infra/local/sources"
 	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/store"
@@ -40,13 +38,9 @@ func (r *rereader) loadFilters() error {
 	if r.filters != nil {
 		return nil
 	}
-	root, err := stack.FindRoot()
+	tpl, err := stack.Template()
 	if err != nil {
 		return fmt.Errorf("run cxloop from the repository (it reads template.yaml's stream filters): %w", err)
-	}
-	tpl, err := samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
-	if err != nil {
-		return err
 	}
 	for _, tgt := range sources.StreamTargetsFromTemplate(tpl) {
 		for _, f := range tgt.Filters {

@@ -357,3 +357,13 @@ func tail(path string, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Template loads the repository's template.yaml, the repository found from the working directory
+// (FindRoot), without parameter overrides.
+func Template() (*samtemplate.Template, error) {
+	root, err := FindRoot()
+	if err != nil {
+		return nil, err
+	}
+	return samtemplate.Load(filepath.Join(root, "template.yaml"), nil)
+}
