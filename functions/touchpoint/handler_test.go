@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -383,5 +384,81 @@ func TestPostTouchpoints(t *testing.T) {
 		if _, err := f.st.GetInvitation(ctx, store.EventKey(fmt.Sprintf("p-many-%d", i))); err == nil {
 			t.Fatalf("a refused batch recorded event p-many-%d", i)
 		}
+	}
+}
+
+// A delivery that claimed the contact and stopped before storing its invitation (a crash, a
+// timeout) leaves the claim marked with its event: the retry finds its own claim and invites,
+// while any other event for the contact still meets the quiet period.
+func TestARetryFinishesTheInvitationItsFirstDeliveryClaimed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	who := sampledIn(t, "crashed", true)
+	ev := sampleEvent(t, func(d map[string]any) { d["eventId"] = "crash-1"; contact(d)["id"] = who })
+	if d := f.deliver(t, ev); d.Outcome != store.OutcomeInvited {
+		t.Fatalf("first delivery: %+v", d)
+	}
+	// What a crash between the contact claim and the invitation leaves: the claim only.
+	if _, err := f.st.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(f.st.Table),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + store.EventKey("crash-1")}, "SK": &types.AttributeValueMemberS{Value: "EVENT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Minute)
+	if d := f.deliver(t, ev); d.Outcome != store.OutcomeInvited {
+		t.Fatalf("the retry of the claiming event: %+v, want invited", d)
+	}
+	other := f.deliver(t, sampleEvent(t, func(d map[string]any) {
+		d["eventId"] = "crash-2"
+		d["occurredAt"] = "2026-11-23T10:02:00Z"
+		contact(d)["id"] = who
+	}))
+	if other.Outcome != store.OutcomeQuietPeriod {
+		t.Fatalf("another event for the contact: %+v, want quiet-period", other)
+	}
+	if n := f.invitations(t, who); n != 1 {
+		t.Fatalf("%d invitations, want 1", n)
+	}
+}
+
+// When the cap fills between the rules' read and the writes, the contact claim already taken is
+// undone: the contact keeps its earlier quiet-period state instead of sitting one out for an
+// invitation that was never made.
+func TestACapLostAfterTheContactClaimUndoesTheClaim(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	earlier := store.FormatTime(testNow.Add(-40 * 24 * time.Hour))
+	contactItem := map[string]types.AttributeValue{"PK": s("CONTACT#cap-undo"), "SK": s("STATE"),
+		"lastInviteAt": s(earlier), "last_capped": s(earlier), "fp_capped": s("older"), "claimEvent": s("EVENT-OLDER")}
+	slot := store.NewCapShard("capped", 4, testNow, "cap-undo-event")
+	full := map[string]types.AttributeValue{"PK": s(fmt.Sprintf("CAP#capped#%s#%02d", slot.Day, slot.Shard)), "SK": s("CAP"),
+		"n": &types.AttributeValueMemberN{Value: fmt.Sprint(slot.Limit)}}
+	for _, it := range []map[string]types.AttributeValue{contactItem, full} {
+		if _, err := f.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.st.Table), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv := &store.Invitation{ID: "cap-undo-event", EventID: "cap-undo-event", ContactID: "cap-undo", Email: "cap@example.com",
+		Survey: "capped", OccurredAt: testNow, DecidedAt: testNow, DueAt: testNow, Outcome: store.OutcomeInvited}
+	_, err := f.st.Invite(ctx, inv, store.InviteClaim{Fingerprint: "newer", Cap: &slot})
+	if !errors.Is(err, store.ErrDailyCap) {
+		t.Fatalf("Invite with a full cap: %v, want ErrDailyCap", err)
+	}
+	out, err := f.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.st.Table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": s("CONTACT#cap-undo"), "SK": s("STATE")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"lastInviteAt", "last_capped", "fp_capped", "claimEvent"} {
+		got, _ := out.Item[a].(*types.AttributeValueMemberS)
+		want := contactItem[a].(*types.AttributeValueMemberS)
+		if got == nil || got.Value != want.Value {
+			t.Errorf("contact %s = %v after the undo, want %q", a, got, want.Value)
+		}
+	}
+	if _, err := f.st.GetInvitation(ctx, "cap-undo-event"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an invitation was stored: %v", err)
 	}
 }

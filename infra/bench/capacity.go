@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -50,6 +52,15 @@ type meter struct {
 
 	mu  sync.Mutex
 	per map[string]*units
+
+	tracing bool
+	calls   []meteredCall
+}
+
+// meteredCall is one DynamoDB call as metered: which function, what it did, what it cost.
+type meteredCall struct {
+	Fn, Op, What string
+	Units        units
 }
 
 // indexesOf returns how many of the table's indexes the item with key is in.
@@ -119,6 +130,9 @@ func (m *meter) attach(fn string, p *fault.Proxy) {
 		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
+		if m.tracing {
+			m.calls = append(m.calls, meteredCall{Fn: fn, Op: c.Operation, What: callSummary(c.Body), Units: u})
+		}
 		if m.per[fn] == nil {
 			m.per[fn] = &units{}
 		}
@@ -169,6 +183,76 @@ func (m *meter) take() map[string]units {
 	}
 	m.per = map[string]*units{}
 	return out
+}
+
+// takeCalls returns the calls traced since the last takeCalls and starts again.
+func (m *meter) takeCalls() []meteredCall {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := m.calls
+	m.calls = nil
+	return out
+}
+
+// callSummary names what a DynamoDB request touched: the index or the key's partition prefix,
+// and an update's expression with its attribute names filled in.
+func callSummary(body []byte) string {
+	var req struct {
+		IndexName, UpdateExpression, ConditionExpression string
+		Key                                              map[string]map[string]string
+		Item                                             map[string]json.RawMessage
+		ExpressionAttributeNames                         map[string]string
+		TransactItems                                    []json.RawMessage
+		RequestItems                                     map[string]struct {
+			Keys []map[string]map[string]string
+		}
+	}
+	if json.Unmarshal(body, &req) != nil {
+		return ""
+	}
+	names := func(s string) string {
+		// Longest aliases first, so that #1 does not replace the start of #10.
+		aliases := slices.SortedFunc(maps.Keys(req.ExpressionAttributeNames), func(a, b string) int { return len(b) - len(a) })
+		for _, alias := range aliases {
+			s = strings.ReplaceAll(s, alias, req.ExpressionAttributeNames[alias])
+		}
+		return strings.ReplaceAll(s, "\n", " ")
+	}
+	prefix := func(pk string) string {
+		if i := strings.IndexByte(pk, '#'); i > 0 {
+			return pk[:i]
+		}
+		return pk
+	}
+	var parts []string
+	if req.IndexName != "" {
+		parts = append(parts, "index "+req.IndexName)
+	}
+	if pk := req.Key["PK"]["S"]; pk != "" {
+		parts = append(parts, "key "+prefix(pk))
+	}
+	if len(req.Item) > 0 {
+		var pk struct{ S string }
+		json.Unmarshal(req.Item["PK"], &pk) //nolint:errcheck // a summary
+		parts = append(parts, fmt.Sprintf("put %s (%d attributes)", prefix(pk.S), len(req.Item)))
+	}
+	for _, ri := range req.RequestItems {
+		var ks []string
+		for _, k := range ri.Keys {
+			ks = append(ks, prefix(k["PK"]["S"]))
+		}
+		parts = append(parts, "keys "+strings.Join(ks, ","))
+	}
+	if req.UpdateExpression != "" {
+		parts = append(parts, names(req.UpdateExpression))
+	}
+	if req.ConditionExpression != "" {
+		parts = append(parts, "if "+names(req.ConditionExpression))
+	}
+	if len(req.TransactItems) > 0 {
+		parts = append(parts, fmt.Sprintf("%d items", len(req.TransactItems)))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // calibrate measures what DynamoDB Local reports for a two-item TransactWriteItems (items

@@ -31,6 +31,7 @@ func main() {
 	whatIfTable := flag.Int("whatif-table", 1000, "touchpoints seeded into DynamoDB Local to time loading the table (0: none)")
 	whatIfSeed := flag.Int("whatif-seed", 0, "seed this many generated touchpoints into $TABLE_NAME (a what-if example) and exit")
 	whatIfOnly := flag.Bool("whatif-only", false, "measure only the what-if replay and print its section (writes no report)")
+	unitsOnly := flag.Bool("units-only", false, "measure only the request units per survey and print them with every DynamoDB call (writes no report)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
@@ -59,6 +60,17 @@ func main() {
 		}
 		var b strings.Builder
 		rep.writeWhatIf(&b)
+		fmt.Print(b.String())
+		return
+	}
+	if *unitsOnly {
+		rep.trace = true
+		if err := measureSurvey(ctx, rep); err != nil {
+			log.Fatalf("request units: %v", err)
+		}
+		var b strings.Builder
+		rep.writeUnits(&b)
+		rep.writeTrace(&b)
 		fmt.Print(b.String())
 		return
 	}

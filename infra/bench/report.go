@@ -21,6 +21,8 @@ type report struct {
 	Scale     scale
 	WhatIf    whatIfFigures
 	Themes    themeFigures
+
+	trace bool // keep every metered call per case (-units-only)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d.Microseconds())/1000) }
@@ -258,4 +260,14 @@ func (r *report) svg() string {
 
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// writeTrace lists every metered call of every case (-units-only): where the units go.
+func (r *report) writeTrace(b *strings.Builder) {
+	for _, c := range r.Cases {
+		fmt.Fprintf(b, "\n### %s\n\n| function | call | RRU | WRU (GSI) | what |\n|---|---|---:|---:|---|\n", c.Name)
+		for _, k := range c.Calls {
+			fmt.Fprintf(b, "| %s | %s | %.1f | %.1f (%.1f) | %s |\n", k.Fn, k.Op, k.Units.Read, k.Units.Write, k.Units.GSIWrite, k.What)
+		}
+	}
 }

@@ -25,6 +25,8 @@ type surveyCase struct {
 	Comment string
 	// Per function: what one survey consumed, with the idle part of the scheduled runs removed.
 	Units map[string]units
+	// Calls are the metered calls of the case, in order (kept with -units-only).
+	Calls []meteredCall
 }
 
 // Totals of a case.
@@ -73,6 +75,7 @@ func measureSurvey(ctx context.Context, rep *report) error {
 	}
 	defer r.Close()
 	m := newMeter()
+	m.tracing = rep.trace
 	for fn, p := range r.FuncDDB {
 		m.attach(fn, p)
 	}
@@ -98,6 +101,7 @@ func measureSurvey(ctx context.Context, rep *report) error {
 		return err
 	}
 	rep.Idle = m.take()
+	m.takeCalls()
 
 	cases := []surveyCase{{Name: "low answer (ticket)", Score: 1}, {Name: "high answer (no ticket)", Score: 5},
 		{Name: "low answer with a comment (ticket, themes)", Score: 1, Comment: "The courier was late and the tracking page never updated"}}
@@ -108,6 +112,7 @@ func measureSurvey(ctx context.Context, rep *report) error {
 			return fmt.Errorf("%s: %w", c.Name, err)
 		}
 		c.Units = m.take()
+		c.Calls = m.takeCalls()
 		for _, fn := range []string{"DispatchFunction", "ScoreFunction"} {
 			u, idle := c.Units[fn], rep.Idle[fn]
 			u.Read -= idle.Read

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ const (
 	attrLastInvite     = "lastInviteAt"
 	prefixLastSurvey   = "last_"
 	prefixFingerprint  = "fp_"
+	// attrClaimEvent is the invitation (event key) whose claim set the quiet-period attributes:
+	// a delivery retried after a crash recognises its own claim (Store.Invite).
+	attrClaimEvent = "claimEvent"
 )
 
 // ContactState is what the fatigue rules need to know about a contact: when they were last
@@ -29,6 +33,7 @@ type ContactState struct {
 	LastInviteAt   string            // FormatTime, "" if never
 	LastBySurvey   map[string]string // survey -> FormatTime of its last invitation
 	Fingerprints   map[string]string // survey -> fingerprint of its last invited touchpoint
+	ClaimEvent     string            // the event key whose invitation claimed LastInviteAt
 }
 
 // Unsubscribed reports whether the contact opted out of all surveys.
@@ -36,7 +41,7 @@ func (c *ContactState) Unsubscribed() bool { return c.UnsubscribedAt != nil }
 
 // Rules is the contact's state as the rules read it; unreadable times count as never.
 func (c *ContactState) Rules() invitation.Contact {
-	r := invitation.Contact{UnsubscribedAt: c.UnsubscribedAt, Fingerprints: c.Fingerprints, LastBySurvey: make(map[string]time.Time, len(c.LastBySurvey))}
+	r := invitation.Contact{UnsubscribedAt: c.UnsubscribedAt, Fingerprints: maps.Clone(c.Fingerprints), LastBySurvey: make(map[string]time.Time, len(c.LastBySurvey))}
 	if t, err := time.Parse(TimeKey, c.LastInviteAt); err == nil {
 		r.LastInviteAt = t
 	}
@@ -67,6 +72,8 @@ func decodeContactState(contactID string, item map[string]types.AttributeValue) 
 			}
 		case k == attrLastInvite:
 			c.LastInviteAt = s
+		case k == attrClaimEvent:
+			c.ClaimEvent = s
 		case strings.HasPrefix(k, prefixLastSurvey):
 			c.LastBySurvey[strings.TrimPrefix(k, prefixLastSurvey)] = s
 		case strings.HasPrefix(k, prefixFingerprint):

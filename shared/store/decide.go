@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -29,11 +29,25 @@ type Prior struct {
 	Suppressed bool
 	OptedOut   bool // the address opted out (under any contact id)
 	CapUsed    int  // invitations already counted on the event's daily-cap shard
+
+	eventKey string
 }
 
-// State is the prior state as the rules read it.
+// State is the prior state as the rules read it. A contact claim taken by this very event (an
+// earlier delivery claimed the contact and stopped before its invitation was stored) is not read
+// as another invitation: that delivery passed the quiet periods, and this one finishes its work.
 func (p *Prior) State() invitation.State {
-	return invitation.State{Contact: p.Contact.Rules(), Suppressed: p.Suppressed, OptedOut: p.OptedOut, CapUsed: p.CapUsed}
+	c := p.Contact.Rules()
+	if p.Contact.ClaimEvent != "" && p.Contact.ClaimEvent == p.eventKey {
+		for survey, at := range c.LastBySurvey {
+			if at.Equal(c.LastInviteAt) {
+				delete(c.LastBySurvey, survey)
+				delete(c.Fingerprints, survey)
+			}
+		}
+		c.LastInviteAt = time.Time{}
+	}
+	return invitation.State{Contact: c, Suppressed: p.Suppressed, OptedOut: p.OptedOut, CapUsed: p.CapUsed}
 }
 
 // CapShard locates the daily-cap counter an invitation counts against (invitation.Slot).
@@ -69,7 +83,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 			items[pk.Value] = it
 		}
 	}
-	p := &Prior{}
+	p := &Prior{eventKey: eventKey}
 	if it := items[eventPK(eventKey)]; it != nil {
 		p.Existing = &Invitation{}
 		if err := attributevalue.UnmarshalMap(it, p.Existing); err != nil {
@@ -173,10 +187,22 @@ type InviteClaim struct {
 	Cap         *CapShard
 }
 
-// Invite creates the invitation in one transaction with the claims, so concurrent or repeated
-// events cannot invite one contact twice. It returns the stored item: the new invitation, or
-// the event's existing decision if another delivery got there first. ErrQuietPeriod and
+// Invite creates the invitation with its claims: the contact's quiet periods (global and per
+// survey) and a slot on the survey's daily cap. It returns the stored item: the new invitation,
+// or the event's existing decision if another delivery got there first. ErrQuietPeriod and
 // ErrDailyCap report a claim that lost; the caller records that decision.
+//
+// Three conditional writes in a safe order, not one transaction (a transaction costs twice the
+// write units of each item, docs/PERFORMANCE.md):
+//
+//  1. the contact claim, conditioned on the quiet periods, or on being this event's own claim
+//     (claimEvent), so that a delivery retried after a crash finds its own claim and goes on;
+//  2. the cap slot; if the cap is full, the contact claim is undone (its old values restored)
+//     before the skip is recorded, so no contact sits out a quiet period for nothing;
+//  3. the invitation, put once (attribute_not_exists): a redelivery finds the stored item.
+//
+// A crash between the writes leaves the contact claimed by this event (the retry passes its own
+// claim) and, at worst, a cap slot counted twice: the cap can be reached early, never exceeded.
 func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*Invitation, error) {
 	now := s.Now()
 	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
@@ -186,88 +212,138 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 	if err != nil {
 		return nil, fmt.Errorf("encode invitation %s: %w", inv.ID, err)
 	}
-	putCond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	undo, err := s.claimContact(ctx, inv, c, now)
 	if err != nil {
 		return nil, err
 	}
+	if c.Cap != nil {
+		if err := s.takeCapSlot(ctx, c.Cap, now); err != nil {
+			return nil, errors.Join(err, s.undoClaim(ctx, inv, undo))
+		}
+	}
+	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table), Item: item,
+		ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if !isConditionFailed(err) {
+		if err != nil {
+			return nil, fmt.Errorf("put invitation %s: %w", inv.ID, err)
+		}
+		return inv, nil
+	}
+	stored, err := s.GetInvitation(ctx, inv.ID)
+	if err == nil && !stored.Invited() {
+		// A concurrent delivery recorded a skip: the claim this delivery took is not backed by an
+		// invitation.
+		err = s.undoClaim(ctx, inv, undo)
+	}
+	return stored, err
+}
 
+// claimUndo holds what the contact claim replaced: each claimed attribute's old value, or nil
+// if it had none.
+type claimUndo map[string]types.AttributeValue
+
+// claimContact takes the contact's quiet periods for inv (step 1 of Invite).
+func (s *Store) claimContact(ctx context.Context, inv *Invitation, c InviteClaim, now time.Time) (claimUndo, error) {
 	stamp := FormatTime(now)
 	lastGlobal, lastSurvey := expression.Name(attrLastInvite), expression.Name(prefixLastSurvey+inv.Survey)
 	quiet := expression.And(
 		expression.Or(expression.AttributeNotExists(lastGlobal), lastGlobal.LessThanEqual(expression.Value(FormatTime(now.Add(-c.GlobalQuiet))))),
 		expression.Or(expression.AttributeNotExists(lastSurvey), lastSurvey.LessThanEqual(expression.Value(FormatTime(now.Add(-c.SurveyQuiet))))),
-		expression.AttributeNotExists(expression.Name(attrUnsubscribedAt)),
 	)
+	cond := expression.Or(quiet, expression.Name(attrClaimEvent).Equal(expression.Value(inv.ID))).
+		And(expression.AttributeNotExists(expression.Name(attrUnsubscribedAt)))
 	claim := expression.Set(lastGlobal, expression.Value(stamp)).
 		Set(lastSurvey, expression.Value(stamp)).
 		Set(expression.Name(prefixFingerprint+inv.Survey), expression.Value(c.Fingerprint)).
+		Set(expression.Name(attrClaimEvent), expression.Value(inv.ID)).
 		Set(expression.Name("kind"), expression.Value(KindContact)).
 		Set(expression.Name("email"), expression.Value(inv.Email))
 	if inv.TTL > 0 {
 		// Retention: the contact's state lives as long as its newest invitation (docs/SECURITY.md).
 		claim = claim.Set(expression.Name("ttl"), expression.Value(inv.TTL))
 	}
-	contactExpr, err := expression.NewBuilder().WithCondition(quiet).WithUpdate(claim).Build()
+	e, err := expression.NewBuilder().WithCondition(cond).WithUpdate(claim).Build()
 	if err != nil {
 		return nil, err
 	}
-	items := []txItem{
-		{txInvitation, types.TransactWriteItem{Put: &types.Put{
-			TableName: aws.String(s.Table), Item: item,
-			ConditionExpression: putCond.Condition(), ExpressionAttributeNames: putCond.Names(),
-		}}},
-		{txContact, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
-			ConditionExpression: contactExpr.Condition(), UpdateExpression: contactExpr.Update(),
-			ExpressionAttributeNames: contactExpr.Names(), ExpressionAttributeValues: contactExpr.Values(),
-		}}},
+	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
+		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnValues: types.ReturnValueUpdatedOld,
+	})
+	if isConditionFailed(err) {
+		return nil, ErrQuietPeriod
 	}
-	if c.Cap != nil {
-		n := expression.Name("n")
-		capExpr, err := expression.NewBuilder().
-			WithCondition(expression.Or(expression.AttributeNotExists(n), n.LessThan(expression.Value(c.Cap.Limit)))).
-			WithUpdate(expression.Add(n, expression.Value(1)).
-				Set(expression.Name("kind"), expression.Value(KindCap)).
-				Set(expression.Name("ttl"), expression.Value(now.Add(72*time.Hour).Unix()))).
-			Build()
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, txItem{txCap, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.Table), Key: key(capShardPK(c.Cap), skCap),
-			ConditionExpression: capExpr.Condition(), UpdateExpression: capExpr.Update(),
-			ExpressionAttributeNames: capExpr.Names(), ExpressionAttributeValues: capExpr.Values(),
-		}}})
+	if err != nil {
+		return nil, fmt.Errorf("claim contact for invitation %s: %w", inv.ID, err)
 	}
-
-	// Transactions on one contact or one cap shard can conflict; conflicts are retried with
-	// jitter, condition failures are answers. A retry of a transaction that did commit finds its
-	// own invitation through the first condition.
-	for attempt := 0; ; attempt++ {
-		failed, err := s.transact(ctx, items...)
-		switch {
-		case err == nil:
-			return inv, nil
-		case failed.refused(txInvitation):
-			return s.GetInvitation(ctx, inv.ID)
-		case failed.refused(txContact):
-			return nil, ErrQuietPeriod
-		case failed.refused(txCap):
-			return nil, ErrDailyCap
-		case len(failed) > 0 && attempt < 6:
-			time.Sleep(time.Duration(5+rand.IntN(20<<attempt)) * time.Millisecond)
-		default:
-			return nil, fmt.Errorf("invite %s: %w", inv.ID, err)
-		}
+	undo := claimUndo{}
+	for _, a := range claimedAttrs(inv.Survey) {
+		undo[a] = out.Attributes[a]
 	}
+	return undo, nil
 }
 
-// The items of an invitation's transaction.
-const (
-	txInvitation = "invitation" // the invitation, put once
-	txContact    = "contact"    // the contact's quiet-period claim
-	txCap        = "cap"        // the survey's daily-cap shard
-)
+// claimedAttrs are the contact attributes a claim for survey sets and an undo restores.
+func claimedAttrs(survey string) []string {
+	return []string{attrLastInvite, prefixLastSurvey + survey, prefixFingerprint + survey, attrClaimEvent}
+}
+
+// undoClaim restores what the contact claim of inv replaced, unless another invitation claimed
+// the contact since (possible only with no quiet period).
+func (s *Store) undoClaim(ctx context.Context, inv *Invitation, undo claimUndo) error {
+	var upd expression.UpdateBuilder
+	for _, a := range claimedAttrs(inv.Survey) {
+		if old := undo[a]; old != nil {
+			upd = upd.Set(expression.Name(a), expression.Value(old))
+		} else {
+			upd = upd.Remove(expression.Name(a))
+		}
+	}
+	e, err := expression.NewBuilder().WithUpdate(upd).
+		WithCondition(expression.Name(attrClaimEvent).Equal(expression.Value(inv.ID))).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
+		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("undo contact claim of invitation %s: %w", inv.ID, err)
+	}
+	return nil
+}
+
+// takeCapSlot counts one invitation on its shard of the survey's daily cap (step 2 of Invite).
+func (s *Store) takeCapSlot(ctx context.Context, slot *CapShard, now time.Time) error {
+	n := expression.Name("n")
+	e, err := expression.NewBuilder().
+		WithCondition(expression.Or(expression.AttributeNotExists(n), n.LessThan(expression.Value(slot.Limit)))).
+		WithUpdate(expression.Add(n, expression.Value(1)).
+			Set(expression.Name("kind"), expression.Value(KindCap)).
+			Set(expression.Name("ttl"), expression.Value(now.Add(72*time.Hour).Unix()))).
+		Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.Table), Key: key(capShardPK(slot), skCap),
+		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	})
+	if isConditionFailed(err) {
+		return ErrDailyCap
+	}
+	if err != nil {
+		return fmt.Errorf("count cap slot %s: %w", capShardPK(slot), err)
+	}
+	return nil
+}
 
 // DecisionsForContact lists a contact's decisions, newest first (GSI1).
 func (s *Store) DecisionsForContact(ctx context.Context, contactID string, limit int32) ([]Invitation, error) {
