@@ -114,8 +114,21 @@ func pageOf(r *http.Request) string {
 	return ""
 }
 
-// load verifies a link's token and reads its invitation, its survey and the page language.
+// load verifies a link's token and reads its invitation (strongly consistent), its survey and
+// the page language.
 func (h *Handler) load(ctx context.Context, p token.Purpose, tok string) (*store.Invitation, *catalog.Survey, *ui, error) {
+	return h.loadWith(ctx, p, tok, h.Store.GetInvitation)
+}
+
+// loadEventually is load with an eventually consistent read, at half the read units: for the
+// survey form and the answer POST, whose write re-reads or is conditioned on what it read
+// (store.RecordAnswer). The thank-you page reads again, consistently, if its read does not show
+// the answer yet (showSurvey).
+func (h *Handler) loadEventually(ctx context.Context, p token.Purpose, tok string) (*store.Invitation, *catalog.Survey, *ui, error) {
+	return h.loadWith(ctx, p, tok, h.Store.ReadInvitation)
+}
+
+func (h *Handler) loadWith(ctx context.Context, p token.Purpose, tok string, read func(context.Context, string) (*store.Invitation, error)) (*store.Invitation, *catalog.Survey, *ui, error) {
 	now := h.Store.Now()
 	id, err := h.Tokens.Verify(p, tok, now)
 	if err != nil {
@@ -130,7 +143,10 @@ func (h *Handler) load(ctx context.Context, p token.Purpose, tok string) (*store
 		}
 		return nil, nil, nil, err
 	}
-	inv, err := h.Store.GetInvitation(ctx, id)
+	inv, err := read(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		inv, err = h.Store.GetInvitation(ctx, id) // not there yet for a lagging read, or really unknown
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -153,7 +169,12 @@ func (h *Handler) load(ctx context.Context, p token.Purpose, tok string) (*store
 // showSurvey renders the survey page for GET and HEAD. It records nothing: mail scanners and
 // prefetchers follow every link in an email.
 func (h *Handler) showSurvey(ctx context.Context, req *http.Request, tok string) (web.Reply, error) {
-	inv, sv, t, err := h.load(ctx, token.Survey, tok)
+	inv, sv, t, err := h.loadEventually(ctx, token.Survey, tok)
+	if err == nil && inv.AnsweredAt == nil && web.Query(req, "sent") != "" {
+		// The thank-you page of an answer just given, read before the answer reached this copy:
+		// read again, strongly consistent.
+		inv, sv, t, err = h.load(ctx, token.Survey, tok)
+	}
 	if err != nil {
 		return web.Reply{}, err
 	}
@@ -206,7 +227,7 @@ func (h *Handler) surveyView(inv *store.Invitation, sv *catalog.Survey, t *ui) *
 // answer records a POSTed answer and thanks the customer; a repeat changes nothing, an edit
 // within the edit window replaces the answer, and after it the page says the answer is final.
 func (h *Handler) answer(ctx context.Context, req *http.Request, tok string) (web.Reply, error) {
-	inv, sv, t, err := h.load(ctx, token.Survey, tok)
+	inv, sv, t, err := h.loadEventually(ctx, token.Survey, tok)
 	if err != nil {
 		return web.Reply{}, err
 	}

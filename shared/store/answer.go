@@ -67,7 +67,8 @@ func answerBackoff(n int) time.Duration {
 // sentStatuses are the send states in which an email was accepted by SES (see Status*).
 var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsure}
 
-// RecordAnswer records a submit on the invitation inv (as the caller last read it) with one
+// RecordAnswer records a submit on the invitation inv (as the caller last read it, consistent or
+// not) with one
 // conditional UpdateItem: it appends {score, at} to `answers`, sets the current score, comment and
 // answeredAt, stops reminders (stopped, and off the due index), and moves the item on the
 // scorer's change feed (GSI3). A repeat of
@@ -91,6 +92,17 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 		}
 		now := s.Now()
 		outcome, err := decideAnswer(inv, a, now)
+		if attempt == 0 && (err != nil || outcome == AnswerUnchanged) {
+			// The caller's read may have been eventually consistent: a decision that writes
+			// nothing is made again on a strongly consistent read (a write's condition would
+			// catch a stale read; no write has no condition).
+			fresh, gerr := s.GetInvitation(ctx, inv.ID)
+			if gerr != nil && !errors.Is(gerr, ErrNotFound) {
+				return nil, 0, gerr
+			}
+			inv = fresh
+			outcome, err = decideAnswer(inv, a, now)
+		}
 		switch {
 		case errors.Is(err, ErrEditWindowClosed):
 			return inv, 0, err // the final answer, for the page

@@ -176,23 +176,20 @@ func sentFields(inv *Invitation, status string, now time.Time) expression.Update
 		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(now)))
 }
 
-// Blocked returns the stop reason that forbids mailing inv now (StopErased, StopUnsubscribed or
-// StopSuppressed), or "". The erasure is read strongly consistent (the rule in erasure.go): an
-// erasure that committed before this check always stops the send, and one that comes after
-// finds the claim in flight and waits for it. The dispatcher calls it after winning the claim and right before
-// sending: only the winner pays for the two reads, and the window between check and send is as
-// short as it can be. A ConditionCheck in a transaction with the claim would close that window
-// but double the claim's write cost, and an unsubscribe a few milliseconds later is the same as
-// one a few milliseconds after the email left.
+// Blocked returns the stop reason that forbids mailing the claimed invitation now (StopErased,
+// StopUnsubscribed or StopSuppressed), or "". inv must be the item as the claim wrote it (Claim.Inv):
+// its own erasedAt is then as fresh as the claim, and an erasure that marks it later finds the
+// claim in flight and waits for it (erasure.go). The contact's state item is read strongly
+// consistent, once, for both the erasure rule and the contact's unsubscribe. The dispatcher calls
+// it after winning the claim and right before sending: only the winner pays for the reads, and
+// the window between check and send is as short as it can be. A ConditionCheck in a transaction
+// with the claim would close that window but double the claim's write cost, and an unsubscribe a
+// few milliseconds later is the same as one a few milliseconds after the email left.
 func (s *Store) Blocked(ctx context.Context, inv *Invitation) (string, error) {
-	erased, err := s.Erasure(ctx, inv)
-	if err != nil {
-		return "", err
-	}
-	if erased {
+	if inv.ErasedAt != nil {
 		return StopErased, nil
 	}
-	return s.MailBlocked(ctx, inv.ContactID, inv.Email)
+	return s.mailBlocked(ctx, inv.ContactID, inv.Email, &inv.DecidedAt)
 }
 
 // StopInvitation stops invitation id for reason (StopBounced, StopComplained, ...) unless it is

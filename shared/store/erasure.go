@@ -3,12 +3,10 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
@@ -22,9 +20,10 @@ import (
 //   - a ticket opened or attached from an answer: two ConditionChecks in the ticket's transaction
 //     (state item and invitation item), so an erasure that committed first always wins;
 //   - an answer: refused on an erased invitation (a condition of the answer's write);
-//   - a dispatcher send or resend: checked, with consistent reads, after the claim and right
-//     before the send; a claim must start its send within SendStartWindow and SES gets
-//     SendTimeout, so EraseContact waits at most SendInFlight for a claim it finds in flight;
+//   - a dispatcher send or resend: checked after the claim and right before the send (Blocked:
+//     the claim's own image of the invitation, and a consistent read of the state item); a
+//     claim must start its send within SendStartWindow and SES gets SendTimeout, so
+//     EraseContact waits at most SendInFlight for a claim it finds in flight;
 //   - close-the-loop: checked before the send (the ticket is erased with its contact).
 //
 // A touchpoint decided after the erasure starts afresh: its own item has no erasedAt and its
@@ -77,29 +76,6 @@ const (
 	txErasedContact    = "erasure: contact state"
 	txErasedInvitation = "erasure: invitation"
 )
-
-// Erasure reports whether inv belongs to an erased contact, by the rule above, with consistent
-// reads of the invitation and its contact's state item.
-func (s *Store) Erasure(ctx context.Context, inv *Invitation) (bool, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(eventPK(inv.ID), skEvent),
-		ProjectionExpression: aws.String("erasedAt"), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return false, fmt.Errorf("read invitation %s: %w", inv.ID, err)
-	}
-	if out.Item["erasedAt"] != nil {
-		return true, nil
-	}
-	if inv.ContactID == "" {
-		return false, nil
-	}
-	st, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
-		ProjectionExpression: aws.String(attrErasedKey), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return false, fmt.Errorf("read contact %s: %w", inv.ContactID, err)
-	}
-	k, _ := st.Item[attrErasedKey].(*types.AttributeValueMemberS)
-	return k != nil && k.Value >= FormatTime(inv.DecidedAt), nil
-}
 
 // waitInFlight waits until each claimed invitation's send settled (its status moved on) or its
 // send window ended. It uses the wall clock: the window is real time, whatever s.Now says.

@@ -140,10 +140,20 @@ func (inv *Invitation) Invited() bool { return inv.Kind == KindInvitation }
 // GetInvitation reads one event's item by its key (the invitation id), strongly consistent.
 // It returns ErrNotFound for an unknown id.
 func (s *Store) GetInvitation(ctx context.Context, id string) (*Invitation, error) {
+	return s.getInvitation(ctx, id, true)
+}
+
+// ReadInvitation is GetInvitation with an eventually consistent read, at half the read units:
+// for callers whose write conditions catch a stale read, or that re-read when it matters.
+func (s *Store) ReadInvitation(ctx context.Context, id string) (*Invitation, error) {
+	return s.getInvitation(ctx, id, false)
+}
+
+func (s *Store) getInvitation(ctx context.Context, id string, consistent bool) (*Invitation, error) {
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.Table),
 		Key:            key(eventPK(id), skEvent),
-		ConsistentRead: aws.Bool(true),
+		ConsistentRead: aws.Bool(consistent),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("get invitation %s: %w", id, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // An opt-out holds per address, not only per contact id: the same person under a new contact id
@@ -69,33 +70,53 @@ func (s *Store) OptedOut(ctx context.Context, email string) (bool, error) {
 // (StopUnsubscribed for the contact or the address, StopSuppressed), or "". Every email to a
 // customer goes through it: invitations and reminders (Blocked) and close-the-loop.
 func (s *Store) MailBlocked(ctx context.Context, contactID, email string) (string, error) {
+	return s.mailBlocked(ctx, contactID, email, nil)
+}
+
+// mailBlocked is MailBlocked; with decidedAt set it also applies the erasure rule (erasure.go) to
+// a record of the contact decided then, from the same consistent read of the contact's state
+// item, and returns StopErased for an erased contact.
+func (s *Store) mailBlocked(ctx context.Context, contactID, email string, decidedAt *time.Time) (string, error) {
 	if contactID != "" {
 		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:            aws.String(s.Table),
 			Key:                  key(contactPK(contactID), skState),
-			ProjectionExpression: aws.String(attrUnsubscribedAt),
+			ProjectionExpression: aws.String(attrUnsubscribedAt + ", " + attrErasedKey),
 			ConsistentRead:       aws.Bool(true),
 		})
 		if err != nil {
 			return "", fmt.Errorf("read contact %s: %w", contactID, err)
 		}
+		if k, _ := out.Item[attrErasedKey].(*types.AttributeValueMemberS); decidedAt != nil && k != nil && k.Value >= FormatTime(*decidedAt) {
+			return StopErased, nil
+		}
 		if out.Item[attrUnsubscribedAt] != nil {
 			return StopUnsubscribed, nil
 		}
 	}
-	opted, err := s.OptedOut(ctx, email)
+	if strings.TrimSpace(email) == "" {
+		return "", nil
+	}
+	// The address's opt-out and suppressions in one eventually consistent batch: an opt-out or a
+	// bounce recorded within the replication lag (well under a second) of a send is the same as
+	// one recorded just after the email left. The contact's own unsubscribe above is read
+	// strongly consistent with the erasure rule.
+	got, err := s.batchGet(ctx, []map[string]types.AttributeValue{
+		key(optOutPK(email), skOptOut), key(suppressPK(email), skSuppress), key(legacySuppressPK(email), skSuppress),
+	}, false)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("read opt-out and suppression: %w", err)
 	}
-	if opted {
-		return StopUnsubscribed, nil
+	reason := ""
+	for _, it := range got {
+		pk, _ := it["PK"].(*types.AttributeValueMemberS)
+		switch {
+		case pk == nil:
+		case pk.Value == optOutPK(email):
+			return StopUnsubscribed, nil
+		default:
+			reason = StopSuppressed
+		}
 	}
-	suppressed, err := s.IsSuppressed(ctx, email)
-	if err != nil {
-		return "", err
-	}
-	if suppressed {
-		return StopSuppressed, nil
-	}
-	return "", nil
+	return reason, nil
 }

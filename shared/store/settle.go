@@ -28,8 +28,8 @@ const (
 
 // SettleBySendEvent applies SES's Send event for the survey email of invitation id (message
 // messageID, accepted at acceptedAt): an unsure invitation becomes sent, with the reminder due as
-// if the email had been marked sent when it was claimed. It reads the item (strongly consistent)
-// and writes at most once, conditioned on the state it read, so a redelivered event, or one that
+// if the email had been marked sent when it was claimed. It reads the item (settleRead) and
+// writes at most once, conditioned on the state it read, so a redelivered event, or one that
 // races a resend claim, changes nothing.
 func (s *Store) SettleBySendEvent(ctx context.Context, id, messageID string, acceptedAt time.Time) (string, error) {
 	for range 2 {
@@ -41,11 +41,26 @@ func (s *Store) SettleBySendEvent(ctx context.Context, id, messageID string, acc
 	return SettleUnchanged, nil // moved twice since the read: a resend was claimed, or another event won
 }
 
+// settleRead reads the invitation an event names. Nearly always SES's events come after the
+// dispatcher marked the email sent, so an eventually consistent read (half the units) settles
+// it: a stale read can only show an older state, and every older state that would need a write
+// (not yet there, pending, sending, unsure) is read again, strongly consistent, before deciding.
+func (s *Store) settleRead(ctx context.Context, id string) (*Invitation, error) {
+	inv, err := s.ReadInvitation(ctx, id)
+	if err == nil && inv.Invited() && inv.Status != StatusPending && inv.Status != StatusSending && inv.Status != StatusUnsure {
+		return inv, nil
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	return s.GetInvitation(ctx, id)
+}
+
 // errMoved is a settle write whose condition failed: the invitation changed since it was read.
 var errMoved = errors.New("invitation moved since it was read")
 
 func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acceptedAt time.Time) (string, error) {
-	inv, err := s.GetInvitation(ctx, id)
+	inv, err := s.settleRead(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return SettleUnchanged, nil
 	}
