@@ -42,19 +42,19 @@ func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (str
 		if old.Score == nil || !f.Opens(*old.Score) {
 			return "", nil // a good answer, and it was never low
 		}
-		_, err := h.Store.NoteAnswer(ctx, inv.ID, hk, store.TicketEvent{At: at, Actor: "customer", Action: "edited",
+		_, err := h.Store.NoteAnswer(ctx, inv.ID, hk, ticket.Event{At: at, Actor: "customer", Action: "edited",
 			Text: fmt.Sprintf("The customer changed the score to %d, above the follow-up rule (at or below %d). The ticket stays open.", *inv.Score, f.AtOrBelow)})
 		return "", err
 	}
-	a := store.TicketAnswer{InvitationID: inv.ID, Score: *inv.Score, Comment: inv.Comment, Touchpoint: inv.Touchpoint, At: at}
-	draft := store.Ticket{
+	a := ticket.Answer{InvitationID: inv.ID, Score: *inv.Score, Comment: inv.Comment, Touchpoint: inv.Touchpoint, At: at}
+	draft := ticket.Ticket{
 		ID: ticket.AnswerID(inv.ID), Cause: ticket.CauseAnswer, Survey: inv.Survey, Touchpoint: inv.Touchpoint,
 		ContactID: inv.ContactID, Email: inv.Email, Name: inv.Name, Locale: inv.Locale, Segments: inv.Segments,
 		InvitationID: inv.ID, Score: inv.Score, Comment: inv.Comment,
 		Themes:   theme.NewMatcher(sv.Declared()).Match(inv.Comment, inv.Locale),
 		Priority: ticket.Priority(f.Priority, inv.Segments), Team: ticket.Team(f.Routing(), inv.Touchpoint, inv.Segments),
 		CreatedAt: h.now(), SLADue: ticket.SLADue(f.Routing(), h.now()),
-		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened",
+		History: []ticket.Event{{At: at, Actor: "customer", Action: "opened",
 			Text: fmt.Sprintf("Score %d (rule: at or below %d)", *inv.Score, f.AtOrBelow)}},
 	}
 	// A contact with earlier tickets for the survey is a repeat detractor: one level up.

@@ -19,7 +19,6 @@ import (
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/config"
 	"github.com/cxloop/cxloop/shared/mail"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -456,7 +455,7 @@ func TestAContactWithAnEarlierTicketIsARepeatDetractor(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	stream(t, h, answerEvent(t, "inv-r1", "cust-r", 3, at))
-	if _, err := h.Store.UpdateTicket(ctx, ticket.AnswerID("inv-r1"), store.Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
+	if _, err := h.Store.UpdateTicket(ctx, ticket.AnswerID("inv-r1"), ticket.Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
 		t.Fatal(err)
 	}
 	stream(t, h, answerEvent(t, "inv-r2", "cust-r", 4, at.Add(24*time.Hour)))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/mail"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -42,7 +41,7 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
 		return
 	}
-	d := store.Delivery{At: h.now()}
+	d := ticket.Delivery{At: h.now()}
 	d.Email, d.EmailMessageID, err = h.email(ctx, t, kind)
 	if err != nil {
 		d.Error = "email: " + err.Error()
@@ -84,7 +83,7 @@ func (h *Handler) ticketURL(id string) string {
 	return strings.TrimRight(h.BaseURL, "/") + "/ops/ticket/" + url.PathEscape(id)
 }
 
-func (h *Handler) email(ctx context.Context, t *store.Ticket, kind string) (string, string, error) {
+func (h *Handler) email(ctx context.Context, t *ticket.Ticket, kind string) (string, string, error) {
 	to := h.address(t.Team)
 	if to == "" || h.Mail == nil {
 		return StateNone, "", nil
@@ -116,26 +115,26 @@ type WebhookBody struct {
 
 // WebhookTicket is the ticket as a webhook receiver sees it.
 type WebhookTicket struct {
-	ID         string              `json:"id"`
-	URL        string              `json:"url,omitempty"`
-	Cause      string              `json:"cause"`
-	Survey     string              `json:"survey"`
-	Touchpoint string              `json:"touchpoint,omitempty"`
-	ContactID  string              `json:"contactId,omitempty"`
-	Segments   map[string]string   `json:"segments,omitempty"`
-	Score      *int                `json:"score,omitempty"`
-	Comment    string              `json:"comment,omitempty"`
-	Breach     *store.TicketBreach `json:"breach,omitempty"`
-	Priority   string              `json:"priority"`
-	Team       string              `json:"team"`
-	Status     string              `json:"status"`
-	SLADue     time.Time           `json:"slaDue"`
-	CreatedAt  time.Time           `json:"createdAt"`
+	ID         string            `json:"id"`
+	URL        string            `json:"url,omitempty"`
+	Cause      string            `json:"cause"`
+	Survey     string            `json:"survey"`
+	Touchpoint string            `json:"touchpoint,omitempty"`
+	ContactID  string            `json:"contactId,omitempty"`
+	Segments   map[string]string `json:"segments,omitempty"`
+	Score      *int              `json:"score,omitempty"`
+	Comment    string            `json:"comment,omitempty"`
+	Breach     *ticket.Breach    `json:"breach,omitempty"`
+	Priority   string            `json:"priority"`
+	Team       string            `json:"team"`
+	Status     string            `json:"status"`
+	SLADue     time.Time         `json:"slaDue"`
+	CreatedAt  time.Time         `json:"createdAt"`
 }
 
 // webhook POSTs the signed body, retrying network errors, 408, 429 and 5xx with backoff. It
 // returns the state, the attempts made and the last HTTP status.
-func (h *Handler) webhook(ctx context.Context, t *store.Ticket, kind string) (string, int, int, error) {
+func (h *Handler) webhook(ctx context.Context, t *ticket.Ticket, kind string) (string, int, int, error) {
 	if h.WebhookURL == "" {
 		return StateNone, 0, 0, nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/telemetry"
@@ -135,7 +136,7 @@ func touchpointOf(survey string) string {
 }
 
 // latest returns the survey's latest snapshot.
-func (f *fixture) latest(survey string) *store.Snapshot {
+func (f *fixture) latest(survey string) *score.Snapshot {
 	f.t.Helper()
 	snap, err := f.st.LatestScores(f.ctx, survey)
 	if err != nil {

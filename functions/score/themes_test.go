@@ -159,40 +159,6 @@ func TestThemeCountsFollowTheAnswers(t *testing.T) {
 	}
 }
 
-func TestEvaluateThemeRule(t *testing.T) {
-	t.Parallel()
-	above := 30.0
-	rule := catalog.Alert{ID: "d", Window: catalog.Duration{Duration: 7 * day}, Theme: "delivery", ShareAbove: &above, MinResponses: 10}
-	tally := func(low, mention int64) map[string]map[metric.Dim]theme.Tally {
-		return map[string]map[metric.Dim]theme.Tally{"2026-11-20": {metric.Overall: {Comments: low + 5, Low: low,
-			Themes: map[string]theme.Mentions{"delivery": {Comments: mention, Low: mention}}}}}
-	}
-	tests := []struct {
-		name    string
-		tallies map[string]map[metric.Dim]theme.Tally
-		last    string
-		want    float64 // the share recorded, 0 for no breach
-	}{
-		{"40% of 20 low-band comments is above 30%", tally(20, 8), "2026-11-23", 40},
-		{"exactly 30% does not fire", tally(20, 6), "2026-11-23", 0},
-		{"below the minimum sample nothing fires", tally(9, 9), "2026-11-23", 0},
-		{"days outside the window do not count", tally(20, 8), "2026-11-27", 0},
-		{"no comments, no breach", nil, "2026-11-23", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := EvaluateTheme(metric.NPS, rule, tt.tallies, tt.last)
-			switch {
-			case tt.want == 0 && b != nil:
-				t.Errorf("breach %+v, want none", b)
-			case tt.want != 0 && (b == nil || b.Value != tt.want || b.Theme != "delivery" || b.N != 20 || *b.ShareAbove != 30):
-				t.Errorf("breach %+v, want share %v of 20", b, tt.want)
-			}
-		})
-	}
-}
-
 func TestAThemeAlertRecordsOneBreach(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, "nps-relationship")

@@ -126,7 +126,7 @@ const maxNote = 4000
 
 // apply makes an agent's change (the API's PATCH and the console's forms share it). Assigning an
 // open ticket moves it to assigned.
-func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p Patch) (*store.Ticket, error) {
+func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p Patch) (*ticket.Ticket, error) {
 	if !text.Valid(p.Note) {
 		return nil, fmt.Errorf("%w: a note must be valid UTF-8", errBadRequest)
 	}
@@ -157,7 +157,7 @@ func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p P
 			}
 		}
 	}
-	t, err := h.Store.UpdateTicket(ctx, id, store.Change{Actor: actor(who), Status: p.Status, Assignee: p.Assignee,
+	t, err := h.Store.UpdateTicket(ctx, id, ticket.Change{Actor: actor(who), Status: p.Status, Assignee: p.Assignee,
 		Note: strings.TrimSpace(p.Note), Retention: h.Retention})
 	if err != nil {
 		return nil, err
@@ -180,14 +180,14 @@ func actor(who *store.APIToken) string {
 // survey has a follow-up rule, the ticket has an address (an erased ticket has none) and an invitation to
 // sign the unsubscribe link for, and it was not sent before. Suppression and opt-outs are checked
 // when it is sent (closeLoop).
-func (h *Handler) CanCloseLoop(t *store.Ticket) bool {
+func (h *Handler) CanCloseLoop(t *ticket.Ticket) bool {
 	sv, ok := h.Catalog.Survey(t.Survey)
 	return ok && sv.Followup != nil && t.Email != "" && t.Erased == nil &&
 		token.ValidID(t.InvitationID) && t.CloseLoop == nil && t.Cause == ticket.CauseAnswer
 }
 
 // closeLoopDraft is the catalog's close-the-loop text for t in its customer's language ("" if none).
-func (h *Handler) closeLoopDraft(t *store.Ticket) string {
+func (h *Handler) closeLoopDraft(t *ticket.Ticket) string {
 	sv, ok := h.Catalog.Survey(t.Survey)
 	if !ok || sv.Followup == nil {
 		return ""
@@ -202,7 +202,7 @@ const closeLoopUnsubscribeValidity = 365 * 24 * time.Hour
 // a failure is recorded on the ticket, it never undoes the resolution. Like every email to a
 // customer it honours the erasure, the contact's unsubscription, the address's opt-out and
 // suppression (a refusal is recorded as "none" with the reason), and carries List-Unsubscribe.
-func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
+func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 	if !h.CanCloseLoop(t) || h.Mail == nil || h.Signer == nil || h.BaseURL == "" {
 		return
 	}
@@ -211,7 +211,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 		return
 	}
 	sv, _ := h.Catalog.Survey(t.Survey)
-	d := store.Delivery{At: h.Store.Now(), Webhook: "none"}
+	d := ticket.Delivery{At: h.Store.Now(), Webhook: "none"}
 	reason, err := h.Store.MailBlocked(ctx, t.ContactID, t.Email)
 	if err == nil && reason == "" {
 		if cur, gerr := h.Store.GetTicket(ctx, t.ID); gerr != nil {
@@ -256,7 +256,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *store.Ticket, own string) {
 		}
 		what += ": " + own // what the customer read; erasing the contact erases it
 	}
-	ev := store.TicketEvent{At: d.At, Actor: "system", Action: "closeloop", Text: what}
+	ev := ticket.Event{At: d.At, Actor: "system", Action: "closeloop", Text: what}
 	if _, err := h.Store.AddTicketEvent(ctx, t.ID, "", ev); err != nil {
 		slog.ErrorContext(ctx, "note close-the-loop", "ticket", t.ID, "error", err)
 	}

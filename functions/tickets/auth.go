@@ -9,6 +9,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -29,7 +30,7 @@ const Masked = "•••"
 // API returns: agents and admins see the address and name (they work the ticket and close the
 // loop); viewers (dashboards, wall screens, people who read numbers) see both masked. Comments
 // and scores stay: they are what a viewer is there to read.
-func visible(role string, t store.Ticket) store.Ticket {
+func visible(role string, t ticket.Ticket) ticket.Ticket {
 	if access.Allows(role, access.Agent) {
 		return t
 	}
@@ -43,8 +44,8 @@ func visible(role string, t store.Ticket) store.Ticket {
 }
 
 // visibleAll is visible over a list.
-func visibleAll(role string, list []store.Ticket) []store.Ticket {
-	out := make([]store.Ticket, len(list))
+func visibleAll(role string, list []ticket.Ticket) []ticket.Ticket {
+	out := make([]ticket.Ticket, len(list))
 	for i, t := range list {
 		out[i] = visible(role, t)
 	}

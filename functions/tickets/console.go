@@ -36,7 +36,7 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"overdue": func(t store.Ticket) bool { return ticket.Holds(t.Status) && time.Now().After(t.SLADue) },
+	"overdue": func(t ticket.Ticket) bool { return ticket.Holds(t.Status) && time.Now().After(t.SLADue) },
 	"label":   label,
 }
 
@@ -86,7 +86,7 @@ type (
 		Searching, CanSearchEmail bool
 	}
 	ticketView struct {
-		T         *store.Ticket
+		T         *ticket.Ticket
 		CanAct    bool
 		Next      []string // statuses the agent can move to
 		CloseLoop bool
@@ -236,7 +236,7 @@ func (h *Handler) ticketPage(r *http.Request, who *store.APIToken) (web.Reply, e
 }
 
 // ticketView is what the ticket page shows of t to who.
-func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *store.Ticket) (ticketView, error) {
+func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *ticket.Ticket) (ticketView, error) {
 	shown := visible(who.Role, *t)
 	v := ticketView{T: &shown, CanAct: access.Allows(who.Role, access.Agent), CloseLoop: h.CanCloseLoop(t), Me: who.Name, Draft: h.closeLoopDraft(t)}
 	if sv, ok := h.Catalog.Survey(t.Survey); ok {

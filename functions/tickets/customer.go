@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // historyLimit is how many of a contact's decisions and tickets the ticket page shows, newest first.
@@ -23,7 +23,7 @@ type historyRow struct {
 
 // customerHistory is the contact's history as the ticket page shows it; a ticket without a
 // contact (a breach) has none.
-func (h *Handler) customerHistory(ctx context.Context, t *store.Ticket) ([]historyRow, error) {
+func (h *Handler) customerHistory(ctx context.Context, t *ticket.Ticket) ([]historyRow, error) {
 	if t.ContactID == "" {
 		return nil, nil
 	}

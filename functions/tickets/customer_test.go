@@ -37,10 +37,10 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 	id := f.openTicket(t, inv.ID, contact, "history@example.com")
 	// An earlier ticket of another survey (a second low answer to the same survey would attach).
 	score, now := 1, time.Now().UTC()
-	prev := store.Ticket{ID: ticket.AnswerID("inv-history-other"), Cause: ticket.CauseAnswer, Survey: "csat-support", ContactID: contact,
+	prev := ticket.Ticket{ID: ticket.AnswerID("inv-history-other"), Cause: ticket.CauseAnswer, Survey: "csat-support", ContactID: contact,
 		Email: "history@example.com", Name: "Ana Lopez", InvitationID: "inv-history-other", Score: &score, Priority: "normal",
 		Team: "support", CreatedAt: now.Add(-time.Minute), SLADue: now.Add(time.Hour)}
-	if _, _, err := f.h.Store.OpenAnswerTicket(ctx, prev, store.TicketAnswer{InvitationID: "inv-history-other", Score: 1, At: now}, now); err != nil {
+	if _, _, err := f.h.Store.OpenAnswerTicket(ctx, prev, ticket.Answer{InvitationID: "inv-history-other", Score: 1, At: now}, now); err != nil {
 		t.Fatal(err)
 	}
 	other := prev.ID

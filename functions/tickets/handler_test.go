@@ -17,6 +17,7 @@ import (
 	"github.com/cxloop/cxloop/shared/config"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -87,12 +88,12 @@ func (f *fix) openTicket(t *testing.T, inv, contact, addr string) string {
 	inv = store.EventKey(inv) // an invitation id, as the unsubscribe link signs it
 	at := time.Now().UTC()
 	score := 2
-	d := store.Ticket{ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
+	d := ticket.Ticket{ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
 		ContactID: contact, Email: addr, Name: "Ana Lopez", Locale: "es", Segments: map[string]string{"region": "eu"},
 		InvitationID: inv, Score: &score, Comment: "late again", Priority: "high", Team: "customer-success-eu",
 		CreatedAt: at, SLADue: at.Add(48 * time.Hour),
-		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened"}}}
-	a := store.TicketAnswer{InvitationID: inv, Score: 2, Comment: "late again", At: at}
+		History: []ticket.Event{{At: at, Actor: "customer", Action: "opened"}}}
+	a := ticket.Answer{InvitationID: inv, Score: 2, Comment: "late again", At: at}
 	if _, _, err := f.h.Store.OpenAnswerTicket(context.Background(), d, a, at); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestTicketAPI(t *testing.T) {
 	agent := f.tokens[access.Agent]
 
 	resp := f.call(t, "GET", "/ops/tickets?status=open&team=customer-success-eu", agent, "", nil)
-	var list struct{ Tickets []store.Ticket }
+	var list struct{ Tickets []ticket.Ticket }
 	if err := json.Unmarshal([]byte(resp.Body), &list); err != nil || len(list.Tickets) != 1 || list.Tickets[0].ID != id {
 		t.Fatalf("filtered list = %s", resp.Body)
 	}
@@ -161,15 +162,15 @@ func TestTicketAPI(t *testing.T) {
 	steps := []struct {
 		name, body string
 		status     int
-		check      func(store.Ticket) bool
+		check      func(ticket.Ticket) bool
 	}{
-		{"assigning an open ticket moves it to assigned", `{"assignee":"maria"}`, 200, func(t store.Ticket) bool { return t.Status == "assigned" && t.Assignee == "maria" }},
-		{"a note is added to the history", `{"note":"Called, she wants a refund"}`, 200, func(t store.Ticket) bool { return t.History[len(t.History)-1].Text == "Called, she wants a refund" }},
+		{"assigning an open ticket moves it to assigned", `{"assignee":"maria"}`, 200, func(t ticket.Ticket) bool { return t.Status == "assigned" && t.Assignee == "maria" }},
+		{"a note is added to the history", `{"note":"Called, she wants a refund"}`, 200, func(t ticket.Ticket) bool { return t.History[len(t.History)-1].Text == "Called, she wants a refund" }},
 		{"closing before resolving is refused", `{"status":"closed"}`, 409, nil},
 		{"an unknown field is refused", `{"priority":"low"}`, 400, nil},
-		{"resolving with closeLoop sends the customer the email", `{"status":"resolved","closeLoop":true}`, 200, func(t store.Ticket) bool { return t.Status == "resolved" && t.CloseLoop != nil }},
+		{"resolving with closeLoop sends the customer the email", `{"status":"resolved","closeLoop":true}`, 200, func(t ticket.Ticket) bool { return t.Status == "resolved" && t.CloseLoop != nil }},
 		{"resolving again is refused", `{"status":"resolved"}`, 409, nil},
-		{"closing sets the retention", `{"status":"closed"}`, 200, func(t store.Ticket) bool { return t.Status == "closed" && t.Closed != nil }},
+		{"closing sets the retention", `{"status":"closed"}`, 200, func(t ticket.Ticket) bool { return t.Status == "closed" && t.Closed != nil }},
 	}
 	for _, s := range steps {
 		resp := f.call(t, "PATCH", "/ops/tickets/"+id, agent, s.body, nil)
@@ -177,7 +178,7 @@ func TestTicketAPI(t *testing.T) {
 			t.Fatalf("%s: %d %s", s.name, resp.StatusCode, resp.Body)
 		}
 		if s.check != nil {
-			var tk store.Ticket
+			var tk ticket.Ticket
 			if err := json.Unmarshal([]byte(resp.Body), &tk); err != nil || !s.check(tk) {
 				t.Fatalf("%s: %s", s.name, resp.Body)
 			}
@@ -198,9 +199,9 @@ func TestScoresAsJSONAndCSV(t *testing.T) {
 	f := fixture(t)
 	run := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	for i, v := range []float64{30, 25} {
-		snap := store.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v", MetricVersion: 1,
+		snap := score.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v", MetricVersion: 1,
 			RunAt: run.Add(time.Duration(i) * time.Hour), Day: "2026-11-23",
-			Scores: []store.ScoreRow{
+			Scores: []score.Row{
 				{Window: "7d", Dim: metric.Overall, Score: metric.Score{N: 40, Value: v, MarginOfError: 20}},
 				{Window: "7d", Dim: metric.SegmentDim("plan", "pro"), Score: metric.Score{N: 10, Value: -10, MarginOfError: 50}},
 				{Window: "30d", Dim: metric.Overall, Score: metric.Score{N: 90, Value: 33, MarginOfError: 12}},

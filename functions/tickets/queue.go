@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -24,7 +23,7 @@ type queueRow struct {
 }
 
 // rowsOf turns shown tickets into queue rows at now.
-func rowsOf(cat *catalog.Catalog, list []store.Ticket, now time.Time) []queueRow {
+func rowsOf(cat *catalog.Catalog, list []ticket.Ticket, now time.Time) []queueRow {
 	out := make([]queueRow, len(list))
 	for i, t := range list {
 		r := queueRow{ID: t.ID, Name: t.Name, Comment: snippet(t.Comment, snippetLen), Survey: t.Survey, Touchpoint: t.Touchpoint,

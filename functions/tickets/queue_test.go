@@ -12,7 +12,6 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -20,7 +19,7 @@ func TestQueueRowsSayWhoWhatScoreAndWhatTheyWrote(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	two, one := 2, 1
-	list := []store.Ticket{
+	list := []ticket.Ticket{
 		{ID: "a-1", Name: "Ana López", Survey: "nps-relationship", Touchpoint: "order.delivered", Score: &two, Status: ticket.StatusOpen,
 			Comment: "The parcel\narrived " + strings.Repeat("very ", 40) + "late", CreatedAt: now.Add(-3 * time.Hour), SLADue: now.Add(time.Hour)},
 		{ID: "a-2", Name: "Bo", Survey: "csat-support", Score: &one, Status: ticket.StatusAssigned, Assignee: "maria",
@@ -85,7 +84,7 @@ func TestTheQueuePagesWithACursorAndFilters(t *testing.T) {
 		}
 		r := f.call(t, "GET", target, agent, "", nil)
 		var body struct {
-			Tickets []store.Ticket
+			Tickets []ticket.Ticket
 			Next    string
 		}
 		if r.StatusCode != 200 || json.Unmarshal([]byte(r.Body), &body) != nil || len(body.Tickets) > 3 || pages > 5 {

@@ -9,6 +9,7 @@ import (
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
+	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -49,7 +50,7 @@ func (s search) subject() string {
 }
 
 // searchTickets runs s and applies the queue's filters to what it found.
-func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s search, f store.QueueFilter) ([]store.Ticket, error) {
+func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s search, f store.QueueFilter) ([]ticket.Ticket, error) {
 	contacts := []string{s.Contact}
 	if s.Email != "" {
 		var err error
@@ -58,7 +59,7 @@ func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s sear
 		}
 		contacts = contacts[:min(len(contacts), searchLimit)]
 	}
-	var found []store.Ticket
+	var found []ticket.Ticket
 	for _, c := range contacts {
 		ts, err := h.Store.ContactTickets(ctx, c, searchLimit)
 		if err != nil {
@@ -70,7 +71,7 @@ func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s sear
 			}
 		}
 	}
-	slices.SortFunc(found, func(a, b store.Ticket) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortFunc(found, func(a, b ticket.Ticket) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	found = found[:min(len(found), searchLimit)]
 	if err := h.audit(ctx, who, store.AuditContactSearch, s.subject(), len(found)); err != nil {
 		return nil, err
@@ -79,7 +80,7 @@ func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s sear
 }
 
 // matches applies the queue's filters to one ticket found by a search (any status when none).
-func matches(t store.Ticket, f store.QueueFilter) bool {
+func matches(t ticket.Ticket, f store.QueueFilter) bool {
 	for _, c := range [][2]string{{f.Status, t.Status}, {f.Team, t.Team}, {f.Assignee, t.Assignee}, {f.Survey, t.Survey}, {f.Priority, t.Priority}} {
 		if c[0] != "" && c[0] != c[1] {
 			return false

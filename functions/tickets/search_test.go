@@ -9,6 +9,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // One customer's tickets, whatever their status, found by the producer's contact id or, for
@@ -25,7 +26,7 @@ func TestTheQueueFindsACustomersTicketsByContactIdOrAddress(t *testing.T) {
 	}
 	f.openTicket(t, "inv-search-2", "cust-other", "other@example.com")
 	ids := func(body string) []string {
-		var out struct{ Tickets []store.Ticket }
+		var out struct{ Tickets []ticket.Ticket }
 		if err := json.Unmarshal([]byte(body), &out); err != nil {
 			t.Fatalf("%v: %s", err, body)
 		}

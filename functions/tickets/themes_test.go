@@ -18,6 +18,7 @@ import (
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/theme"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // seedThemes writes answered invitations with comments the way the survey page leaves them and
@@ -240,16 +241,16 @@ func TestTheQueueFiltersOnATheme(t *testing.T) {
 	for i, themes := range [][]string{{"delivery"}, {"price", "delivery"}, {"price"}, nil} {
 		score := 2
 		inv := fmt.Sprintf("inv-tag-%d", i)
-		d := store.Ticket{ID: "T-tag-" + inv, Cause: "answer", Survey: "nps-relationship", ContactID: fmt.Sprintf("tag-%d", i),
+		d := ticket.Ticket{ID: "T-tag-" + inv, Cause: "answer", Survey: "nps-relationship", ContactID: fmt.Sprintf("tag-%d", i),
 			InvitationID: inv, Score: &score, Comment: "c", Priority: "high", Team: "customer-success", CreatedAt: at,
-			SLADue: at.Add(48 * time.Hour), Themes: themes, History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened"}}}
-		if _, _, err := f.h.Store.OpenAnswerTicket(ctx, d, store.TicketAnswer{InvitationID: inv, Score: 2, At: at}, at); err != nil {
+			SLADue: at.Add(48 * time.Hour), Themes: themes, History: []ticket.Event{{At: at, Actor: "customer", Action: "opened"}}}
+		if _, _, err := f.h.Store.OpenAnswerTicket(ctx, d, ticket.Answer{InvitationID: inv, Score: 2, At: at}, at); err != nil {
 			t.Fatal(err)
 		}
 	}
 	resp := f.call(t, "GET", "/ops/tickets?theme=delivery", f.tokens[access.Viewer], "", nil)
 	var page struct {
-		Tickets []store.Ticket `json:"tickets"`
+		Tickets []ticket.Ticket `json:"tickets"`
 	}
 	if err := json.Unmarshal([]byte(resp.Body), &page); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d %s", resp.StatusCode, resp.Body)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/score"
 )
 
 // The scores page shows one dimension at a time, says "too few answers" below the catalog's
@@ -19,9 +19,9 @@ func TestTheScoresPageShowsADimensionAndHidesTinySamples(t *testing.T) {
 	f := fixture(t)
 	run := time.Now().UTC().Add(-48 * time.Hour)
 	for i, n := range []int64{3, 45} {
-		snap := store.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v", MetricVersion: 1,
+		snap := score.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v", MetricVersion: 1,
 			RunAt: run.Add(time.Duration(i) * time.Hour), Day: run.Format("2006-01-02"),
-			Scores: []store.ScoreRow{
+			Scores: []score.Row{
 				{Window: "7d", Dim: metric.Overall, Score: metric.Score{N: n, Value: 12.5, MarginOfError: 20}},
 				{Window: "7d", Dim: metric.SegmentDim("plan", "pro"), Score: metric.Score{N: 4, Value: 0, MarginOfError: 138.6}},
 			}}

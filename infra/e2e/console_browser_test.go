@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -40,12 +41,12 @@ func seedTickets(t *testing.T, st *store.Store) (eu, support string) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	open := func(inv, survey, team, comment string, score int) string {
-		d := store.Ticket{ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: survey, Touchpoint: "order.delivered",
+		d := ticket.Ticket{ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: survey, Touchpoint: "order.delivered",
 			ContactID: "c-" + inv, Email: inv + "@example.com", Name: "Ana", Segments: map[string]string{"region": "eu"},
 			InvitationID: inv, Score: &score, Comment: comment, Priority: ticket.PriorityHigh, Team: team,
 			CreatedAt: now, SLADue: now.Add(48 * time.Hour),
-			History: []store.TicketEvent{{At: now, Actor: "customer", Action: "opened", Text: "low answer"}}}
-		a := store.TicketAnswer{InvitationID: inv, Score: score, Comment: comment, At: now}
+			History: []ticket.Event{{At: now, Actor: "customer", Action: "opened", Text: "low answer"}}}
+		a := ticket.Answer{InvitationID: inv, Score: score, Comment: comment, At: now}
 		if _, _, err := st.OpenAnswerTicket(ctx, d, a, now); err != nil {
 			t.Fatal(err)
 		}
@@ -54,9 +55,9 @@ func seedTickets(t *testing.T, st *store.Store) (eu, support string) {
 	eu = open("console-eu", "nps-relationship", "customer-success-eu", "The parcel arrived two days late.", 3)
 	support = open("console-support", "csat-support", "support", "Nobody called back.", 1)
 	for i, v := range []float64{42, 35, 28, 31} {
-		snap := store.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "e2e", MetricVersion: 1,
+		snap := score.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "e2e", MetricVersion: 1,
 			RunAt: now.Add(time.Duration(i-4) * 24 * time.Hour), Day: now.Format("2006-01-02"),
-			Scores: []store.ScoreRow{{Window: "7d", Dim: metric.Overall, Score: metric.Score{N: int64(40 + 10*i), Value: v, MarginOfError: 24 - 3*float64(i)}}}}
+			Scores: []score.Row{{Window: "7d", Dim: metric.Overall, Score: metric.Score{N: int64(40 + 10*i), Value: v, MarginOfError: 24 - 3*float64(i)}}}}
 		if err := st.PutSnapshot(ctx, snap); err != nil {
 			t.Fatal(err)
 		}

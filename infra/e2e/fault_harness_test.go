@@ -323,7 +323,7 @@ func (u *run) score(ctx context.Context, want int) metric.Hist {
 // awaitTickets waits for the stream to deliver every low answer to the follow-up function. Under
 // faults the follow-up works through a backlog (one shard, batches of 25, every batch twice, SDK
 // backoffs), so it waits as long as tickets keep appearing, and gives up after a minute without one.
-func (u *run) awaitTickets(ctx context.Context, want int) []store.Ticket {
+func (u *run) awaitTickets(ctx context.Context, want int) []ticket.Ticket {
 	last, lastChange := -1, time.Now()
 	for {
 		ts, err := u.r.Tickets(ctx)

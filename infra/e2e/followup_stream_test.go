@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/lambdahost"
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/infra/local/sources"
+	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -124,7 +125,7 @@ func TestFollowupThroughTheStreamPoller(t *testing.T) {
 	if len(tickets) != 2 {
 		t.Fatalf("tickets = %d, want 2 (one per low answer, each delivered four times)", len(tickets))
 	}
-	var first store.Ticket
+	var first ticket.Ticket
 	for _, tk := range tickets {
 		if tk.ContactID == "cust-0" {
 			first = tk
@@ -148,7 +149,7 @@ func TestFollowupThroughTheStreamPoller(t *testing.T) {
 
 	// A breach yields one aggregate ticket.
 	below := 50.0
-	b := store.Breach{Survey: surveyID, Rule: "csat-e2e", Metric: "csat", Window: "7d", WindowEnd: time.Now().UTC().Format("2006-01-02"),
+	b := score.Breach{Survey: surveyID, Rule: "csat-e2e", Metric: "csat", Window: "7d", WindowEnd: time.Now().UTC().Format("2006-01-02"),
 		Value: 33.3, N: 3, MarginOfError: 53.3, Below: &below, CatalogVersion: "e2e", MetricVersion: 1, DetectedAt: time.Now().UTC()}
 	if ok, err := r.Store.RecordBreach(ctx, b, time.Hour); err != nil || !ok {
 		t.Fatalf("record breach: %v %v", ok, err)
@@ -209,7 +210,7 @@ func TestFollowupThroughTheStreamPoller(t *testing.T) {
 }
 
 // secondAnswer writes a second answered invitation of the same contact and survey.
-func secondAnswer(t *testing.T, r *rig.Rig, first store.Ticket) {
+func secondAnswer(t *testing.T, r *rig.Rig, first ticket.Ticket) {
 	t.Helper()
 	now := time.Now().UTC()
 	score := 1

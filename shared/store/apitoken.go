@@ -149,14 +149,6 @@ func (s *Store) LookupAPIToken(ctx context.Context, raw string) (*APIToken, erro
 	return &t, nil
 }
 
-// key builds a primary key attribute map.
-func key(pk, sk string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{
-		"PK": &types.AttributeValueMemberS{Value: pk},
-		"SK": &types.AttributeValueMemberS{Value: sk},
-	}
-}
-
 // ListAPITokens returns every token's record (never the token), oldest first.
 func (s *Store) ListAPITokens(ctx context.Context) ([]APIToken, error) {
 	e, err := expression.NewBuilder().WithKeyCondition(expression.Key("GSI2PK").Equal(expression.Value(apiTokensPK))).Build()

@@ -11,40 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/score"
 )
 
-// Breach is an alert rule's threshold crossed over one window: the item whose INSERT the
-// FollowupFunction's stream filter turns into a ticket. It holds the numbers that caused it and
-// nothing about any contact.
-type Breach struct {
-	PK   string `dynamodbav:"PK" json:"-"`
-	SK   string `dynamodbav:"SK" json:"-"`
-	Kind string `dynamodbav:"kind" json:"-"`
-
-	Survey string `dynamodbav:"survey" json:"survey"`
-	Rule   string `dynamodbav:"rule" json:"rule"` // the catalog alert's id
-	Metric string `dynamodbav:"metric" json:"metric"`
-	// Window is the window's name ("7d"); WindowEnd its last day (UTC yyyy-mm-dd, inclusive).
-	Window    string `dynamodbav:"window" json:"window"`
-	WindowEnd string `dynamodbav:"windowEnd" json:"windowEnd"`
-
-	Value         float64 `dynamodbav:"value" json:"value"`
-	N             int64   `dynamodbav:"n" json:"n"`
-	MarginOfError float64 `dynamodbav:"marginOfError" json:"marginOfError"`
-	// Below is the rule's threshold for a below rule; DropBy, Previous and PreviousN are set for
-	// a drop rule: the value and sample of the previous window of the same length.
-	Below     *float64 `dynamodbav:"below,omitempty" json:"below,omitempty"`
-	DropBy    *float64 `dynamodbav:"dropBy,omitempty" json:"dropBy,omitempty"`
-	Previous  *float64 `dynamodbav:"previous,omitempty" json:"previous,omitempty"`
-	PreviousN int64    `dynamodbav:"previousN,omitempty" json:"previousN,omitempty"`
-	// Theme and ShareAbove are set for a theme rule: Value is then the percent of the window's
-	// low-band comments that mention the theme and N the number of low-band comments.
-	Theme      string   `dynamodbav:"theme,omitempty" json:"theme,omitempty"`
-	ShareAbove *float64 `dynamodbav:"shareAbove,omitempty" json:"shareAbove,omitempty"`
-
-	CatalogVersion string    `dynamodbav:"catalogVersion" json:"catalogVersion"`
-	MetricVersion  int       `dynamodbav:"metricVersion" json:"metricVersion"`
-	DetectedAt     time.Time `dynamodbav:"detectedAt" json:"detectedAt"`
+// breachRecord is a breach's item: BREACH#<survey>#<rule> / WINDOW#<window>#<end>. Its INSERT is
+// what the FollowupFunction's stream filter turns into a ticket.
+type breachRecord struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Kind string `dynamodbav:"kind"`
+	score.Breach
 }
 
 // cooldown is a rule's cooldown item: no new breach of the rule before Until.
@@ -62,8 +39,8 @@ type cooldown struct {
 // run out; in the same transaction it starts a new cooldown of length cool. It reports whether b
 // was recorded: false (and no error) when the breach was already recorded, the rule is cooling
 // down, or a concurrent scorer's transaction on the same items won.
-func (s *Store) RecordBreach(ctx context.Context, b Breach, cool time.Duration) (bool, error) {
-	b.PK, b.SK, b.Kind = breachPK(b.Survey, b.Rule), breachSK(b.Window, b.WindowEnd), KindBreach
+func (s *Store) RecordBreach(ctx context.Context, br score.Breach, cool time.Duration) (bool, error) {
+	b := breachRecord{PK: breachPK(br.Survey, br.Rule), SK: breachSK(br.Window, br.WindowEnd), Kind: KindBreach, Breach: br}
 	item, err := attributevalue.MarshalMap(b)
 	if err != nil {
 		return false, fmt.Errorf("encode breach %s: %w", b.SK, err)
@@ -120,14 +97,14 @@ func lostRace(err error) bool {
 }
 
 // Breaches returns the recorded breaches of one rule, in key order (by window, then window end).
-func (s *Store) Breaches(ctx context.Context, survey, rule string) ([]Breach, error) {
+func (s *Store) Breaches(ctx context.Context, survey, rule string) ([]score.Breach, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(breachPK(survey, rule))).
 			And(expression.Key("SK").BeginsWith(breachPrefix))).Build()
 	if err != nil {
 		return nil, err
 	}
-	all, err := queryAll[Breach](ctx, s.DB, &dynamodb.QueryInput{
+	recs, err := queryAll[breachRecord](ctx, s.DB, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
 		KeyConditionExpression:    expr.KeyCondition(),
 		ExpressionAttributeNames:  expr.Names(),
@@ -136,6 +113,10 @@ func (s *Store) Breaches(ctx context.Context, survey, rule string) ([]Breach, er
 	})
 	if err != nil {
 		return nil, fmt.Errorf("breaches of %s/%s: %w", survey, rule, err)
+	}
+	all := make([]score.Breach, len(recs))
+	for i, r := range recs {
+		all[i] = r.Breach
 	}
 	return all, nil
 }

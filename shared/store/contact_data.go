@@ -264,11 +264,14 @@ func (s *Store) answerTickets(ctx context.Context, contactID string, ids []strin
 }
 
 func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.AttributeValue, now time.Time) error {
-	var t Ticket
+	var t ticketRecord
 	if err := attributevalue.UnmarshalMap(it, &t); err != nil {
 		return err
 	}
-	upd := eraseTicket(&t, now)
+	answers, history := t.Erase(now)
+	upd := expression.Set(expression.Name("answers"), expression.Value(answers)).
+		Set(expression.Name("history"), expression.Value(history)).
+		Set(expression.Name("erasedAt"), expression.Value(now))
 	for _, a := range personal {
 		upd = upd.Remove(expression.Name(a))
 	}
@@ -295,27 +298,6 @@ func (s *Store) eraseRecord(ctx context.Context, pk, sk string, upd expression.U
 		return nil, fmt.Errorf("erase %s: %w", pk, err)
 	}
 	return out.Attributes, nil
-}
-
-// eraseTicket rewrites a ticket's attached answers without comments and its history without
-// free text, keeping who did what when.
-func eraseTicket(t *Ticket, now time.Time) expression.UpdateBuilder {
-	answers := make([]TicketAnswer, len(t.Answers))
-	for i, a := range t.Answers {
-		a.Comment = ""
-		answers[i] = a
-	}
-	history := make([]TicketEvent, 0, len(t.History)+1)
-	for _, ev := range t.History {
-		if ev.Action == "note" || ev.Action == "edited" || ev.Action == "closeloop" { // closeloop holds the message sent
-			ev.Text = "[erased]"
-		}
-		history = append(history, ev)
-	}
-	history = append(history, TicketEvent{At: now, Actor: "privacy", Action: "erased", Text: "personal fields of the contact erased"})
-	return expression.Set(expression.Name("answers"), expression.Value(answers)).
-		Set(expression.Name("history"), expression.Value(history)).
-		Set(expression.Name("erasedAt"), expression.Value(now))
 }
 
 // eraseAnswerComments rewrites an erased invitation's answers without the comment each submit

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
@@ -43,7 +44,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
+	if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
 		t.Fatal(err)
 	}
 	personal := []string{"ana@example.com", "Ana Lopez", "courier was rude", "+34 600", "order-1234", "A-77001"}

@@ -6,118 +6,43 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"slices"
+
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
-// Ticket is a follow-up ticket's item (PK=TICKET#<id>, SK=TICKET). It is on GSI1 under its
-// contact (export, erase) and on GSI2 under its status, sorted by SLA due time (the queue).
-type Ticket struct {
-	PK   string `dynamodbav:"PK" json:"-"`
-	SK   string `dynamodbav:"SK" json:"-"`
-	Kind string `dynamodbav:"kind" json:"-"`
-
-	ID         string            `dynamodbav:"id" json:"id"`
-	Cause      string            `dynamodbav:"cause" json:"cause"` // ticket.CauseAnswer or ticket.CauseBreach
-	Survey     string            `dynamodbav:"survey" json:"survey"`
-	Touchpoint string            `dynamodbav:"touchpoint,omitempty" json:"touchpoint,omitempty"`
-	ContactID  string            `dynamodbav:"contactId,omitempty" json:"contactId,omitempty"`
-	Email      string            `dynamodbav:"email,omitempty" json:"email,omitempty"`
-	Name       string            `dynamodbav:"name,omitempty" json:"name,omitempty"`
-	Locale     string            `dynamodbav:"locale,omitempty" json:"locale,omitempty"`
-	Segments   map[string]string `dynamodbav:"segments,omitempty" json:"segments,omitempty"`
-
-	// The answer that opened the ticket (cause answer) and every low answer attached since.
-	InvitationID string `dynamodbav:"invitationId,omitempty" json:"invitationId,omitempty"`
-	Score        *int   `dynamodbav:"score,omitempty" json:"score,omitempty"`
-	Comment      string `dynamodbav:"comment,omitempty" json:"comment,omitempty"`
-	// Themes are the survey's declared themes the opening comment mentions, or the theme of a
-	// theme alert's breach (docs/THEMES.md): tags the queue filters on.
-	Themes    []string       `dynamodbav:"themes,omitempty" json:"themes,omitempty"`
-	Answers   []TicketAnswer `dynamodbav:"answers,omitempty" json:"answers,omitempty"`
-	AnswerIDs []string       `dynamodbav:"answerIds,stringset,omitempty" json:"-"`
-	Repeat    bool           `dynamodbav:"repeat,omitempty" json:"repeat,omitempty"` // a later low answer attached
-
-	Breach *TicketBreach `dynamodbav:"breach,omitempty" json:"breach,omitempty"`
-
-	Priority  string     `dynamodbav:"priority" json:"priority"`
-	Team      string     `dynamodbav:"team" json:"team"`
-	Status    string     `dynamodbav:"status" json:"status"`
-	Assignee  string     `dynamodbav:"assignee,omitempty" json:"assignee,omitempty"`
-	CreatedAt time.Time  `dynamodbav:"createdAt" json:"createdAt"`
-	UpdatedAt time.Time  `dynamodbav:"updatedAt" json:"updatedAt"`
-	SLADue    time.Time  `dynamodbav:"slaDue" json:"slaDue"`
-	Escalated *time.Time `dynamodbav:"escalatedAt,omitempty" json:"escalatedAt,omitempty"`
-	Resolved  *time.Time `dynamodbav:"resolvedAt,omitempty" json:"resolvedAt,omitempty"`
-	Closed    *time.Time `dynamodbav:"closedAt,omitempty" json:"closedAt,omitempty"`
-	CloseLoop *time.Time `dynamodbav:"closeLoopSentAt,omitempty" json:"closeLoopSentAt,omitempty"`
-	Erased    *time.Time `dynamodbav:"erasedAt,omitempty" json:"erasedAt,omitempty"`
-
-	History     []TicketEvent `dynamodbav:"history" json:"history"`
-	HistoryKeys []string      `dynamodbav:"historyKeys,stringset,omitempty" json:"-"` // makes stream-driven entries idempotent
-
-	// Notifications holds the delivery state of each notification ("new", "escalation").
-	Notifications map[string]Delivery `dynamodbav:"notifications" json:"notifications"`
-	NotifyClaims  []string            `dynamodbav:"notifyClaims,stringset,omitempty" json:"-"`
-
-	GSI1PK string `dynamodbav:"GSI1PK,omitempty" json:"-"`
-	GSI1SK string `dynamodbav:"GSI1SK,omitempty" json:"-"`
-	GSI2PK string `dynamodbav:"GSI2PK" json:"-"`
-	GSI2SK string `dynamodbav:"GSI2SK" json:"-"`
-	TTL    int64  `dynamodbav:"ttl,omitempty" json:"-"`
+// ticketRecord is a ticket's item (PK=TICKET#<id>, SK=TICKET). It is on GSI1 under its contact
+// (export, erase) and on GSI2 under its status, sorted by SLA due time (the queue).
+type ticketRecord struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Kind string `dynamodbav:"kind"`
+	ticket.Ticket
+	AnswerIDs    []string `dynamodbav:"answerIds,stringset,omitempty"`    // the answers on it, checked by attach
+	HistoryKeys  []string `dynamodbav:"historyKeys,stringset,omitempty"`  // makes stream-driven entries idempotent
+	NotifyClaims []string `dynamodbav:"notifyClaims,stringset,omitempty"` // each notification sent once
+	GSI1PK       string   `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK       string   `dynamodbav:"GSI1SK,omitempty"`
+	GSI2PK       string   `dynamodbav:"GSI2PK"`
+	GSI2SK       string   `dynamodbav:"GSI2SK"`
+	TTL          int64    `dynamodbav:"ttl,omitempty"`
 }
 
-// TicketAnswer is one low answer on a ticket.
-type TicketAnswer struct {
-	InvitationID string    `dynamodbav:"invitationId" json:"invitationId"`
-	Score        int       `dynamodbav:"score" json:"score"`
-	Comment      string    `dynamodbav:"comment,omitempty" json:"comment,omitempty"`
-	Touchpoint   string    `dynamodbav:"touchpoint,omitempty" json:"touchpoint,omitempty"`
-	At           time.Time `dynamodbav:"at" json:"at"`
+// tickets unwraps records.
+func tickets(recs []ticketRecord) []ticket.Ticket {
+	ts := make([]ticket.Ticket, len(recs))
+	for i, r := range recs {
+		ts[i] = r.Ticket
+	}
+	return ts
 }
 
-// TicketBreach is the aggregate score that opened a breach ticket.
-type TicketBreach struct {
-	Rule          string  `dynamodbav:"rule" json:"rule"`
-	Window        string  `dynamodbav:"window" json:"window"`
-	WindowEnd     string  `dynamodbav:"windowEnd" json:"windowEnd"`
-	Value         float64 `dynamodbav:"value" json:"value"`
-	N             int     `dynamodbav:"n" json:"n"`
-	MarginOfError float64 `dynamodbav:"marginOfError" json:"marginOfError"`
-	Detail        string  `dynamodbav:"detail,omitempty" json:"detail,omitempty"`
-}
-
-// TicketEvent is one entry of a ticket's history.
-type TicketEvent struct {
-	At     time.Time `dynamodbav:"at" json:"at"`
-	Actor  string    `dynamodbav:"actor" json:"actor"`
-	Action string    `dynamodbav:"action" json:"action"` // opened, attached, edited, assigned, status, note, escalated, notified, closeloop, erased
-	Text   string    `dynamodbav:"text,omitempty" json:"text,omitempty"`
-}
-
-// Delivery is the state of one notification: its email and its webhook.
-type Delivery struct {
-	Email           string    `dynamodbav:"email,omitempty" json:"email,omitempty"` // sent, failed, none
-	EmailMessageID  string    `dynamodbav:"emailMessageId,omitempty" json:"emailMessageId,omitempty"`
-	Webhook         string    `dynamodbav:"webhook,omitempty" json:"webhook,omitempty"` // delivered, failed, disabled
-	WebhookAttempts int       `dynamodbav:"webhookAttempts,omitempty" json:"webhookAttempts,omitempty"`
-	WebhookStatus   int       `dynamodbav:"webhookStatus,omitempty" json:"webhookStatus,omitempty"`
-	Error           string    `dynamodbav:"error,omitempty" json:"error,omitempty"`
-	At              time.Time `dynamodbav:"at" json:"at"`
-}
-
-// Holds reports whether the ticket holds its contact's open-ticket lock.
-func (t *Ticket) Holds() bool {
-	return t.Cause == ticket.CauseAnswer && t.ContactID != "" && ticket.Holds(t.Status)
-}
-
-// OpenLock is the open-ticket lock item: a contact has at most one open ticket per survey.
-type OpenLock struct {
+// openLock is the open-ticket lock item: a contact has at most one open ticket per survey. The
+// same shape marks, under an answer's own ticket key, the ticket the answer joined (attachedSK).
+type openLock struct {
 	PK       string `dynamodbav:"PK"`
 	SK       string `dynamodbav:"SK"`
 	Kind     string `dynamodbav:"kind"`
@@ -138,21 +63,22 @@ func queueSK(due time.Time, id string) string { return FormatTime(due) + "#" + i
 // the answer can then never open a ticket of its own, even after that ticket is resolved.
 const attachedSK = "ATTACHED"
 
-// prepare fills a new ticket's keys and bookkeeping.
-func (t *Ticket) prepare(historyKey string) {
-	t.PK, t.SK, t.Kind = ticketPK(t.ID), skTicket, KindTicket
+// newTicket is a new ticket's record: its keys and bookkeeping around t, opened now.
+func newTicket(t ticket.Ticket, historyKey string) ticketRecord {
 	t.Status = ticket.StatusOpen
 	t.UpdatedAt = t.CreatedAt
-	if t.ContactID != "" {
-		t.GSI1PK, t.GSI1SK = contactPK(t.ContactID), "TICKET#"+FormatTime(t.CreatedAt)
-	}
-	t.GSI2PK, t.GSI2SK = ticketQueuePK(t.Status), queueSK(t.SLADue, t.ID)
-	if historyKey != "" {
-		t.HistoryKeys = []string{historyKey}
-	}
 	if t.Notifications == nil {
-		t.Notifications = map[string]Delivery{}
+		t.Notifications = map[string]ticket.Delivery{}
 	}
+	r := ticketRecord{PK: ticketPK(t.ID), SK: skTicket, Kind: KindTicket, Ticket: t,
+		GSI2PK: ticketQueuePK(t.Status), GSI2SK: queueSK(t.SLADue, t.ID)}
+	if t.ContactID != "" {
+		r.GSI1PK, r.GSI1SK = contactPK(t.ContactID), "TICKET#"+FormatTime(t.CreatedAt)
+	}
+	if historyKey != "" {
+		r.HistoryKeys = []string{historyKey}
+	}
+	return r
 }
 
 // AnswerHistoryKey identifies one version of an answer in a ticket's history: a redelivered
@@ -174,36 +100,30 @@ const (
 // to it (once). draft is the new ticket (id, survey, contact, answer, priority, team, SLA); a is
 // the answer. It returns the outcome and the id of the ticket that holds the answer. Both writes
 // check the erasure rule in their transaction: an answer of a contact erased since is TicketErased.
-func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnswer, answeredAt time.Time) (string, string, error) {
+func (s *Store) OpenAnswerTicket(ctx context.Context, draft ticket.Ticket, a ticket.Answer, answeredAt time.Time) (string, string, error) {
 	hk := AnswerHistoryKey(a.InvitationID, answeredAt)
 	fence, err := s.erasureChecks(draft.ContactID, a.InvitationID, answeredAt)
 	if err != nil {
 		return "", "", err
 	}
-	draft.prepare(hk)
-	draft.AnswerIDs = []string{a.InvitationID}
-	draft.Answers = []TicketAnswer{a}
-	item, err := attributevalue.MarshalMap(draft)
+	draft.Answers = []ticket.Answer{a}
+	rec := newTicket(draft, hk)
+	rec.AnswerIDs = []string{a.InvitationID}
+	put, err := s.txPut(txTicket, rec, absent())
 	if err != nil {
 		return "", "", fmt.Errorf("encode ticket %s: %w", draft.ID, err)
 	}
-	lock, err := attributevalue.MarshalMap(OpenLock{PK: openTicketPK(draft.Survey, draft.ContactID), SK: skOpen, Kind: KindOpenTicket, TicketID: draft.ID})
+	lock, err := s.txPut(txOpenLock, openLock{PK: openTicketPK(draft.Survey, draft.ContactID), SK: skOpen, Kind: KindOpenTicket, TicketID: draft.ID}, absent())
 	if err != nil {
 		return "", "", err
 	}
-	notExists, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
+	unattached, err := s.txCheck(txAttached, key(ticketPK(draft.ID), attachedSK), absent())
 	if err != nil {
 		return "", "", err
 	}
+	items := append([]txItem{put, lock, unattached}, append(s.addressIndex(draft), fence...)...)
 	for attempt := 0; attempt < 3; attempt++ {
-		failed, err := s.transact(ctx, append([]txItem{
-			{txTicket, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item,
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
-			{txOpenLock, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: lock,
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
-			{txAttached, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: key(ticketPK(draft.ID), attachedSK),
-				ConditionExpression: notExists.Condition(), ExpressionAttributeNames: notExists.Names()}}},
-		}, append(s.addressIndex(draft), fence...)...)...)
+		failed, err := s.transact(ctx, items...)
 		switch {
 		case err == nil:
 			return TicketCreated, draft.ID, nil
@@ -214,18 +134,18 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnsw
 		case failed.refused(txTicket): // this answer's own ticket exists
 			return s.noteKnownAnswer(ctx, draft.ID, hk, a)
 		case failed.refused(txAttached): // this answer already joined another ticket
-			owner, err := s.attachedTo(ctx, draft.ID)
+			owner, err := s.lockHolder(ctx, key(ticketPK(draft.ID), attachedSK))
 			if err != nil {
-				return "", "", err
+				return "", "", fmt.Errorf("attachment of %s: %w", draft.ID, err)
 			}
 			return s.noteKnownAnswer(ctx, owner, hk, a)
 		case failed.refused(txOpenLock): // the contact has an open ticket: attach
-			owner, err := s.lockOwner(ctx, draft.Survey, draft.ContactID)
+			owner, err := s.lockHolder(ctx, key(openTicketPK(draft.Survey, draft.ContactID), skOpen))
 			if errors.Is(err, ErrNotFound) {
 				continue // released in between: try to open again
 			}
 			if err != nil {
-				return "", "", err
+				return "", "", fmt.Errorf("read open-ticket lock: %w", err)
 			}
 			outcome, err := s.attach(ctx, owner, draft.ID, hk, a, fence)
 			if errors.Is(err, ErrNotFound) {
@@ -243,74 +163,42 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft Ticket, a TicketAnsw
 }
 
 // noteKnownAnswer adds an "edited" entry when a known answer comes back with a new version.
-func (s *Store) noteKnownAnswer(ctx context.Context, id, hk string, a TicketAnswer) (string, string, error) {
-	text := fmt.Sprintf("Answer %s edited: score %d", a.InvitationID, a.Score)
-	if a.Comment != "" {
-		text += " (comment changed or kept)"
-	}
-	if _, err := s.AddTicketEvent(ctx, id, hk, TicketEvent{At: a.At, Actor: "customer", Action: "edited", Text: text}); err != nil {
+func (s *Store) noteKnownAnswer(ctx context.Context, id, hk string, a ticket.Answer) (string, string, error) {
+	if _, err := s.AddTicketEvent(ctx, id, hk, ticket.Edited(a)); err != nil {
 		return "", "", err
 	}
 	return TicketKnown, id, nil
 }
 
-func (s *Store) attachedTo(ctx context.Context, ownID string) (string, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
-		Key: key(ticketPK(ownID), attachedSK), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", fmt.Errorf("read attachment of %s: %w", ownID, err)
+// lockHolder reads the ticket id an open-ticket lock or an attached marker at k names (strongly
+// consistent); ErrNotFound when there is none.
+func (s *Store) lockHolder(ctx context.Context, k map[string]types.AttributeValue) (string, error) {
+	var l openLock
+	found, err := s.getItem(ctx, k, true, &l)
+	if err == nil && !found {
+		err = ErrNotFound
 	}
-	var l OpenLock
-	if out.Item == nil {
-		return "", fmt.Errorf("attachment of %s: %w", ownID, ErrNotFound)
-	}
-	if err := attributevalue.UnmarshalMap(out.Item, &l); err != nil {
-		return "", err
-	}
-	return l.TicketID, nil
-}
-
-func (s *Store) lockOwner(ctx context.Context, survey, contact string) (string, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
-		Key: key(openTicketPK(survey, contact), skOpen), ConsistentRead: aws.Bool(true)})
-	if err != nil {
-		return "", fmt.Errorf("read open-ticket lock: %w", err)
-	}
-	if out.Item == nil {
-		return "", ErrNotFound
-	}
-	var l OpenLock
-	if err := attributevalue.UnmarshalMap(out.Item, &l); err != nil {
-		return "", err
-	}
-	return l.TicketID, nil
+	return l.TicketID, err
 }
 
 // attach adds answer a to the open ticket owner, once: the update is conditioned on the answer
 // not being there yet and the ticket still being open, and the answer's ATTACHED marker is written
 // in the same transaction, with the erasure checks fence. A repeat detractor raises the ticket's
 // priority once.
-func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAnswer, fence []txItem) (string, error) {
-	t, err := s.GetTicket(ctx, owner)
+func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a ticket.Answer, fence []txItem) (string, error) {
+	t, err := s.ticketRecord(ctx, owner)
 	if err != nil {
 		return "", err
 	}
-	for _, id := range t.AnswerIDs {
-		if id == a.InvitationID {
-			return TicketKnown, nil
-		}
+	if slices.Contains(t.AnswerIDs, a.InvitationID) {
+		return TicketKnown, nil
 	}
 	if !t.Holds() {
 		return "", ErrNotFound
 	}
-	ev := TicketEvent{At: a.At, Actor: "customer", Action: "attached",
-		Text: fmt.Sprintf("Another low answer from the same contact: score %d", a.Score)}
-	prio := ticket.Repeat(t.Priority, t.Repeat)
-	if prio != t.Priority {
-		ev.Text += fmt.Sprintf("; priority %s -> %s (repeat detractor)", t.Priority, prio)
-	}
-	upd := expression.Set(expression.Name("answers"), expression.ListAppend(expression.Name("answers"), expression.Value([]TicketAnswer{a}))).
-		Set(expression.Name("history"), expression.ListAppend(expression.Name("history"), expression.Value([]TicketEvent{ev}))).
+	ev, prio := t.Attach(a)
+	upd := expression.Set(expression.Name("answers"), expression.ListAppend(expression.Name("answers"), expression.Value([]ticket.Answer{a}))).
+		Set(expression.Name("history"), expression.ListAppend(expression.Name("history"), expression.Value([]ticket.Event{ev}))).
 		Set(expression.Name("priority"), expression.Value(prio)).
 		Set(expression.Name("repeat"), expression.Value(true)).
 		Set(expression.Name("updatedAt"), expression.Value(s.Now())).
@@ -318,22 +206,15 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAns
 		Add(expression.Name("historyKeys"), stringSet(hk))
 	cond := expression.Name("status").In(expression.Value(ticket.StatusOpen), expression.Value(ticket.StatusAssigned)).
 		And(expression.Not(expression.Contains(expression.Name("answerIds"), a.InvitationID)))
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	change, err := s.txUpdate(txTicket, key(ticketPK(owner), skTicket), upd, cond)
 	if err != nil {
 		return "", err
 	}
-	marker, err := attributevalue.MarshalMap(OpenLock{PK: ticketPK(ownID), SK: attachedSK, Kind: "ticketref", TicketID: owner})
+	marker, err := s.txPut(txAttached, openLock{PK: ticketPK(ownID), SK: attachedSK, Kind: "ticketref", TicketID: owner}, absent())
 	if err != nil {
 		return "", err
 	}
-	nx, _ := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	failed, err := s.transact(ctx, append([]txItem{
-		{txTicket, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: key(ticketPK(owner), skTicket),
-			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}},
-		{txAttached, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: marker,
-			ConditionExpression: nx.Condition(), ExpressionAttributeNames: nx.Names()}}},
-	}, fence...)...)
+	failed, err := s.transact(ctx, append([]txItem{change, marker}, fence...)...)
 	switch {
 	case err == nil:
 		return TicketAttached, nil
@@ -350,7 +231,7 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a TicketAns
 // NoteAnswer adds entry ev (once per key hk) to the ticket holding the answer invitationID, if
 // any. It reports whether a ticket holds the answer. An edit that lifts the score above the rule
 // lands here: the ticket keeps its answer and gets a note, it is never deleted.
-func (s *Store) NoteAnswer(ctx context.Context, invitationID, hk string, ev TicketEvent) (string, error) {
+func (s *Store) NoteAnswer(ctx context.Context, invitationID, hk string, ev ticket.Event) (string, error) {
 	own := ticket.AnswerID(invitationID)
 	if _, err := s.GetTicket(ctx, own); err == nil {
 		_, err := s.AddTicketEvent(ctx, own, hk, ev)
@@ -358,12 +239,12 @@ func (s *Store) NoteAnswer(ctx context.Context, invitationID, hk string, ev Tick
 	} else if !errors.Is(err, ErrNotFound) {
 		return "", err
 	}
-	owner, err := s.attachedTo(ctx, own)
+	owner, err := s.lockHolder(ctx, key(ticketPK(own), attachedSK))
 	if errors.Is(err, ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("read attachment of %s: %w", own, err)
 	}
 	_, err = s.AddTicketEvent(ctx, owner, hk, ev)
 	return owner, err
@@ -371,68 +252,50 @@ func (s *Store) NoteAnswer(ctx context.Context, invitationID, hk string, ev Tick
 
 // OpenBreachTicket creates the aggregate ticket of a breach, once: a redelivered breach finds its
 // ticket and reports created=false.
-func (s *Store) OpenBreachTicket(ctx context.Context, draft Ticket) (bool, error) {
-	draft.prepare("")
-	item, err := attributevalue.MarshalMap(draft)
-	if err != nil {
-		return false, fmt.Errorf("encode ticket %s: %w", draft.ID, err)
-	}
-	e, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return false, err
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names()})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+func (s *Store) OpenBreachTicket(ctx context.Context, draft ticket.Ticket) (bool, error) {
+	created, err := s.putItem(ctx, newTicket(draft, ""), absent())
 	if err != nil {
 		return false, fmt.Errorf("open breach ticket %s: %w", draft.ID, err)
 	}
-	return true, nil
+	return created, nil
 }
 
 // GetTicket reads a ticket, strongly consistent; ErrNotFound for an unknown id.
-func (s *Store) GetTicket(ctx context.Context, id string) (*Ticket, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
-		Key: key(ticketPK(id), skTicket), ConsistentRead: aws.Bool(true)})
+func (s *Store) GetTicket(ctx context.Context, id string) (*ticket.Ticket, error) {
+	r, err := s.ticketRecord(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &r.Ticket, nil
+}
+
+func (s *Store) ticketRecord(ctx context.Context, id string) (*ticketRecord, error) {
+	var r ticketRecord
+	found, err := s.getItem(ctx, key(ticketPK(id), skTicket), true, &r)
 	if err != nil {
 		return nil, fmt.Errorf("get ticket %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if !found {
 		return nil, fmt.Errorf("ticket %s: %w", id, ErrNotFound)
 	}
-	var t Ticket
-	if err := attributevalue.UnmarshalMap(out.Item, &t); err != nil {
-		return nil, fmt.Errorf("decode ticket %s: %w", id, err)
-	}
-	return &t, nil
+	return &r, nil
 }
 
 // AddTicketEvent appends ev to a ticket's history. With a non-empty key hk the entry is added
 // at most once (stream redeliveries); it reports whether it was added.
-func (s *Store) AddTicketEvent(ctx context.Context, id, hk string, ev TicketEvent) (bool, error) {
-	upd := expression.Set(expression.Name("history"), expression.ListAppend(expression.Name("history"), expression.Value([]TicketEvent{ev}))).
+func (s *Store) AddTicketEvent(ctx context.Context, id, hk string, ev ticket.Event) (bool, error) {
+	upd := expression.Set(expression.Name("history"), expression.ListAppend(expression.Name("history"), expression.Value([]ticket.Event{ev}))).
 		Set(expression.Name("updatedAt"), expression.Value(s.Now()))
-	cond := expression.AttributeExists(expression.Name("PK"))
+	cond := present()
 	if hk != "" {
 		upd = upd.Add(expression.Name("historyKeys"), stringSet(hk))
 		cond = cond.And(expression.Not(expression.Contains(expression.Name("historyKeys"), hk)))
 	}
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return false, err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(ticketPK(id), skTicket),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	added, err := s.updateItem(ctx, key(ticketPK(id), skTicket), upd, cond)
 	if err != nil {
 		return false, fmt.Errorf("add to ticket %s: %w", id, err)
 	}
-	return true, nil
+	return added, nil
 }
 
 func stringSet(v ...string) expression.ValueBuilder {

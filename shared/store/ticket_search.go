@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // addressEntry ties an address's hash to a contact that has tickets: ADDR#<sha256(address)> /
@@ -24,15 +26,15 @@ type addressEntry struct {
 
 // addressIndex is the transaction item that files a new ticket's contact under its address
 // hash (none for a ticket without an address). Written with every new ticket, so an overwrite.
-func (s *Store) addressIndex(t Ticket) []txItem {
+func (s *Store) addressIndex(t ticket.Ticket) []txItem {
 	if t.Email == "" || t.ContactID == "" {
 		return nil
 	}
-	item, err := attributevalue.MarshalMap(addressEntry{PK: addressPK(t.Email), SK: contactPK(t.ContactID), Kind: KindAddress, ContactID: t.ContactID})
+	put, err := s.txPut(txAddress, addressEntry{PK: addressPK(t.Email), SK: contactPK(t.ContactID), Kind: KindAddress, ContactID: t.ContactID}, noCondition)
 	if err != nil {
 		return nil // a struct of strings always encodes
 	}
-	return []txItem{{txAddress, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}}}}
+	return []txItem{put}
 }
 
 // dropAddressIndex deletes the contact's entry under the address (the erasure).
@@ -68,7 +70,7 @@ func (s *Store) ContactsWithAddress(ctx context.Context, email string) ([]string
 
 // ContactTickets returns the contact's tickets of every status, newest first, at most limit: one
 // query of the contact's partition of GSI1, then the tickets by key.
-func (s *Store) ContactTickets(ctx context.Context, contactID string, limit int32) ([]Ticket, error) {
+func (s *Store) ContactTickets(ctx context.Context, contactID string, limit int32) ([]ticket.Ticket, error) {
 	e, err := expression.NewBuilder().WithKeyCondition(expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
 		And(expression.Key("GSI1SK").BeginsWith("TICKET#"))).Build()
 	if err != nil {
@@ -91,11 +93,12 @@ func (s *Store) ContactTickets(ctx context.Context, contactID string, limit int3
 	if err != nil {
 		return nil, fmt.Errorf("tickets of contact %s: %w", contactID, err)
 	}
-	var ts []Ticket
-	if err := attributevalue.UnmarshalListOfMaps(items, &ts); err != nil {
+	var recs []ticketRecord
+	if err := attributevalue.UnmarshalListOfMaps(items, &recs); err != nil {
 		return nil, err
 	}
+	ts := tickets(recs)
 	// BatchGetItem returns items in no order: newest first again.
-	slices.SortFunc(ts, func(a, b Ticket) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortFunc(ts, func(a, b ticket.Ticket) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return ts, nil
 }

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -17,14 +20,14 @@ import (
 // template.yaml declares.
 func ticketStore(t *testing.T) *store.Store { return storetest.New(t) }
 
-func answerDraft(inv, contact string, score int, at time.Time) (store.Ticket, store.TicketAnswer) {
-	a := store.TicketAnswer{InvitationID: inv, Score: score, Comment: "slow delivery, ana@example.com", Touchpoint: "order.delivered", At: at}
-	return store.Ticket{
+func answerDraft(inv, contact string, score int, at time.Time) (ticket.Ticket, ticket.Answer) {
+	a := ticket.Answer{InvitationID: inv, Score: score, Comment: "slow delivery, ana@example.com", Touchpoint: "order.delivered", At: at}
+	return ticket.Ticket{
 		ID: ticket.AnswerID(inv), Cause: ticket.CauseAnswer, Survey: "nps-relationship", Touchpoint: "order.delivered",
 		ContactID: contact, Email: "ana@example.com", Name: "Ana", Segments: map[string]string{"plan": "pro"},
 		InvitationID: inv, Score: &score, Comment: a.Comment, Priority: ticket.PriorityHigh, Team: "customer-success",
 		CreatedAt: at, SLADue: at.Add(48 * time.Hour),
-		History: []store.TicketEvent{{At: at, Actor: "customer", Action: "opened", Text: "low answer"}},
+		History: []ticket.Event{{At: at, Actor: "customer", Action: "opened", Text: "low answer"}},
 	}, a
 }
 
@@ -103,7 +106,7 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 
 	// Resolving releases the lock: the next low answer opens a new ticket, and a redelivered
 	// old attached answer does not.
-	if _, err := s.UpdateTicket(ctx, first.ID, store.Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
+	if _, err := s.UpdateTicket(ctx, first.ID, ticket.Change{Actor: "agent", Status: ticket.StatusResolved}); err != nil {
 		t.Fatal(err)
 	}
 	d2, a2 := answerDraft("inv2", "cust-1", 2, at.Add(time.Hour))
@@ -115,7 +118,7 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 		t.Fatalf("low answer after resolve = %q %v, want created", o, err)
 	}
 	// Now the first cannot reopen: the contact has another open ticket.
-	if _, err := s.UpdateTicket(ctx, first.ID, store.Change{Actor: "agent", Status: ticket.StatusOpen}); !errors.Is(err, store.ErrReopenBlocked) {
+	if _, err := s.UpdateTicket(ctx, first.ID, ticket.Change{Actor: "agent", Status: ticket.StatusOpen}); !errors.Is(err, store.ErrReopenBlocked) {
 		t.Fatalf("reopen while another ticket is open = %v, want ErrReopenBlocked", err)
 	}
 }
@@ -131,7 +134,7 @@ func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
 	edit := at.Add(10 * time.Minute)
 	hk := store.AnswerHistoryKey("inv1", edit)
 	for range 2 {
-		id, err := s.NoteAnswer(ctx, "inv1", hk, store.TicketEvent{At: edit, Actor: "customer", Action: "edited", Text: "score 9"})
+		id, err := s.NoteAnswer(ctx, "inv1", hk, ticket.Event{At: edit, Actor: "customer", Action: "edited", Text: "score 9"})
 		if err != nil || id != d.ID {
 			t.Fatalf("NoteAnswer = %q %v", id, err)
 		}
@@ -140,7 +143,7 @@ func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
 	if got.Status != ticket.StatusOpen || len(got.History) != 2 || got.History[1].Action != "edited" {
 		t.Fatalf("after an edit delivered twice: status %s, history %+v", got.Status, got.History)
 	}
-	if id, err := s.NoteAnswer(ctx, "unknown", "k", store.TicketEvent{}); err != nil || id != "" {
+	if id, err := s.NoteAnswer(ctx, "unknown", "k", ticket.Event{}); err != nil || id != "" {
 		t.Fatalf("an answer without a ticket = %q %v, want none", id, err)
 	}
 }
@@ -150,9 +153,9 @@ func TestABreachOpensOneTicket(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	id := ticket.BreachID("nps-relationship", "nps-7d-below-20", "7d", "2026-11-22")
-	draft := store.Ticket{ID: id, Cause: ticket.CauseBreach, Survey: "nps-relationship", Priority: ticket.PriorityUrgent,
+	draft := ticket.Ticket{ID: id, Cause: ticket.CauseBreach, Survey: "nps-relationship", Priority: ticket.PriorityUrgent,
 		Team: "customer-success", CreatedAt: now, SLADue: now.Add(24 * time.Hour),
-		Breach: &store.TicketBreach{Rule: "nps-7d-below-20", Window: "7d", WindowEnd: "2026-11-22", Value: 12.5, N: 40, MarginOfError: 22.1}}
+		Breach: &ticket.Breach{Rule: "nps-7d-below-20", Window: "7d", WindowEnd: "2026-11-22", Value: 12.5, N: 40, MarginOfError: 22.1}}
 	for i, want := range []bool{true, false} {
 		created, err := s.OpenBreachTicket(ctx, draft)
 		if err != nil || created != want {
@@ -205,7 +208,7 @@ func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
 			t.Fatalf("claim %d = %v %v, want %v", i, ok, err, want)
 		}
 	}
-	if err := s.RecordDelivery(ctx, d.ID, "escalation", store.Delivery{Email: "sent", Webhook: "failed", WebhookAttempts: 3, At: now}); err != nil {
+	if err := s.RecordDelivery(ctx, d.ID, "escalation", ticket.Delivery{Email: "sent", Webhook: "failed", WebhookAttempts: 3, At: now}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ = s.GetTicket(ctx, d.ID)
@@ -223,19 +226,24 @@ func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	who := "maria"
-	got, err := s.UpdateTicket(ctx, d.ID, store.Change{Actor: "agent:maria", Status: ticket.StatusAssigned, Assignee: &who, Note: "calling her"})
+	got, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Actor: "agent:maria", Status: ticket.StatusAssigned, Assignee: &who, Note: "calling her"})
 	if err != nil || got.Status != ticket.StatusAssigned || got.Assignee != "maria" || len(got.History) != 4 {
 		t.Fatalf("assign = %+v %v", got, err)
 	}
-	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Status: ticket.StatusClosed}); !errors.Is(err, ticket.ErrTransition) {
+	if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Status: ticket.StatusClosed}); !errors.Is(err, ticket.ErrTransition) {
 		t.Fatalf("assigned -> closed = %v, want ErrTransition", err)
 	}
-	if _, err := s.UpdateTicket(ctx, d.ID, store.Change{Status: ticket.StatusResolved}); err != nil {
+	if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Status: ticket.StatusResolved}); err != nil {
 		t.Fatal(err)
 	}
-	got, err = s.UpdateTicket(ctx, d.ID, store.Change{Status: ticket.StatusClosed, Retention: 24 * time.Hour})
-	if err != nil || got.TTL == 0 || got.Closed == nil {
-		t.Fatalf("close = %+v %v: want a TTL", got, err)
+	got, err = s.UpdateTicket(ctx, d.ID, ticket.Change{Status: ticket.StatusClosed, Retention: 24 * time.Hour})
+	if err != nil || got.Closed == nil {
+		t.Fatalf("close = %+v %v", got, err)
+	}
+	raw, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "TICKET#" + d.ID}, "SK": &types.AttributeValueMemberS{Value: "TICKET"}}})
+	if err != nil || raw.Item["ttl"] == nil {
+		t.Fatalf("closed ticket item %v %v: want a TTL", raw.Item, err)
 	}
 	if l, _ := s.ListTickets(ctx, ticket.StatusClosed, "", 0); len(l) != 1 {
 		t.Fatalf("closed queue has %d tickets", len(l))
@@ -244,7 +252,7 @@ func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
 	if o, _, err := s.OpenAnswerTicket(ctx, next, na, na.At); err != nil || o != store.TicketCreated {
 		t.Fatalf("a low answer after close = %q %v: want a new ticket (the lock released)", o, err)
 	}
-	if _, err := s.UpdateTicket(ctx, "nope", store.Change{Note: "x"}); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.UpdateTicket(ctx, "nope", ticket.Change{Note: "x"}); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("unknown ticket = %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/stack"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
+	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -49,7 +50,7 @@ func run(ctx context.Context, out io.Writer, f filter) error {
 		endpoint, table = env["AWS_ENDPOINT_URL_DYNAMODB"], env["TABLE_NAME"]
 	}
 	st := store.New(stack.Client(endpoint), table)
-	var snaps []*store.Snapshot
+	var snaps []*score.Snapshot
 	for _, sv := range catalog.MustShipped().Surveys {
 		if f.survey != "" && sv.ID != f.survey {
 			continue
@@ -69,7 +70,7 @@ func run(ctx context.Context, out io.Writer, f filter) error {
 
 // printScores writes one line per score: survey, window, dimension, responses, score +- margin, mean,
 // delivered and response rate, under a header with each snapshot's run time and versions.
-func printScores(out io.Writer, snaps []*store.Snapshot, f filter) error {
+func printScores(out io.Writer, snaps []*score.Snapshot, f filter) error {
 	for _, s := range snaps {
 		upTo := "no answers yet"
 		if !s.Watermark.IsZero() {

@@ -7,18 +7,18 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/metric"
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/score"
 )
 
 func TestPrintShowsOneLinePerScoreAndDashesWithoutAnswers(t *testing.T) {
-	snap := &store.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v1", MetricVersion: 1,
-		RunAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), Scores: []store.ScoreRow{
+	snap := &score.Snapshot{Survey: "nps-relationship", Metric: "nps", CatalogVersion: "v1", MetricVersion: 1,
+		RunAt: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC), Scores: []score.Row{
 			{Window: "7d", Dim: metric.Overall, Score: metric.Score{N: 100, Value: 30, MarginOfError: 15.3, Mean: 7.6, Delivered: 200, ResponseRate: 0.5}},
 			{Window: "7d", Dim: metric.SegmentDim("plan", "pro"), Score: metric.Score{Delivered: 3}},
 			{Window: "30d", Dim: metric.Overall, Score: metric.Score{N: 1, Value: 100}},
 		}}
 	var out bytes.Buffer
-	if err := printScores(&out, []*store.Snapshot{snap}, filter{window: "7d"}); err != nil {
+	if err := printScores(&out, []*score.Snapshot{snap}, filter{window: "7d"}); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // Email is one message the SES stand-in accepted.
@@ -112,15 +113,15 @@ func (r *Rig) Invitations(ctx context.Context) ([]store.Invitation, error) {
 }
 
 // Tickets returns every ticket item.
-func (r *Rig) Tickets(ctx context.Context) ([]store.Ticket, error) {
+func (r *Rig) Tickets(ctx context.Context) ([]ticket.Ticket, error) {
 	items, err := r.Items(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []store.Ticket
+	var out []ticket.Ticket
 	for _, it := range items {
 		if k, ok := it["kind"].(*types.AttributeValueMemberS); ok && k.Value == store.KindTicket {
-			var t store.Ticket
+			var t ticket.Ticket
 			if err := attributevalue.UnmarshalMap(it, &t); err != nil {
 				return nil, err
 			}

@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// key builds a primary key attribute map.
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: pk},
+		"SK": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// absent is the condition of a write that creates its item, once.
+func absent() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name("PK"))
+}
+
+// present is the condition of a write that changes an item only if it exists.
+func present() expression.ConditionBuilder { return expression.AttributeExists(expression.Name("PK")) }
+
+// noCondition is an unset condition: the write always applies.
+var noCondition expression.ConditionBuilder
+
+// putItem writes record (a struct with dynamodbav tags, keys included) when cond holds (noCondition:
+// always). It reports false, with no error, when the condition failed.
+func (s *Store) putItem(ctx context.Context, record any, cond expression.ConditionBuilder) (bool, error) {
+	item, err := attributevalue.MarshalMap(record)
+	if err != nil {
+		return false, err
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item, ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+	if cond.IsSet() {
+		e, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return false, err
+		}
+		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
+	}
+	_, err = s.DB.PutItem(ctx, in)
+	return conditionHeld(err)
+}
+
+// updateItem applies upd to the item at k when cond holds (noCondition: always). It reports false,
+// with no error, when the condition failed.
+func (s *Store) updateItem(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() {
+		b = b.WithCondition(cond)
+	}
+	e, err := b.Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: k,
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	return conditionHeld(err)
+}
+
+// conditionHeld turns a write's error into whether its condition held: a failed condition is
+// false with no error.
+func conditionHeld(err error) (bool, error) {
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// getItem reads the item at k into out (a record struct). It reports false when there is no item.
+func (s *Store) getItem(ctx context.Context, k map[string]types.AttributeValue, consistent bool, out any) (bool, error) {
+	res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: k,
+		ConsistentRead: aws.Bool(consistent), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
+	if err != nil || res.Item == nil {
+		return false, err
+	}
+	return true, attributevalue.UnmarshalMap(res.Item, out)
+}
+
+// txPut is the transaction item name that puts record when cond holds (noCondition: always).
+func (s *Store) txPut(name string, record any, cond expression.ConditionBuilder) (txItem, error) {
+	item, err := attributevalue.MarshalMap(record)
+	if err != nil {
+		return txItem{}, err
+	}
+	p := &types.Put{TableName: aws.String(s.Table), Item: item}
+	if cond.IsSet() {
+		e, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return txItem{}, err
+		}
+		p.ConditionExpression, p.ExpressionAttributeNames, p.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
+	}
+	return txItem{name, types.TransactWriteItem{Put: p}}, nil
+}
+
+// txUpdate is the transaction item name that applies upd to the item at k when cond holds.
+func (s *Store) txUpdate(name string, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (txItem, error) {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	if err != nil {
+		return txItem{}, err
+	}
+	return txItem{name, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.Table), Key: k,
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}}, nil
+}
+
+// txCheck is the transaction item name that only checks cond on the item at k.
+func (s *Store) txCheck(name string, k map[string]types.AttributeValue, cond expression.ConditionBuilder) (txItem, error) {
+	e, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return txItem{}, err
+	}
+	return txItem{name, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.Table), Key: k,
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}}, nil
+}
+
+// txDelete is the transaction item name that deletes the item at k when cond holds.
+func (s *Store) txDelete(name string, k map[string]types.AttributeValue, cond expression.ConditionBuilder) (txItem, error) {
+	e, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return txItem{}, err
+	}
+	return txItem{name, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: k,
+		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}}, nil
+}
