@@ -22,8 +22,10 @@ import (
 //	                                                      \--window over, still wanted--> sending (the one resend)
 //
 // While something is due the item sits in the due index (GSI2PK=DUE#nn, GSI2SK=when). A claim is
-// a conditional write on the state it read, so of two dispatchers only one wins; while claimed,
-// GSI2SK is the end of the lease. A first email whose outcome is unknown (SES's answer lost, or
+// a conditional write on the state it read, so of two dispatchers only one wins. The claim's lease
+// ends at leaseUntil, a non-key attribute, so a claim does not move the due key (a delete and a
+// put on the index): the item stays where it was, and a tick that meets it while the lease runs
+// leaves it alone without writing. A first email whose outcome is unknown (SES's answer lost, or
 // the dispatcher died between claim and mark) becomes unsure and is due again at the end of the
 // resend window: SES's Send event settles it as sent before then (MailEventsFunction), otherwise
 // the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder:
@@ -114,6 +116,8 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	switch {
 	case due.Stopped != "" || due.Status == StatusDone:
 		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
+	case (due.Status == StatusSending || due.Status == StatusReminding) && due.LeaseUntil != nil && now.Before(*due.LeaseUntil):
+		return &Claim{Outcome: ClaimLost}, nil // in flight: its dispatcher is still within the lease
 	case due.Status == StatusSending || due.Status == StatusReminding:
 		return s.leaseOver(ctx, due, now, seen)
 	case due.Status == StatusUnsure && due.ResentAt != nil && due.AcceptedMessageID != "":
@@ -137,12 +141,12 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	case StatusUnsure:
 		outcome = ClaimResend
 	}
-	lease, claimID := FormatTime(now.Add(DispatchLease)), rand.Text()
+	lease, claimID := now.Add(DispatchLease), rand.Text()
 	upd := expression.Set(expression.Name("status"), expression.Value(status)).
 		Set(expression.Name("claimId"), expression.Value(claimID)).
 		// The condition pins sendAttempts to what was seen, so this is an increment.
 		Set(expression.Name("sendAttempts"), expression.Value(due.SendAttempts+1)).
-		Set(expression.Name("GSI2SK"), expression.Value(lease)).
+		Set(expression.Name("leaseUntil"), expression.Value(lease)).
 		Set(expression.Name("claimedAt"), expression.Value(s.Now()))
 	if outcome == ClaimResend {
 		upd = upd.Set(expression.Name("resentAt"), expression.Value(now))
@@ -154,7 +158,7 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	if c.Outcome == ClaimLost {
 		// The SDK retries a write whose response was lost; the retry then fails its condition
 		// against our own claim. The item as it is now tells: exactly our claim means we won.
-		if cur := c.Inv; cur == nil || cur.ClaimID != claimID || cur.Status != status || cur.GSI2SK != lease {
+		if cur := c.Inv; cur == nil || cur.ClaimID != claimID || cur.Status != status || cur.LeaseUntil == nil || !cur.LeaseUntil.Equal(lease) {
 			return &Claim{Outcome: ClaimLost}, nil
 		}
 		c.Outcome = outcome

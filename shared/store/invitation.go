@@ -28,7 +28,7 @@ const (
 // Send states of an invitation ("status").
 const (
 	StatusPending   = "pending"   // first email due at dueAt
-	StatusSending   = "sending"   // claimed by a dispatcher; the lease ends at the due key
+	StatusSending   = "sending"   // claimed by a dispatcher; the lease ends at leaseUntil
 	StatusSent      = "sent"      // first email accepted by SES; a reminder may be due
 	StatusReminding = "reminding" // reminder claimed by a dispatcher
 	StatusDone      = "done"      // nothing more will be sent
@@ -92,7 +92,8 @@ type Invitation struct {
 	MessageID         string     `dynamodbav:"messageId,omitempty"`
 	ReminderSentAt    *time.Time `dynamodbav:"reminderSentAt,omitempty"`
 	ReminderMessageID string     `dynamodbav:"reminderMessageId,omitempty"`
-	ClaimedAt         *time.Time `dynamodbav:"claimedAt,omitempty"` // when the current claim was taken (the send window)
+	ClaimedAt         *time.Time `dynamodbav:"claimedAt,omitempty"`  // when the current claim was taken (the send window)
+	LeaseUntil        *time.Time `dynamodbav:"leaseUntil,omitempty"` // when the current claim's lease ends
 	// ResentAt is when the one resend of an unsure first email was claimed; set, nothing is
 	// resent again. SettledBy is "send-event" when SES's Send event settled an unsure send.
 	ResentAt  *time.Time `dynamodbav:"resentAt,omitempty"`
