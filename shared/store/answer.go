@@ -12,39 +12,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Named outcomes of RecordAnswer that the survey page shows as such.
+// Named outcomes of RecordAnswer that the survey page shows as such (the answer rule's, package
+// invitation).
 var (
-	// ErrEditWindowClosed means the answer was first given longer ago than the edit window: it is final.
-	ErrEditWindowClosed = errors.New("the answer can no longer be changed")
-	// ErrNotSent means no email went out for the invitation yet, so nobody can be answering it.
-	ErrNotSent = errors.New("invitation not sent")
-	// ErrExpired means the invitation's link expired.
-	ErrExpired = errors.New("invitation link expired")
+	ErrEditWindowClosed = invitation.ErrEditWindowClosed
+	ErrNotSent          = invitation.ErrNotSent
+	ErrExpired          = invitation.ErrExpired
 )
 
 // AnswerOutcome tells what RecordAnswer did.
-type AnswerOutcome int
+type AnswerOutcome = invitation.AnswerOutcome
 
 // What an answer did to its invitation.
 const (
-	AnswerFirst     AnswerOutcome = iota + 1 // the invitation's first answer
-	AnswerEdited                             // a change within the edit window
-	AnswerUnchanged                          // a repeat of the current answer: nothing written
+	AnswerFirst     = invitation.AnswerFirst
+	AnswerEdited    = invitation.AnswerEdited
+	AnswerUnchanged = invitation.AnswerUnchanged
 )
-
-func (o AnswerOutcome) String() string {
-	switch o {
-	case AnswerFirst:
-		return "first"
-	case AnswerEdited:
-		return "edited"
-	case AnswerUnchanged:
-		return "unchanged"
-	}
-	return "unknown"
-}
 
 // NewAnswer is one submit of the survey form, already validated against the survey's scale.
 type NewAnswer struct {
@@ -63,9 +51,6 @@ const answerAttempts = 60
 func answerBackoff(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(min(2*time.Millisecond*time.Duration(n), 50*time.Millisecond)) + 1))
 }
-
-// sentStatuses are the send states in which an email was accepted by SES (see Status*).
-var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsure}
 
 // RecordAnswer records a submit on the invitation inv (as the caller last read it, consistent or
 // not) with one
@@ -149,37 +134,22 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 	return nil, 0, fmt.Errorf("record answer of %s: state kept changing: %w", inv.ID, ErrConflict)
 }
 
-// decideAnswer is the pure decision: what a submit does to an invitation in a given state.
+// decideAnswer reads inv for the answer rule (invitation.DecideAnswer); a nil inv, a skipped
+// decision and an erased contact's invitation are ErrNotFound.
 func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (AnswerOutcome, error) {
-	switch {
-	case inv == nil || !inv.Invited() || inv.ErasedAt != nil:
+	if inv == nil {
+		return 0, ErrNotFound
+	}
+	state := invitation.Answered{Answerable: inv.Invited() && inv.ErasedAt == nil, Status: inv.Status, SentAt: inv.SentAt,
+		LinkExpiresAt: inv.LinkExpiresAt, Score: inv.Score, Comment: inv.Comment}
+	if inv.AnsweredAt != nil && len(inv.Answers) > 0 {
+		state.FirstAt = inv.Answers[0].At
+	}
+	outcome, err := invitation.DecideAnswer(state, a.Score, a.Comment, a.EditWindow, now)
+	if errors.Is(err, invitation.ErrNotAnswerable) {
 		return 0, ErrNotFound // an erased contact's invitation takes no answer (erasure.go)
-	case !wasSent(inv):
-		return 0, ErrNotSent
-	case !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt):
-		// linkExpiresAt never changes once the invitation exists, so checking it on the item the
-		// write's condition was evaluated against is as good as a condition.
-		return 0, ErrExpired
-	case inv.AnsweredAt == nil || len(inv.Answers) == 0:
-		return AnswerFirst, nil
-	case inv.Score != nil && *inv.Score == a.Score && inv.Comment == a.Comment:
-		return AnswerUnchanged, nil
-	case now.UnixMilli() >= inv.Answers[0].At+a.EditWindow.Milliseconds():
-		return 0, ErrEditWindowClosed
 	}
-	return AnswerEdited, nil
-}
-
-func wasSent(inv *Invitation) bool {
-	if inv.SentAt != nil {
-		return true
-	}
-	for _, st := range sentStatuses {
-		if inv.Status == st {
-			return true
-		}
-	}
-	return false
+	return outcome, err
 }
 
 // EditableUntil returns when the invitation's answer becomes final, or the zero time if it has no
@@ -219,7 +189,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 		sent := expression.Or(
 			expression.AttributeExists(expression.Name("sentAt")),
-			expression.In(expression.Name("status"), expression.Value(sentStatuses[0]), valuesOf(sentStatuses[1:])...),
+			expression.In(expression.Name("status"), expression.Value(invitation.SentStatuses[0]), valuesOf(invitation.SentStatuses[1:])...),
 		)
 		cond = cond.And(sent, expression.AttributeNotExists(expression.Name("answeredAt")))
 	case AnswerEdited:
