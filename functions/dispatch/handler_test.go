@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/token"
 )
@@ -80,14 +81,14 @@ func TestRefusedSendsStayDueAndGoOutOnce(t *testing.T) {
 				if after.Status != store.StatusPending || after.LastSendError == "" || after.GSI2PK == "" {
 					t.Fatalf("after a refusal: status %q error %q due %q, want pending and still due", after.Status, after.LastSendError, after.GSI2PK)
 				}
-				want := f.clock.Now().Add(store.Backoff(after.SendAttempts))
+				want := f.clock.Now().Add(invitation.Backoff(after.SendAttempts))
 				if after.GSI2SK != store.FormatTime(want) {
 					t.Errorf("retry at %s, want %s", after.GSI2SK, store.FormatTime(want))
 				}
 				if s := f.tick(); s.Claimed != 0 {
 					t.Errorf("a refused send was retried before its backoff: %+v", s)
 				}
-				f.clock.Add(store.Backoff(after.SendAttempts))
+				f.clock.Add(invitation.Backoff(after.SendAttempts))
 			}
 			if *calls != 2 {
 				t.Errorf("SES saw %d attempts, want 2 (no SDK retries)", *calls)

@@ -27,8 +27,16 @@ func (f *fixture) crashAfterClaim(inv *store.Invitation) {
 	if err != nil || c.Outcome != store.ClaimInvite {
 		f.t.Fatalf("claim: %v %v", err, c)
 	}
+	// The lease is a non-key attribute: the claim leaves the due key (and the index entry's place)
+	// where it was, so the tick below meets the item and must leave it alone.
+	if cur := f.get(inv.ID); cur.GSI2SK != due[0].GSI2SK || cur.LeaseUntil == nil || !cur.LeaseUntil.Equal(f.clock.Now().Add(store.DispatchLease)) {
+		f.t.Fatalf("after the claim: due key %q (was %q), lease until %v", cur.GSI2SK, due[0].GSI2SK, cur.LeaseUntil)
+	}
 	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
 		f.t.Fatalf("a tick during the lease touched the claim: %+v", s)
+	}
+	if cur := f.get(inv.ID); cur.Status != store.StatusSending || cur.SendAttempts != c.Inv.SendAttempts {
+		f.t.Fatalf("a tick during the lease changed the claim: status %q, attempts %d", cur.Status, cur.SendAttempts)
 	}
 	f.clock.Add(store.DispatchLease + time.Second)
 	if s := f.tick(); s.Unsure != 1 || s.Sent != 0 {

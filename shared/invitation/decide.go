@@ -1,7 +1,9 @@
-// Package invitation holds the rules a touchpoint is decided by: whether its contact gets a
-// survey invitation now, and if not, the named reason. It imports no AWS package: the touchpoint
-// function reads the state, calls Decide, and stores the result; the what-if replay calls the
-// same Decide over recorded decisions.
+// Package invitation holds the rules of an invitation's life: whether a touchpoint's contact gets
+// one now, and if not, the named reason (Decide); what the dispatcher does with it when it is
+// due, its send states, stop reasons, reminders and backoff (send.go); and what a customer's
+// submit does to it (answer.go). It imports no AWS package: the functions read the state, ask
+// these rules, and store the result through shared/store; the what-if replay calls the same
+// Decide over recorded decisions.
 package invitation
 
 import (

@@ -12,39 +12,27 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Named outcomes of RecordAnswer that the survey page shows as such.
+// Named outcomes of RecordAnswer that the survey page shows as such (the answer rule's, package
+// invitation).
 var (
-	// ErrEditWindowClosed means the answer was first given longer ago than the edit window: it is final.
-	ErrEditWindowClosed = errors.New("the answer can no longer be changed")
-	// ErrNotSent means no email went out for the invitation yet, so nobody can be answering it.
-	ErrNotSent = errors.New("invitation not sent")
-	// ErrExpired means the invitation's link expired.
-	ErrExpired = errors.New("invitation link expired")
+	ErrEditWindowClosed = invitation.ErrEditWindowClosed
+	ErrNotSent          = invitation.ErrNotSent
+	ErrExpired          = invitation.ErrExpired
 )
 
 // AnswerOutcome tells what RecordAnswer did.
-type AnswerOutcome int
+type AnswerOutcome = invitation.AnswerOutcome
 
 // What an answer did to its invitation.
 const (
-	AnswerFirst     AnswerOutcome = iota + 1 // the invitation's first answer
-	AnswerEdited                             // a change within the edit window
-	AnswerUnchanged                          // a repeat of the current answer: nothing written
+	AnswerFirst     = invitation.AnswerFirst
+	AnswerEdited    = invitation.AnswerEdited
+	AnswerUnchanged = invitation.AnswerUnchanged
 )
-
-func (o AnswerOutcome) String() string {
-	switch o {
-	case AnswerFirst:
-		return "first"
-	case AnswerEdited:
-		return "edited"
-	case AnswerUnchanged:
-		return "unchanged"
-	}
-	return "unknown"
-}
 
 // NewAnswer is one submit of the survey form, already validated against the survey's scale.
 type NewAnswer struct {
@@ -63,9 +51,6 @@ const answerAttempts = 60
 func answerBackoff(n int) time.Duration {
 	return time.Duration(rand.Int64N(int64(min(2*time.Millisecond*time.Duration(n), 50*time.Millisecond)) + 1))
 }
-
-// sentStatuses are the send states in which an email was accepted by SES (see Status*).
-var sentStatuses = []string{StatusSent, StatusReminding, StatusDone, StatusUnsure}
 
 // RecordAnswer records a submit on the invitation inv (as the caller last read it, consistent or
 // not) with one
@@ -149,37 +134,22 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 	return nil, 0, fmt.Errorf("record answer of %s: state kept changing: %w", inv.ID, ErrConflict)
 }
 
-// decideAnswer is the pure decision: what a submit does to an invitation in a given state.
+// decideAnswer reads inv for the answer rule (invitation.DecideAnswer); a nil inv, a skipped
+// decision and an erased contact's invitation are ErrNotFound.
 func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (AnswerOutcome, error) {
-	switch {
-	case inv == nil || !inv.Invited() || inv.ErasedAt != nil:
+	if inv == nil {
+		return 0, ErrNotFound
+	}
+	state := invitation.Answered{Answerable: inv.Invited() && inv.ErasedAt == nil, Status: inv.Status, SentAt: inv.SentAt,
+		LinkExpiresAt: inv.LinkExpiresAt, Score: inv.Score, Comment: inv.Comment}
+	if inv.AnsweredAt != nil && len(inv.Answers) > 0 {
+		state.FirstAt = inv.Answers[0].At
+	}
+	outcome, err := invitation.DecideAnswer(state, a.Score, a.Comment, a.EditWindow, now)
+	if errors.Is(err, invitation.ErrNotAnswerable) {
 		return 0, ErrNotFound // an erased contact's invitation takes no answer (erasure.go)
-	case !wasSent(inv):
-		return 0, ErrNotSent
-	case !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt):
-		// linkExpiresAt never changes once the invitation exists, so checking it on the item the
-		// write's condition was evaluated against is as good as a condition.
-		return 0, ErrExpired
-	case inv.AnsweredAt == nil || len(inv.Answers) == 0:
-		return AnswerFirst, nil
-	case inv.Score != nil && *inv.Score == a.Score && inv.Comment == a.Comment:
-		return AnswerUnchanged, nil
-	case now.UnixMilli() >= inv.Answers[0].At+a.EditWindow.Milliseconds():
-		return 0, ErrEditWindowClosed
 	}
-	return AnswerEdited, nil
-}
-
-func wasSent(inv *Invitation) bool {
-	if inv.SentAt != nil {
-		return true
-	}
-	for _, st := range sentStatuses {
-		if inv.Status == st {
-			return true
-		}
-	}
-	return false
+	return outcome, err
 }
 
 // EditableUntil returns when the invitation's answer becomes final, or the zero time if it has no
@@ -219,7 +189,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
 		sent := expression.Or(
 			expression.AttributeExists(expression.Name("sentAt")),
-			expression.In(expression.Name("status"), expression.Value(sentStatuses[0]), valuesOf(sentStatuses[1:])...),
+			expression.In(expression.Name("status"), expression.Value(invitation.SentStatuses[0]), valuesOf(invitation.SentStatuses[1:])...),
 		)
 		cond = cond.And(sent, expression.AttributeNotExists(expression.Name("answeredAt")))
 	case AnswerEdited:
@@ -248,120 +218,6 @@ func valuesOf(ss []string) []expression.OperandBuilder {
 		out[i] = expression.Value(s)
 	}
 	return out
-}
-
-// Unsubscribe opts a contact out of every survey: it sets unsubscribedAt on the contact's state
-// item (the touchpoint rules read it, so no new invitation is created) and stops the contact's
-// invitations that are not stopped yet, taking them off the due index so no email or reminder
-// goes out. The address email (the one the unsubscribe link was sent to) is opted out too, so
-// the same person under another contact id is not surveyed (optout.go). Repeating it changes
-// nothing. It returns how many invitations it stopped.
-func (s *Store) Unsubscribe(ctx context.Context, contactID, email string) (int, error) {
-	if contactID == "" {
-		return 0, fmt.Errorf("unsubscribe: %w", ErrNotFound)
-	}
-	now := s.Now()
-	if err := s.OptOut(ctx, email, now); err != nil {
-		return 0, err
-	}
-	upd, err := expression.NewBuilder().WithUpdate(expression.
-		Set(expression.Name("kind"), expression.Value(KindContact)).
-		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now))).
-		// An unsubscription is kept (it holds the id and a time, nothing more): no expiry.
-		Remove(expression.Name("ttl"))).
-		Build()
-	if err != nil {
-		return 0, err
-	}
-	if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       key(contactPK(contactID), skState),
-		UpdateExpression:          upd.Update(),
-		ExpressionAttributeNames:  upd.Names(),
-		ExpressionAttributeValues: upd.Values(),
-	}); err != nil {
-		return 0, fmt.Errorf("unsubscribe contact %s: %w", contactID, err)
-	}
-
-	pending, err := s.pendingInvitations(ctx, contactID)
-	if err != nil {
-		return 0, err
-	}
-	stopped := 0
-	for _, k := range pending {
-		ok, err := s.stopInvitation(ctx, k, StopUnsubscribed)
-		if err != nil {
-			return stopped, err
-		}
-		if ok {
-			stopped++
-		}
-	}
-	return stopped, nil
-}
-
-// pendingInvitations lists the keys of the contact's invitations. GSI1 projects only attributes
-// that never change (template.yaml), so whether one is already stopped is left to stopInvitation's
-// condition.
-func (s *Store) pendingInvitations(ctx context.Context, contactID string) ([]map[string]types.AttributeValue, error) {
-	q, err := expression.NewBuilder().
-		WithKeyCondition(expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
-			And(expression.Key("GSI1SK").BeginsWith("DEC#"))).
-		WithFilter(expression.Name("kind").Equal(expression.Value(KindInvitation))).
-		WithProjection(expression.NamesList(expression.Name("PK"), expression.Name("SK"))).
-		Build()
-	if err != nil {
-		return nil, err
-	}
-	var keys []map[string]types.AttributeValue
-	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
-		IndexName:                 aws.String(IndexContact),
-		KeyConditionExpression:    q.KeyCondition(),
-		FilterExpression:          q.Filter(),
-		ProjectionExpression:      q.Projection(),
-		ExpressionAttributeNames:  q.Names(),
-		ExpressionAttributeValues: q.Values(),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list invitations of contact %s: %w", contactID, err)
-		}
-		for _, it := range page.Items {
-			keys = append(keys, map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]})
-		}
-	}
-	return keys, nil
-}
-
-// stopInvitation stops one invitation for reason unless something stopped it first, and takes it
-// off the due index. It reports whether this call stopped it.
-func (s *Store) stopInvitation(ctx context.Context, k map[string]types.AttributeValue, reason string) (bool, error) {
-	e, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("stopped"), expression.Value(reason)).
-			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))).
-		WithCondition(expression.Name("kind").Equal(expression.Value(KindInvitation)).
-			And(expression.AttributeNotExists(expression.Name("stopped")))).
-		Build()
-	if err != nil {
-		return false, err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       k,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("stop invitation %v: %w", k["PK"], err)
-	}
-	return true, nil
 }
 
 // commentLang is the language recorded with a submit's comment (none without a comment).

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 // The dispatcher's state machine on one invitation item (docs/EMAIL.md has the picture):
@@ -22,8 +24,10 @@ import (
 //	                                                      \--window over, still wanted--> sending (the one resend)
 //
 // While something is due the item sits in the due index (GSI2PK=DUE#nn, GSI2SK=when). A claim is
-// a conditional write on the state it read, so of two dispatchers only one wins; while claimed,
-// GSI2SK is the end of the lease. A first email whose outcome is unknown (SES's answer lost, or
+// a conditional write on the state it read, so of two dispatchers only one wins. The claim's lease
+// ends at leaseUntil, a non-key attribute, so a claim does not move the due key (a delete and a
+// put on the index): the item stays where it was, and a tick that meets it while the lease runs
+// leaves it alone without writing. A first email whose outcome is unknown (SES's answer lost, or
 // the dispatcher died between claim and mark) becomes unsure and is due again at the end of the
 // resend window: SES's Send event settles it as sent before then (MailEventsFunction), otherwise
 // the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder:
@@ -34,12 +38,6 @@ import (
 // DispatchLease is how long a claim lasts. It must exceed DispatchFunction's timeout (60 s), so a
 // lease that ended means the dispatcher that took it is gone.
 const DispatchLease = 2 * time.Minute
-
-// Retry backoff after SES refused a send: doubling from the first to the last.
-const (
-	firstBackoff = time.Minute
-	maxBackoff   = 30 * time.Minute
-)
 
 // ClaimOutcome says what ClaimDue did with one due item.
 type ClaimOutcome int
@@ -107,42 +105,36 @@ func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, li
 // conditional write on the state it saw. Only ClaimInvite and ClaimReminder ask the caller to
 // send; the caller must then call MarkSent, Release, MarkUnsure or StopClaimed.
 func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*Claim, error) {
-	if due.Kind != KindInvitation {
-		return &Claim{Outcome: ClaimLost}, nil
-	}
 	seen := s.seen(due)
-	switch {
-	case due.Stopped != "" || due.Status == StatusDone:
+	outcome, status := ClaimInvite, StatusSending
+	switch invitation.Due(due.sends(), now) {
+	case invitation.StepNone:
+		return &Claim{Outcome: ClaimLost}, nil
+	case invitation.StepRetire:
 		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
-	case due.Status == StatusSending || due.Status == StatusReminding:
+	case invitation.StepLeaseOver:
 		return s.leaseOver(ctx, due, now, seen)
-	case due.Status == StatusUnsure && due.ResentAt != nil && due.AcceptedMessageID != "":
+	case invitation.StepAccepted:
 		// An event noted while an email was in flight proves SES had it: sent, nothing more due.
 		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
 			Set(expression.Name("messageId"), expression.Value(due.AcceptedMessageID)).
 			Set(expression.Name("settledBy"), expression.Value("send-event"))), seen)
-	case due.Status == StatusUnsure && due.ResentAt != nil:
-		// Resent once already and its window passed without a Send event: never a third time
-		// (and no reminder after a resend). Stopped, so it is counted and shown with its reason.
+	case invitation.StepStopUnsure:
+		// Stopped, so it is counted and shown with its reason.
 		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopUnsure), seen)
-	case due.Status != StatusPending && due.Status != StatusSent && due.Status != StatusUnsure:
-		return &Claim{Outcome: ClaimLost}, nil
-	case !due.LinkExpiresAt.IsZero() && !now.Before(due.LinkExpiresAt):
+	case invitation.StepExpire:
 		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopExpired), seen)
-	}
-	outcome, status := ClaimInvite, StatusSending
-	switch due.Status {
-	case StatusSent:
+	case invitation.StepReminder:
 		outcome, status = ClaimReminder, StatusReminding
-	case StatusUnsure:
+	case invitation.StepResend:
 		outcome = ClaimResend
 	}
-	lease, claimID := FormatTime(now.Add(DispatchLease)), rand.Text()
+	lease, claimID := now.Add(DispatchLease), rand.Text()
 	upd := expression.Set(expression.Name("status"), expression.Value(status)).
 		Set(expression.Name("claimId"), expression.Value(claimID)).
 		// The condition pins sendAttempts to what was seen, so this is an increment.
 		Set(expression.Name("sendAttempts"), expression.Value(due.SendAttempts+1)).
-		Set(expression.Name("GSI2SK"), expression.Value(lease)).
+		Set(expression.Name("leaseUntil"), expression.Value(lease)).
 		Set(expression.Name("claimedAt"), expression.Value(s.Now()))
 	if outcome == ClaimResend {
 		upd = upd.Set(expression.Name("resentAt"), expression.Value(now))
@@ -154,7 +146,7 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	if c.Outcome == ClaimLost {
 		// The SDK retries a write whose response was lost; the retry then fails its condition
 		// against our own claim. The item as it is now tells: exactly our claim means we won.
-		if cur := c.Inv; cur == nil || cur.ClaimID != claimID || cur.Status != status || cur.GSI2SK != lease {
+		if cur := c.Inv; cur == nil || cur.ClaimID != claimID || cur.Status != status || cur.LeaseUntil == nil || !cur.LeaseUntil.Equal(lease) {
 			return &Claim{Outcome: ClaimLost}, nil
 		}
 		c.Outcome = outcome
@@ -192,7 +184,7 @@ func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, s
 // reminder's due key if one is configured, else no due key.
 func sentUpdate(inv *Invitation, status string, now time.Time) expression.UpdateBuilder {
 	upd := sentFields(inv, status, now)
-	if at, ok := reminderAt(inv, now); ok {
+	if at, ok := inv.reminderAt(now); ok {
 		return upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
 	}
 	return upd.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
@@ -210,32 +202,6 @@ func (s *Store) unsureUpdate(inv *Invitation, resend bool, now time.Time) expres
 	}
 	return sentFields(inv, StatusUnsure, now).
 		Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
-}
-
-// reminderAt is when the reminder is due after a first email sent at sentAt: the planned time,
-// but never sooner after the email than planned (a send delayed by refusals moves it too), and
-// only while the link is still valid.
-func reminderAt(inv *Invitation, sentAt time.Time) (time.Time, bool) {
-	if inv.ReminderDueAt == nil {
-		return time.Time{}, false
-	}
-	at := *inv.ReminderDueAt
-	if gap := inv.ReminderDueAt.Sub(inv.DueAt); inv.DueAt.IsZero() || gap <= 0 {
-		at = maxTime(at, sentAt)
-	} else {
-		at = maxTime(at, sentAt.Add(gap))
-	}
-	if !inv.LinkExpiresAt.IsZero() && !at.Before(inv.LinkExpiresAt) {
-		return time.Time{}, false
-	}
-	return at, true
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // stopUpdate stops an invitation for reason (keeping an earlier reason) and takes it off the due index.

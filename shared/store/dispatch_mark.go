@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 // What happens after a won claim: the email was accepted (MarkSent), refused (Release), may have
@@ -81,7 +83,7 @@ func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
 	}
 	next := offDueIndex(upd())
 	if c.Inv.SentAt != nil {
-		if at, ok := reminderAt(c.Inv, *c.Inv.SentAt); ok {
+		if at, ok := c.Inv.reminderAt(*c.Inv.SentAt); ok {
 			next = upd().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
 		}
 	}
@@ -122,7 +124,7 @@ func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Tim
 		return u
 	}
 	return s.settle(ctx, c,
-		back().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(Backoff(c.attempts))))),
+		back().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(invitation.Backoff(c.attempts))))),
 		offDueIndex(back()))
 }
 
@@ -157,15 +159,6 @@ func (s *Store) StopClaimed(ctx context.Context, c *Claim, reason string) error 
 		return fmt.Errorf("stop invitation %s (%s): %w", c.Inv.ID, reason, err)
 	}
 	return nil
-}
-
-// Backoff is the wait before the next try after the attempts-th send was refused.
-func Backoff(attempts int) time.Duration {
-	d := firstBackoff
-	for i := 1; i < attempts && d < maxBackoff; i++ {
-		d *= 2
-	}
-	return min(d, maxBackoff)
 }
 
 // sentFields are sentUpdate without the due key: the status, sentAt and the scorer's change feed.

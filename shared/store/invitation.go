@@ -25,29 +25,24 @@ const (
 	OutcomeInvalid      = invitation.OutcomeInvalid
 )
 
-// Send states of an invitation ("status").
+// Send states and stop reasons: the dispatcher's rules own them (package invitation).
 const (
-	StatusPending   = "pending"   // first email due at dueAt
-	StatusSending   = "sending"   // claimed by a dispatcher; the lease ends at the due key
-	StatusSent      = "sent"      // first email accepted by SES; a reminder may be due
-	StatusReminding = "reminding" // reminder claimed by a dispatcher
-	StatusDone      = "done"      // nothing more will be sent
-	StatusUnsure    = "unsure"    // SES's answer never came: settled by SES's Send event, else resent once after the window
-)
+	StatusPending   = invitation.StatusPending
+	StatusSending   = invitation.StatusSending
+	StatusSent      = invitation.StatusSent
+	StatusReminding = invitation.StatusReminding
+	StatusDone      = invitation.StatusDone
+	StatusUnsure    = invitation.StatusUnsure
 
-// Stop reasons ("stopped"): once set, nothing more is sent for the invitation.
-const (
-	StopAnswered     = "answered"
-	StopUnsubscribed = "unsubscribed"
-	StopSuppressed   = "suppressed"
-	StopBounced      = "bounced"
-	StopComplained   = "complained"
-	StopExpired      = "expired"
-	StopErased       = "erased"
-	StopRejected     = "rejected" // SES refused the address or the content for good (lastSendError says why)
-	// StopUnsure: the one resend's outcome was unknown too, and no Send event settled it within
-	// the window after it: never sent a third time (lastSendError says what happened).
-	StopUnsure = "unsure"
+	StopAnswered     = invitation.StopAnswered
+	StopUnsubscribed = invitation.StopUnsubscribed
+	StopSuppressed   = invitation.StopSuppressed
+	StopBounced      = invitation.StopBounced
+	StopComplained   = invitation.StopComplained
+	StopExpired      = invitation.StopExpired
+	StopErased       = invitation.StopErased
+	StopRejected     = invitation.StopRejected
+	StopUnsure       = invitation.StopUnsure
 )
 
 // Invitation is one touchpoint event's item: always its decision, and when the decision is
@@ -92,7 +87,8 @@ type Invitation struct {
 	MessageID         string     `dynamodbav:"messageId,omitempty"`
 	ReminderSentAt    *time.Time `dynamodbav:"reminderSentAt,omitempty"`
 	ReminderMessageID string     `dynamodbav:"reminderMessageId,omitempty"`
-	ClaimedAt         *time.Time `dynamodbav:"claimedAt,omitempty"` // when the current claim was taken (the send window)
+	ClaimedAt         *time.Time `dynamodbav:"claimedAt,omitempty"`  // when the current claim was taken (the send window)
+	LeaseUntil        *time.Time `dynamodbav:"leaseUntil,omitempty"` // when the current claim's lease ends
 	// ResentAt is when the one resend of an unsure first email was claimed; set, nothing is
 	// resent again. SettledBy is "send-event" when SES's Send event settled an unsure send.
 	ResentAt  *time.Time `dynamodbav:"resentAt,omitempty"`
@@ -136,6 +132,17 @@ type Answer struct {
 
 // Invited reports whether the item is an invitation rather than a skipped decision.
 func (inv *Invitation) Invited() bool { return inv.Kind == KindInvitation }
+
+// sends is the invitation's send state as the dispatcher's rules read it.
+func (inv *Invitation) sends() invitation.Sends {
+	return invitation.Sends{Invited: inv.Invited(), Status: inv.Status, Stopped: inv.Stopped, LinkExpiresAt: inv.LinkExpiresAt,
+		LeaseUntil: inv.LeaseUntil, Resent: inv.ResentAt != nil, AcceptedMessageID: inv.AcceptedMessageID}
+}
+
+// reminderAt is when the reminder is due after the first email went out at sentAt (invitation.ReminderAt).
+func (inv *Invitation) reminderAt(sentAt time.Time) (time.Time, bool) {
+	return invitation.ReminderAt(inv.DueAt, inv.ReminderDueAt, inv.LinkExpiresAt, sentAt)
+}
 
 // GetInvitation reads one event's item by its key (the invitation id), strongly consistent.
 // It returns ErrNotFound for an unknown id.

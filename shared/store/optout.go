@@ -120,3 +120,117 @@ func (s *Store) mailBlocked(ctx context.Context, contactID, email string, decide
 	}
 	return reason, nil
 }
+
+// Unsubscribe opts a contact out of every survey: it sets unsubscribedAt on the contact's state
+// item (the touchpoint rules read it, so no new invitation is created) and stops the contact's
+// invitations that are not stopped yet, taking them off the due index so no email or reminder
+// goes out. The address email (the one the unsubscribe link was sent to) is opted out too, so
+// the same person under another contact id is not surveyed (optout.go). Repeating it changes
+// nothing. It returns how many invitations it stopped.
+func (s *Store) Unsubscribe(ctx context.Context, contactID, email string) (int, error) {
+	if contactID == "" {
+		return 0, fmt.Errorf("unsubscribe: %w", ErrNotFound)
+	}
+	now := s.Now()
+	if err := s.OptOut(ctx, email, now); err != nil {
+		return 0, err
+	}
+	upd, err := expression.NewBuilder().WithUpdate(expression.
+		Set(expression.Name("kind"), expression.Value(KindContact)).
+		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now))).
+		// An unsubscription is kept (it holds the id and a time, nothing more): no expiry.
+		Remove(expression.Name("ttl"))).
+		Build()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       key(contactPK(contactID), skState),
+		UpdateExpression:          upd.Update(),
+		ExpressionAttributeNames:  upd.Names(),
+		ExpressionAttributeValues: upd.Values(),
+	}); err != nil {
+		return 0, fmt.Errorf("unsubscribe contact %s: %w", contactID, err)
+	}
+
+	pending, err := s.pendingInvitations(ctx, contactID)
+	if err != nil {
+		return 0, err
+	}
+	stopped := 0
+	for _, k := range pending {
+		ok, err := s.stopInvitation(ctx, k, StopUnsubscribed)
+		if err != nil {
+			return stopped, err
+		}
+		if ok {
+			stopped++
+		}
+	}
+	return stopped, nil
+}
+
+// pendingInvitations lists the keys of the contact's invitations. GSI1 projects only attributes
+// that never change (template.yaml), so whether one is already stopped is left to stopInvitation's
+// condition.
+func (s *Store) pendingInvitations(ctx context.Context, contactID string) ([]map[string]types.AttributeValue, error) {
+	q, err := expression.NewBuilder().
+		WithKeyCondition(expression.Key("GSI1PK").Equal(expression.Value(contactPK(contactID))).
+			And(expression.Key("GSI1SK").BeginsWith("DEC#"))).
+		WithFilter(expression.Name("kind").Equal(expression.Value(KindInvitation))).
+		WithProjection(expression.NamesList(expression.Name("PK"), expression.Name("SK"))).
+		Build()
+	if err != nil {
+		return nil, err
+	}
+	var keys []map[string]types.AttributeValue
+	p := dynamodb.NewQueryPaginator(s.DB, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.Table),
+		IndexName:                 aws.String(IndexContact),
+		KeyConditionExpression:    q.KeyCondition(),
+		FilterExpression:          q.Filter(),
+		ProjectionExpression:      q.Projection(),
+		ExpressionAttributeNames:  q.Names(),
+		ExpressionAttributeValues: q.Values(),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list invitations of contact %s: %w", contactID, err)
+		}
+		for _, it := range page.Items {
+			keys = append(keys, map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]})
+		}
+	}
+	return keys, nil
+}
+
+// stopInvitation stops one invitation for reason unless something stopped it first, and takes it
+// off the due index. It reports whether this call stopped it.
+func (s *Store) stopInvitation(ctx context.Context, k map[string]types.AttributeValue, reason string) (bool, error) {
+	e, err := expression.NewBuilder().
+		WithUpdate(expression.Set(expression.Name("stopped"), expression.Value(reason)).
+			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))).
+		WithCondition(expression.Name("kind").Equal(expression.Value(KindInvitation)).
+			And(expression.AttributeNotExists(expression.Name("stopped")))).
+		Build()
+	if err != nil {
+		return false, err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       k,
+		UpdateExpression:          e.Update(),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stop invitation %v: %w", k["PK"], err)
+	}
+	return true, nil
+}

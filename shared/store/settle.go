@@ -95,7 +95,7 @@ func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acc
 		// Nothing more is due: the resend was the second email, or the invitation was stopped.
 		upd = offDueIndex(upd)
 	default:
-		if at, ok := reminderAt(inv, *inv.SentAt); ok {
+		if at, ok := inv.reminderAt(*inv.SentAt); ok {
 			upd = upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
 		} else {
 			upd = offDueIndex(upd)

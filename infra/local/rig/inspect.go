@@ -133,13 +133,48 @@ func (r *Rig) Tickets(ctx context.Context) ([]ticket.Ticket, error) {
 
 // ElapseWaits stands in for the passage of time the local run cannot wait for: every invitation
 // that is pending or claimed with its due key in the future (a send refused by SES waits 1 to 30
-// minutes; a claim's lease lasts 2 minutes) gets its due key moved to now, with a conditional
-// write on the key it had, exactly as if that much time had passed. Reminders (due days later)
-// are left alone. It returns how many it moved.
+// minutes) gets its due key moved to now, and every claim whose lease (2 minutes, leaseUntil)
+// still runs gets it ended now, each with a conditional write on what it had, exactly as if that
+// much time had passed. Reminders (due days later) are left alone. It returns how many it moved.
 func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
-	return r.moveDueToNow(ctx, func(inv store.Invitation) bool {
+	moved, err := r.moveDueToNow(ctx, func(inv store.Invitation) bool {
 		return inv.Status == store.StatusPending || inv.Status == store.StatusSending || inv.Status == store.StatusReminding
 	}, nil)
+	if err != nil {
+		return moved, err
+	}
+	invs, err := r.Invitations(ctx)
+	if err != nil {
+		return moved, err
+	}
+	now := time.Now().UTC().Add(-time.Second)
+	for _, inv := range invs {
+		claimed := inv.Status == store.StatusSending || inv.Status == store.StatusReminding
+		if !claimed || inv.LeaseUntil == nil || !inv.LeaseUntil.After(now) {
+			continue
+		}
+		e, err := expression.NewBuilder().
+			WithUpdate(expression.Set(expression.Name("leaseUntil"), expression.Value(now))).
+			WithCondition(expression.Name("claimId").Equal(expression.Value(inv.ClaimID)).
+				And(expression.Name("status").Equal(expression.Value(inv.Status)))).Build()
+		if err != nil {
+			return moved, err
+		}
+		_, err = r.Store.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(r.Table), Key: map[string]types.AttributeValue{
+				"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
+			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+		})
+		var ccf *types.ConditionalCheckFailedException
+		if err != nil && !errors.As(err, &ccf) {
+			return moved, err
+		}
+		if err == nil {
+			moved++
+		}
+	}
+	return moved, nil
 }
 
 // ElapseResendWindows moves the due key of every unsure invitation still waiting for its Send
