@@ -33,7 +33,7 @@ func preAggregate(f *fixture, total int, watermark time.Time) {
 			d[day][dim] = x
 		}
 	}
-	if err := f.st.ApplyRun(f.ctx, nps, d, time.Time{}, watermark); err != nil {
+	if err := f.st.ApplyRunThemes(f.ctx, nps, d, nil, nil, time.Time{}, watermark); err != nil {
 		f.t.Fatalf("pre-aggregate %d answers: %v", total, err)
 	}
 }
@@ -54,12 +54,12 @@ func scoreRun(t *testing.T, total int) (store.Usage, int64) {
 	}
 	usage := meter.Usage()
 	meter.Reset()
-	if _, err := h.Store.ReadDays(f.ctx, nps, "2026-08-26", "2026-11-23"); err != nil {
+	if _, _, err := h.Store.ReadDayCounts(f.ctx, nps, "2026-08-26", "2026-11-23"); err != nil {
 		t.Fatal(err)
 	}
 	days := meter.Usage()
 	meter.Reset()
-	if _, err := h.Store.ReadFeed(f.ctx, nps, start.Add(-time.Hour)); err != nil {
+	if _, err := h.Store.ReadFeedEntries(f.ctx, nps, start.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d answers: the 90 day items alone: %v requests, %.1f read units; the feed of 50 new answers: %v requests, %.1f read units",

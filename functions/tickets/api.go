@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
@@ -21,7 +22,7 @@ import (
 
 // listTickets: GET /ops/tickets?status=&team=&assignee=&survey=&priority=&limit=&cursor= (default
 // status: open and assigned), SLA order, one page at a time; "next" is the cursor of the next page.
-func (h *Handler) listTickets(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) listTickets(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	f, err := queueFilterOf(r, who)
 	if err != nil {
@@ -58,7 +59,7 @@ func (h *Handler) listTickets(r *http.Request, who *store.APIToken) (web.Reply, 
 }
 
 // queueFilterOf reads the queue's filters from the query; assignee=me is the caller's own name.
-func queueFilterOf(r *http.Request, who *store.APIToken) (store.QueueFilter, error) {
+func queueFilterOf(r *http.Request, who *access.Token) (store.QueueFilter, error) {
 	f := store.QueueFilter{Status: web.Query(r, "status"), Team: web.Query(r, "team"), Assignee: web.Query(r, "assignee"),
 		Survey: web.Query(r, "survey"), Priority: web.Query(r, "priority"), Theme: web.Query(r, "theme")}
 	if f.Status != "" && !slices.Contains(ticket.Statuses, f.Status) {
@@ -74,13 +75,13 @@ func queueFilterOf(r *http.Request, who *store.APIToken) (store.QueueFilter, err
 }
 
 // getTicket: GET /ops/tickets/{id}.
-func (h *Handler) getTicket(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) getTicket(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	t, err := h.Store.GetTicket(ctx, r.PathValue("id"))
 	if err != nil {
 		return web.Reply{}, err
 	}
-	if err := h.audit(ctx, who, store.AuditTicketRead, t.ID, 1); err != nil {
+	if err := h.audit(ctx, who, access.AuditTicketRead, t.ID, 1); err != nil {
 		return web.Reply{}, err
 	}
 	return web.JSON(http.StatusOK, visible(who.Role, *t)), nil
@@ -102,7 +103,7 @@ type Patch struct {
 const maxCloseLoopText = 2000
 
 // patchTicket: PATCH /ops/tickets/{id} (agent).
-func (h *Handler) patchTicket(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) patchTicket(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	body, err := web.Body(r, 16<<10)
 	if err != nil {
@@ -126,7 +127,7 @@ const maxNote = 4000
 
 // apply makes an agent's change (the API's PATCH and the console's forms share it). Assigning an
 // open ticket moves it to assigned.
-func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p Patch) (*ticket.Ticket, error) {
+func (h *Handler) apply(ctx context.Context, id string, who *access.Token, p Patch) (*ticket.Ticket, error) {
 	if !text.Valid(p.Note) {
 		return nil, fmt.Errorf("%w: a note must be valid UTF-8", errBadRequest)
 	}
@@ -169,7 +170,7 @@ func (h *Handler) apply(ctx context.Context, id string, who *store.APIToken, p P
 	return t, nil
 }
 
-func actor(who *store.APIToken) string {
+func actor(who *access.Token) string {
 	if who.Name != "" {
 		return who.Role + ":" + who.Name
 	}
@@ -264,7 +265,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 
 // exportContact: GET /ops/contacts/{id}/export (admin): everything about the contact as JSON.
 // The id is in the path as web.PathID (base64url); an id the table knows nothing of is 404.
-func (h *Handler) exportContact(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) exportContact(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	id, err := contactArg(r)
 	if err != nil {
@@ -277,7 +278,7 @@ func (h *Handler) exportContact(r *http.Request, who *store.APIToken) (web.Reply
 	if x.State == nil && len(x.Records) == 0 {
 		return web.Reply{}, fmt.Errorf("%w: no contact with that id", errNotFound)
 	}
-	if err := h.audit(ctx, who, store.AuditContactExport, id, len(x.Records)); err != nil {
+	if err := h.audit(ctx, who, access.AuditContactExport, id, len(x.Records)); err != nil {
 		return web.Reply{}, err
 	}
 	slog.InfoContext(ctx, "contact exported", "contact", id, "by", actor(who), "records", len(x.Records))
@@ -295,7 +296,7 @@ func contactArg(r *http.Request) (string, error) {
 }
 
 // eraseContact: DELETE /ops/contacts/{id} (admin): personal fields removed, scores untouched.
-func (h *Handler) eraseContact(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) eraseContact(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	id, err := contactArg(r)
 	if err != nil {
@@ -305,7 +306,7 @@ func (h *Handler) eraseContact(r *http.Request, who *store.APIToken) (web.Reply,
 	if err != nil {
 		return web.Reply{}, err
 	}
-	if err := h.audit(ctx, who, store.AuditContactErase, id, n.Tickets); err != nil {
+	if err := h.audit(ctx, who, access.AuditContactErase, id, n.Tickets); err != nil {
 		return web.Reply{}, err
 	}
 	slog.InfoContext(ctx, "contact erased", "contact", id, "by", actor(who), "invitations", n.Invitations, "tickets", n.Tickets)

@@ -51,7 +51,7 @@ func TestReadsAndExportsOfPersonalDataAreRecordedPerPerson(t *testing.T) {
 		}
 		var out []string
 		for _, e := range list {
-			if e.Role == "" || len(e.Token) != 12 || time.Since(e.At) > time.Minute || e.TTL == 0 {
+			if e.Role == "" || len(e.Token) != 12 || time.Since(e.At) > time.Minute || e.Expires == 0 {
 				t.Errorf("entry without who or when: %+v", e)
 			}
 			if s := fmt.Sprintf("%+v", e); strings.Contains(s, "audited@example.com") || strings.Contains(s, "Ana Lopez") {

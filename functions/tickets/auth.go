@@ -54,7 +54,7 @@ func visibleAll(role string, list []ticket.Ticket) []ticket.Ticket {
 
 // authenticate finds the caller's token: the Authorization bearer header, else the console
 // cookie. It reports whether the cookie was used (console forms then need a same-origin request).
-func (h *Handler) authenticate(r *http.Request) (*store.APIToken, bool, error) {
+func (h *Handler) authenticate(r *http.Request) (*access.Token, bool, error) {
 	raw, viaCookie := web.Bearer(r), false
 	if raw == "" {
 		if c, err := r.Cookie(CookieName); err == nil {

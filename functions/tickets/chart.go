@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/metric"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -49,7 +49,7 @@ type trendsView struct {
 // trendsPage: GET /ops/trends?window=7d&days=90&dim=: each survey's score over time in one
 // dimension (overall, a touchpoint or a segment); runs with fewer answers than the catalog's
 // minSample are listed as too small, not drawn.
-func (h *Handler) trendsPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) trendsPage(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	v := trendsView{Window: "7d", Windows: metric.WindowNames(), Days: 90, Dim: web.Query(r, "dim"), MinSample: h.Catalog.MinimumSample()}
 	if w := web.Query(r, "window"); w != "" {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/mail"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
 	"github.com/cxloop/cxloop/shared/ticket"
 	"github.com/cxloop/cxloop/shared/web"
@@ -137,7 +136,7 @@ func pageAs(ctx context.Context, code int, title, who string, v any) web.Reply {
 	return web.HTML(code, b.String())
 }
 
-func whoLabel(t *store.APIToken) string {
+func whoLabel(t *access.Token) string {
 	if t.Name != "" {
 		return t.Name + " (" + t.Role + ")"
 	}
@@ -166,7 +165,7 @@ func (h *Handler) teams() []string {
 }
 
 // queuePage: GET /ops/?status=&team=&assignee=&survey=&priority=&cursor=, 50 rows a page.
-func (h *Handler) queuePage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) queuePage(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	f, err := queueFilterOf(r, who)
 	if err != nil {
@@ -222,7 +221,7 @@ func (h *Handler) surveys() []string {
 }
 
 // ticketPage: GET /ops/ticket/{id}.
-func (h *Handler) ticketPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) ticketPage(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	t, err := h.Store.GetTicket(ctx, r.PathValue("id"))
 	if err != nil {
@@ -236,14 +235,14 @@ func (h *Handler) ticketPage(r *http.Request, who *store.APIToken) (web.Reply, e
 }
 
 // ticketView is what the ticket page shows of t to who.
-func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *ticket.Ticket) (ticketView, error) {
+func (h *Handler) ticketView(ctx context.Context, who *access.Token, t *ticket.Ticket) (ticketView, error) {
 	shown := visible(who.Role, *t)
 	v := ticketView{T: &shown, CanAct: access.Allows(who.Role, access.Agent), CloseLoop: h.CanCloseLoop(t), Me: who.Name, Draft: h.closeLoopDraft(t)}
 	if sv, ok := h.Catalog.Survey(t.Survey); ok {
 		v.Question = mail.Localized(t.Locale, sv.Question)
 		_, v.Top = sv.Metric.Scale()
 	}
-	if err := h.audit(ctx, who, store.AuditTicketRead, t.ID, 1); err != nil {
+	if err := h.audit(ctx, who, access.AuditTicketRead, t.ID, 1); err != nil {
 		return v, err
 	}
 	var err error
@@ -260,7 +259,7 @@ func (h *Handler) ticketView(ctx context.Context, who *store.APIToken, t *ticket
 
 // previewCloseLoop renders the ticket page with the close-the-loop email as the agent wrote it,
 // changing nothing (the composer's "Preview" button).
-func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id, own string) (web.Reply, error) {
+func (h *Handler) previewCloseLoop(ctx context.Context, who *access.Token, id, own string) (web.Reply, error) {
 	t, err := h.Store.GetTicket(ctx, id)
 	if err != nil {
 		return web.Reply{}, err
@@ -288,7 +287,7 @@ func (h *Handler) previewCloseLoop(ctx context.Context, who *store.APIToken, id,
 
 // ticketForm: POST /ops/ticket/{id} from the ticket page's forms (assign, note, status), then
 // back to the ticket page (POST, redirect, GET).
-func (h *Handler) ticketForm(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) ticketForm(r *http.Request, who *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	body, err := web.Body(r, 16<<10)
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/cost"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -51,7 +51,7 @@ type serviceShare struct {
 }
 
 // costs serves GET /ops/costs as JSON, or CSV with Accept: text/csv or format=csv.
-func (h *Handler) costs(r *http.Request, _ *store.APIToken) (web.Reply, error) {
+func (h *Handler) costs(r *http.Request, _ *access.Token) (web.Reply, error) {
 	c, err := h.monthToDate(r.Context())
 	if err != nil {
 		return web.Reply{}, err
@@ -126,7 +126,7 @@ var costsTemplate = template.Must(template.New("costs").Funcs(funcs).Funcs(templ
 }).ParseFS(consoleFS, "console/layout.html", "console/costs.html"))
 
 // costsPage is GET /ops/costs/page: the month to date as a table, with each service's share.
-func (h *Handler) costsPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) costsPage(r *http.Request, who *access.Token) (web.Reply, error) {
 	c, err := h.monthToDate(r.Context())
 	if err != nil {
 		return web.Reply{}, err

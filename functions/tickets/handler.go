@@ -88,7 +88,7 @@ func status(err error) (int, string) {
 }
 
 // endpoint is one route's function, called once the caller's token holds the route's role.
-type endpoint func(r *http.Request, who *store.APIToken) (web.Reply, error)
+type endpoint func(r *http.Request, who *access.Token) (web.Reply, error)
 
 // routes registers every /ops route: its pattern, the least role that may call it, and whether it
 // is a console page (errors render as pages, a missing sign-in redirects to the sign-in form) or

@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/access"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -395,7 +394,7 @@ func (o *OIDC) mac(p string) string {
 }
 
 // fromSession reads a session cookie value, or fails for a forged, altered or expired one.
-func (o *OIDC) fromSession(v string, now time.Time) (*store.APIToken, error) {
+func (o *OIDC) fromSession(v string, now time.Time) (*access.Token, error) {
 	p, mac, ok := strings.Cut(strings.TrimPrefix(v, sessionPrefix), ".")
 	if o == nil || len(o.SessionKey) == 0 || !ok || !hmac.Equal([]byte(mac), []byte(o.mac(p))) {
 		return nil, errUnauthorized
@@ -407,5 +406,5 @@ func (o *OIDC) fromSession(v string, now time.Time) (*store.APIToken, error) {
 	if decodeSegment(p, &s) != nil || now.Unix() >= s.E || access.Rank(s.R) == 0 || s.N == "" {
 		return nil, errUnauthorized
 	}
-	return &store.APIToken{Name: s.N, Role: s.R}, nil
+	return &access.Token{Name: s.N, Role: s.R}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
@@ -54,7 +55,7 @@ func dimOf(r *http.Request) (metric.Dim, error) {
 // scores: GET /ops/scores?survey=&window=&touchpoint=&segment=, JSON or CSV (Accept: text/csv, or
 // format=csv for a link).
 // Without survey, every survey of the catalog; without window, every window.
-func (h *Handler) scores(r *http.Request, _ *store.APIToken) (web.Reply, error) {
+func (h *Handler) scores(r *http.Request, _ *access.Token) (web.Reply, error) {
 	ctx := r.Context()
 	dim, err := dimOf(r)
 	if err != nil {

@@ -26,7 +26,7 @@ const searchLimit = 50
 
 // searchOf reads ?contact= or ?email= (not both). Searching by address is for agents and admins,
 // who see addresses: a viewer could otherwise test whether an address is a customer's.
-func searchOf(r *http.Request, who *store.APIToken) (search, bool, error) {
+func searchOf(r *http.Request, who *access.Token) (search, bool, error) {
 	s := search{Contact: web.Query(r, "contact"), Email: web.Query(r, "email")}
 	switch {
 	case s.Contact == "" && s.Email == "":
@@ -50,7 +50,7 @@ func (s search) subject() string {
 }
 
 // searchTickets runs s and applies the queue's filters to what it found.
-func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s search, f store.QueueFilter) ([]ticket.Ticket, error) {
+func (h *Handler) searchTickets(ctx context.Context, who *access.Token, s search, f store.QueueFilter) ([]ticket.Ticket, error) {
 	contacts := []string{s.Contact}
 	if s.Email != "" {
 		var err error
@@ -73,7 +73,7 @@ func (h *Handler) searchTickets(ctx context.Context, who *store.APIToken, s sear
 	}
 	slices.SortFunc(found, func(a, b ticket.Ticket) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	found = found[:min(len(found), searchLimit)]
-	if err := h.audit(ctx, who, store.AuditContactSearch, s.subject(), len(found)); err != nil {
+	if err := h.audit(ctx, who, access.AuditContactSearch, s.subject(), len(found)); err != nil {
 		return nil, err
 	}
 	return found, nil

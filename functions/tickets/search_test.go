@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/cxloop/cxloop/shared/access"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -72,7 +71,7 @@ func TestTheQueueFindsACustomersTicketsByContactIdOrAddress(t *testing.T) {
 	}
 	var searches int
 	for _, e := range trail {
-		if e.Action == store.AuditContactSearch {
+		if e.Action == access.AuditContactSearch {
 			searches++
 			if strings.Contains(strings.ToLower(e.Subject), "search.me") {
 				t.Fatalf("the audit trail keeps the address searched for: %+v", e)

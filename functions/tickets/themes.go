@@ -105,7 +105,7 @@ type Example struct {
 
 // themes: GET /ops/themes?survey=&window=&touchpoint=&segment=, JSON or CSV (Accept: text/csv,
 // or format=csv). Without survey, the catalog's first; without window, 30d.
-func (h *Handler) themes(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) themes(r *http.Request, who *access.Token) (web.Reply, error) {
 	rep, err := h.themesReport(r, who)
 	if err != nil {
 		return web.Reply{}, err
@@ -116,7 +116,7 @@ func (h *Handler) themes(r *http.Request, who *store.APIToken) (web.Reply, error
 	return web.JSON(http.StatusOK, rep), nil
 }
 
-func (h *Handler) themesReport(r *http.Request, who *store.APIToken) (*ThemesReport, error) {
+func (h *Handler) themesReport(r *http.Request, who *access.Token) (*ThemesReport, error) {
 	ctx := r.Context()
 	sv := &h.Catalog.Surveys[0]
 	if id := web.Query(r, "survey"); id != "" {
@@ -189,7 +189,7 @@ func (h *Handler) themesReport(r *http.Request, who *store.APIToken) (*ThemesRep
 
 // found fills the found themes: the window's vocabulary items summed, scored by Fightin' Words,
 // and up to two examples each read from the answers (masked for viewers, see exampleText).
-func (h *Handler) found(r *http.Request, who *store.APIToken, sv *catalog.Survey, rep *ThemesReport) error {
+func (h *Handler) found(r *http.Request, who *access.Token, sv *catalog.Survey, rep *ThemesReport) error {
 	ctx := r.Context()
 	days, err := h.Store.ReadTermDays(ctx, sv.ID, rep.From, rep.To)
 	if err != nil {
@@ -354,7 +354,7 @@ type themesView struct {
 var themesTemplate = template.Must(template.New("themes").Funcs(funcs).ParseFS(consoleFS, "console/layout.html", "console/themes.html"))
 
 // themesPage: GET /ops/themes/page, the same report as a console page.
-func (h *Handler) themesPage(r *http.Request, who *store.APIToken) (web.Reply, error) {
+func (h *Handler) themesPage(r *http.Request, who *access.Token) (web.Reply, error) {
 	rep, err := h.themesReport(r, who)
 	if err != nil {
 		return web.Reply{}, err

@@ -279,7 +279,7 @@ func (u *run) submit(ctx context.Context, tok string, score int) bool {
 // histogram is the overall histogram of the survey summed over every day.
 func (u *run) histogram(ctx context.Context) metric.Hist {
 	day := time.Now().UTC()
-	days, err := u.r.Store.ReadDays(ctx, surveyID, day.AddDate(0, 0, -3).Format("2006-01-02"), day.AddDate(0, 0, 1).Format("2006-01-02"))
+	days, _, err := u.r.Store.ReadDayCounts(ctx, surveyID, day.AddDate(0, 0, -3).Format("2006-01-02"), day.AddDate(0, 0, 1).Format("2006-01-02"))
 	if err != nil {
 		u.t.Fatal(err)
 	}

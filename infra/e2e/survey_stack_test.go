@@ -192,7 +192,7 @@ func (s *surveyStack) waitForHistogram(t *testing.T, survey string, m *surveyMai
 		// Two tests may tick at once; a run that loses the scorer's watermark race is retried
 		// by the next tick, so a failed tick is only logged.
 		s.tryTick(t, "ScoreFunction")
-		days, err := s.store.ReadDays(context.Background(), survey, day, day)
+		days, _, err := s.store.ReadDayCounts(context.Background(), survey, day, day)
 		if err != nil {
 			t.Fatalf("read histograms: %v", err)
 		}

@@ -11,38 +11,22 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/cxloop/cxloop/shared/access"
 )
 
-// Audited actions: what a person did with customers' personal data.
-const (
-	AuditTicketRead    = "ticket.read"    // one ticket (API or console page) with its contact's data
-	AuditTicketList    = "tickets.list"   // a page of the queue (API or console)
-	AuditContactExport = "contact.export" // everything about a contact, as JSON
-	AuditContactErase  = "contact.erase"  // a contact's personal data removed
-	AuditContactSearch = "contact.search" // the queue searched by contact id or address
-)
-
-// AuditEntry is one read of personal data or export, kept under the person who made it: who
-// (the token's name, role and hash prefix), what (the action and its subject: a ticket id, a
-// contact id, or the search; never an address or a name) and when. It expires after the
-// retention given when it is recorded (DynamoDB TTL).
-type AuditEntry struct {
-	PK      string    `dynamodbav:"PK" json:"-"`
-	SK      string    `dynamodbav:"SK" json:"-"`
-	Kind    string    `dynamodbav:"kind" json:"-"`
-	Person  string    `dynamodbav:"person" json:"person"`
-	Role    string    `dynamodbav:"role" json:"role"`
-	Token   string    `dynamodbav:"token,omitempty" json:"token,omitempty"`
-	Action  string    `dynamodbav:"action" json:"action"`
-	Subject string    `dynamodbav:"subject,omitempty" json:"subject,omitempty"`
-	Count   int       `dynamodbav:"count,omitempty" json:"count,omitempty"`
-	At      time.Time `dynamodbav:"at" json:"at"`
-	TTL     int64     `dynamodbav:"ttl,omitempty" json:"-"`
+// auditRecord is an audit entry's item, AUDIT#<name key> / <at>#<random>: a person's trail is
+// one partition, newest last; DynamoDB's TTL deletes it at Expires.
+type auditRecord struct {
+	PK   string `dynamodbav:"PK"`
+	SK   string `dynamodbav:"SK"`
+	Kind string `dynamodbav:"kind"`
+	access.AuditEntry
 }
 
 // RecordAudit writes one audit entry under its person (one write unit). Callers record before
 // they answer, and refuse to answer when this fails: no read goes unrecorded.
-func (s *Store) RecordAudit(ctx context.Context, e AuditEntry, retention time.Duration) error {
+func (s *Store) RecordAudit(ctx context.Context, e access.AuditEntry, retention time.Duration) error {
 	if e.Person == "" || e.Action == "" {
 		return fmt.Errorf("audit entry needs a person and an action: %+v", e)
 	}
@@ -51,23 +35,19 @@ func (s *Store) RecordAudit(ctx context.Context, e AuditEntry, retention time.Du
 	if _, err := rand.Read(suffix); err != nil {
 		return err
 	}
-	e.PK, e.SK, e.Kind = auditPK(NameKey(e.Person)), FormatTime(e.At)+"#"+hex.EncodeToString(suffix), KindAudit
+	r := auditRecord{PK: auditPK(access.NameKey(e.Person)), SK: FormatTime(e.At) + "#" + hex.EncodeToString(suffix), Kind: KindAudit, AuditEntry: e}
 	if retention > 0 {
-		e.TTL = e.At.Add(retention).Unix()
+		r.Expires = e.At.Add(retention).Unix()
 	}
-	item, err := attributevalue.MarshalMap(e)
-	if err != nil {
-		return err
-	}
-	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+	if _, err := s.putItem(ctx, r, noCondition); err != nil {
 		return fmt.Errorf("record audit %s by %s: %w", e.Action, e.Person, err)
 	}
 	return nil
 }
 
 // AuditTrail returns what person did, newest first, at most limit entries.
-func (s *Store) AuditTrail(ctx context.Context, person string, limit int) ([]AuditEntry, error) {
-	e, err := expression.NewBuilder().WithKeyCondition(expression.Key("PK").Equal(expression.Value(auditPK(NameKey(person))))).Build()
+func (s *Store) AuditTrail(ctx context.Context, person string, limit int) ([]access.AuditEntry, error) {
+	e, err := expression.NewBuilder().WithKeyCondition(expression.Key("PK").Equal(expression.Value(auditPK(access.NameKey(person))))).Build()
 	if err != nil {
 		return nil, err
 	}
@@ -76,9 +56,9 @@ func (s *Store) AuditTrail(ctx context.Context, person string, limit int) ([]Aud
 	if err != nil {
 		return nil, fmt.Errorf("audit trail of %s: %w", person, err)
 	}
-	var list []AuditEntry
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &list); err != nil {
+	var recs []auditRecord
+	if err := attributevalue.UnmarshalListOfMaps(out.Items, &recs); err != nil {
 		return nil, err
 	}
-	return list, nil
+	return unwrap(recs, func(r auditRecord) access.AuditEntry { return r.AuditEntry }), nil
 }

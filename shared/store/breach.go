@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -41,32 +40,19 @@ type cooldown struct {
 // down, or a concurrent scorer's transaction on the same items won.
 func (s *Store) RecordBreach(ctx context.Context, br score.Breach, cool time.Duration) (bool, error) {
 	b := breachRecord{PK: breachPK(br.Survey, br.Rule), SK: breachSK(br.Window, br.WindowEnd), Kind: KindBreach, Breach: br}
-	item, err := attributevalue.MarshalMap(b)
+	put, err := s.txPut("breach", b, absent())
 	if err != nil {
 		return false, fmt.Errorf("encode breach %s: %w", b.SK, err)
 	}
-	cd, err := attributevalue.MarshalMap(cooldown{PK: b.PK, SK: skCooldown, Kind: KindCooldown, Survey: b.Survey,
-		Rule: b.Rule, Until: FormatTime(b.DetectedAt.Add(cool)), Last: b.SK})
+	over := absent().Or(expression.Name("until").LessThanEqual(expression.Value(FormatTime(b.DetectedAt))))
+	cd, err := s.txPut("cooldown", cooldown{PK: b.PK, SK: skCooldown, Kind: KindCooldown, Survey: b.Survey,
+		Rule: b.Rule, Until: FormatTime(b.DetectedAt.Add(cool)), Last: b.SK}, over)
 	if err != nil {
 		return false, err
 	}
-	once, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return false, err
-	}
-	over, err := expression.NewBuilder().WithCondition(expression.Or(
-		expression.AttributeNotExists(expression.Name("PK")),
-		expression.Name("until").LessThanEqual(expression.Value(FormatTime(b.DetectedAt))))).Build()
-	if err != nil {
-		return false, err
-	}
+	// Not s.transact: the scorer's writes ask for their consumed capacity (CapacityMeter).
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: once.Condition(),
-				ExpressionAttributeNames: once.Names(), ExpressionAttributeValues: once.Values()}},
-			{Put: &types.Put{TableName: aws.String(s.Table), Item: cd, ConditionExpression: over.Condition(),
-				ExpressionAttributeNames: over.Names(), ExpressionAttributeValues: over.Values()}},
-		},
+		TransactItems:          []types.TransactWriteItem{put.TransactWriteItem, cd.TransactWriteItem},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 	})
 	if err == nil {
@@ -114,11 +100,7 @@ func (s *Store) Breaches(ctx context.Context, survey, rule string) ([]score.Brea
 	if err != nil {
 		return nil, fmt.Errorf("breaches of %s/%s: %w", survey, rule, err)
 	}
-	all := make([]score.Breach, len(recs))
-	for i, r := range recs {
-		all[i] = r.Breach
-	}
-	return all, nil
+	return unwrap(recs, func(r breachRecord) score.Breach { return r.Breach }), nil
 }
 
 const breachPrefix = "WINDOW#"

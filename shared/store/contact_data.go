@@ -202,13 +202,7 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 // eraseState writes the erasure on the contact's state item, creating it if the contact has none
 // (a contact only ever skipped still gets the fence).
 func (s *Store) eraseState(ctx context.Context, contactID string, upd expression.UpdateBuilder) error {
-	e, err := expression.NewBuilder().WithUpdate(upd).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(contactPK(contactID), skState),
-		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	if err != nil {
+	if _, err := s.updateItem(ctx, key(contactPK(contactID), skState), upd, noCondition); err != nil {
 		return fmt.Errorf("erase contact state: %w", err)
 	}
 	return nil

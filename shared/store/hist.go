@@ -69,21 +69,13 @@ type watermark struct {
 // Watermark returns the survey's scorer watermark (strongly consistent), or the zero time before
 // the first run.
 func (s *Store) Watermark(ctx context.Context, survey string) (time.Time, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:              aws.String(s.Table),
-		Key:                    key(histPK(survey), skWatermark),
-		ConsistentRead:         aws.Bool(true),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-	})
+	var w watermark
+	found, err := s.getItem(ctx, key(histPK(survey), skWatermark), true, &w)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("watermark of %s: %w", survey, err)
 	}
-	if out.Item == nil {
+	if !found {
 		return time.Time{}, nil
-	}
-	var w watermark
-	if err := attributevalue.UnmarshalMap(out.Item, &w); err != nil {
-		return time.Time{}, fmt.Errorf("decode watermark of %s: %w", survey, err)
 	}
 	return time.Parse(TimeKey, w.At)
 }
@@ -103,24 +95,12 @@ type FeedEntry struct {
 	Theme  theme.Item
 }
 
-// ReadFeed returns every invitation of survey whose change-feed time (GSI3SK) is after since, from
-// all Shards partitions of the feed, as the scorer's pure input. There is deliberately no upper
-// bound: an item answered before the new watermark and edited after it must still be read, and the
-// delta applies the new watermark to each answer (docs/ARCHITECTURE.md).
-func (s *Store) ReadFeed(ctx context.Context, survey string, since time.Time) ([]metric.Item, error) {
-	entries, err := s.ReadFeedEntries(ctx, survey, since)
-	if err != nil {
-		return nil, err
-	}
-	items := make([]metric.Item, len(entries))
-	for i, e := range entries {
-		items[i] = e.Metric
-	}
-	return items, nil
-}
-
-// ReadFeedEntries is ReadFeed with each submit's comment and language for the theme counts (the
-// same Queries: both travel in the answers list, which the feed index projects).
+// ReadFeedEntries returns every invitation of survey whose change-feed time (GSI3SK) is after
+// since, from all Shards partitions of the feed, as the scorer's pure inputs: each submit's score
+// and time for the histograms, with its comment and language for the theme counts (both travel in
+// the answers list, which the feed index projects). There is deliberately no upper bound: an item
+// answered before the new watermark and edited after it must still be read, and the delta applies
+// the new watermark to each answer (docs/ARCHITECTURE.md).
 func (s *Store) ReadFeedEntries(ctx context.Context, survey string, since time.Time) ([]FeedEntry, error) {
 	proj := expression.NamesList(expression.Name("touchpoint"), expression.Name("segments"),
 		expression.Name("sentAt"), expression.Name("answers"))
@@ -178,17 +158,13 @@ func (f feedItem) metricItem() metric.Item {
 	return it
 }
 
-// ApplyRun adds one run's delta to the survey's day items and moves the watermark from `from` to
-// `to`, in ONE transaction conditioned on the watermark still being `from` (absent when from is
-// zero). If another scorer moved it first, nothing is written and the error is ErrConflict.
-func (s *Store) ApplyRun(ctx context.Context, survey string, d metric.Delta, from, to time.Time) error {
-	return s.ApplyRunThemes(ctx, survey, d, nil, nil, from, to)
-}
-
-// ApplyRunThemes is ApplyRun with the run's theme changes too (themes.go): the declared-theme
+// ApplyRunThemes adds one run's delta to the survey's day items and moves the watermark from
+// `from` to `to`, in ONE transaction conditioned on the watermark still being `from` (absent when
+// from is zero). If another scorer moved it first, nothing is written and the error is
+// ErrConflict. The run's theme changes go in the same transaction (themes.go): the declared-theme
 // tallies of td are added to the same day items, and terms (each day's vocabulary as read by
-// TermDays with the run merged in) are put in the same transaction, whose watermark condition
-// makes the read-merge-put safe: a scorer that read before another one committed cannot commit.
+// TermDays with the run merged in) are put, the watermark condition making the read-merge-put
+// safe: a scorer that read before another one committed cannot commit.
 func (s *Store) ApplyRunThemes(ctx context.Context, survey string, d metric.Delta, td theme.Delta, terms map[string]theme.TermDay, from, to time.Time) error {
 	daySet := map[string]bool{}
 	for day := range d {
@@ -275,16 +251,10 @@ func (s *Store) ApplyRunThemes(ctx context.Context, survey string, d metric.Delt
 	return nil
 }
 
-// ReadDays returns the survey's per-day histograms from first to last (UTC yyyy-mm-dd,
-// inclusive) with one Query (paginated past 1 MB): its cost depends on the number of days and dimensions,
-// never on the number of answers.
-func (s *Store) ReadDays(ctx context.Context, survey, first, last string) (map[string]metric.Breakdown, error) {
-	days, _, err := s.ReadDayCounts(ctx, survey, first, last)
-	return days, err
-}
-
-// ReadDayCounts is ReadDays with the declared-theme tallies of the same day items (themes.go):
-// day -> dimension -> tally.
+// ReadDayCounts returns the survey's per-day histograms from first to last (UTC yyyy-mm-dd,
+// inclusive) with the declared-theme tallies of the same day items (themes.go), day -> dimension
+// -> tally, with one Query (paginated past 1 MB): its cost depends on the number of days and
+// dimensions, never on the number of answers.
 func (s *Store) ReadDayCounts(ctx context.Context, survey, first, last string) (map[string]metric.Breakdown, map[string]map[metric.Dim]theme.Tally, error) {
 	expr, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("PK").Equal(expression.Value(histPK(survey))).

@@ -25,27 +25,12 @@ type snapshotRecord struct {
 // PutSnapshot stores a run's snapshot (keys and kind are filled in from Survey and RunAt).
 func (s *Store) PutSnapshot(ctx context.Context, snap score.Snapshot) error {
 	rec := snapshotRecord{PK: scorePK(snap.Survey), SK: runSK(snap.RunAt), Kind: KindSnapshot, Snapshot: snap}
-	item, err := attributevalue.MarshalMap(rec)
-	if err != nil {
-		return fmt.Errorf("encode snapshot of %s: %w", snap.Survey, err)
-	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                 aws.String(s.Table),
-		Item:                      item,
-		ConditionExpression:       cond.Condition(),
-		ExpressionAttributeNames:  cond.Names(),
-		ExpressionAttributeValues: cond.Values(),
-		ReturnConsumedCapacity:    types.ReturnConsumedCapacityTotal,
-	})
-	if isConditionFailed(err) {
-		return fmt.Errorf("snapshot of %s at %s: %w", snap.Survey, rec.SK, ErrConflict)
-	}
+	stored, err := s.putItem(ctx, rec, absent())
 	if err != nil {
 		return fmt.Errorf("put snapshot of %s: %w", snap.Survey, err)
+	}
+	if !stored {
+		return fmt.Errorf("snapshot of %s at %s: %w", snap.Survey, rec.SK, ErrConflict)
 	}
 	return nil
 }
@@ -99,11 +84,7 @@ func (s *Store) ScoreHistory(ctx context.Context, survey string, since time.Time
 	if err != nil {
 		return nil, fmt.Errorf("score history of %s: %w", survey, err)
 	}
-	snaps := make([]score.Snapshot, len(recs))
-	for i, r := range recs {
-		snaps[i] = r.Snapshot
-	}
-	return snaps, nil
+	return unwrap(recs, func(r snapshotRecord) score.Snapshot { return r.Snapshot }), nil
 }
 
 const runPrefix = "RUN#"

@@ -23,7 +23,7 @@ import (
 //   - declared themes: counters on the day histogram item (HIST#<survey> / DAY#<day>), beside the
 //     score slots, named "<dim>|<slot>" like them: "c" comments, "cl" low-band and "ch" high-band
 //     comments, "t:<theme>" comments mentioning the theme, "t:<theme>:l" and "t:<theme>:h" the
-//     same in the low and high band. ReadDays' Query reads them at no extra request.
+//     same in the low and high band. ReadDayCounts' Query reads them at no extra request.
 //   - found themes: one vocabulary item per survey and day (THEMES#<survey> / DAY#<day>) with the
 //     low-band and high-band comment counts and, per band, how many comments mention each term,
 //     cut to theme.MaxTermsPerBand terms. The scorer reads it, merges its run and puts it back.
@@ -132,16 +132,9 @@ func (it termItem) day() theme.TermDay {
 func (s *Store) TermDays(ctx context.Context, survey string, days []string) (map[string]theme.TermDay, error) {
 	out := make(map[string]theme.TermDay, len(days))
 	for _, day := range days {
-		res, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName: aws.String(s.Table), Key: key(themeTermsPK(survey), histSK(day)),
-			ConsistentRead: aws.Bool(true), ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("theme terms of %s %s: %w", survey, day, err)
-		}
 		var it termItem
-		if err := attributevalue.UnmarshalMap(res.Item, &it); err != nil {
-			return nil, fmt.Errorf("decode theme terms of %s %s: %w", survey, day, err)
+		if _, err := s.getItem(ctx, key(themeTermsPK(survey), histSK(day)), true, &it); err != nil {
+			return nil, fmt.Errorf("theme terms of %s %s: %w", survey, day, err)
 		}
 		out[day] = it.day()
 	}

@@ -31,13 +31,9 @@ type ticketRecord struct {
 	TTL          int64    `dynamodbav:"ttl,omitempty"`
 }
 
-// tickets unwraps records.
+// tickets unwraps ticket records.
 func tickets(recs []ticketRecord) []ticket.Ticket {
-	ts := make([]ticket.Ticket, len(recs))
-	for i, r := range recs {
-		ts[i] = r.Ticket
-	}
-	return ts
+	return unwrap(recs, func(r ticketRecord) ticket.Ticket { return r.Ticket })
 }
 
 // openLock is the open-ticket lock item: a contact has at most one open ticket per survey. The

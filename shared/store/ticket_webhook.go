@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
@@ -33,6 +32,8 @@ const KindWebhookRetry = "webhookretry"
 
 const webhookRetryPK = "WEBHOOKS#RETRY"
 
+func webhookRetryKey(ticketID, notify string) string { return "WEBHOOK#" + ticketID + "#" + notify }
+
 func retrySK(at time.Time, ticketID, notify string) string {
 	return FormatTime(at) + "#" + ticketID + "#" + notify
 }
@@ -40,13 +41,10 @@ func retrySK(at time.Time, ticketID, notify string) string {
 // ScheduleWebhookRetry records that notification notify of a ticket needs another webhook attempt
 // at (after rounds retry rounds).
 func (s *Store) ScheduleWebhookRetry(ctx context.Context, ticketID, notify string, rounds int, at time.Time) error {
-	item, err := attributevalue.MarshalMap(WebhookRetry{PK: "WEBHOOK#" + ticketID + "#" + notify, SK: "RETRY", Kind: KindWebhookRetry,
+	_, err := s.putItem(ctx, WebhookRetry{PK: webhookRetryKey(ticketID, notify), SK: "RETRY", Kind: KindWebhookRetry,
 		TicketID: ticketID, Notify: notify, Rounds: rounds, NextAt: at.UTC(),
-		GSI2PK: webhookRetryPK, GSI2SK: retrySK(at, ticketID, notify)})
+		GSI2PK: webhookRetryPK, GSI2SK: retrySK(at, ticketID, notify)}, noCondition)
 	if err != nil {
-		return err
-	}
-	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
 		return fmt.Errorf("schedule webhook retry of %s: %w", ticketID, err)
 	}
 	return nil
@@ -81,35 +79,18 @@ func (s *Store) ClaimWebhookRetry(ctx context.Context, r WebhookRetry, next time
 			Set(expression.Name("nextAt"), expression.Value(next.UTC()))
 	}
 	upd = upd.Set(expression.Name("rounds"), expression.Value(r.Rounds+1))
-	e, err := expression.NewBuilder().WithUpdate(upd).
-		WithCondition(expression.Name("GSI2SK").Equal(expression.Value(r.GSI2SK))).Build()
-	if err != nil {
-		return false, err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(r.PK, r.SK),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	ok, err := s.updateItem(ctx, key(r.PK, r.SK), upd, expression.Name("GSI2SK").Equal(expression.Value(r.GSI2SK)))
 	if err != nil {
 		return false, fmt.Errorf("claim webhook retry of %s: %w", r.TicketID, err)
 	}
-	return true, nil
+	return ok, nil
 }
 
 // FinishWebhookRetry takes a retry off the due index (delivered, or given up); it expires after a week.
 func (s *Store) FinishWebhookRetry(ctx context.Context, ticketID, notify string) error {
-	e, err := expression.NewBuilder().WithUpdate(expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")).
-		Set(expression.Name("ttl"), expression.Value(s.Now().Add(7*24*time.Hour).Unix()))).
-		WithCondition(expression.AttributeExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key("WEBHOOK#"+ticketID+"#"+notify, "RETRY"),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
-	if err != nil && !isConditionFailed(err) {
+	done := expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")).
+		Set(expression.Name("ttl"), expression.Value(s.Now().Add(7*24*time.Hour).Unix()))
+	if _, err := s.updateItem(ctx, key(webhookRetryKey(ticketID, notify), "RETRY"), done, present()); err != nil {
 		return fmt.Errorf("finish webhook retry of %s: %w", ticketID, err)
 	}
 	return nil

@@ -132,3 +132,15 @@ func (s *Store) txDelete(name string, k map[string]types.AttributeValue, cond ex
 	return txItem{name, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.Table), Key: k,
 		ConditionExpression: e.Condition(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}}}, nil
 }
+
+// unwrap maps records to the domain values they hold; none is nil, as a decoded empty list is.
+func unwrap[R, T any](recs []R, of func(R) T) []T {
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make([]T, len(recs))
+	for i, r := range recs {
+		out[i] = of(r)
+	}
+	return out
+}

@@ -39,7 +39,7 @@ func (d *deployment) token(ctx context.Context, args []string, out io.Writer) er
 		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(w, "HASH\tROLE\tNAME\tCREATED")
 		for _, t := range list {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Hash()[:12], t.Role, t.Name, t.CreatedAt)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.Hash[:12], t.Role, t.Name, t.CreatedAt)
 		}
 		return w.Flush()
 	case args[0] == "revoke" && len(args) == 2:
@@ -50,7 +50,7 @@ func (d *deployment) token(ctx context.Context, args []string, out io.Writer) er
 		case err != nil:
 			return err
 		}
-		fmt.Fprintf(out, "revoked %s (%s, %s)\n", t.Hash()[:12], t.Role, t.Name)
+		fmt.Fprintf(out, "revoked %s (%s, %s)\n", t.Hash[:12], t.Role, t.Name)
 		return nil
 	}
 	return fmt.Errorf("%w: token %s\n%s", errUsage, strings.Join(args, " "), usage)

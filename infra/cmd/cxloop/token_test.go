@@ -43,7 +43,7 @@ func TestTokensAreCreatedListedAndRevokedThroughTheTool(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dup := range []string{"orders service", "Orders  Service", " ana (ops lead) "} {
-		if out, err := cxloop("token", "create", "agent", dup); !errors.Is(err, store.ErrNameTaken) || out != "" {
+		if out, err := cxloop("token", "create", "agent", dup); !errors.Is(err, access.ErrNameTaken) || out != "" {
 			t.Fatalf("a second token named %q = %q, %v; want it refused", dup, out, err)
 		}
 	}
@@ -57,7 +57,7 @@ func TestTokensAreCreatedListedAndRevokedThroughTheTool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash := tok.Hash()[:12]
+	hash := tok.Hash[:12]
 	if !strings.Contains(list, hash) || !strings.Contains(list, "Ana (ops lead)") || !strings.Contains(list, "orders service") || strings.Contains(list, raw) {
 		t.Fatalf("token list:\n%s\nwant both tokens by hash prefix, never the token", list)
 	}
