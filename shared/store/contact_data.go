@@ -227,16 +227,17 @@ func (s *Store) answerTickets(ctx context.Context, contactID string, ids []strin
 		var head struct {
 			PK       string `dynamodbav:"PK"`
 			SK       string `dynamodbav:"SK"`
+			Kind     string `dynamodbav:"kind"`
 			TicketID string `dynamodbav:"ticketId"`
 		}
 		if err := attributevalue.UnmarshalMap(it, &head); err != nil {
 			return nil, err
 		}
 		switch {
-		case head.SK == attachedSK && !done[ticketPK(head.TicketID)]:
+		case (head.SK == attachedSK || head.Kind == kindTicketRef) && !done[ticketPK(head.TicketID)]:
 			done[ticketPK(head.TicketID)] = true
 			owners = append(owners, key(ticketPK(head.TicketID), skTicket))
-		case head.SK == skTicket && !done[head.PK]:
+		case head.SK == skTicket && head.Kind == KindTicket && !done[head.PK]:
 			done[head.PK] = true
 			out = append(out, it)
 		}

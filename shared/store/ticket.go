@@ -37,7 +37,8 @@ func tickets(recs []ticketRecord) []ticket.Ticket {
 }
 
 // openLock is the open-ticket lock item: a contact has at most one open ticket per survey. The
-// same shape marks, under an answer's own ticket key, the ticket the answer joined (attachedSK).
+// same shape (kindTicketRef) stands at an attached answer's own ticket key, naming the ticket the
+// answer joined.
 type openLock struct {
 	PK       string `dynamodbav:"PK"`
 	SK       string `dynamodbav:"SK"`
@@ -55,8 +56,13 @@ const (
 
 func queueSK(due time.Time, id string) string { return FormatTime(due) + "#" + id }
 
-// attachedSK marks, under the answer's own ticket key, that the answer joined another ticket:
-// the answer can then never open a ticket of its own, even after that ticket is resolved.
+// kindTicketRef is the item an answer that joined another ticket leaves at its own ticket's key
+// (TICKET#a-<invitation> / TICKET): the put of its own ticket then fails, so the answer never
+// opens a ticket of its own, even after the ticket it joined is resolved.
+const kindTicketRef = "ticketref"
+
+// attachedSK is where answers attached before kindTicketRef recorded the ticket they joined; they
+// are still read (NoteAnswer, the erasure), no longer written.
 const attachedSK = "ATTACHED"
 
 // newTicket is a new ticket's record: its keys and bookkeeping around t, opened now.
@@ -87,7 +93,7 @@ func AnswerHistoryKey(invitationID string, answeredAt time.Time) string {
 const (
 	txTicket   = "ticket"           // the ticket: put once, or updated while open
 	txOpenLock = "open-ticket lock" // the contact's one open ticket per survey
-	txAttached = "attached marker"  // this answer's own ticket id, pointing at the ticket that holds it
+	txAttached = "ticket reference" // at this answer's own ticket key, naming the ticket that holds it
 	txAddress  = "address index"    // the contact's address hash, for searching tickets by address
 )
 
@@ -113,11 +119,7 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft ticket.Ticket, a tic
 	if err != nil {
 		return "", "", err
 	}
-	unattached, err := s.txCheck(txAttached, key(ticketPK(draft.ID), attachedSK), absent())
-	if err != nil {
-		return "", "", err
-	}
-	items := append([]txItem{put, lock, unattached}, append(s.addressIndex(draft), fence...)...)
+	items := append([]txItem{put, lock}, append(s.addressIndex(draft), fence...)...)
 	for attempt := 0; attempt < 3; attempt++ {
 		failed, err := s.transact(ctx, items...)
 		switch {
@@ -127,12 +129,10 @@ func (s *Store) OpenAnswerTicket(ctx context.Context, draft ticket.Ticket, a tic
 			return "", "", fmt.Errorf("open ticket %s: %w", draft.ID, err)
 		case failed.refused(txErasedContact, txErasedInvitation):
 			return TicketErased, "", nil
-		case failed.refused(txTicket): // this answer's own ticket exists
-			return s.noteKnownAnswer(ctx, draft.ID, hk, a)
-		case failed.refused(txAttached): // this answer already joined another ticket
-			owner, err := s.lockHolder(ctx, key(ticketPK(draft.ID), attachedSK))
+		case failed.refused(txTicket): // this answer's own ticket exists, or its reference to the one it joined
+			owner, err := s.answerHolder(ctx, draft.ID)
 			if err != nil {
-				return "", "", fmt.Errorf("attachment of %s: %w", draft.ID, err)
+				return "", "", fmt.Errorf("holder of answer %s: %w", a.InvitationID, err)
 			}
 			return s.noteKnownAnswer(ctx, owner, hk, a)
 		case failed.refused(txOpenLock): // the contact has an open ticket: attach
@@ -166,8 +166,8 @@ func (s *Store) noteKnownAnswer(ctx context.Context, id, hk string, a ticket.Ans
 	return TicketKnown, id, nil
 }
 
-// lockHolder reads the ticket id an open-ticket lock or an attached marker at k names (strongly
-// consistent); ErrNotFound when there is none.
+// lockHolder reads the ticket id an open-ticket lock or an older ATTACHED marker at k names
+// (strongly consistent); ErrNotFound when there is none.
 func (s *Store) lockHolder(ctx context.Context, k map[string]types.AttributeValue) (string, error) {
 	var l openLock
 	found, err := s.getItem(ctx, k, true, &l)
@@ -177,9 +177,26 @@ func (s *Store) lockHolder(ctx context.Context, k map[string]types.AttributeValu
 	return l.TicketID, err
 }
 
+// answerHolder returns the id of the ticket that holds the answer whose own ticket id is own: own
+// itself, the ticket its reference names, or, for an answer attached before references, the one
+// its ATTACHED marker names; ErrNotFound when there is none.
+func (s *Store) answerHolder(ctx context.Context, own string) (string, error) {
+	var head openLock
+	found, err := s.getItem(ctx, key(ticketPK(own), skTicket), true, &head)
+	switch {
+	case err != nil:
+		return "", err
+	case found && head.Kind == kindTicketRef:
+		return head.TicketID, nil
+	case found:
+		return own, nil
+	}
+	return s.lockHolder(ctx, key(ticketPK(own), attachedSK))
+}
+
 // attach adds answer a to the open ticket owner, once: the update is conditioned on the answer
-// not being there yet and the ticket still being open, and the answer's ATTACHED marker is written
-// in the same transaction, with the erasure checks fence. A repeat detractor raises the ticket's
+// not being there yet and the ticket still being open, and the answer's reference (at its own
+// ticket's key) is written in the same transaction, with the erasure checks fence. A repeat detractor raises the ticket's
 // priority once.
 func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a ticket.Answer, fence []txItem) (string, error) {
 	t, err := s.ticketRecord(ctx, owner)
@@ -206,7 +223,7 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a ticket.An
 	if err != nil {
 		return "", err
 	}
-	marker, err := s.txPut(txAttached, openLock{PK: ticketPK(ownID), SK: attachedSK, Kind: "ticketref", TicketID: owner}, absent())
+	marker, err := s.txPut(txAttached, openLock{PK: ticketPK(ownID), SK: skTicket, Kind: kindTicketRef, TicketID: owner}, absent())
 	if err != nil {
 		return "", err
 	}
@@ -217,7 +234,7 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a ticket.An
 	case failed.refused(txErasedContact, txErasedInvitation):
 		return "", ErrErased
 	case failed.refused(txAttached):
-		return TicketKnown, nil // a concurrent delivery attached it
+		return TicketKnown, nil // a concurrent delivery attached it (or opened its own ticket)
 	case failed.refused(txTicket):
 		return "", ErrNotFound // no longer open (or attached concurrently: the retry finds it)
 	}
@@ -229,18 +246,12 @@ func (s *Store) attach(ctx context.Context, owner, ownID, hk string, a ticket.An
 // lands here: the ticket keeps its answer and gets a note, it is never deleted.
 func (s *Store) NoteAnswer(ctx context.Context, invitationID, hk string, ev ticket.Event) (string, error) {
 	own := ticket.AnswerID(invitationID)
-	if _, err := s.GetTicket(ctx, own); err == nil {
-		_, err := s.AddTicketEvent(ctx, own, hk, ev)
-		return own, err
-	} else if !errors.Is(err, ErrNotFound) {
-		return "", err
-	}
-	owner, err := s.lockHolder(ctx, key(ticketPK(own), attachedSK))
+	owner, err := s.answerHolder(ctx, own)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("read attachment of %s: %w", own, err)
+		return "", fmt.Errorf("holder of answer %s: %w", invitationID, err)
 	}
 	_, err = s.AddTicketEvent(ctx, owner, hk, ev)
 	return owner, err
@@ -271,7 +282,7 @@ func (s *Store) ticketRecord(ctx context.Context, id string) (*ticketRecord, err
 	if err != nil {
 		return nil, fmt.Errorf("get ticket %s: %w", id, err)
 	}
-	if !found {
+	if !found || r.Kind != KindTicket { // an attached answer's reference is no ticket
 		return nil, fmt.Errorf("ticket %s: %w", id, ErrNotFound)
 	}
 	return &r, nil

@@ -123,6 +123,26 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 	}
 }
 
+func TestAnAnswerAttachedBeforeReferencesIsStillFoundByItsMarker(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	d, a := answerDraft("inv1", "cust-1", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+		t.Fatal(err)
+	}
+	// The marker an attachment left before it was kept at the answer's own ticket key.
+	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "TICKET#" + ticket.AnswerID("inv-old")}, "SK": &types.AttributeValueMemberS{Value: "ATTACHED"},
+		"kind": &types.AttributeValueMemberS{Value: "ticketref"}, "ticketId": &types.AttributeValueMemberS{Value: d.ID}}}); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.NoteAnswer(ctx, "inv-old", "k-old", ticket.Event{At: at, Actor: "customer", Action: "edited", Text: "score 9"})
+	if err != nil || id != d.ID {
+		t.Fatalf("NoteAnswer of an answer attached by marker = %q %v, want %s", id, err, d.ID)
+	}
+}
+
 func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
 	t.Parallel()
 	s, ctx := ticketStore(t), context.Background()
