@@ -114,24 +114,12 @@ func (s *Store) RecordDecision(ctx context.Context, d *Invitation) (*Invitation,
 	if d.ContactID != "" {
 		d.GSI1PK, d.GSI1SK = contactPK(d.ContactID), "DEC#"+FormatTime(d.OccurredAt)+"#"+d.ID
 	}
-	item, err := attributevalue.MarshalMap(d)
-	if err != nil {
-		return nil, fmt.Errorf("encode decision %s: %w", d.ID, err)
-	}
-	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("PK"))).Build()
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table), Item: item,
-		ConditionExpression:      cond.Condition(),
-		ExpressionAttributeNames: cond.Names(),
-	})
-	if isConditionFailed(err) {
-		return s.GetInvitation(ctx, d.ID)
-	}
+	put, err := s.putItem(ctx, d, absent())
 	if err != nil {
 		return nil, fmt.Errorf("record decision %s: %w", d.ID, err)
+	}
+	if !put {
+		return s.GetInvitation(ctx, d.ID)
 	}
 	return d, nil
 }
@@ -208,10 +196,6 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
 	inv.GSI1PK, inv.GSI1SK = contactPK(inv.ContactID), "DEC#"+FormatTime(inv.OccurredAt)+"#"+inv.ID
 	inv.GSI2PK, inv.GSI2SK = duePK(Shard(inv.ID)), FormatTime(inv.DueAt)
-	item, err := attributevalue.MarshalMap(inv)
-	if err != nil {
-		return nil, fmt.Errorf("encode invitation %s: %w", inv.ID, err)
-	}
 	undo, err := s.claimContact(ctx, inv, c, now)
 	if err != nil {
 		return nil, err
@@ -221,14 +205,11 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 			return nil, errors.Join(err, s.undoClaim(ctx, inv, undo))
 		}
 	}
-	_, err = s.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if !isConditionFailed(err) {
-		if err != nil {
-			return nil, fmt.Errorf("put invitation %s: %w", inv.ID, err)
-		}
+	put, err := s.putItem(ctx, inv, absent())
+	if err != nil {
+		return nil, fmt.Errorf("put invitation %s: %w", inv.ID, err)
+	}
+	if put {
 		return inv, nil
 	}
 	stored, err := s.GetInvitation(ctx, inv.ID)
@@ -303,17 +284,9 @@ func (s *Store) undoClaim(ctx context.Context, inv *Invitation, undo claimUndo) 
 			upd = upd.Remove(expression.Name(a))
 		}
 	}
-	e, err := expression.NewBuilder().WithUpdate(upd).
-		WithCondition(expression.Name(attrClaimEvent).Equal(expression.Value(inv.ID))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
-		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if err != nil && !isConditionFailed(err) {
+	// A failed condition means another invitation holds the claim now: nothing to undo.
+	if _, err := s.updateItem(ctx, key(contactPK(inv.ContactID), skState), upd,
+		expression.Name(attrClaimEvent).Equal(expression.Value(inv.ID))); err != nil {
 		return fmt.Errorf("undo contact claim of invitation %s: %w", inv.ID, err)
 	}
 	return nil
@@ -322,25 +295,16 @@ func (s *Store) undoClaim(ctx context.Context, inv *Invitation, undo claimUndo) 
 // takeCapSlot counts one invitation on its shard of the survey's daily cap (step 2 of Invite).
 func (s *Store) takeCapSlot(ctx context.Context, slot *CapShard, now time.Time) error {
 	n := expression.Name("n")
-	e, err := expression.NewBuilder().
-		WithCondition(expression.Or(expression.AttributeNotExists(n), n.LessThan(expression.Value(slot.Limit)))).
-		WithUpdate(expression.Add(n, expression.Value(1)).
+	took, err := s.updateItem(ctx, key(capShardPK(slot), skCap),
+		expression.Add(n, expression.Value(1)).
 			Set(expression.Name("kind"), expression.Value(KindCap)).
-			Set(expression.Name("ttl"), expression.Value(now.Add(72*time.Hour).Unix()))).
-		Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: key(capShardPK(slot), skCap),
-		ConditionExpression: e.Condition(), UpdateExpression: e.Update(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if isConditionFailed(err) {
-		return ErrDailyCap
-	}
+			Set(expression.Name("ttl"), expression.Value(now.Add(72*time.Hour).Unix())),
+		expression.Or(expression.AttributeNotExists(n), n.LessThan(expression.Value(slot.Limit))))
 	if err != nil {
 		return fmt.Errorf("count cap slot %s: %w", capShardPK(slot), err)
+	}
+	if !took {
+		return ErrDailyCap
 	}
 	return nil
 }

@@ -5,10 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/cxloop/cxloop/shared/invitation"
 )
 
@@ -157,20 +153,13 @@ func (s *Store) ReadInvitation(ctx context.Context, id string) (*Invitation, err
 }
 
 func (s *Store) getInvitation(ctx context.Context, id string, consistent bool) (*Invitation, error) {
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.Table),
-		Key:            key(eventPK(id), skEvent),
-		ConsistentRead: aws.Bool(consistent),
-	})
+	var inv Invitation
+	found, err := s.getItem(ctx, key(eventPK(id), skEvent), consistent, &inv)
 	if err != nil {
 		return nil, fmt.Errorf("get invitation %s: %w", id, err)
 	}
-	if out.Item == nil {
+	if !found {
 		return nil, ErrNotFound
-	}
-	var inv Invitation
-	if err := attributevalue.UnmarshalMap(out.Item, &inv); err != nil {
-		return nil, fmt.Errorf("decode invitation %s: %w", id, err)
 	}
 	return &inv, nil
 }

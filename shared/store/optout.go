@@ -39,14 +39,9 @@ func (s *Store) OptOut(ctx context.Context, email string, at time.Time) error {
 	if strings.TrimSpace(email) == "" {
 		return nil // an erased invitation has no address left: its contact's opt-out still holds
 	}
-	e, err := expression.NewBuilder().WithUpdate(expression.
+	_, err := s.updateItem(ctx, key(optOutPK(email), skOptOut), expression.
 		Set(expression.Name("kind"), expression.Value(KindOptOut)).
-		Set(expression.Name("optedOutAt"), expression.IfNotExists(expression.Name("optedOutAt"), expression.Value(at.UTC())))).Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(optOutPK(email), skOptOut),
-		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()})
+		Set(expression.Name("optedOutAt"), expression.IfNotExists(expression.Name("optedOutAt"), expression.Value(at.UTC()))), noCondition)
 	if err != nil {
 		return fmt.Errorf("record opt-out: %w", err)
 	}
@@ -135,22 +130,11 @@ func (s *Store) Unsubscribe(ctx context.Context, contactID, email string) (int, 
 	if err := s.OptOut(ctx, email, now); err != nil {
 		return 0, err
 	}
-	upd, err := expression.NewBuilder().WithUpdate(expression.
+	if _, err := s.updateItem(ctx, key(contactPK(contactID), skState), expression.
 		Set(expression.Name("kind"), expression.Value(KindContact)).
 		Set(expression.Name(attrUnsubscribedAt), expression.IfNotExists(expression.Name(attrUnsubscribedAt), expression.Value(now))).
 		// An unsubscription is kept (it holds the id and a time, nothing more): no expiry.
-		Remove(expression.Name("ttl"))).
-		Build()
-	if err != nil {
-		return 0, err
-	}
-	if _, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       key(contactPK(contactID), skState),
-		UpdateExpression:          upd.Update(),
-		ExpressionAttributeNames:  upd.Names(),
-		ExpressionAttributeValues: upd.Values(),
-	}); err != nil {
+		Remove(expression.Name("ttl")), noCondition); err != nil {
 		return 0, fmt.Errorf("unsubscribe contact %s: %w", contactID, err)
 	}
 
@@ -209,28 +193,10 @@ func (s *Store) pendingInvitations(ctx context.Context, contactID string) ([]map
 // stopInvitation stops one invitation for reason unless something stopped it first, and takes it
 // off the due index. It reports whether this call stopped it.
 func (s *Store) stopInvitation(ctx context.Context, k map[string]types.AttributeValue, reason string) (bool, error) {
-	e, err := expression.NewBuilder().
-		WithUpdate(expression.Set(expression.Name("stopped"), expression.Value(reason)).
-			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))).
-		WithCondition(expression.Name("kind").Equal(expression.Value(KindInvitation)).
-			And(expression.AttributeNotExists(expression.Name("stopped")))).
-		Build()
-	if err != nil {
-		return false, err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       k,
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
-	if isConditionFailed(err) {
-		return false, nil
-	}
+	stopped, err := s.updateItem(ctx, k, offDueIndex(expression.Set(expression.Name("stopped"), expression.Value(reason))),
+		expression.Name("kind").Equal(expression.Value(KindInvitation)).And(notStopped))
 	if err != nil {
 		return false, fmt.Errorf("stop invitation %v: %w", k["PK"], err)
 	}
-	return true, nil
+	return stopped, nil
 }

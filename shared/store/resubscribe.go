@@ -82,17 +82,8 @@ func (s *Store) Resubscribe(ctx context.Context, contactID, email string, ttl in
 		upd = upd.Set(expression.Name("ttl"), expression.IfNotExists(expression.Name("ttl"), expression.Value(ttl)))
 	}
 	// Only an unsubscribed state item is changed: an update never creates one.
-	e, err := expression.NewBuilder().WithUpdate(upd).
-		WithCondition(expression.AttributeExists(expression.Name(attrUnsubscribedAt))).Build()
-	if err != nil {
-		return Subscription{}, err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.Table), Key: key(contactPK(contactID), skState),
-		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-	})
-	if err != nil && !isConditionFailed(err) {
+	if _, err := s.updateItem(ctx, key(contactPK(contactID), skState), upd,
+		expression.AttributeExists(expression.Name(attrUnsubscribedAt))); err != nil {
 		return Subscription{}, fmt.Errorf("resubscribe contact %s: %w", contactID, err)
 	}
 	if strings.TrimSpace(email) != "" {

@@ -38,23 +38,12 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 	if email == "" {
 		return fmt.Errorf("suppress: empty address")
 	}
-	e, err := expression.NewBuilder().WithUpdate(expression.
+	_, err := s.updateItem(ctx, key(suppressPK(email), skSuppress), expression.
 		Set(expression.Name("kind"), expression.Value(KindSuppress)).
 		Set(expression.Name("reason"), expression.IfNotExists(expression.Name("reason"), expression.Value(reason))).
 		Set(expression.Name("suppressedAt"), expression.IfNotExists(expression.Name("suppressedAt"), expression.Value(at.UTC()))).
 		Set(expression.Name("lastEventAt"), expression.Value(at.UTC())).
-		Add(expression.Name("events"), expression.Value(1))).
-		Build()
-	if err != nil {
-		return err
-	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.Table),
-		Key:                       key(suppressPK(email), skSuppress),
-		UpdateExpression:          e.Update(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+		Add(expression.Name("events"), expression.Value(1)), noCondition)
 	if err != nil {
 		return fmt.Errorf("suppress %s: %w", reason, err)
 	}

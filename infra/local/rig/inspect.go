@@ -137,74 +137,52 @@ func (r *Rig) Tickets(ctx context.Context) ([]ticket.Ticket, error) {
 // still runs gets it ended now, each with a conditional write on what it had, exactly as if that
 // much time had passed. Reminders (due days later) are left alone. It returns how many it moved.
 func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
-	moved, err := r.moveDueToNow(ctx, func(inv store.Invitation) bool {
-		return inv.Status == store.StatusPending || inv.Status == store.StatusSending || inv.Status == store.StatusReminding
-	}, nil)
-	if err != nil {
-		return moved, err
-	}
-	invs, err := r.Invitations(ctx)
-	if err != nil {
-		return moved, err
-	}
-	now := time.Now().UTC().Add(-time.Second)
-	for _, inv := range invs {
+	return r.elapse(ctx, func(inv store.Invitation, now time.Time) (upd expression.UpdateBuilder, cond expression.ConditionBuilder, ok bool) {
 		claimed := inv.Status == store.StatusSending || inv.Status == store.StatusReminding
-		if !claimed || inv.LeaseUntil == nil || !inv.LeaseUntil.After(now) {
-			continue
+		if inv.Status != store.StatusPending && !claimed {
+			return upd, cond, false
 		}
-		e, err := expression.NewBuilder().
-			WithUpdate(expression.Set(expression.Name("leaseUntil"), expression.Value(now))).
-			WithCondition(expression.Name("claimId").Equal(expression.Value(inv.ClaimID)).
-				And(expression.Name("status").Equal(expression.Value(inv.Status)))).Build()
-		if err != nil {
-			return moved, err
+		if due := store.FormatTime(now); inv.GSI2PK != "" && inv.GSI2SK > due {
+			upd, cond, ok = upd.Set(expression.Name("GSI2SK"), expression.Value(due)), expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK)), true
 		}
-		_, err = r.Store.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName: aws.String(r.Table), Key: map[string]types.AttributeValue{
-				"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
-			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
-			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		})
-		var ccf *types.ConditionalCheckFailedException
-		if err != nil && !errors.As(err, &ccf) {
-			return moved, err
+		if claimed && inv.LeaseUntil != nil && inv.LeaseUntil.After(now) {
+			held := expression.Name("claimId").Equal(expression.Value(inv.ClaimID)).And(expression.Name("status").Equal(expression.Value(inv.Status)))
+			if ok {
+				held = cond.And(held)
+			}
+			upd, cond, ok = upd.Set(expression.Name("leaseUntil"), expression.Value(now)), held, true
 		}
-		if err == nil {
-			moved++
-		}
-	}
-	return moved, nil
+		return upd, cond, ok
+	})
 }
 
 // ElapseResendWindows moves the due key of every unsure invitation still waiting for its Send
 // event to now, as if UNSURE_RESEND_AFTER_MINUTES had passed, and reports how many it moved.
 func (r *Rig) ElapseResendWindows(ctx context.Context) (int, error) {
-	still := expression.Name("status").Equal(expression.Value(store.StatusUnsure))
-	return r.moveDueToNow(ctx, func(inv store.Invitation) bool { return inv.Status == store.StatusUnsure }, &still)
+	return r.elapse(ctx, func(inv store.Invitation, now time.Time) (expression.UpdateBuilder, expression.ConditionBuilder, bool) {
+		due := store.FormatTime(now)
+		return expression.Set(expression.Name("GSI2SK"), expression.Value(due)),
+			expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK)).And(expression.Name("status").Equal(expression.Value(store.StatusUnsure))),
+			inv.Status == store.StatusUnsure && inv.GSI2PK != "" && inv.GSI2SK > due
+	})
 }
 
-// moveDueToNow moves to now the due key (GSI2SK) of every invitation that want picks and whose
-// key is in the future, each with a write conditioned on the key it had (and on also, if given);
-// an invitation that moved on meanwhile is left as it is. It returns how many it moved.
-func (r *Rig) moveDueToNow(ctx context.Context, want func(store.Invitation) bool, also *expression.ConditionBuilder) (int, error) {
+// elapse writes, to every invitation for which change returns ok, its update under its condition
+// (what the invitation had when it was read), as of now minus a second; an invitation that moved
+// on meanwhile is left as it is. It returns how many it changed.
+func (r *Rig) elapse(ctx context.Context, change func(inv store.Invitation, now time.Time) (expression.UpdateBuilder, expression.ConditionBuilder, bool)) (int, error) {
 	invs, err := r.Invitations(ctx)
 	if err != nil {
 		return 0, err
 	}
-	now := store.FormatTime(time.Now().UTC().Add(-time.Second))
+	now := time.Now().UTC().Add(-time.Second)
 	moved := 0
 	for _, inv := range invs {
-		if inv.GSI2PK == "" || inv.GSI2SK <= now || !want(inv) {
+		upd, cond, ok := change(inv, now)
+		if !ok {
 			continue
 		}
-		cond := expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK))
-		if also != nil {
-			cond = cond.And(*also)
-		}
-		e, err := expression.NewBuilder().
-			WithUpdate(expression.Set(expression.Name("GSI2SK"), expression.Value(now))).
-			WithCondition(cond).Build()
+		e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
 		if err != nil {
 			return moved, err
 		}
