@@ -26,15 +26,11 @@ type ContactExport struct {
 // ExportContact reads everything about a contact. Index-only attributes (keys) are left out.
 func (s *Store) ExportContact(ctx context.Context, contactID string) (*ContactExport, error) {
 	x := &ContactExport{ContactID: contactID, ExportedAt: s.Now(), Records: []map[string]any{}}
-	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
-		Key: key(contactPK(contactID), skState), ConsistentRead: aws.Bool(true)})
+	found, err := s.getItem(ctx, key(contactPK(contactID), skState), true, &x.State)
 	if err != nil {
 		return nil, fmt.Errorf("export contact state: %w", err)
 	}
-	if out.Item != nil {
-		if err := attributevalue.UnmarshalMap(out.Item, &x.State); err != nil {
-			return nil, err
-		}
+	if found {
 		stripKeys(x.State)
 	}
 	items, err := s.contactItems(ctx, contactID)
@@ -118,12 +114,12 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 		return nil, err
 	}
 	if len(items) == 0 {
-		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table),
-			Key: key(contactPK(contactID), skState), ConsistentRead: aws.Bool(true)})
+		var state map[string]any
+		found, err := s.getItem(ctx, key(contactPK(contactID), skState), true, &state)
 		if err != nil {
 			return nil, fmt.Errorf("erase contact state: %w", err)
 		}
-		if out.Item == nil {
+		if !found {
 			return nil, ErrNotFound // the table knows nothing of this contact
 		}
 	}

@@ -200,14 +200,11 @@ func (s *Store) ApplyRunThemes(ctx context.Context, survey string, d metric.Delt
 		if dd := td[day]; dd != nil {
 			upd = themeUpdate(upd, dd.Dims)
 		}
-		expr, err := expression.NewBuilder().WithUpdate(upd).Build()
+		it, err := s.txUpdate("day "+day, key(histPK(survey), histDayPrefix+day), upd, noCondition)
 		if err != nil {
 			return fmt.Errorf("build histogram update %s %s: %w", survey, day, err)
 		}
-		txn = append(txn, types.TransactWriteItem{Update: &types.Update{
-			TableName: aws.String(s.Table), Key: key(histPK(survey), histDayPrefix+day),
-			UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-		}})
+		txn = append(txn, it.TransactWriteItem)
 	}
 	termDays := make([]string, 0, len(terms))
 	for day := range terms {
@@ -225,19 +222,12 @@ func (s *Store) ApplyRunThemes(ctx context.Context, survey string, d metric.Delt
 	if !from.IsZero() {
 		cond = expression.Name("at").Equal(expression.Value(FormatTime(from)))
 	}
-	wm, err := attributevalue.MarshalMap(watermark{PK: histPK(survey), SK: skWatermark, Kind: KindWatermark,
-		Survey: survey, At: FormatTime(to)})
+	wm, err := s.txPut("watermark", watermark{PK: histPK(survey), SK: skWatermark, Kind: KindWatermark, Survey: survey, At: FormatTime(to)}, cond)
 	if err != nil {
 		return err
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return err
-	}
-	txn = append(txn, types.TransactWriteItem{Put: &types.Put{
-		TableName: aws.String(s.Table), Item: wm, ConditionExpression: expr.Condition(),
-		ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
-	}})
+	txn = append(txn, wm.TransactWriteItem)
+	// Not s.transact: the scorer's writes ask for their consumed capacity (CapacityMeter).
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          txn,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,

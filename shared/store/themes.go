@@ -176,12 +176,12 @@ func (s *Store) ReadTermDays(ctx context.Context, survey, first, last string) (m
 
 // termPut is the transaction item that stores a day's merged vocabulary.
 func (s *Store) termPut(survey, day string, d theme.TermDay) (types.TransactWriteItem, error) {
-	item, err := attributevalue.MarshalMap(termItem{PK: themeTermsPK(survey), SK: histSK(day), Kind: KindThemeTerms,
-		Survey: survey, Day: day, LowN: d.LowComments, HighN: d.HighComments, Low: d.Low, High: d.High})
+	it, err := s.txPut("terms "+day, termItem{PK: themeTermsPK(survey), SK: histSK(day), Kind: KindThemeTerms,
+		Survey: survey, Day: day, LowN: d.LowComments, HighN: d.HighComments, Low: d.Low, High: d.High}, noCondition)
 	if err != nil {
 		return types.TransactWriteItem{}, fmt.Errorf("encode theme terms of %s %s: %w", survey, day, err)
 	}
-	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}}, nil
+	return it.TransactWriteItem, nil
 }
 
 // parseCount reads a number attribute.

@@ -42,7 +42,7 @@ func (s *Store) dropAddressIndex(ctx context.Context, email, contactID string) e
 	if email == "" || contactID == "" {
 		return nil
 	}
-	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(addressPK(email), contactPK(contactID))}); err != nil {
+	if _, err := s.deleteItem(ctx, key(addressPK(email), contactPK(contactID)), noCondition); err != nil {
 		return fmt.Errorf("erase address index of %s: %w", contactID, err)
 	}
 	return nil

@@ -160,18 +160,13 @@ func (s *Store) RevokeAPIToken(ctx context.Context, prefix string) (*access.Toke
 	if match == nil {
 		return nil, ErrNotFound
 	}
-	if _, err := s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(apiTokenPK(match.Hash), skAPIToken)}); err != nil {
+	if _, err := s.deleteItem(ctx, key(apiTokenPK(match.Hash), skAPIToken), noCondition); err != nil {
 		return nil, fmt.Errorf("revoke api token: %w", err)
 	}
 	// The name is free again, unless its item belongs to another token (one made before names
 	// were unique).
-	cond, err := expression.NewBuilder().WithCondition(expression.Name("tokenHash").Equal(expression.Value(match.Hash))).Build()
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.DB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: key(tokenNamePK(access.NameKey(match.Name)), skTokenName),
-		ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(), ExpressionAttributeValues: cond.Values()})
-	if err != nil && !isConditionFailed(err) {
+	if _, err := s.deleteItem(ctx, key(tokenNamePK(access.NameKey(match.Name)), skTokenName),
+		expression.Name("tokenHash").Equal(expression.Value(match.Hash))); err != nil {
 		return nil, fmt.Errorf("free token name: %w", err)
 	}
 	return match, nil

@@ -102,9 +102,14 @@ func (s *Store) txPut(name string, record any, cond expression.ConditionBuilder)
 	return txItem{name, types.TransactWriteItem{Put: p}}, nil
 }
 
-// txUpdate is the transaction item name that applies upd to the item at k when cond holds.
+// txUpdate is the transaction item name that applies upd to the item at k when cond holds
+// (noCondition: always).
 func (s *Store) txUpdate(name string, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (txItem, error) {
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+	b := expression.NewBuilder().WithUpdate(upd)
+	if cond.IsSet() {
+		b = b.WithCondition(cond)
+	}
+	e, err := b.Build()
 	if err != nil {
 		return txItem{}, err
 	}
@@ -143,4 +148,19 @@ func unwrap[R, T any](recs []R, of func(R) T) []T {
 		out[i] = of(r)
 	}
 	return out
+}
+
+// deleteItem deletes the item at k when cond holds (noCondition: always). It reports false, with
+// no error, when the condition failed.
+func (s *Store) deleteItem(ctx context.Context, k map[string]types.AttributeValue, cond expression.ConditionBuilder) (bool, error) {
+	in := &dynamodb.DeleteItemInput{TableName: aws.String(s.Table), Key: k}
+	if cond.IsSet() {
+		e, err := expression.NewBuilder().WithCondition(cond).Build()
+		if err != nil {
+			return false, err
+		}
+		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
+	}
+	_, err := s.DB.DeleteItem(ctx, in)
+	return conditionHeld(err)
 }
