@@ -63,27 +63,82 @@ type meteredCall struct {
 	Units        units
 }
 
-// indexesOf returns how many of the table's indexes the item with key is in.
-func (m *meter) indexesOf(key json.RawMessage) int {
+// readBack reads the item with key (read without metering, right after the write) and returns
+// its size by DynamoDB's rule (itemSize) and how many of the table's indexes it is in; zero for
+// an item that is not there.
+func (m *meter) readBack(key json.RawMessage) (size, indexes int) {
 	if m.db == nil {
-		return 0
+		return 0, 0
 	}
 	var k map[string]struct{ S string }
 	if json.Unmarshal(key, &k) != nil {
-		return 0
+		return 0, 0
 	}
 	out, err := m.db.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(m.table), ConsistentRead: aws.Bool(true),
 		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: k["PK"].S}, "SK": &types.AttributeValueMemberS{Value: k["SK"].S}}})
 	if err != nil || out.Item == nil {
-		return 0
+		return 0, 0
 	}
-	n := 0
 	for _, g := range gsiKeys {
 		if out.Item[g[0]] != nil && out.Item[g[1]] != nil {
-			n++
+			indexes++
 		}
 	}
+	return itemSize(out.Item), indexes
+}
+
+// itemSize is an item's size as DynamoDB counts it for capacity: each attribute's name plus its
+// value (docs.aws.amazon.com, "Item sizes and formats").
+func itemSize(item map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range item {
+		n += len(name) + valueSize(v)
+	}
 	return n
+}
+
+func valueSize(v types.AttributeValue) int {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return numberSize(v.Value)
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, s := range v.Value {
+			n += numberSize(s)
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range v.Value {
+			n += 1 + len(k) + valueSize(e)
+		}
+		return n
+	}
+	return 0
+}
+
+// numberSize: about one byte per two significant digits, plus one.
+func numberSize(s string) int {
+	digits := strings.Trim(strings.NewReplacer("-", "", ".", "").Replace(s), "0")
+	return (len(digits)+1)/2 + 1
 }
 
 func newMeter() *meter { return &meter{txFactor: 1, per: map[string]*units{}} }
@@ -111,7 +166,7 @@ func (m *meter) attach(fn string, p *fault.Proxy) {
 		case status == 200 && c.Operation == "TransactWriteItems":
 			// DynamoDB Local's figure for transactions does not add up per item (it reports 2 for
 			// one, two or three small items): compute AWS's charge from the request instead.
-			u.Write, u.GSIWrite = txWriteUnits(c.Body, m.indexesOf)
+			u.Write, u.GSIWrite = txWriteUnits(c.Body, m.readBack)
 		case status == 200:
 			r, w, g := consumed(body, readOps[c.Operation])
 			if c.Operation == "TransactGetItems" {
@@ -285,13 +340,14 @@ func (m *meter) calibrate(ctx context.Context, db *dynamodb.Client, table string
 var gsiKeys = [][2]string{{"GSI1PK", "GSI1SK"}, {"GSI2PK", "GSI2SK"}, {"GSI3PK", "GSI3SK"}}
 
 // txWriteUnits is what AWS charges for a TransactWriteItems request, by its rules: 2 write units
-// per KB (rounded up) for every item, and the same again on every index the item lands in. The
-// item size is its JSON encoding on the wire (a little over DynamoDB's own size count, so the
-// figure errs high). A Put lands in an index when it has both of the index's keys; an Update when
-// its expression sets one of them (the index entry is rewritten: counted as one write, 2 units; AWS
-// charges a delete and a put when a key changes, so a moved key is counted once too few). A
+// per KB (rounded up) of the item as written, for every item, and the same again on every index
+// the item is in (an upper bound where the index projects only some attributes). Each written
+// item is read back to size it by DynamoDB's rule (readBack) and to see its indexes; an Update also
+// counts an index whose key its expression names (an entry added or removed; AWS charges a delete
+// and a put when a key changes, so a moved key is counted once too few). Without readBack (a
+// cancelled transaction) a Put is sized by its JSON on the wire, an Update as 1 KB. A
 // ConditionCheck is counted as a write of 2 units (an upper bound); a Delete as 2.
-func txWriteUnits(body []byte, indexesOf func(key json.RawMessage) int) (total, gsi float64) {
+func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes int)) (total, gsi float64) {
 	var req struct {
 		TransactItems []struct {
 			Put *struct {
@@ -314,7 +370,12 @@ func txWriteUnits(body []byte, indexesOf func(key json.RawMessage) int) (total, 
 		switch {
 		case it.Put != nil:
 			b, _ := json.Marshal(it.Put.Item)
-			units := 2 * kb(len(b))
+			size := len(b)
+			if readBack != nil {
+				k, _ := json.Marshal(map[string]json.RawMessage{"PK": it.Put.Item["PK"], "SK": it.Put.Item["SK"]})
+				size, _ = readBack(k)
+			}
+			units := 2 * kb(max(size, 1))
 			total += units
 			for _, k := range gsiKeys {
 				if it.Put.Item[k[0]] != nil && it.Put.Item[k[1]] != nil {
@@ -323,15 +384,14 @@ func txWriteUnits(body []byte, indexesOf func(key json.RawMessage) int) (total, 
 				}
 			}
 		case it.Update != nil:
-			b, _ := json.Marshal(it.Update.ExpressionAttributeValues)
-			units := 2 * kb(len(b)+200) // the item is at least its new values plus its keys
-			total += units
-			// The item's entry in every index it is in is counted as rewritten (an upper bound where the index projects only some attributes); an index
-			// key named by the expression adds or removes an entry.
-			n := 0
-			if indexesOf != nil {
-				n = indexesOf(it.Update.Key)
+			size, n := 1, 0
+			if readBack != nil {
+				size, n = readBack(it.Update.Key)
 			}
+			units := 2 * kb(max(size, 1))
+			total += units
+			// The item's entry in every index it is in is counted as rewritten; an index key named
+			// by the expression adds or removes an entry.
 			for _, k := range gsiKeys {
 				for alias, name := range it.Update.ExpressionAttributeNames {
 					if (name == k[0] || name == k[1]) && strings.Contains(it.Update.UpdateExpression, alias) {
