@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -51,9 +52,18 @@ type SurveyResult struct {
 func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error) {
 	var res Result
 	var errs []error
+	// The surveys' watermarks are read together, not one per survey in turn: each is a round trip
+	// the next survey's scoring does not depend on, and in sequence they were most of a cold run.
+	ws := make([]time.Time, len(h.Catalog.Surveys))
+	wErrs := make([]error, len(h.Catalog.Surveys))
+	var wg sync.WaitGroup
+	for i := range h.Catalog.Surveys {
+		wg.Go(func() { ws[i], wErrs[i] = h.Store.Watermark(ctx, h.Catalog.Surveys[i].ID) })
+	}
+	wg.Wait()
 	for i := range h.Catalog.Surveys {
 		sv := &h.Catalog.Surveys[i]
-		r, err := h.ScoreSurvey(ctx, sv)
+		r, err := h.scoreFrom(ctx, sv, ws[i], wErrs[i])
 		if err != nil {
 			slog.ErrorContext(ctx, "score survey", "survey", sv.ID, "error", err)
 			errs = append(errs, err)
@@ -68,12 +78,17 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error)
 // ScoreSurvey runs the scorer for one survey: fold the feed into the histograms, snapshot,
 // alerts, metrics.
 func (h *Handler) ScoreSurvey(ctx context.Context, sv *catalog.Survey) (SurveyResult, error) {
-	res := SurveyResult{Survey: sv.ID}
-	now := h.Now().UTC()
 	w, err := h.Store.Watermark(ctx, sv.ID)
+	return h.scoreFrom(ctx, sv, w, err)
+}
+
+// scoreFrom is ScoreSurvey from the watermark w already read (or the error of reading it).
+func (h *Handler) scoreFrom(ctx context.Context, sv *catalog.Survey, w time.Time, err error) (SurveyResult, error) {
+	res := SurveyResult{Survey: sv.ID}
 	if err != nil {
 		return res, err
 	}
+	now := h.Now().UTC()
 	u := now.Add(-h.Settle).Truncate(time.Millisecond)
 	res.Watermark = w
 	if u.After(w) {

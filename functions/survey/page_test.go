@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"html/template"
 	"net/http"
 	"strconv"
 	"strings"
@@ -205,5 +206,13 @@ func TestOnlyAHighScoreIsOfferedTheReviewLink(t *testing.T) {
 		if tt.want == "" && has || tt.want != "" && !strings.Contains(resp.Body, tt.want) {
 			t.Errorf("%s score %d (brand review %v): want %q, review link present %v\n%s", tt.survey, tt.score, !tt.noBrand, tt.want, has, resp.Body)
 		}
+	}
+}
+
+// The pages are parsed on first render, not at init; one that does not parse panics here.
+func TestPagesParse(t *testing.T) {
+	t.Parallel()
+	for _, parse := range []func() *template.Template{surveyPage, messagePage, unsubscribePage} {
+		parse()
 	}
 }

@@ -120,10 +120,8 @@ func costsCSV(c *Costs) (web.Reply, error) {
 		"Content-Disposition": `attachment; filename="costs.csv"`}}, nil
 }
 
-// costsTemplate is the Costs page, parsed at init with the console's layout.
-var costsTemplate = template.Must(template.New("costs").Funcs(funcs).Funcs(template.FuncMap{
-	"pct": func(f float64) float64 { return 100 * f },
-}).ParseFS(consoleFS, "console/layout.html", "console/costs.html"))
+// costsTemplate is the Costs page with the console's layout.
+var costsTemplate = consolePage("costs", template.FuncMap{"pct": func(f float64) float64 { return 100 * f }})
 
 // costsPage is GET /ops/costs/page: the month to date as a table, with each service's share.
 func (h *Handler) costsPage(r *http.Request, who *access.Token) (web.Reply, error) {
@@ -132,7 +130,7 @@ func (h *Handler) costsPage(r *http.Request, who *access.Token) (web.Reply, erro
 		return web.Reply{}, err
 	}
 	var b bytes.Buffer
-	if err := costsTemplate.ExecuteTemplate(&b, "costs.html", pageData{Title: "Costs", Who: whoLabel(who), View: c}); err != nil {
+	if err := costsTemplate().ExecuteTemplate(&b, "costs.html", pageData{Title: "Costs", Who: whoLabel(who), View: c}); err != nil {
 		return web.Reply{}, fmt.Errorf("render costs page: %w", err)
 	}
 	return web.HTML(http.StatusOK, b.String()), nil

@@ -342,6 +342,16 @@ func TestConsole(t *testing.T) {
 	}
 }
 
+// The console pages are parsed on first use, not at init; one that does not parse panics here.
+func TestConsolePagesParse(t *testing.T) {
+	t.Parallel()
+	for _, parse := range pages {
+		parse()
+	}
+	costsTemplate()
+	themesTemplate()
+}
+
 func TestSafeNextKeepsOnlyConsolePagesOfThisOrigin(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ name, next, want string }{

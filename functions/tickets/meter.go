@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +26,9 @@ import (
 // HTTP API's request Count, each summed over the period. The template grants
 // cloudwatch:GetMetricData, which has no resource-level permission (Resource "*").
 type cloudWatchMeter struct {
-	CW        *cloudwatch.Client
+	// CW builds the client on the Costs page's first call: no other route needs it, so a cold
+	// start does not pay for it.
+	CW        func() *cloudwatch.Client
 	Functions []string // function names
 	Table     string
 	Indexes   []string // the table's global secondary indexes
@@ -41,7 +44,7 @@ func meterFromEnv(cfg aws.Config, table, baseURL string) CostMeter {
 	if os.Getenv("AWS_ENDPOINT_URL_DYNAMODB") != "" {
 		return &localMeter{URL: strings.TrimSuffix(baseURL, "/") + "/_local/usage"}
 	}
-	m := &cloudWatchMeter{CW: cloudwatch.NewFromConfig(cfg), Table: table, APIID: os.Getenv("HTTP_API_ID"),
+	m := &cloudWatchMeter{CW: sync.OnceValue(func() *cloudwatch.Client { return cloudwatch.NewFromConfig(cfg) }), Table: table, APIID: os.Getenv("HTTP_API_ID"),
 		Indexes: []string{store.IndexContact, store.IndexQueue, store.IndexFeed}, MemoryMB: 256}
 	for _, fn := range append(strings.Split(os.Getenv("COST_FUNCTIONS"), ","), os.Getenv("AWS_LAMBDA_FUNCTION_NAME")) {
 		if fn = strings.TrimSpace(fn); fn != "" {
@@ -127,7 +130,7 @@ func (m *cloudWatchMeter) Metered(ctx context.Context, from, to time.Time) (cost
 		}})
 	}
 	sums := map[string]float64{}
-	for p := cloudwatch.NewGetMetricDataPaginator(m.CW, &in); p.HasMorePages(); {
+	for p := cloudwatch.NewGetMetricDataPaginator(m.CW(), &in); p.HasMorePages(); {
 		out, err := p.NextPage(ctx)
 		if err != nil {
 			return cost.Usage{}, fmt.Errorf("get metric data: %w", err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"math"
 	"net/http"
@@ -350,8 +349,8 @@ type themesView struct {
 	CSV     string
 }
 
-// themesTemplate is the Themes page, parsed once at init with the console's layout.
-var themesTemplate = template.Must(template.New("themes").Funcs(funcs).ParseFS(consoleFS, "console/layout.html", "console/themes.html"))
+// themesTemplate is the Themes page with the console's layout.
+var themesTemplate = consolePage("themes", nil)
 
 // themesPage: GET /ops/themes/page, the same report as a console page.
 func (h *Handler) themesPage(r *http.Request, who *access.Token) (web.Reply, error) {
@@ -377,7 +376,7 @@ func (h *Handler) themesPage(r *http.Request, who *access.Token) (web.Reply, err
 	}
 	v.CSV = "/ops/themes?" + q.Encode()
 	var b bytes.Buffer
-	if err := themesTemplate.ExecuteTemplate(&b, "themes.html", pageData{Title: "Themes", Who: whoLabel(who), View: v}); err != nil {
+	if err := themesTemplate().ExecuteTemplate(&b, "themes.html", pageData{Title: "Themes", Who: whoLabel(who), View: v}); err != nil {
 		slog.ErrorContext(r.Context(), "render themes page", "error", err)
 		return web.Reply{}, err
 	}

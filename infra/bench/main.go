@@ -31,6 +31,7 @@ func main() {
 	whatIfTable := flag.Int("whatif-table", 1000, "touchpoints seeded into DynamoDB Local to time loading the table (0: none)")
 	whatIfSeed := flag.Int("whatif-seed", 0, "seed this many generated touchpoints into $TABLE_NAME (a what-if example) and exit")
 	whatIfOnly := flag.Bool("whatif-only", false, "measure only the what-if replay and print its section (writes no report)")
+	coldOnly := flag.Bool("cold-only", false, "measure only the cold starts and print their section (writes no report)")
 	unitsOnly := flag.Bool("units-only", false, "measure only the request units per survey and print them with every DynamoDB call (writes no report)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -77,6 +78,12 @@ func main() {
 	log.Printf("cold starts: %d per binary", *starts)
 	if rep.Cold, err = coldStarts(ctx, root, env, *starts, *coldRuns); err != nil {
 		log.Fatalf("cold starts: %v", err)
+	}
+	if *coldOnly {
+		var b strings.Builder
+		rep.writeCold(&b)
+		fmt.Print(b.String())
+		return
 	}
 	if err := measureSurvey(ctx, rep); err != nil {
 		log.Fatalf("request units: %v", err)

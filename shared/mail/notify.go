@@ -5,6 +5,7 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 
@@ -70,10 +71,15 @@ const noticeHTML = `<!doctype html><html lang="en"><body style="font-family:syst
 {{if .URL}}<p><a href="{{.URL}}">Open the ticket</a></p>{{end}}
 </body></html>`
 
+// The notice and close-the-loop templates are parsed on first use, like the invitation's.
 var (
 	deref         = map[string]any{"deref": func(p *int) int { return *p }}
-	noticeTextTpl = texttemplate.Must(texttemplate.New("t").Funcs(deref).Parse(noticeText))
-	noticeHTMLTpl = htmltemplate.Must(htmltemplate.New("h").Funcs(deref).Parse(noticeHTML))
+	noticeTextTpl = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.New("t").Funcs(deref).Parse(noticeText))
+	})
+	noticeHTMLTpl = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.New("h").Funcs(deref).Parse(noticeHTML))
+	})
 )
 
 // RenderTicketNotice builds the team's email about a new or escalated ticket.
@@ -87,10 +93,10 @@ func RenderTicketNotice(n TicketNotice) (Message, error) {
 		Due string
 	}{n, n.SLADue.UTC().Format("2006-01-02 15:04 UTC")}
 	var txt, html bytes.Buffer
-	if err := noticeTextTpl.Execute(&txt, v); err != nil {
+	if err := noticeTextTpl().Execute(&txt, v); err != nil {
 		return Message{}, fmt.Errorf("render ticket notice: %w", err)
 	}
-	if err := noticeHTMLTpl.Execute(&html, v); err != nil {
+	if err := noticeHTMLTpl().Execute(&html, v); err != nil {
 		return Message{}, fmt.Errorf("render ticket notice: %w", err)
 	}
 	kind, verb := KindTicket, "New"
@@ -130,7 +136,9 @@ const closeLoopHTML = `<!doctype html><html lang="{{.Lang}}"><body style="font-f
 <p>{{.Greeting}}</p><p style="white-space:pre-line">{{.Body}}</p>
 <p style="font-size:12px;color:#555"><a href="{{.Unsubscribe}}">{{.UnsubscribeLabel}}</a></p></body></html>`
 
-var closeLoopTpl = htmltemplate.Must(htmltemplate.New("c").Parse(closeLoopHTML))
+var closeLoopTpl = sync.OnceValue(func() *htmltemplate.Template {
+	return htmltemplate.Must(htmltemplate.New("c").Parse(closeLoopHTML))
+})
 
 // CloseLoopDraft is the catalog's close-the-loop text in the customer's language, the composer's
 // starting point ("" when the catalog has none).
@@ -167,7 +175,7 @@ func RenderCloseLoop(c CloseLoop) (Message, error) {
 		unsub = closeLoopUnsubscribe["en"]
 	}
 	var html bytes.Buffer
-	if err := closeLoopTpl.Execute(&html, map[string]string{"Lang": lang, "Greeting": greeting, "Body": body, "Unsubscribe": c.UnsubscribeURL, "UnsubscribeLabel": unsub}); err != nil {
+	if err := closeLoopTpl().Execute(&html, map[string]string{"Lang": lang, "Greeting": greeting, "Body": body, "Unsubscribe": c.UnsubscribeURL, "UnsubscribeLabel": unsub}); err != nil {
 		return Message{}, fmt.Errorf("render close-the-loop: %w", err)
 	}
 	return Message{To: c.To, ReplyTo: c.ReplyTo, Subject: oneLine(text(c.Title, lang)), Text: greeting + "\n\n" + body + "\n\n" + unsub + ": " + c.UnsubscribeURL + "\n", HTML: html.String(),

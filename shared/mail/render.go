@@ -8,6 +8,7 @@ import (
 	htmltemplate "html/template"
 	"strconv"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 
 	"github.com/cxloop/cxloop/shared/catalog"
@@ -16,10 +17,15 @@ import (
 //go:embed templates/invite.html templates/invite.txt
 var templateFS embed.FS
 
-// Parsed once at init: a broken template fails every test and every cold start, loudly.
+// Parsed once, on the first render: the functions that import mail but send nothing on a given
+// cold start do not pay for them. A broken template panics in every render test.
 var (
-	inviteHTML = htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/invite.html"))
-	inviteText = texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/invite.txt"))
+	inviteHTML = sync.OnceValue(func() *htmltemplate.Template {
+		return htmltemplate.Must(htmltemplate.ParseFS(templateFS, "templates/invite.html"))
+	})
+	inviteText = sync.OnceValue(func() *texttemplate.Template {
+		return texttemplate.Must(texttemplate.ParseFS(templateFS, "templates/invite.txt"))
+	})
 )
 
 // Invite is what a survey email says: the survey's texts from the catalog, the contact, and the
@@ -130,10 +136,10 @@ func Render(in Invite) (Message, error) {
 		v.Scores = append(v.Scores, s)
 	}
 	var html, txt bytes.Buffer
-	if err := inviteHTML.Execute(&html, v); err != nil {
+	if err := inviteHTML().Execute(&html, v); err != nil {
 		return Message{}, fmt.Errorf("render html: %w", err)
 	}
-	if err := inviteText.Execute(&txt, v); err != nil {
+	if err := inviteText().Execute(&txt, v); err != nil {
 		return Message{}, fmt.Errorf("render text: %w", err)
 	}
 	var fromName string

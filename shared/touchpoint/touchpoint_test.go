@@ -3,6 +3,8 @@ package touchpoint
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -79,5 +81,41 @@ func TestAddressesSESRefusesAreInvalidAtIntake(t *testing.T) {
 				t.Fatalf("Validate = %v, want contact.email refused with %q", err, tt.wantReason)
 			}
 		})
+	}
+}
+
+func TestNamesMatchTheirPatterns(t *testing.T) {
+	t.Parallel()
+	checks := []struct {
+		name    string
+		check   func(string) bool
+		pattern *regexp.Regexp
+	}{
+		{"touchpoint", touchpointName, regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,99}$`)},
+		{"locale", localeTag, regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)},
+		{"attribute", attrName, regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,63}$`)},
+	}
+	inputs := []string{"", "a", "A", "0", "-", "en", "es-MX", "en-", "-en", "en--us", "zh-Hant-TW", "e", "engl",
+		"en-abcdefgh", "en-abcdefghi", "en-a", "order.delivered", "Order", "a b", "a\n", "é", "aé", "x_1.y-2",
+		strings.Repeat("a", 64), strings.Repeat("a", 65), strings.Repeat("a", 100), strings.Repeat("a", 101)}
+	// Random strings over the characters the patterns tell apart, lengths around the bounds.
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "aZ09._-é \n"
+	for range 20000 {
+		b := make([]rune, rng.IntN(12))
+		if rng.IntN(10) == 0 {
+			b = make([]rune, 60+rng.IntN(45))
+		}
+		for i := range b {
+			b[i] = []rune(alphabet)[rng.IntN(len([]rune(alphabet)))]
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, c := range checks {
+		for _, in := range inputs {
+			if got, want := c.check(in), c.pattern.MatchString(in); got != want {
+				t.Errorf("%s(%q) = %v, the pattern says %v", c.name, in, got, want)
+			}
+		}
 	}
 }
