@@ -25,7 +25,7 @@ const (
 	StateNone      = "none"    // no address or no webhook configured
 )
 
-// notify sends notification kind of ticket id once (claimed on the ticket) by email and webhook,
+// notify sends notification kind of ticket id once (claimed in the store) by email and webhook,
 // and records the outcome on the ticket. Failures are logged and recorded, never returned: a
 // notification never blocks or fails a ticket.
 func (h *Handler) notify(ctx context.Context, id, kind string) {
@@ -40,6 +40,9 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 	if err != nil {
 		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
 		return
+	}
+	if t.Notified(kind) {
+		return // sent under an older claim, kept on the ticket
 	}
 	d := ticket.Delivery{At: h.now()}
 	d.Email, d.EmailMessageID, err = h.email(ctx, t, kind)

@@ -208,7 +208,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 		return
 	}
 	ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
-	if err != nil || !ok {
+	if err != nil || !ok || t.Notified("closeloop") { // an older claim, kept on the ticket, was recorded
 		return
 	}
 	sv, _ := h.Catalog.Survey(t.Survey)

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cxloop/cxloop"
 )
@@ -33,7 +34,7 @@ type Brand struct {
 // MinAccentContrast is the contrast the accent colour must have against white.
 const MinAccentContrast = 4.5
 
-var hexColorRE = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+var hexColorRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^#[0-9a-fA-F]{6}$`) })
 
 func (v *validator) brand(p string, b *Brand) {
 	if b == nil {
@@ -61,7 +62,7 @@ func (v *validator) brand(p string, b *Brand) {
 		}
 	}
 	v.reviewURL(p+".reviewUrl", b.ReviewURL)
-	if !hexColorRE.MatchString(b.Accent) {
+	if !hexColorRE().MatchString(b.Accent) {
 		v.fail(p+".accent", "%q must be a colour written #rrggbb", b.Accent)
 	} else if c := Contrast(b.Accent, "#ffffff"); c < MinAccentContrast {
 		v.fail(p+".accent", "%s has a contrast of %.2f:1 against white; it carries white text, so it needs at least %.1f:1: choose a darker colour", b.Accent, c, MinAccentContrast)

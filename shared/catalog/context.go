@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -21,7 +22,7 @@ type Context struct {
 // MaxContextValue is the most characters of one attribute value a context line shows.
 const MaxContextValue = 64
 
-var placeholderRE = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)
+var placeholderRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`) })
 
 // Pick keeps the declared attributes of a touchpoint event's attributes, as one-line strings of
 // at most MaxContextValue characters; nil when the rule has no context or the event has none.
@@ -54,8 +55,8 @@ func (c *Context) Fill(locale string, values map[string]string) string {
 		return ""
 	}
 	missing := false
-	line := placeholderRE.ReplaceAllStringFunc(c.Line.In(locale), func(m string) string {
-		v, ok := values[placeholderRE.FindStringSubmatch(m)[1]]
+	line := placeholderRE().ReplaceAllStringFunc(c.Line.In(locale), func(m string) string {
+		v, ok := values[placeholderRE().FindStringSubmatch(m)[1]]
 		if !ok || v == "" {
 			missing = true
 		}
@@ -75,19 +76,19 @@ func (v *validator) context(p string, c *Context, locales []string) {
 		v.fail(p+".attributes", "is required: the touchpoint attributes the line may name")
 	}
 	for i, a := range c.Attributes {
-		if !segmentRE.MatchString(a) {
+		if !segmentRE().MatchString(a) {
 			v.fail(p+".attributes", "attribute %d %q is not an attribute name: letters, digits and _ . -", i, a)
 		}
 	}
 	v.text(p+".line", c.Line, locales, true)
 	v.text(p+".fallback", c.Fallback, locales, true)
 	for _, l := range sortedKeys(c.Line) {
-		for _, m := range placeholderRE.FindAllStringSubmatch(c.Line[l], -1) {
+		for _, m := range placeholderRE().FindAllStringSubmatch(c.Line[l], -1) {
 			if !slices.Contains(c.Attributes, m[1]) {
 				v.fail(p+".line."+l, "unknown placeholder {{%s}}: declare it under attributes (%s)", m[1], strings.Join(c.Attributes, ", "))
 			}
 		}
-		if rest := placeholderRE.ReplaceAllString(c.Line[l], ""); strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
+		if rest := placeholderRE().ReplaceAllString(c.Line[l], ""); strings.Contains(rest, "{{") || strings.Contains(rest, "}}") {
 			v.fail(p+".line."+l, "has an unclosed placeholder: write {{name}}")
 		}
 	}

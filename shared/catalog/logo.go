@@ -36,7 +36,7 @@ const (
 	maxLogoRatio  = 4 // width at most 4 times the height: at most 160 CSS px wide
 )
 
-var logoFileRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}\.png$`)
+var logoFileRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}\.png$`) })
 
 // DisplayWidth is the width the logo is shown at, in CSS pixels, at LogoHeight.
 func (l *Logo) DisplayWidth() int { return (l.Width*LogoHeight + l.Height/2) / l.Height }
@@ -67,7 +67,7 @@ var shippedLogos sync.Map
 
 // loadLogo reads and checks a logo file of brand/.
 func loadLogo(files fs.FS, name string) (*Logo, error) {
-	if !logoFileRE.MatchString(name) {
+	if !logoFileRE().MatchString(name) {
 		return nil, fmt.Errorf("%q must be the name of a .png file in the repository's brand/ folder (lower-case letters, digits, - and _)", name)
 	}
 	b, err := fs.ReadFile(files, "brand/"+name)

@@ -5,8 +5,9 @@
 package catalog
 
 import (
-	"github.com/cxloop/cxloop/shared/ticket"
 	"time"
+
+	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // compiled is surveys.yaml as loaded and validated when shipped.go was generated.

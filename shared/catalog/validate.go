@@ -3,12 +3,14 @@ package catalog
 import (
 	"errors"
 	"fmt"
-	"github.com/cxloop/cxloop/shared/locale"
 	"math"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/cxloop/cxloop/shared/locale"
 
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -22,12 +24,16 @@ func alertWindow(d time.Duration) bool {
 	return d%Day == 0 && slices.Contains(metric.Windows, int(d/Day))
 }
 
+// The name patterns compile on first use, like every pattern of this package: the functions
+// take the catalog compiled into them and never validate at run time, and the counted repeats
+// below unroll into hundreds of states that cost every function about half a millisecond of its
+// cold start if compiled at init.
 var (
-	idRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
-	eventRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`)
-	segmentRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`)
-	teamRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	localeRE  = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+	idRE      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`) })
+	eventRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$`) })
+	segmentRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$`) })
+	teamRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
+	localeRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`) })
 )
 
 // Validate checks the catalog's meaning: required keys, formats, scales, and rules that could never
@@ -82,7 +88,7 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 	}
 	locales := v.text(p+".title", s.Title, nil, true)
 	for _, l := range locales {
-		if localeRE.MatchString(l) && !locale.Has(l) {
+		if localeRE().MatchString(l) && !locale.Has(l) {
 			v.fail(p+".title."+l, "cxloop has no page or email texts in %q (it has %s): add shared/locale/%s.go, or leave the language out", l, strings.Join(locale.Languages(), ", "), strings.SplitN(l, "-", 2)[0])
 		}
 	}
@@ -94,7 +100,7 @@ func (v *validator) survey(p string, s *Survey, events, alerts map[string]string
 	for j, name := range s.Segments {
 		sp := fmt.Sprintf("%s.segments[%d]", p, j)
 		switch {
-		case !segmentRE.MatchString(name):
+		case !segmentRE().MatchString(name):
 			v.fail(sp, "%q is not a segment name: letters, digits, _ . - (the event attribute's name)", name)
 		case segs[name]:
 			v.fail(sp, "%q is listed twice", name)
@@ -168,7 +174,7 @@ func (v *validator) rule(p string, s *Survey, r *Rule, events map[string]string)
 	switch {
 	case !v.present(p+".event", r.Event != "") || r.Event == "":
 		v.fail(p+".event", "is required: the touchpoint name producers send, such as order.delivered")
-	case !eventRE.MatchString(r.Event):
+	case !eventRE().MatchString(r.Event):
 		v.fail(p+".event", "%q is not a touchpoint name: letters, digits and . _ : / -", r.Event)
 	default:
 		if first, claimed := events[r.Event]; claimed {
@@ -261,7 +267,7 @@ func (v *validator) text(p string, t Text, want []string, required bool) []strin
 	}
 	got := sortedKeys(t)
 	for _, l := range got {
-		if !localeRE.MatchString(l) {
+		if !localeRE().MatchString(l) {
 			v.fail(p+"."+l, "%q is not a locale: use a language code such as en, es or pt-BR", l)
 		} else if strings.TrimSpace(t[l]) == "" {
 			v.fail(p+"."+l, "is empty")
@@ -284,7 +290,7 @@ func (v *validator) text(p string, t Text, want []string, required bool) []strin
 func (v *validator) id(p, id string, nonZero bool) {
 	if !v.present(p, nonZero) || id == "" {
 		v.fail(p, "is required")
-	} else if !idRE.MatchString(id) {
+	} else if !idRE().MatchString(id) {
 		v.fail(p, "%q is not an id: lower-case letters, digits and inner hyphens (a-z 0-9 -), at most 64", id)
 	}
 }
@@ -292,7 +298,7 @@ func (v *validator) id(p, id string, nonZero bool) {
 func (v *validator) team(p, team string) {
 	if team == "" {
 		v.fail(p, "is required: the team that receives the tickets")
-	} else if !teamRE.MatchString(team) {
+	} else if !teamRE().MatchString(team) {
 		v.fail(p, "%q is not a team name: letters, digits and . _ -", team)
 	}
 }

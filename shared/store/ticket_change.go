@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
@@ -110,11 +111,32 @@ func (s *Store) Escalate(ctx context.Context, t *ticket.Ticket) (bool, error) {
 	return ok, nil
 }
 
+// notifyClaim is the item that claims one notification of a ticket for one sender,
+// TICKET#<id> / NOTIFY#<kind>, put once. It is on no index, so the claim costs one write unit,
+// where an update of the ticket also rewrote its queue copy (GSI2 projects everything). Tickets
+// claimed before it hold their claims in the ticket's notifyClaims set (ticket.Ticket.Notified).
+type notifyClaim struct {
+	PK        string    `dynamodbav:"PK"`
+	SK        string    `dynamodbav:"SK"`
+	Kind      string    `dynamodbav:"kind"`
+	ClaimedAt time.Time `dynamodbav:"claimedAt"`
+	TTL       int64     `dynamodbav:"ttl"`
+}
+
+// KindNotifyClaim is the kind of a notifyClaim item.
+const KindNotifyClaim = "notifyclaim"
+
+// notifyClaimRetention is how long a claim is kept: far longer than any redelivery of what could
+// claim the same notification again (the 14-day failure queues), so it needs no cleanup when its
+// ticket expires.
+const notifyClaimRetention = 90 * 24 * time.Hour
+
 // ClaimNotification claims notification kind ("new", "escalation", "closeloop") of a ticket for
 // the caller, once: of two concurrent invocations only one sends.
 func (s *Store) ClaimNotification(ctx context.Context, id, kind string) (bool, error) {
-	ok, err := s.updateItem(ctx, key(ticketPK(id), skTicket), expression.Add(expression.Name("notifyClaims"), stringSet(kind)),
-		present().And(expression.Not(expression.Contains(expression.Name("notifyClaims"), kind))))
+	now := s.Now()
+	ok, err := s.putItem(ctx, notifyClaim{PK: ticketPK(id), SK: "NOTIFY#" + kind, Kind: KindNotifyClaim,
+		ClaimedAt: now, TTL: now.Add(notifyClaimRetention).Unix()}, absent())
 	if err != nil {
 		return false, fmt.Errorf("claim %s notification of %s: %w", kind, id, err)
 	}

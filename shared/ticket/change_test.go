@@ -71,3 +71,11 @@ func TestAnErasureKeepsWhoDidWhatWhen(t *testing.T) {
 		t.Errorf("history %+v", history)
 	}
 }
+
+func TestANotificationRecordedOnTheTicketCountsAsSent(t *testing.T) {
+	t.Parallel()
+	tk := Ticket{Notifications: map[string]Delivery{"new": {Email: "sent"}}}
+	if !tk.Notified("new") || tk.Notified("escalation") {
+		t.Errorf("Notified(new) = %v, Notified(escalation) = %v; want true, false", tk.Notified("new"), tk.Notified("escalation"))
+	}
+}

@@ -86,6 +86,14 @@ type Delivery struct {
 	At              time.Time `dynamodbav:"at" json:"at"`
 }
 
+// Notified reports whether notification kind was already recorded on the ticket. A ticket whose
+// notifications were claimed on the ticket itself (before claims had items of their own) shows its
+// claim this way: a new claim of a kind it has recorded must not send again.
+func (t *Ticket) Notified(kind string) bool {
+	_, ok := t.Notifications[kind]
+	return ok
+}
+
 // Holds reports whether the ticket holds its contact's open-ticket lock: an answer ticket of a
 // known contact, open or assigned.
 func (t *Ticket) Holds() bool {
