@@ -15,6 +15,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/cost"
+	"github.com/cxloop/cxloop/shared/store/tablescan"
 	"github.com/cxloop/cxloop/shared/web"
 )
 
@@ -71,7 +72,7 @@ func (h *Handler) monthToDate(ctx context.Context) (*Costs, error) {
 	}
 	now := h.Store.Now().UTC()
 	from := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	counts, scan, err := h.Store.CountSince(ctx, from, 4)
+	counts, scan, err := tablescan.Counts(ctx, h.Store, from, 4)
 	if err != nil {
 		return nil, err
 	}

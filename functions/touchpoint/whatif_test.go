@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop"
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/cost"
+	"github.com/cxloop/cxloop/shared/store/tablescan"
 	"github.com/cxloop/cxloop/shared/whatif"
 )
 
@@ -103,7 +104,7 @@ func TestReplayingTheUnchangedCatalogReproducesEveryRecordedDecision(t *testing.
 		}
 	}
 
-	d, scan, err := f.st.LoadReplay(ctx, 4, 90*24*time.Hour)
+	d, scan, err := tablescan.LoadReplay(ctx, f.st, 4, 90*24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

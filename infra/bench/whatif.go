@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/shared/cost"
 	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/store/tablescan"
 	"github.com/cxloop/cxloop/shared/touchpoint"
 	"github.com/cxloop/cxloop/shared/whatif"
 )
@@ -38,7 +39,7 @@ type whatIfFigures struct {
 	FileMB          float64
 	FileLoad        time.Duration // decoding the dataset from a file (gob)
 	TableItems      int
-	TableLoad       time.Duration // store.LoadReplay of TableItems from DynamoDB Local
+	TableLoad       time.Duration // tablescan.LoadReplay of TableItems from DynamoDB Local
 	TableReadUnits  float64
 	TableScanned    int
 	TableMismatches int // decisions seeded through the rules that the replay decided differently
@@ -116,7 +117,7 @@ func sampleAll() *catalog.Catalog {
 }
 
 // measureWhatIf replays n generated touchpoints in memory (unchanged and edited catalog),
-// times loading them from a file, and times store.LoadReplay on tableN of them seeded into a
+// times loading them from a file, and times tablescan.LoadReplay on tableN of them seeded into a
 // fresh DynamoDB Local table through the touchpoint rules (tableN 0: no table part).
 func measureWhatIf(ctx context.Context, rep *report, n, tableN int) error {
 	f := &rep.WhatIf
@@ -210,7 +211,7 @@ func measureWhatIfTable(ctx context.Context, f *whatIfFigures, tableN int, end t
 		return err
 	}
 	t0 := time.Now()
-	d, scan, err := st.LoadReplay(ctx, 4, 90*24*time.Hour)
+	d, scan, err := tablescan.LoadReplay(ctx, st, 4, 90*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -314,7 +315,7 @@ func (r *report) writeWhatIf(b *strings.Builder) {
 	if f.TableItems > 0 {
 		rate := float64(f.TableItems) / f.TableLoad.Seconds()
 		p("")
-		p("Loading from the table (store.LoadReplay, a parallel Scan of 4 segments) on DynamoDB Local: %d decisions seeded through", f.TableItems)
+		p("Loading from the table (tablescan.LoadReplay, a parallel Scan of 4 segments) on DynamoDB Local: %d decisions seeded through", f.TableItems)
 		p("the touchpoint rules loaded in %s (%.0f per second; %d items scanned, %.1f read units reported); at that rate", f.TableLoad.Round(time.Millisecond), rate, f.TableScanned, f.TableReadUnits)
 		p("1,000,000 decisions load in about %.0f s. Their replay matched every stored decision but %d.", 1e6/rate, f.TableMismatches)
 	}

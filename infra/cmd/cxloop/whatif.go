@@ -12,6 +12,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/cost"
+	"github.com/cxloop/cxloop/shared/store/tablescan"
 	"github.com/cxloop/cxloop/shared/whatif"
 )
 
@@ -62,7 +63,7 @@ func (d *deployment) whatIf(ctx context.Context, args []string, out io.Writer) e
 	}
 
 	start := time.Now()
-	data, scan, err := st.LoadReplay(ctx, *segments, keep)
+	data, scan, err := tablescan.LoadReplay(ctx, st, *segments, keep)
 	if err != nil {
 		return err
 	}

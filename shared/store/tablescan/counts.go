@@ -1,4 +1,4 @@
-package store
+package tablescan
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
 	"github.com/cxloop/cxloop/shared/cost"
+	"github.com/cxloop/cxloop/shared/store"
 )
 
 // usageItem is what counting reads of a decision, an invitation or a ticket.
@@ -20,22 +21,22 @@ type usageItem struct {
 	CreatedAt       time.Time  `dynamodbav:"createdAt"`
 }
 
-// CountSince counts what the feedback loop did from since on: touchpoints decided, invitations,
+// Counts counts what the feedback loop did from since on: touchpoints decided, invitations,
 // emails sent (first emails and reminders), answers (first submits) and tickets opened. It reads
 // the whole table with a parallel Scan (segments at once, each paginated): the read units it
 // reports grow with the table, not with the period.
-func (s *Store) CountSince(ctx context.Context, since time.Time, segments int) (cost.Counts, ScanCost, error) {
+func Counts(ctx context.Context, s *store.Store, since time.Time, segments int) (cost.Counts, Cost, error) {
 	if segments < 1 {
 		segments = 1
 	}
-	cond := expression.Name("kind").Equal(expression.Value(KindDecision)).
-		Or(expression.Name("kind").Equal(expression.Value(KindInvitation))).
-		Or(expression.Name("kind").Equal(expression.Value(KindTicket)))
+	cond := expression.Name("kind").Equal(expression.Value(store.KindDecision)).
+		Or(expression.Name("kind").Equal(expression.Value(store.KindInvitation))).
+		Or(expression.Name("kind").Equal(expression.Value(store.KindTicket)))
 	proj := expression.NamesList(expression.Name("kind"), expression.Name("decidedAt"), expression.Name("sentAt"),
 		expression.Name("reminderSentAt"), expression.Name("firstAnsweredAt"), expression.Name("createdAt"))
 	ex, err := expression.NewBuilder().WithFilter(cond).WithProjection(proj).Build()
 	if err != nil {
-		return cost.Counts{}, ScanCost{}, err
+		return cost.Counts{}, Cost{}, err
 	}
 	counts := make([]cost.Counts, segments)
 	after := func(t *time.Time) bool { return t != nil && !t.Before(since) }
@@ -43,7 +44,7 @@ func (s *Store) CountSince(ctx context.Context, since time.Time, segments int) (
 		c := &counts[seg]
 		for i := range items {
 			it := &items[i]
-			if it.Kind == KindTicket {
+			if it.Kind == store.KindTicket {
 				if after(&it.CreatedAt) {
 					c.Tickets++
 				}
@@ -51,7 +52,7 @@ func (s *Store) CountSince(ctx context.Context, since time.Time, segments int) (
 			}
 			if after(&it.DecidedAt) {
 				c.Touchpoints++
-				if it.Kind == KindInvitation {
+				if it.Kind == store.KindInvitation {
 					c.Invitations++
 				}
 			}
@@ -66,7 +67,7 @@ func (s *Store) CountSince(ctx context.Context, since time.Time, segments int) (
 		}
 	})
 	if err != nil {
-		return cost.Counts{}, ScanCost{}, fmt.Errorf("count: %w", err)
+		return cost.Counts{}, Cost{}, fmt.Errorf("count: %w", err)
 	}
 	var total cost.Counts
 	for _, c := range counts {

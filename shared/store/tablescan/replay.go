@@ -1,4 +1,4 @@
-package store
+package tablescan
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 
+	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/whatif"
 )
 
@@ -41,11 +42,11 @@ type replayItem struct {
 // contacts' unsubscribes and erasures, the opt-outs, the suppressions and the tickets opened from
 // answers. Decisions of erased contacts keep only what a daily cap needs (whatif.Record.Erased). Addresses are kept only as
 // their hash. skipRetention is how long skip decisions are kept (for the coverage).
-func (s *Store) LoadReplay(ctx context.Context, segments int, skipRetention time.Duration) (*whatif.Dataset, ScanCost, error) {
+func LoadReplay(ctx context.Context, s *store.Store, segments int, skipRetention time.Duration) (*whatif.Dataset, Cost, error) {
 	if segments < 1 {
 		segments = 1
 	}
-	kinds := []string{KindDecision, KindInvitation, KindContact, KindOptOut, KindSuppress, KindTicket}
+	kinds := []string{store.KindDecision, store.KindInvitation, store.KindContact, store.KindOptOut, store.KindSuppress, store.KindTicket}
 	var cond expression.ConditionBuilder
 	for i, k := range kinds {
 		c := expression.Name("kind").Equal(expression.Value(k))
@@ -63,13 +64,13 @@ func (s *Store) LoadReplay(ctx context.Context, segments int, skipRetention time
 		expression.Name("suppressedAt"), expression.Name("invitationId"))
 	ex, err := expression.NewBuilder().WithFilter(cond).WithProjection(proj).Build()
 	if err != nil {
-		return nil, ScanCost{}, err
+		return nil, Cost{}, err
 	}
 
 	parts := make([][]replayItem, segments)
 	total, err := scanAll(ctx, s, ex, segments, func(seg int, items []replayItem) { parts[seg] = append(parts[seg], items...) })
 	if err != nil {
-		return nil, ScanCost{}, err
+		return nil, Cost{}, err
 	}
 	d := datasetOf(parts)
 	d.ReadAt, d.SkipRetention = s.Now(), skipRetention
@@ -87,9 +88,9 @@ func datasetOf(parts [][]replayItem) *whatif.Dataset {
 			it := &items[i]
 			d.Items++
 			switch it.Kind {
-			case KindDecision, KindInvitation:
+			case store.KindDecision, store.KindInvitation:
 				decisions = append(decisions, it)
-			case KindContact:
+			case store.KindContact:
 				id := strings.TrimPrefix(it.PK, "CONTACT#")
 				if t, err := time.Parse(time.RFC3339Nano, it.UnsubscribedAt); err == nil {
 					d.Unsubscribed[id] = t
@@ -97,15 +98,15 @@ func datasetOf(parts [][]replayItem) *whatif.Dataset {
 				if it.ErasedKey != "" {
 					erasedKey[id] = it.ErasedKey
 				}
-			case KindOptOut:
+			case store.KindOptOut:
 				if it.OptedOutAt != nil {
 					d.OptedOut[strings.TrimPrefix(it.PK, "OPTOUT#")] = *it.OptedOutAt
 				}
-			case KindSuppress:
+			case store.KindSuppress:
 				if it.SuppressedAt != nil {
 					d.Suppressed[suppressedHash(strings.TrimPrefix(it.PK, "SUPPRESS#"))] = *it.SuppressedAt
 				}
-			case KindTicket:
+			case store.KindTicket:
 				if it.InvitationID != "" {
 					tickets[it.InvitationID]++
 				}
@@ -114,20 +115,20 @@ func datasetOf(parts [][]replayItem) *whatif.Dataset {
 	}
 	d.Records = make([]whatif.Record, 0, len(decisions))
 	for _, it := range decisions {
-		if it.ErasedAt != nil || (it.ContactID != "" && erasedKey[it.ContactID] >= FormatTime(it.DecidedAt)) {
+		if it.ErasedAt != nil || (it.ContactID != "" && erasedKey[it.ContactID] >= store.FormatTime(it.DecidedAt)) {
 			// Only what a daily cap needs, nothing of the person.
 			d.Erased++
-			d.Records = append(d.Records, whatif.Record{Key: it.ID, Shard: Shard(it.ID), Touchpoint: it.Touchpoint,
+			d.Records = append(d.Records, whatif.Record{Key: it.ID, Shard: store.Shard(it.ID), Touchpoint: it.Touchpoint,
 				DecidedAt: it.DecidedAt, Survey: it.Survey, Outcome: it.Outcome, Erased: true})
 			continue
 		}
 		r := whatif.Record{
-			Key: it.ID, Shard: Shard(it.ID), EventID: it.EventID, Touchpoint: it.Touchpoint, ContactID: it.ContactID,
+			Key: it.ID, Shard: store.Shard(it.ID), EventID: it.EventID, Touchpoint: it.Touchpoint, ContactID: it.ContactID,
 			Locale: it.Locale, OccurredAt: it.OccurredAt, DecidedAt: it.DecidedAt, Survey: it.Survey, Outcome: it.Outcome,
 			Detail: it.Detail, Answered: it.FirstAnsweredAt != nil, Tickets: tickets[it.ID],
 		}
 		if it.Email != "" {
-			r.Address = AddressHash(it.Email)
+			r.Address = store.AddressHash(it.Email)
 		}
 		if it.SentAt != nil {
 			r.Emails++
@@ -144,7 +145,7 @@ func datasetOf(parts [][]replayItem) *whatif.Dataset {
 // lower-cased address itself.
 func suppressedHash(k string) string {
 	if strings.Contains(k, "@") {
-		return AddressHash(k)
+		return store.AddressHash(k)
 	}
 	return k
 }

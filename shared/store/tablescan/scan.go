@@ -1,4 +1,7 @@
-package store
+// Package tablescan reads the whole table with a parallel Scan: the what-if replay's dataset
+// (LoadReplay) and the Costs page's counts (Counts). It is kept out of shared/store so that the
+// functions, which never scan, do not link what-if, cost and their YAML reader.
+package tablescan
 
 import (
 	"context"
@@ -10,16 +13,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/cxloop/cxloop/shared/store"
 )
 
-// ScanCost is what a whole-table Scan read and paid for.
-type ScanCost struct {
+// Cost is what a whole-table Scan read and paid for.
+type Cost struct {
 	Pages     int
 	Scanned   int     // items read (and paid for), before the filter on kind
 	ReadUnits float64 // as DynamoDB reported them (ReturnConsumedCapacity TOTAL)
 }
 
-func (c *ScanCost) add(o ScanCost) {
+func (c *Cost) add(o Cost) {
 	c.Pages += o.Pages
 	c.Scanned += o.Scanned
 	c.ReadUnits += o.ReadUnits
@@ -29,8 +34,8 @@ func (c *ScanCost) add(o ScanCost) {
 // ex's filter and projection, and hands every page's items, decoded as T, to page with its
 // segment number (pages of one segment come in order; segments run at once). It returns what
 // the Scan read and paid for, or the first error.
-func scanAll[T any](ctx context.Context, s *Store, ex expression.Expression, segments int, page func(seg int, items []T)) (ScanCost, error) {
-	costs := make([]ScanCost, segments)
+func scanAll[T any](ctx context.Context, s *store.Store, ex expression.Expression, segments int, page func(seg int, items []T)) (Cost, error) {
+	costs := make([]Cost, segments)
 	errs := make([]error, segments)
 	var wg sync.WaitGroup
 	for seg := range segments {
@@ -62,10 +67,10 @@ func scanAll[T any](ctx context.Context, s *Store, ex expression.Expression, seg
 		})
 	}
 	wg.Wait()
-	var total ScanCost
+	var total Cost
 	for i := range segments {
 		if errs[i] != nil {
-			return ScanCost{}, errs[i]
+			return Cost{}, errs[i]
 		}
 		total.add(costs[i])
 	}
