@@ -59,7 +59,7 @@ func (f *fixture) handler(st *store.Store, surveys ...string) *Handler {
 }
 
 // metered returns a store on the same table whose calls are counted by meter.
-func (f *fixture) metered(meter *store.CapacityMeter) *store.Store {
+func (f *fixture) metered(meter *storetest.CapacityMeter) *store.Store {
 	return store.New(dynamodb.New(f.st.DB.Options(), meter.Option()), f.st.Table)
 }
 

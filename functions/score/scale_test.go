@@ -7,6 +7,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 )
 
 // preAggregate writes the histograms the scorer would have built from total answers spread evenly
@@ -40,14 +41,14 @@ func preAggregate(f *fixture, total int, watermark time.Time) {
 
 // scoreRun measures one scoring run over total pre-aggregated answers plus the same 50 new
 // answers on the change feed.
-func scoreRun(t *testing.T, total int) (store.Usage, int64) {
+func scoreRun(t *testing.T, total int) (storetest.Usage, int64) {
 	f := newFixture(t, nps)
 	preAggregate(f, total, start.Add(-time.Hour))
 	for i := range 50 {
 		a := start.Add(-50*time.Minute + time.Duration(i)*time.Second)
 		f.invite(nps, seg([]string{"pro", "basic"}[i%2], "eu"), a.Add(-2*time.Minute), answer{i % 11, a})
 	}
-	meter := &store.CapacityMeter{}
+	meter := &storetest.CapacityMeter{}
 	h := f.handler(f.metered(meter), nps)
 	if _, err := h.Handle(f.ctx, nil); err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestReadsDoNotGrowWithTheNumberOfAnswers(t *testing.T) {
 	}
 	for _, u := range []struct {
 		name string
-		u    store.Usage
+		u    storetest.Usage
 	}{{"1,000 answers", small}, {"1,000,000 answers", large}} {
 		t.Logf("%s: requests %v, read units %.1f, write units %.1f, units per operation %v",
 			u.name, u.u.Calls, u.u.Read, u.u.Write, u.u.Units)
@@ -83,7 +84,7 @@ func TestReadsDoNotGrowWithTheNumberOfAnswers(t *testing.T) {
 	if fmt.Sprint(small.Calls) != fmt.Sprint(large.Calls) {
 		t.Errorf("requests differ: %v vs %v", small.Calls, large.Calls)
 	}
-	reads := func(u store.Usage) int { return u.Calls["GetItem"] + u.Calls["Query"] }
+	reads := func(u storetest.Usage) int { return u.Calls["GetItem"] + u.Calls["Query"] }
 	if reads(small) != 1+store.Shards+1+1 {
 		t.Errorf("%d read requests, want 19: the watermark, %d feed shards, the days, the latest snapshot", reads(small), store.Shards)
 	}

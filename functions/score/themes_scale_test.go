@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/theme"
 )
 
@@ -59,7 +59,7 @@ func pseudoWord(i int) string {
 // answers with and without comments) and how large the theme items get with a vocabulary far
 // over the per-day bound: the figures docs/THEMES.md states.
 func TestThemeCostPerAnswerAndItemSizes(t *testing.T) {
-	measure := func(comments bool) (store.Usage, *fixture) {
+	measure := func(comments bool) (storetest.Usage, *fixture) {
 		f := newFixture(t, nps)
 		r := rand.New(rand.NewPCG(7, 19))
 		for i := range 50 {
@@ -70,7 +70,7 @@ func TestThemeCostPerAnswerAndItemSizes(t *testing.T) {
 			}
 			f.inviteSaid(nps, "en", "", seg([]string{"pro", "basic"}[i%2], "eu"), a.Add(-2*time.Minute), said{i % 11, a, c})
 		}
-		meter := &store.CapacityMeter{}
+		meter := &storetest.CapacityMeter{}
 		h := f.handler(f.metered(meter), nps)
 		if _, err := h.Handle(f.ctx, nil); err != nil {
 			t.Fatal(err)

@@ -27,7 +27,7 @@ func TestEachRequestCostsAFixedSmallNumberOfDynamoDBCalls(t *testing.T) {
 	tok := f.surveyToken(inv.ID)
 
 	env := storetest.Env(t)
-	meter := &store.CapacityMeter{}
+	meter := &storetest.CapacityMeter{}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
 	metered.Now = f.clock.Now
@@ -79,7 +79,7 @@ func TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites(t *testing.T) {
 	wg.Wait()
 
 	env := storetest.Env(t)
-	meter := &store.CapacityMeter{}
+	meter := &storetest.CapacityMeter{}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
 	metered.Now = f.clock.Now
@@ -128,7 +128,7 @@ func TestTheUnsubscribePagesCostAFewReads(t *testing.T) {
 	inv := f.invite(invitation{eventID: "cost-unsub", survey: "nps-relationship", locale: "en", contact: "c-cost-unsub", send: true})
 	tok := f.unsubscribeToken(inv.ID)
 	env := storetest.Env(t)
-	meter := &store.CapacityMeter{}
+	meter := &storetest.CapacityMeter{}
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
 	metered.Now = f.clock.Now

@@ -50,7 +50,7 @@ func (s *Store) RecordBreach(ctx context.Context, br score.Breach, cool time.Dur
 	if err != nil {
 		return false, err
 	}
-	// Not s.transact: the scorer's writes ask for their consumed capacity (CapacityMeter).
+	// Not s.transact: the scorer's writes ask for their consumed capacity (storetest.CapacityMeter).
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          []types.TransactWriteItem{put.TransactWriteItem, cd.TransactWriteItem},
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,

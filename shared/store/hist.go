@@ -227,7 +227,7 @@ func (s *Store) ApplyRunThemes(ctx context.Context, survey string, d metric.Delt
 		return err
 	}
 	txn = append(txn, wm.TransactWriteItem)
-	// Not s.transact: the scorer's writes ask for their consumed capacity (CapacityMeter).
+	// Not s.transact: the scorer's writes ask for their consumed capacity (storetest.CapacityMeter).
 	_, err = s.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems:          txn,
 		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,

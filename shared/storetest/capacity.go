@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 // CapacityMeter counts a client's DynamoDB requests per operation and sums the capacity units they
 // report. Calls report capacity only when they ask for it (ReturnConsumedCapacity TOTAL, which the
-// scorer's calls always do). Install it with NewClient(cfg, meter.Option()).
+// scorer's calls always do). Install it with store.NewClient(cfg, meter.Option()).
 type CapacityMeter struct {
 	mu    sync.Mutex
 	calls map[string]int
