@@ -26,12 +26,7 @@ func TestEachRequestCostsAFixedSmallNumberOfDynamoDBCalls(t *testing.T) {
 	inv := f.invite(invitation{eventID: "cost", survey: "nps-relationship", locale: "en", contact: "c-cost", send: true})
 	tok := f.surveyToken(inv.ID)
 
-	env := storetest.Env(t)
-	meter := &storetest.CapacityMeter{}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
-	metered.Now = f.clock.Now
-	f.h.Store = metered
+	meter := f.meter(t)
 
 	steps := []struct {
 		name       string
@@ -78,12 +73,7 @@ func TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites(t *testing.T) {
 	}
 	wg.Wait()
 
-	env := storetest.Env(t)
-	meter := &storetest.CapacityMeter{}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
-	metered.Now = f.clock.Now
-	f.h.Store = metered
+	meter := f.meter(t)
 
 	start := time.Now()
 	statuses := make([]int, n)
@@ -127,12 +117,7 @@ func TestTheUnsubscribePagesCostAFewReads(t *testing.T) {
 	f := newFixture(t)
 	inv := f.invite(invitation{eventID: "cost-unsub", survey: "nps-relationship", locale: "en", contact: "c-cost-unsub", send: true})
 	tok := f.unsubscribeToken(inv.ID)
-	env := storetest.Env(t)
-	meter := &storetest.CapacityMeter{}
-	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
-	metered.Now = f.clock.Now
-	f.h.Store = metered
+	meter := f.meter(t)
 	steps := []struct {
 		name string
 		req  web.Request
@@ -154,4 +139,15 @@ func TestTheUnsubscribePagesCostAFewReads(t *testing.T) {
 		}
 		t.Logf("%s: calls %v", s.name, u.Calls)
 	}
+}
+
+// meter points the handler at a store whose client counts every DynamoDB call, and returns the meter.
+func (f *fixture) meter(t *testing.T) *storetest.CapacityMeter {
+	env := storetest.Env(t)
+	meter := &storetest.CapacityMeter{}
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	metered := store.New(store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }, meter.Option()), f.st.Table)
+	metered.Now = f.clock.Now
+	f.h.Store = metered
+	return meter
 }
