@@ -5,9 +5,8 @@
 package catalog
 
 import (
-	"time"
-
 	"github.com/cxloop/cxloop/shared/ticket"
+	"time"
 )
 
 // compiled is surveys.yaml as loaded and validated when shipped.go was generated.
