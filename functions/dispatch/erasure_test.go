@@ -77,8 +77,8 @@ func TestAnErasureDuringAClaimStopsTheSendBeforeItStarts(t *testing.T) {
 		t.Fatalf("%d emails went to an erased contact", len(got))
 	}
 	after := f.get(inv.ID)
-	if after.Stopped != store.StopErased || after.Email != "" || after.Name != "" || after.GSI2PK != "" {
-		t.Fatalf("after: stopped %q email %q name %q due %q", after.Stopped, after.Email, after.Name, after.GSI2PK)
+	if after.Stopped != store.StopErased || after.Email != "" || after.Name != "" || after.GSI4PK != "" {
+		t.Fatalf("after: stopped %q email %q name %q due %q", after.Stopped, after.Email, after.Name, after.GSI4PK)
 	}
 	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
 		t.Fatalf("a later tick touched the erased invitation: %+v", s)
@@ -120,8 +120,8 @@ func TestAnErasureWaitsForASendAlreadyUnderWay(t *testing.T) {
 		t.Fatal("erase did not return after the send was marked")
 	}
 	after := f.get(inv.ID)
-	if after.Email != "" || after.Name != "" || after.MessageID != id || after.GSI2PK != "" {
-		t.Fatalf("after: email %q name %q message %q due %q", after.Email, after.Name, after.MessageID, after.GSI2PK)
+	if after.Email != "" || after.Name != "" || after.MessageID != id || after.GSI4PK != "" {
+		t.Fatalf("after: email %q name %q message %q due %q", after.Email, after.Name, after.MessageID, after.GSI4PK)
 	}
 }
 
@@ -135,8 +135,8 @@ func TestAClaimThatMissedItsSendWindowIsReleasedNotSent(t *testing.T) {
 		t.Fatalf("%d emails from a claim past its send window", len(got))
 	}
 	after := f.get(inv.ID)
-	if after.Status != store.StatusPending || after.GSI2PK == "" || after.Stopped != "" {
-		t.Fatalf("after: status %q due %q stopped %q, want pending and still due", after.Status, after.GSI2PK, after.Stopped)
+	if after.Status != store.StatusPending || after.GSI4PK == "" || after.Stopped != "" {
+		t.Fatalf("after: status %q due %q stopped %q, want pending and still due", after.Status, after.GSI4PK, after.Stopped)
 	}
 }
 

@@ -134,7 +134,7 @@ func (f *fixture) put(in invite) *store.Invitation {
 		Outcome: store.OutcomeInvited, DecidedAt: now.Add(-2 * time.Hour), Survey: in.survey,
 		CatalogVersion: "test", MetricVersion: 1, Status: store.StatusPending,
 		DueAt: due, LinkExpiresAt: due.Add(in.expiry),
-		GSI2PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI2SK: store.FormatTime(due),
+		GSI4PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI4SK: store.FormatTime(due),
 	}
 	if in.reminder > 0 {
 		r := due.Add(in.reminder)

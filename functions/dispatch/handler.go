@@ -81,7 +81,7 @@ func (t *tick) seen(due *store.Invitation) {
 	switch {
 	case due.Status == store.StatusUnsure:
 		// Waiting for its Send event until the resend window ends: due from then (the key).
-		at, _ = time.Parse(store.TimeKey, due.GSI2SK)
+		at, _ = time.Parse(store.TimeKey, due.GSI4SK)
 	case due.Status != store.StatusPending && due.ReminderDueAt != nil:
 		at = *due.ReminderDueAt
 	}

@@ -53,8 +53,8 @@ func TestConcurrentTicksSendEachInvitationOnce(t *testing.T) {
 			t.Errorf("invitation %s is not on the scorer's change feed: %q %q", inv.ID, after.GSI3PK, after.GSI3SK)
 		}
 		// The reminder keeps its planned distance from the email (sent a minute late here).
-		if want := store.FormatTime(after.SentAt.Add(3 * day)); after.GSI2SK != want {
-			t.Errorf("reminder due key = %q, want %q", after.GSI2SK, want)
+		if want := store.FormatTime(after.SentAt.Add(3 * day)); after.GSI4SK != want {
+			t.Errorf("reminder due key = %q, want %q", after.GSI4SK, want)
 		}
 	}
 	if again := f.tick(); again.Sent != 0 || again.Claimed != 0 {
@@ -78,12 +78,12 @@ func TestRefusedSendsStayDueAndGoOutOnce(t *testing.T) {
 					t.Fatalf("refusing tick %d: %+v", i, s)
 				}
 				after := f.get(inv.ID)
-				if after.Status != store.StatusPending || after.LastSendError == "" || after.GSI2PK == "" {
-					t.Fatalf("after a refusal: status %q error %q due %q, want pending and still due", after.Status, after.LastSendError, after.GSI2PK)
+				if after.Status != store.StatusPending || after.LastSendError == "" || after.GSI4PK == "" {
+					t.Fatalf("after a refusal: status %q error %q due %q, want pending and still due", after.Status, after.LastSendError, after.GSI4PK)
 				}
 				want := f.clock.Now().Add(invitation.Backoff(after.SendAttempts))
-				if after.GSI2SK != store.FormatTime(want) {
-					t.Errorf("retry at %s, want %s", after.GSI2SK, store.FormatTime(want))
+				if after.GSI4SK != store.FormatTime(want) {
+					t.Errorf("retry at %s, want %s", after.GSI4SK, store.FormatTime(want))
 				}
 				if s := f.tick(); s.Claimed != 0 {
 					t.Errorf("a refused send was retried before its backoff: %+v", s)
@@ -164,8 +164,8 @@ func TestReminders(t *testing.T) {
 			if after.Stopped != tt.wantStopped {
 				t.Errorf("stopped = %q, want %q", after.Stopped, tt.wantStopped)
 			}
-			if after.GSI2PK != "" {
-				t.Errorf("still on the due index: %s %s", after.GSI2PK, after.GSI2SK)
+			if after.GSI4PK != "" {
+				t.Errorf("still on the due index: %s %s", after.GSI4PK, after.GSI4SK)
 			}
 			if tt.wantEmails == 2 {
 				if !strings.HasPrefix(got[1].Subject, "Recordatorio:") || after.Status != store.StatusDone || after.ReminderMessageID != got[1].MessageID {
@@ -242,8 +242,8 @@ func TestSuppressedAndUnsubscribedAreStoppedNotSent(t *testing.T) {
 	}
 	for inv, reason := range map[*store.Invitation]string{suppressed: store.StopSuppressed, unsubscribed: store.StopUnsubscribed} {
 		after := f.get(inv.ID)
-		if after.Stopped != reason || after.Status != store.StatusPending || after.GSI2PK != "" || after.SentAt != nil {
-			t.Errorf("%s: stopped %q status %q due %q", reason, after.Stopped, after.Status, after.GSI2PK)
+		if after.Stopped != reason || after.Status != store.StatusPending || after.GSI4PK != "" || after.SentAt != nil {
+			t.Errorf("%s: stopped %q status %q due %q", reason, after.Stopped, after.Status, after.GSI4PK)
 		}
 		if got := f.emails(inv); len(got) != 0 {
 			t.Errorf("%s: %d emails", reason, len(got))
@@ -272,8 +272,8 @@ func TestExpiredBeforeTheFirstEmailIsStopped(t *testing.T) {
 	if s := f.tick(); s.Stopped != 1 || s.Sent != 0 {
 		t.Fatalf("tick: %+v", s)
 	}
-	if after := f.get(inv.ID); after.Stopped != store.StopExpired || after.GSI2PK != "" {
-		t.Errorf("stopped %q due %q", after.Stopped, after.GSI2PK)
+	if after := f.get(inv.ID); after.Stopped != store.StopExpired || after.GSI4PK != "" {
+		t.Errorf("stopped %q due %q", after.Stopped, after.GSI4PK)
 	}
 }
 
@@ -347,8 +347,8 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 		if accepted {
 			wantStatus = store.StatusSent
 		}
-		if after.Status != wantStatus || after.GSI2PK != "" || after.Stopped != store.StopUnsubscribed {
-			t.Errorf("accepted=%v: status %q due %q stopped %q", accepted, after.Status, after.GSI2PK, after.Stopped)
+		if after.Status != wantStatus || after.GSI4PK != "" || after.Stopped != store.StopUnsubscribed {
+			t.Errorf("accepted=%v: status %q due %q stopped %q", accepted, after.Status, after.GSI4PK, after.Stopped)
 		}
 		if accepted && (after.MessageID != "msg-1" || after.SentAt == nil) {
 			t.Errorf("the accepted send was not recorded: %+v", after)

@@ -29,8 +29,8 @@ func (f *fixture) crashAfterClaim(inv *store.Invitation) {
 	}
 	// The lease is a non-key attribute: the claim leaves the due key (and the index entry's place)
 	// where it was, so the tick below meets the item and must leave it alone.
-	if cur := f.get(inv.ID); cur.GSI2SK != due[0].GSI2SK || cur.LeaseUntil == nil || !cur.LeaseUntil.Equal(f.clock.Now().Add(store.DispatchLease)) {
-		f.t.Fatalf("after the claim: due key %q (was %q), lease until %v", cur.GSI2SK, due[0].GSI2SK, cur.LeaseUntil)
+	if cur := f.get(inv.ID); cur.GSI4SK != due[0].GSI4SK || cur.LeaseUntil == nil || !cur.LeaseUntil.Equal(f.clock.Now().Add(store.DispatchLease)) {
+		f.t.Fatalf("after the claim: due key %q (was %q), lease until %v", cur.GSI4SK, due[0].GSI4SK, cur.LeaseUntil)
 	}
 	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
 		f.t.Fatalf("a tick during the lease touched the claim: %+v", s)
@@ -55,8 +55,8 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 	f.crashAfterClaim(inv)
 	after := f.get(inv.ID)
 	if after.Status != store.StatusUnsure || after.SentAt == nil || after.GSI3PK == "" ||
-		after.GSI2SK != store.FormatTime(after.SentAt.Add(store.DefaultResendAfter)) {
-		t.Fatalf("status %q due %q feed %q: want unsure, due at the end of the window, on the feed", after.Status, after.GSI2SK, after.GSI3PK)
+		after.GSI4SK != store.FormatTime(after.SentAt.Add(store.DefaultResendAfter)) {
+		t.Fatalf("status %q due %q feed %q: want unsure, due at the end of the window, on the feed", after.Status, after.GSI4SK, after.GSI3PK)
 	}
 	// Inside the window nothing is sent.
 	f.clock.Add(store.DefaultResendAfter - time.Minute)
@@ -68,9 +68,9 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 		t.Fatalf("tick after the window: %+v, want the one resend", s)
 	}
 	resent := f.get(inv.ID)
-	if resent.Status != store.StatusSent || resent.ResentAt == nil || resent.MessageID == "" || resent.GSI2PK != "" ||
+	if resent.Status != store.StatusSent || resent.ResentAt == nil || resent.MessageID == "" || resent.GSI4PK != "" ||
 		!resent.SentAt.Equal(*after.SentAt) {
-		t.Errorf("after the resend: status %q resentAt %v messageId %q due %q sentAt %v", resent.Status, resent.ResentAt, resent.MessageID, resent.GSI2PK, resent.SentAt)
+		t.Errorf("after the resend: status %q resentAt %v messageId %q due %q sentAt %v", resent.Status, resent.ResentAt, resent.MessageID, resent.GSI4PK, resent.SentAt)
 	}
 	// The first email's Send event, only now arriving, proves a double: counted, nothing changes.
 	out, err := f.st.SettleBySendEvent(context.Background(), inv.ID, "first-msg", *after.SentAt)
@@ -102,14 +102,14 @@ func TestASendEventSettlesTheUnsureSendAndNothingIsResent(t *testing.T) {
 	}
 	after := f.get(inv.ID)
 	if after.Status != store.StatusSent || after.MessageID != "ses-msg-1" || after.SettledBy != "send-event" ||
-		after.GSI2SK != store.FormatTime(unsure.SentAt.Add(3*day)) {
-		t.Fatalf("settled: status %q messageId %q settledBy %q due %q", after.Status, after.MessageID, after.SettledBy, after.GSI2SK)
+		after.GSI4SK != store.FormatTime(unsure.SentAt.Add(3*day)) {
+		t.Fatalf("settled: status %q messageId %q settledBy %q due %q", after.Status, after.MessageID, after.SettledBy, after.GSI4SK)
 	}
 	// A redelivered event changes nothing.
 	if out, err := f.st.SettleBySendEvent(ctx, inv.ID, "ses-msg-1", f.clock.Now()); err != nil || out != store.SettleUnchanged {
 		t.Fatalf("redelivered: %q %v", out, err)
 	}
-	if again := f.get(inv.ID); again.SendAttempts != after.SendAttempts || again.GSI2SK != after.GSI2SK || again.Status != after.Status {
+	if again := f.get(inv.ID); again.SendAttempts != after.SendAttempts || again.GSI4SK != after.GSI4SK || again.Status != after.Status {
 		t.Errorf("a redelivered event changed the item: %+v", again)
 	}
 	// The window passes: nothing is resent. The reminder goes out when planned.
@@ -158,8 +158,8 @@ func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
 		t.Fatalf("resend: %+v, want claimed and unsure again", s)
 	}
 	after := f.get(inv.ID)
-	if after.Status != store.StatusUnsure || after.ResentAt == nil || after.GSI2SK != store.FormatTime(after.ResentAt.Add(store.DefaultResendAfter)) {
-		t.Fatalf("after an unsure resend: status %q resentAt %v due %q, want unsure, resent, due at the end of its window", after.Status, after.ResentAt, after.GSI2SK)
+	if after.Status != store.StatusUnsure || after.ResentAt == nil || after.GSI4SK != store.FormatTime(after.ResentAt.Add(store.DefaultResendAfter)) {
+		t.Fatalf("after an unsure resend: status %q resentAt %v due %q, want unsure, resent, due at the end of its window", after.Status, after.ResentAt, after.GSI4SK)
 	}
 	// No Send event in its window either: stopped with the reason, never sent a third time.
 	f.clock.Add(store.DefaultResendAfter + time.Minute)
@@ -167,8 +167,8 @@ func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
 		t.Fatalf("tick after the resend's window: %+v, want it stopped", s)
 	}
 	stopped := f.get(inv.ID)
-	if stopped.Stopped != store.StopUnsure || stopped.GSI2PK != "" {
-		t.Fatalf("after the resend's window: stopped %q due %q, want %q and nothing due", stopped.Stopped, stopped.GSI2PK, store.StopUnsure)
+	if stopped.Stopped != store.StopUnsure || stopped.GSI4PK != "" {
+		t.Fatalf("after the resend's window: stopped %q due %q, want %q and nothing due", stopped.Stopped, stopped.GSI4PK, store.StopUnsure)
 	}
 	for range 3 {
 		f.clock.Add(2 * day)
@@ -197,8 +197,8 @@ func TestAnUnsureResendIsSettledByItsSendEvent(t *testing.T) {
 	if s := f.tick(); s.Stopped != 0 || s.Claimed != 0 {
 		t.Fatalf("tick after the window: %+v, want nothing", s)
 	}
-	if got := f.get(inv.ID); got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-msg-2" || got.GSI2PK != "" {
-		t.Fatalf("settled resend: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI2PK)
+	if got := f.get(inv.ID); got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-msg-2" || got.GSI4PK != "" {
+		t.Fatalf("settled resend: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI4PK)
 	}
 }
 
@@ -242,8 +242,8 @@ func TestAResendGoesOnlyToWhoStillWantsIt(t *testing.T) {
 				t.Fatalf("tick after the window: %+v, want nothing sent", s)
 			}
 			after := f.get(inv.ID)
-			if after.Stopped != tt.want || after.GSI2PK != "" {
-				t.Errorf("stopped %q due %q, want %q and nothing due", after.Stopped, after.GSI2PK, tt.want)
+			if after.Stopped != tt.want || after.GSI4PK != "" {
+				t.Errorf("stopped %q due %q, want %q and nothing due", after.Stopped, after.GSI4PK, tt.want)
 			}
 			f.tick()
 			if n := len(emailIDs(f, inv)); n != 0 {
@@ -286,9 +286,9 @@ func TestAPermanentRefusalStopsTheInvitationAtOnce(t *testing.T) {
 				t.Fatalf("tick: %+v, want one rejected", s)
 			}
 			after := f.get(inv.ID)
-			if after.Stopped != store.StopRejected || after.GSI2PK != "" || after.Status != store.StatusPending ||
+			if after.Stopped != store.StopRejected || after.GSI4PK != "" || after.Status != store.StatusPending ||
 				!strings.Contains(after.LastSendError, code) {
-				t.Fatalf("stopped %q due %q status %q error %q", after.Stopped, after.GSI2PK, after.Status, after.LastSendError)
+				t.Fatalf("stopped %q due %q status %q error %q", after.Stopped, after.GSI4PK, after.Status, after.LastSendError)
 			}
 			for range 3 {
 				f.clock.Add(time.Hour)
@@ -338,8 +338,8 @@ func TestASendEventThatComesWhileTheSendIsInFlightPreventsTheResend(t *testing.T
 	}
 	got := f.get(inv.ID)
 	if got.Status != store.StatusSent || got.MessageID != "ses-early" || got.SettledBy != "send-event" || got.ResentAt != nil ||
-		got.GSI2SK != store.FormatTime(got.SentAt.Add(3*day)) {
-		t.Fatalf("after the window: status %q messageId %q settledBy %q resentAt %v due %q, want sent with the reminder due", got.Status, got.MessageID, got.SettledBy, got.ResentAt, got.GSI2SK)
+		got.GSI4SK != store.FormatTime(got.SentAt.Add(3*day)) {
+		t.Fatalf("after the window: status %q messageId %q settledBy %q resentAt %v due %q, want sent with the reminder due", got.Status, got.MessageID, got.SettledBy, got.ResentAt, got.GSI4SK)
 	}
 	if n := len(f.emails(inv)); n != 0 {
 		t.Fatalf("%d emails from the dispatcher's fake SES, want none (the first went out through SES before the answer was lost)", n)
@@ -380,7 +380,7 @@ func TestAResendWhoseEventCameInFlightEndsSentNotStopped(t *testing.T) {
 		t.Fatalf("tick after the resend's window: %+v, want it retired as sent", s)
 	}
 	got := f.get(inv.ID)
-	if got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-resend" || got.GSI2PK != "" {
-		t.Fatalf("after the window: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI2PK)
+	if got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-resend" || got.GSI4PK != "" {
+		t.Fatalf("after the window: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI4PK)
 	}
 }

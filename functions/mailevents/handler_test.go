@@ -36,7 +36,7 @@ func putInvitation(t *testing.T, st *store.Store, email string) *store.Invitatio
 		PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "evt-" + suffix,
 		ContactID: "cust-" + suffix, Email: email, Survey: "nps-relationship", Outcome: store.OutcomeInvited,
 		Status: store.StatusPending, DueAt: now.Add(-time.Minute), LinkExpiresAt: now.Add(14 * 24 * time.Hour),
-		GSI2PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI2SK: store.FormatTime(now.Add(-time.Minute)),
+		GSI4PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI4SK: store.FormatTime(now.Add(-time.Minute)),
 	}
 	item, err := attributevalue.MarshalMap(inv)
 	if err != nil {
@@ -255,8 +255,8 @@ func TestASendEventSettlesAnUnsureInvitationOnce(t *testing.T) {
 			if after.Status != tt.wantStatus {
 				t.Errorf("status %q, want %q", after.Status, tt.wantStatus)
 			}
-			if tt.wantStatus == store.StatusSent && tt.unsure && (after.MessageID == "" || after.SettledBy != "send-event" || after.GSI2PK != "") {
-				t.Errorf("settled item: messageId %q settledBy %q due %q (no reminder configured: nothing due)", after.MessageID, after.SettledBy, after.GSI2PK)
+			if tt.wantStatus == store.StatusSent && tt.unsure && (after.MessageID == "" || after.SettledBy != "send-event" || after.GSI4PK != "") {
+				t.Errorf("settled item: messageId %q settledBy %q due %q (no reminder configured: nothing due)", after.MessageID, after.SettledBy, after.GSI4PK)
 			}
 		})
 	}

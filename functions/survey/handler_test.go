@@ -182,8 +182,8 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 	if got.Score == nil || *got.Score != 9 || got.Comment != "Fast delivery, friendly driver." {
 		t.Errorf("current answer %v %q", got.Score, got.Comment)
 	}
-	if got.GSI2PK != "" || got.GSI2SK != "" {
-		t.Errorf("the answered invitation is still due (%s / %s): its reminder could go out", got.GSI2PK, got.GSI2SK)
+	if got.GSI4PK != "" || got.GSI4SK != "" {
+		t.Errorf("the answered invitation is still due (%s / %s): its reminder could go out", got.GSI4PK, got.GSI4SK)
 	}
 	if got.Stopped != store.StopAnswered || got.AnsweredAt == nil || !got.AnsweredAt.Equal(now) || got.FirstAnsweredAt == nil || !got.FirstAnsweredAt.Equal(now) {
 		t.Errorf("stopped %q answeredAt %v firstAnsweredAt %v", got.Stopped, got.AnsweredAt, got.FirstAnsweredAt)

@@ -58,8 +58,8 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 		{"another contact's invitation", other.ID, "", true},
 	} {
 		got := f.get(tt.id)
-		if got.Stopped != tt.wantStopped || (got.GSI2PK != "") != tt.wantDue {
-			t.Errorf("%s: stopped %q due %q", tt.name, got.Stopped, got.GSI2PK)
+		if got.Stopped != tt.wantStopped || (got.GSI4PK != "") != tt.wantDue {
+			t.Errorf("%s: stopped %q due %q", tt.name, got.Stopped, got.GSI4PK)
 		}
 	}
 	// The answer of the answered invitation is untouched, and answering after unsubscribing works.

@@ -45,7 +45,7 @@ func meterFromEnv(cfg aws.Config, table, baseURL string) CostMeter {
 		return &localMeter{URL: strings.TrimSuffix(baseURL, "/") + "/_local/usage"}
 	}
 	m := &cloudWatchMeter{CW: sync.OnceValue(func() *cloudwatch.Client { return cloudwatch.NewFromConfig(cfg) }), Table: table, APIID: os.Getenv("HTTP_API_ID"),
-		Indexes: []string{store.IndexContact, store.IndexQueue, store.IndexFeed}, MemoryMB: 256}
+		Indexes: []string{store.IndexContact, store.IndexQueue, store.IndexFeed, store.IndexDue}, MemoryMB: 256}
 	for _, fn := range append(strings.Split(os.Getenv("COST_FUNCTIONS"), ","), os.Getenv("AWS_LAMBDA_FUNCTION_NAME")) {
 		if fn = strings.TrimSpace(fn); fn != "" {
 			m.Functions = append(m.Functions, fn)

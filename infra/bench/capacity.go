@@ -337,7 +337,7 @@ func (m *meter) calibrate(ctx context.Context, db *dynamodb.Client, table string
 }
 
 // gsiKeys are the key attributes of the table's indexes (template.yaml), by index.
-var gsiKeys = [][2]string{{"GSI1PK", "GSI1SK"}, {"GSI2PK", "GSI2SK"}, {"GSI3PK", "GSI3SK"}}
+var gsiKeys = [][2]string{{"GSI1PK", "GSI1SK"}, {"GSI2PK", "GSI2SK"}, {"GSI3PK", "GSI3SK"}, {"GSI4PK", "GSI4SK"}}
 
 // txWriteUnits is what AWS charges for a TransactWriteItems request, by its rules: 2 write units
 // per KB (rounded up) of the item as written, for every item, and the same again on every index

@@ -49,7 +49,7 @@ func (s *Store) ExportContact(ctx context.Context, contactID string) (*ContactEx
 }
 
 func stripKeys(m map[string]any) {
-	for _, k := range []string{"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "historyKeys", "notifyClaims"} {
+	for _, k := range []string{"PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK", "historyKeys", "notifyClaims"} {
 		delete(m, k)
 	}
 }
@@ -152,7 +152,7 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			n.Tickets++
 		case KindInvitation, KindDecision:
 			upd := expression.Set(expression.Name("erasedAt"), expression.Value(now)).
-				Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+				Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 			if head.Kind == KindInvitation && head.Stopped == "" {
 				upd = upd.Set(expression.Name("stopped"), expression.Value(StopErased))
 			}

@@ -26,7 +26,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 		Outcome: store.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: store.StatusSent,
 		Answers: []store.Answer{{Score: 3, At: at.UnixMilli(), Comment: "the courier was rude", Lang: "en"}}, Score: &score, Comment: "the courier was rude",
 		Context: map[string]string{"orderId": "A-77001"}, // the touchpoint values of the page's and email's context line
-		GSI1PK:  "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI2PK: "DUE#01", GSI2SK: store.FormatTime(at)}
+		GSI1PK:  "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI4PK: "DUE#01", GSI4SK: store.FormatTime(at)}
 	hist := map[string]any{"PK": "HIST#nps-relationship", "SK": "DAY#2026-11-23", "kind": store.KindHistogram, "c3": 1}
 	state := map[string]any{"PK": "CONTACT#cust-1", "SK": "STATE", "kind": store.KindContact, "email": "ana@example.com",
 		"lastInviteAt": store.FormatTime(at)}
@@ -83,9 +83,9 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if got.Context != nil {
 		t.Errorf("the erased invitation keeps its context values %v", got.Context)
 	}
-	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Answers[0].Score != 3 || got.Answers[0].Comment != "" || got.Stopped != store.StopErased || got.GSI2PK != "" {
+	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Answers[0].Score != 3 || got.Answers[0].Comment != "" || got.Stopped != store.StopErased || got.GSI4PK != "" {
 		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",
-			got.Score, got.Answers, got.Stopped, got.GSI2PK)
+			got.Score, got.Answers, got.Stopped, got.GSI4PK)
 	}
 	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "HIST#nps-relationship"}, "SK": &types.AttributeValueMemberS{Value: "DAY#2026-11-23"}}})
 	if err != nil || out.Item == nil {

@@ -195,7 +195,7 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 	now := s.Now()
 	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
 	inv.GSI1PK, inv.GSI1SK = contactPK(inv.ContactID), "DEC#"+FormatTime(inv.OccurredAt)+"#"+inv.ID
-	inv.GSI2PK, inv.GSI2SK = duePK(Shard(inv.ID)), FormatTime(inv.DueAt)
+	inv.GSI4PK, inv.GSI4SK = duePK(Shard(inv.ID)), FormatTime(inv.DueAt)
 	undo, err := s.claimContact(ctx, inv, c, now)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,11 +25,11 @@ import (
 //	   \----refused-------/                               |  \--Send event--> sent
 //	                                                      \--window over, still wanted--> sending (the one resend)
 //
-// While something is due the item sits in the due index (GSI2PK=DUE#nn, GSI2SK=when). A claim is
-// a conditional write on the state it read, so of two dispatchers only one wins. The claim's lease
-// ends at leaseUntil, a non-key attribute, so a claim does not move the due key (a delete and a
-// put on the index): the item stays where it was, and a tick that meets it while the lease runs
-// leaves it alone without writing. A first email whose outcome is unknown (SES's answer lost, or
+// While something is due the item sits in the due index (GSI4PK=DUE#nn, GSI4SK=when), which
+// projects keys only. A claim is a conditional write on the state it read, so of two dispatchers
+// only one wins. The claim's lease ends at leaseUntil, a non-key attribute that the index does not
+// project, so a claim writes nothing to the index: the item stays where it was, and a tick that
+// meets it while the lease runs leaves it alone without writing. A first email whose outcome is unknown (SES's answer lost, or
 // the dispatcher died between claim and mark) becomes unsure and is due again at the end of the
 // resend window: SES's Send event settles it as sent before then (MailEventsFunction), otherwise
 // the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder:
@@ -74,18 +76,19 @@ func (c *Claim) Reminder() bool { return c.Outcome == ClaimReminder }
 func (c *Claim) Resend() bool { return c.Outcome == ClaimResend }
 
 // DueInvitations returns up to limit invitations of one shard of the due index that are due at
-// now (GSI2SK <= now), oldest first. It reads one partition of GSI2 and never scans the table.
-// The index is eventually consistent: ClaimDue re-checks every item with a conditional write.
+// now (GSI4SK <= now), oldest first. It reads one partition of GSI4, which holds keys only, and
+// then the items themselves in one eventually consistent BatchGetItem; it never scans the table.
+// Both reads may lag: ClaimDue re-checks every item with a conditional write on what it read.
 func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, limit int32) ([]Invitation, error) {
 	e, err := expression.NewBuilder().WithKeyCondition(
-		expression.Key("GSI2PK").Equal(expression.Value(duePK(shard))).
-			And(expression.Key("GSI2SK").LessThanEqual(expression.Value(FormatTime(now))))).Build()
+		expression.Key("GSI4PK").Equal(expression.Value(duePK(shard))).
+			And(expression.Key("GSI4SK").LessThanEqual(expression.Value(FormatTime(now))))).Build()
 	if err != nil {
 		return nil, err
 	}
 	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
-		IndexName:                 aws.String(IndexQueue),
+		IndexName:                 aws.String(IndexDue),
 		KeyConditionExpression:    e.KeyCondition(),
 		ExpressionAttributeNames:  e.Names(),
 		ExpressionAttributeValues: e.Values(),
@@ -94,11 +97,32 @@ func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, li
 	if err != nil {
 		return nil, fmt.Errorf("query due shard %02d: %w", shard, err)
 	}
+	if len(out.Items) == 0 {
+		return nil, nil
+	}
+	keys := make([]map[string]types.AttributeValue, len(out.Items))
+	for i, it := range out.Items {
+		keys[i] = map[string]types.AttributeValue{"PK": it["PK"], "SK": it["SK"]}
+	}
+	items, err := s.batchGet(ctx, keys, false)
+	if err != nil {
+		return nil, fmt.Errorf("read due shard %02d: %w", shard, err)
+	}
 	var invs []Invitation
-	if err := attributevalue.UnmarshalListOfMaps(out.Items, &invs); err != nil {
+	if err := attributevalue.UnmarshalListOfMaps(items, &invs); err != nil {
 		return nil, fmt.Errorf("decode due shard %02d: %w", shard, err)
 	}
-	return invs, nil
+	// BatchGetItem answers in any order; the index's order (oldest due first) is the one kept.
+	// An item gone since the index was read (erased, expired) or read before it became due (a
+	// lagging read) is left out.
+	var due []Invitation
+	for _, inv := range invs {
+		if inv.GSI4PK != "" && inv.GSI4SK <= FormatTime(now) {
+			due = append(due, inv)
+		}
+	}
+	slices.SortFunc(due, func(a, b Invitation) int { return strings.Compare(a.GSI4SK, b.GSI4SK) })
+	return due, nil
 }
 
 // ClaimDue decides what to do with one item read from the due index at now and does it with a
@@ -111,7 +135,7 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	case invitation.StepNone:
 		return &Claim{Outcome: ClaimLost}, nil
 	case invitation.StepRetire:
-		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK")), seen)
+		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK")), seen)
 	case invitation.StepLeaseOver:
 		return s.leaseOver(ctx, due, now, seen)
 	case invitation.StepAccepted:
@@ -162,7 +186,7 @@ func (s *Store) seen(due *Invitation) expression.ConditionBuilder {
 		attempts = expression.AttributeNotExists(expression.Name("sendAttempts"))
 	}
 	return expression.Name("status").Equal(expression.Value(due.Status)).
-		And(expression.Name("GSI2SK").Equal(expression.Value(due.GSI2SK)), attempts)
+		And(expression.Name("GSI4SK").Equal(expression.Value(due.GSI4SK)), attempts)
 }
 
 // leaseOver handles a claim whose lease ended: its dispatcher died between claim and mark, and
@@ -173,7 +197,7 @@ func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, s
 	if due.Status == StatusReminding {
 		upd := expression.Set(expression.Name("status"), expression.Value(StatusDone)).
 			Set(expression.Name("lastSendError"), msg).
-			Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+			Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 		return s.apply(ctx, due, ClaimUnsure, upd, seen)
 	}
 	upd := s.unsureUpdate(due, due.ResentAt != nil, now).Set(expression.Name("lastSendError"), msg)
@@ -185,9 +209,9 @@ func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, s
 func sentUpdate(inv *Invitation, status string, now time.Time) expression.UpdateBuilder {
 	upd := sentFields(inv, status, now)
 	if at, ok := inv.reminderAt(now); ok {
-		return upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
+		return upd.Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at)))
 	}
-	return upd.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+	return upd.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 }
 
 // unsureUpdate records a first email whose outcome is unknown. The first time, it counts as sent
@@ -198,16 +222,16 @@ func (s *Store) unsureUpdate(inv *Invitation, resend bool, now time.Time) expres
 		// Due once more at the end of its own window: a Send event settles it before then,
 		// otherwise the dispatcher stops it (StopUnsure).
 		return expression.Set(expression.Name("status"), expression.Value(StatusUnsure)).
-			Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
+			Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
 	}
 	return sentFields(inv, StatusUnsure, now).
-		Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
+		Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
 }
 
 // stopUpdate stops an invitation for reason (keeping an earlier reason) and takes it off the due index.
 func stopUpdate(reason string) expression.UpdateBuilder {
 	return expression.Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(reason))).
-		Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+		Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 }
 
 // apply runs one conditional update on the invitation and returns the item as it is after it,

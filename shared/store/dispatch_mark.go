@@ -33,7 +33,7 @@ func claimed(c *Claim) expression.ConditionBuilder {
 var notStopped = expression.AttributeNotExists(expression.Name("stopped"))
 
 func offDueIndex(u expression.UpdateBuilder) expression.UpdateBuilder {
-	return u.Remove(expression.Name("GSI2PK")).Remove(expression.Name("GSI2SK"))
+	return u.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 }
 
 // settle writes upd under the claim, or, if the invitation was stopped meanwhile, stopped (the
@@ -84,7 +84,7 @@ func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
 	next := offDueIndex(upd())
 	if c.Inv.SentAt != nil {
 		if at, ok := c.Inv.reminderAt(*c.Inv.SentAt); ok {
-			next = upd().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
+			next = upd().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at)))
 		}
 	}
 	return s.settle(ctx, c, next, offDueIndex(upd()))
@@ -124,7 +124,7 @@ func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Tim
 		return u
 	}
 	return s.settle(ctx, c,
-		back().Set(expression.Name("GSI2SK"), expression.Value(FormatTime(now.Add(invitation.Backoff(c.attempts))))),
+		back().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(invitation.Backoff(c.attempts))))),
 		offDueIndex(back()))
 }
 

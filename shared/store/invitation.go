@@ -107,10 +107,10 @@ type Invitation struct {
 
 	GSI1PK string `dynamodbav:"GSI1PK,omitempty"`
 	GSI1SK string `dynamodbav:"GSI1SK,omitempty"`
-	GSI2PK string `dynamodbav:"GSI2PK,omitempty"` // due index, present while something is due
-	GSI2SK string `dynamodbav:"GSI2SK,omitempty"`
 	GSI3PK string `dynamodbav:"GSI3PK,omitempty"` // scorer's change feed, set once sent
 	GSI3SK string `dynamodbav:"GSI3SK,omitempty"`
+	GSI4PK string `dynamodbav:"GSI4PK,omitempty"` // due index (keys only), present while something is due
+	GSI4SK string `dynamodbav:"GSI4SK,omitempty"`
 	TTL    int64  `dynamodbav:"ttl,omitempty"`
 }
 

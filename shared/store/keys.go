@@ -24,6 +24,7 @@ const (
 	IndexContact = "GSI1"
 	IndexQueue   = "GSI2"
 	IndexFeed    = "GSI3"
+	IndexDue     = "GSI4"
 )
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)

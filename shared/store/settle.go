@@ -96,7 +96,7 @@ func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acc
 		upd = offDueIndex(upd)
 	default:
 		if at, ok := inv.reminderAt(*inv.SentAt); ok {
-			upd = upd.Set(expression.Name("GSI2SK"), expression.Value(FormatTime(at)))
+			upd = upd.Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at)))
 		} else {
 			upd = offDueIndex(upd)
 		}

@@ -142,8 +142,8 @@ func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
 		if inv.Status != store.StatusPending && !claimed {
 			return upd, cond, false
 		}
-		if due := store.FormatTime(now); inv.GSI2PK != "" && inv.GSI2SK > due {
-			upd, cond, ok = upd.Set(expression.Name("GSI2SK"), expression.Value(due)), expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK)), true
+		if due := store.FormatTime(now); inv.GSI4PK != "" && inv.GSI4SK > due {
+			upd, cond, ok = upd.Set(expression.Name("GSI4SK"), expression.Value(due)), expression.Name("GSI4SK").Equal(expression.Value(inv.GSI4SK)), true
 		}
 		if claimed && inv.LeaseUntil != nil && inv.LeaseUntil.After(now) {
 			held := expression.Name("claimId").Equal(expression.Value(inv.ClaimID)).And(expression.Name("status").Equal(expression.Value(inv.Status)))
@@ -161,9 +161,9 @@ func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
 func (r *Rig) ElapseResendWindows(ctx context.Context) (int, error) {
 	return r.elapse(ctx, func(inv store.Invitation, now time.Time) (expression.UpdateBuilder, expression.ConditionBuilder, bool) {
 		due := store.FormatTime(now)
-		return expression.Set(expression.Name("GSI2SK"), expression.Value(due)),
-			expression.Name("GSI2SK").Equal(expression.Value(inv.GSI2SK)).And(expression.Name("status").Equal(expression.Value(store.StatusUnsure))),
-			inv.Status == store.StatusUnsure && inv.GSI2PK != "" && inv.GSI2SK > due
+		return expression.Set(expression.Name("GSI4SK"), expression.Value(due)),
+			expression.Name("GSI4SK").Equal(expression.Value(inv.GSI4SK)).And(expression.Name("status").Equal(expression.Value(store.StatusUnsure))),
+			inv.Status == store.StatusUnsure && inv.GSI4PK != "" && inv.GSI4SK > due
 	})
 }
 

@@ -174,15 +174,16 @@ func TestCreateTableInputFollowsTheTableResource(t *testing.T) {
 	if len(in.KeySchema) != 2 || aws.ToString(in.KeySchema[0].AttributeName) != "PK" || in.KeySchema[0].KeyType != "HASH" {
 		t.Errorf("key schema %+v", in.KeySchema)
 	}
-	if len(in.AttributeDefinitions) != 8 {
-		t.Errorf("%d attribute definitions, want 8", len(in.AttributeDefinitions))
+	if len(in.AttributeDefinitions) != 10 {
+		t.Errorf("%d attribute definitions, want 10", len(in.AttributeDefinitions))
 	}
-	if len(in.GlobalSecondaryIndexes) != 3 {
-		t.Fatalf("%d GSIs, want 3", len(in.GlobalSecondaryIndexes))
+	if len(in.GlobalSecondaryIndexes) != 4 {
+		t.Fatalf("%d GSIs, want 4", len(in.GlobalSecondaryIndexes))
 	}
 	for i, g := range in.GlobalSecondaryIndexes {
-		name := []string{"GSI1", "GSI2", "GSI3"}[i]
-		projection := []string{"INCLUDE", "ALL", "INCLUDE"}[i]
+		name := []string{"GSI1", "GSI2", "GSI3", "GSI4"}[i]
+		// The due index projects keys only: a claim must not rewrite it (one write unit).
+		projection := []string{"INCLUDE", "ALL", "INCLUDE", "KEYS_ONLY"}[i]
 		if aws.ToString(g.IndexName) != name || string(g.Projection.ProjectionType) != projection || aws.ToString(g.KeySchema[0].AttributeName) != name+"PK" {
 			t.Errorf("GSI %d: %+v", i, g)
 		}
@@ -317,7 +318,8 @@ func TestPoliciesResolveToComparableResources(t *testing.T) {
 		want             bool
 	}{
 		{"dynamodb:UpdateItem", "Table", true},
-		{"dynamodb:Query", "Table/index/GSI2", true},
+		{"dynamodb:Query", "Table/index/GSI4", true},
+		{"dynamodb:Query", "Table/index/GSI2", false},
 		{"dynamodb:Query", "Table/index/GSI1", false},
 		{"dynamodb:Query", "Table", false},
 		{"dynamodb:DeleteItem", "Table", false},
