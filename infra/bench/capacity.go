@@ -340,13 +340,16 @@ func (m *meter) calibrate(ctx context.Context, db *dynamodb.Client, table string
 var gsiKeys = [][2]string{{"GSI1PK", "GSI1SK"}, {"GSI2PK", "GSI2SK"}, {"GSI3PK", "GSI3SK"}, {"GSI4PK", "GSI4SK"}}
 
 // txWriteUnits is what AWS charges for a TransactWriteItems request, by its rules: 2 write units
-// per KB (rounded up) of the item as written, for every item, and the same again on every index
-// the item is in (an upper bound where the index projects only some attributes). Each written
-// item is read back to size it by DynamoDB's rule (readBack) and to see its indexes; an Update also
-// counts an index whose key its expression names (an entry added or removed; AWS charges a delete
-// and a put when a key changes, so a moved key is counted once too few). Without readBack (a
-// cancelled transaction) a Put is sized by its JSON on the wire, an Update as 1 KB. A
-// ConditionCheck is counted as a write of 2 units (an upper bound); a Delete as 2.
+// per KB (rounded up) of the item as written, for every item, and 1 unit per KB on every index the
+// item is in, not doubled: the transactional factor applies to the table alone. AWS's guide does not
+// spell that out; the dynoxide project measured it against DynamoDB (its
+// tests/transactional_index_consumed_capacity.rs, 13 August 2026). The whole item's size is an
+// upper bound for an index that projects only some attributes. Each written item is read back to
+// size it by DynamoDB's rule (readBack) and to see its indexes; an Update also counts an index whose
+// key its expression names (an entry added or removed; AWS charges a delete and a put when a key
+// changes, so a moved key is counted once too few). Without readBack (a cancelled transaction) a Put
+// is sized by its JSON on the wire, an Update as 1 KB. A ConditionCheck is charged 2 units per KB of
+// the item it reads (read back too); a Delete 2.
 func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes int)) (total, gsi float64) {
 	var req struct {
 		TransactItems []struct {
@@ -359,7 +362,10 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 				ExpressionAttributeNames  map[string]string
 				ExpressionAttributeValues map[string]json.RawMessage
 			}
-			Delete, ConditionCheck json.RawMessage
+			ConditionCheck *struct {
+				Key json.RawMessage
+			}
+			Delete json.RawMessage
 		}
 	}
 	if json.Unmarshal(body, &req) != nil {
@@ -375,12 +381,11 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 				k, _ := json.Marshal(map[string]json.RawMessage{"PK": it.Put.Item["PK"], "SK": it.Put.Item["SK"]})
 				size, _ = readBack(k)
 			}
-			units := 2 * kb(max(size, 1))
-			total += units
+			total += 2 * kb(max(size, 1))
 			for _, k := range gsiKeys {
 				if it.Put.Item[k[0]] != nil && it.Put.Item[k[1]] != nil {
-					total += units
-					gsi += units
+					total += kb(max(size, 1))
+					gsi += kb(max(size, 1))
 				}
 			}
 		case it.Update != nil:
@@ -388,8 +393,7 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 			if readBack != nil {
 				size, n = readBack(it.Update.Key)
 			}
-			units := 2 * kb(max(size, 1))
-			total += units
+			total += 2 * kb(max(size, 1))
 			// The item's entry in every index it is in is counted as rewritten; an index key named
 			// by the expression adds or removes an entry.
 			for _, k := range gsiKeys {
@@ -401,8 +405,14 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 				}
 			}
 			n = min(n, len(gsiKeys))
-			total += float64(n) * units
-			gsi += float64(n) * units
+			total += float64(n) * kb(max(size, 1))
+			gsi += float64(n) * kb(max(size, 1))
+		case it.ConditionCheck != nil:
+			size := 1
+			if readBack != nil {
+				size, _ = readBack(it.ConditionCheck.Key)
+			}
+			total += 2 * kb(max(size, 1))
 		default:
 			total += 2
 		}
