@@ -38,6 +38,9 @@ func (s *Store) ExportContact(ctx context.Context, contactID string) (*ContactEx
 		return nil, err
 	}
 	for _, it := range items {
+		if err := expandTicketItem(it); err != nil {
+			return nil, err
+		}
 		var m map[string]any
 		if err := attributevalue.UnmarshalMap(it, &m); err != nil {
 			return nil, err
@@ -46,6 +49,25 @@ func (s *Store) ExportContact(ctx context.Context, contactID string) (*ContactEx
 		x.Records = append(x.Records, m)
 	}
 	return x, nil
+}
+
+// expandTicketItem gives a ticket item's opening answer back the fields stored once on the
+// ticket (ticketRecord.compact), so an export shows every answer whole.
+func expandTicketItem(it map[string]types.AttributeValue) error {
+	if k, ok := it["kind"].(*types.AttributeValueMemberS); !ok || k.Value != KindTicket || it["answers"] == nil {
+		return nil
+	}
+	var r ticketRecord
+	if err := attributevalue.UnmarshalMap(it, &r); err != nil {
+		return err
+	}
+	r.expand()
+	answers, err := attributevalue.Marshal(r.Answers)
+	if err != nil {
+		return err
+	}
+	it["answers"] = answers
+	return nil
 }
 
 func stripKeys(m map[string]any) {

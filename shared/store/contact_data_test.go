@@ -59,6 +59,16 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 			t.Fatalf("the export before erasure lacks %q: %s", p, raw)
 		}
 	}
+	// The ticket's opening answer is stored once (on the ticket's own fields) and exported whole.
+	for _, r := range before.Records {
+		if r["kind"] != store.KindTicket {
+			continue
+		}
+		opening, _ := r["answers"].([]any)[0].(map[string]any)
+		if opening["comment"] != "the courier was rude" || opening["invitationId"] != "inv1" {
+			t.Errorf("exported opening answer %v, want it whole", opening)
+		}
+	}
 	n, err := s.EraseContact(ctx, "cust-1")
 	if err != nil || n.Invitations != 1 || n.Tickets != 1 {
 		t.Fatalf("erase = %+v %v", n, err)

@@ -33,7 +33,32 @@ type ticketRecord struct {
 
 // tickets unwraps ticket records.
 func tickets(recs []ticketRecord) []ticket.Ticket {
-	return unwrap(recs, func(r ticketRecord) ticket.Ticket { return r.Ticket })
+	return unwrap(recs, func(r ticketRecord) ticket.Ticket { r.expand(); return r.Ticket })
+}
+
+// compact stores the answer that opened an answer ticket once: its invitation id, comment and
+// touchpoint are the ticket's own, so the first entry of answers keeps only its score and time.
+// A ticket is billed per KB written, on the table and on each index, and a short comment written
+// twice took a ticket over 1 KB. The entry is compacted only when all three are the ticket's, and
+// an entry without an invitation id is one that was (expand).
+func (r *ticketRecord) compact() {
+	if len(r.Answers) == 0 {
+		return
+	}
+	a := r.Answers[0]
+	if a.InvitationID != r.InvitationID || a.Comment != r.Comment || a.Touchpoint != r.Touchpoint {
+		return
+	}
+	r.Answers = slices.Clone(r.Answers)
+	r.Answers[0] = ticket.Answer{Score: a.Score, At: a.At}
+}
+
+// expand restores the opening answer compact left out, from the ticket's fields.
+func (r *ticketRecord) expand() {
+	if len(r.Answers) == 0 || r.Answers[0].InvitationID != "" {
+		return
+	}
+	r.Answers[0].InvitationID, r.Answers[0].Comment, r.Answers[0].Touchpoint = r.InvitationID, r.Comment, r.Touchpoint
 }
 
 // openLock is the open-ticket lock item: a contact has at most one open ticket per survey. The
@@ -80,6 +105,7 @@ func newTicket(t ticket.Ticket, historyKey string) ticketRecord {
 	if historyKey != "" {
 		r.HistoryKeys = []string{historyKey}
 	}
+	r.compact()
 	return r
 }
 
@@ -285,6 +311,7 @@ func (s *Store) ticketRecord(ctx context.Context, id string) (*ticketRecord, err
 	if !found || r.Kind != KindTicket { // an attached answer's reference is no ticket
 		return nil, fmt.Errorf("ticket %s: %w", id, ErrNotFound)
 	}
+	r.expand()
 	return &r, nil
 }
 

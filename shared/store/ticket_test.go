@@ -100,6 +100,26 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 	if len(got.Answers) != 3 || got.Priority != ticket.PriorityUrgent || !got.Repeat {
 		t.Fatalf("ticket has %d answers, priority %s, repeat %v: want 3, urgent (high raised once), true", len(got.Answers), got.Priority, got.Repeat)
 	}
+	// The opening answer is read whole, and stored once: its comment, invitation and touchpoint
+	// are the ticket's own, so the item's first answer holds only score and time.
+	if got.Answers[0] != a1 || got.Answers[1].InvitationID != "inv2" || got.Answers[1].Comment != a1.Comment {
+		t.Fatalf("answers read back: %+v, want the first %+v", got.Answers, a1)
+	}
+	raw, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "TICKET#" + first.ID}, "SK": &types.AttributeValueMemberS{Value: "TICKET"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := raw.Item["answers"].(*types.AttributeValueMemberL).Value
+	if opening := stored[0].(*types.AttributeValueMemberM).Value; len(opening) != 2 || opening["score"] == nil || opening["at"] == nil {
+		t.Fatalf("stored opening answer %v, want score and at only", opening)
+	}
+	if attached := stored[1].(*types.AttributeValueMemberM).Value; attached["comment"] == nil || attached["invitationId"] == nil {
+		t.Fatalf("stored attached answer %v, want it whole", attached)
+	}
+	if queue, err := s.ListTickets(ctx, ticket.StatusOpen, "", 10); err != nil || len(queue) != 1 || queue[0].Answers[0] != a1 {
+		t.Fatalf("the queue's copy: %+v %v, want the opening answer whole", queue, err)
+	}
 	if _, err := s.GetTicket(ctx, ticket.AnswerID("inv2")); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the attached answer got a ticket of its own: %v", err)
 	}

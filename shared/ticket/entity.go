@@ -49,7 +49,7 @@ type Ticket struct {
 
 // Answer is one low answer on a ticket.
 type Answer struct {
-	InvitationID string    `dynamodbav:"invitationId" json:"invitationId"`
+	InvitationID string    `dynamodbav:"invitationId,omitempty" json:"invitationId"`
 	Score        int       `dynamodbav:"score" json:"score"`
 	Comment      string    `dynamodbav:"comment,omitempty" json:"comment,omitempty"`
 	Touchpoint   string    `dynamodbav:"touchpoint,omitempty" json:"touchpoint,omitempty"`
