@@ -14,10 +14,10 @@ import (
 )
 
 // breach opens the aggregate ticket of a new breach item, once.
-func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (string, error) {
+func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (pending, error) {
 	var b score.Breach
 	if err := store.DecodeStreamImage(r.Change.NewImage, &b); err != nil {
-		return "", fmt.Errorf("decode breach: %w", err)
+		return pending{}, fmt.Errorf("decode breach: %w", err)
 	}
 	var f *catalog.Followup
 	if sv, ok := h.Catalog.Survey(b.Survey); ok {
@@ -42,8 +42,12 @@ func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (str
 	}
 	created, err := h.Store.OpenBreachTicket(ctx, draft)
 	if err != nil {
-		return "", err
+		return pending{}, err
 	}
 	slog.InfoContext(ctx, "breach ticket", "created", created, "ticket", draft.ID, "survey", b.Survey, "rule", b.Rule)
-	return draft.ID, nil
+	if created {
+		opened := ticket.Open(draft)
+		return pending{id: draft.ID, opened: &opened}, nil
+	}
+	return pending{id: draft.ID}, nil
 }

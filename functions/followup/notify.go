@@ -25,10 +25,13 @@ const (
 	StateNone      = "none"    // no address or no webhook configured
 )
 
-// notify sends notification kind of ticket id once (claimed in the store) by email and webhook,
+// notify sends notification kind of ticket p once (claimed in the store) by email and webhook,
 // and records the outcome on the ticket. Failures are logged and recorded, never returned: a
-// notification never blocks or fails a ticket.
-func (h *Handler) notify(ctx context.Context, id, kind string) {
+// notification never blocks or fails a ticket. A ticket this invocation opened is taken as it
+// wrote it, not read back: the email then shows it as it was a few milliseconds before, as a read
+// before the send would, and the read before the webhook still sees an erasure since.
+func (h *Handler) notify(ctx context.Context, p pending, kind string) {
+	id := p.id
 	ok, err := h.Store.ClaimNotification(ctx, id, kind)
 	if err != nil || !ok {
 		if err != nil {
@@ -36,10 +39,12 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 		}
 		return
 	}
-	t, err := h.Store.GetTicket(ctx, id)
-	if err != nil {
-		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
-		return
+	t := p.opened
+	if t == nil {
+		if t, err = h.Store.GetTicket(ctx, id); err != nil {
+			slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
+			return
+		}
 	}
 	if t.Notified(kind) {
 		return // sent under an older claim, kept on the ticket

@@ -92,11 +92,7 @@ const attachedSK = "ATTACHED"
 
 // newTicket is a new ticket's record: its keys and bookkeeping around t, opened now.
 func newTicket(t ticket.Ticket, historyKey string) ticketRecord {
-	t.Status = ticket.StatusOpen
-	t.UpdatedAt = t.CreatedAt
-	if t.Notifications == nil {
-		t.Notifications = map[string]ticket.Delivery{}
-	}
+	t = ticket.Open(t)
 	r := ticketRecord{PK: ticketPK(t.ID), SK: skTicket, Kind: KindTicket, Ticket: t,
 		GSI2PK: ticketQueuePK(t.Status), GSI2SK: queueSK(t.SLADue, t.ID)}
 	if t.ContactID != "" {

@@ -24,6 +24,16 @@ type Effect struct {
 }
 
 // Apply works out what c does to t at now, without changing t. A status change the lifecycle
+// Open is draft as it stands once opened: open, last updated when created, nothing notified.
+func Open(draft Ticket) Ticket {
+	draft.Status = StatusOpen
+	draft.UpdatedAt = draft.CreatedAt
+	if draft.Notifications == nil {
+		draft.Notifications = map[string]Delivery{}
+	}
+	return draft
+}
+
 // refuses is ErrTransition.
 func (t *Ticket) Apply(c Change, now time.Time) (Effect, error) {
 	eff := Effect{Status: t.Status}

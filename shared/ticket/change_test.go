@@ -79,3 +79,17 @@ func TestANotificationRecordedOnTheTicketCountsAsSent(t *testing.T) {
 		t.Errorf("Notified(new) = %v, Notified(escalation) = %v; want true, false", tk.Notified("new"), tk.Notified("escalation"))
 	}
 }
+
+func TestOpenIsTheDraftAsOpened(t *testing.T) {
+	at := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	draft := Ticket{ID: "a-1", Status: StatusClosed, CreatedAt: at, UpdatedAt: at.Add(time.Hour), Comment: "late",
+		Notifications: nil, Answers: []Answer{{InvitationID: "1", Score: 2, At: at}}}
+	got := Open(draft)
+	if got.Status != StatusOpen || !got.UpdatedAt.Equal(at) || got.Notifications == nil || len(got.Notifications) != 0 ||
+		got.Comment != "late" || len(got.Answers) != 1 || got.ID != "a-1" {
+		t.Fatalf("Open = %+v", got)
+	}
+	if draft.Status != StatusClosed {
+		t.Fatalf("Open changed the draft it was given")
+	}
+}
