@@ -56,6 +56,10 @@ func TestConcurrentTicksSendEachInvitationOnce(t *testing.T) {
 		if want := store.FormatTime(after.SentAt.Add(3 * day)); after.GSI4SK != want {
 			t.Errorf("reminder due key = %q, want %q", after.GSI4SK, want)
 		}
+		// The settled claim leaves no bookkeeping behind (it would only make the item bigger).
+		if after.ClaimID != "" || after.ClaimedAt != nil || after.LeaseUntil != nil || after.SendAttempts != 1 {
+			t.Errorf("invitation %s after the mark: claim %q at %v lease %v attempts %d", inv.ID, after.ClaimID, after.ClaimedAt, after.LeaseUntil, after.SendAttempts)
+		}
 	}
 	if again := f.tick(); again.Sent != 0 || again.Claimed != 0 {
 		t.Errorf("a later tick sent again: %+v", again)

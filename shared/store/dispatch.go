@@ -198,10 +198,10 @@ func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, s
 		upd := expression.Set(expression.Name("status"), expression.Value(StatusDone)).
 			Set(expression.Name("lastSendError"), msg).
 			Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
-		return s.apply(ctx, due, ClaimUnsure, upd, seen)
+		return s.apply(ctx, due, ClaimUnsure, endClaim(upd), seen)
 	}
 	upd := s.unsureUpdate(due, due.ResentAt != nil, now).Set(expression.Name("lastSendError"), msg)
-	return s.apply(ctx, due, ClaimUnsure, upd, seen)
+	return s.apply(ctx, due, ClaimUnsure, endClaim(upd), seen)
 }
 
 // sentUpdate records a first email as sent at now: the scorer's change feed key, and the

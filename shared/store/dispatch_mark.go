@@ -36,12 +36,21 @@ func offDueIndex(u expression.UpdateBuilder) expression.UpdateBuilder {
 	return u.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 }
 
+// endClaim ends the claim's bookkeeping with the write that settles it: its id, start and lease
+// mean nothing once the send is settled (the next claim sets them again), and the 110 bytes they
+// take would, with a short comment, take an answered invitation over 1 KB, doubling every later
+// write of it.
+func endClaim(u expression.UpdateBuilder) expression.UpdateBuilder {
+	return u.Remove(expression.Name("claimId")).Remove(expression.Name("claimedAt")).Remove(expression.Name("leaseUntil"))
+}
+
 // settle writes upd under the claim, or, if the invitation was stopped meanwhile, stopped (the
-// same outcome with nothing more due).
-func (s *Store) settle(ctx context.Context, c *Claim, upd, stopped expression.UpdateBuilder) error {
-	_, err := s.update(ctx, c.Inv.ID, upd, claimed(c).And(notStopped))
+// same outcome with nothing more due), and ends the claim. Each is a function because builders
+// share their operations when copied: each write's update is built afresh.
+func (s *Store) settle(ctx context.Context, c *Claim, upd, stopped func() expression.UpdateBuilder) error {
+	_, err := s.update(ctx, c.Inv.ID, endClaim(upd()), claimed(c).And(notStopped))
 	if errors.Is(err, ErrConflict) {
-		_, err = s.update(ctx, c.Inv.ID, stopped, claimed(c).And(expression.AttributeExists(expression.Name("stopped"))))
+		_, err = s.update(ctx, c.Inv.ID, endClaim(stopped()), claimed(c).And(expression.AttributeExists(expression.Name("stopped"))))
 	}
 	if err != nil {
 		return fmt.Errorf("settle %s of invitation %s: %w", c.Outcome, c.Inv.ID, err)
@@ -54,21 +63,29 @@ func (s *Store) settle(ctx context.Context, c *Claim, upd, stopped expression.Up
 // reminder or a resend nothing more is due.
 func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now time.Time) error {
 	if c.Reminder() {
-		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
-			Set(expression.Name("reminderSentAt"), expression.Value(now)).
-			Set(expression.Name("reminderMessageId"), expression.Value(messageID)))
+		upd := func() expression.UpdateBuilder {
+			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+				Set(expression.Name("reminderSentAt"), expression.Value(now)).
+				Set(expression.Name("reminderMessageId"), expression.Value(messageID)))
+		}
 		return s.settle(ctx, c, upd, upd)
 	}
 	id := expression.Value(messageID)
 	if c.Resend() {
 		// sentAt and the change feed keep the first attempt's time: the survey went out then.
-		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
-			Set(expression.Name("messageId"), id))
+		upd := func() expression.UpdateBuilder {
+			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+				Set(expression.Name("messageId"), id))
+		}
 		return s.settle(ctx, c, upd, upd)
 	}
 	return s.settle(ctx, c,
-		sentUpdate(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id),
-		offDueIndex(sentFields(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id)))
+		func() expression.UpdateBuilder {
+			return sentUpdate(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id)
+		},
+		func() expression.UpdateBuilder {
+			return offDueIndex(sentFields(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id))
+		})
 }
 
 // MarkAccepted settles a claimed resend whose first email SES is known to have accepted (a Send
@@ -81,13 +98,13 @@ func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
 			Set(expression.Name("settledBy"), expression.Value("send-event")).
 			Remove(expression.Name("resentAt"))
 	}
-	next := offDueIndex(upd())
+	next := func() expression.UpdateBuilder { return offDueIndex(upd()) }
 	if c.Inv.SentAt != nil {
 		if at, ok := c.Inv.reminderAt(*c.Inv.SentAt); ok {
-			next = upd().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at)))
+			next = func() expression.UpdateBuilder { return upd().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at))) }
 		}
 	}
-	return s.settle(ctx, c, next, offDueIndex(upd()))
+	return s.settle(ctx, c, next, func() expression.UpdateBuilder { return offDueIndex(upd()) })
 }
 
 // MarkUnsure records a send whose outcome SES did not report (a timeout after the request left).
@@ -97,15 +114,16 @@ func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
 func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.Time) error {
 	msg := expression.Value(truncate(cause.Error()))
 	if c.Reminder() {
-		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
-			Set(expression.Name("lastSendError"), msg))
+		upd := func() expression.UpdateBuilder {
+			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+				Set(expression.Name("lastSendError"), msg))
+		}
 		return s.settle(ctx, c, upd, upd)
 	}
-	// Builders share their operations when copied: each variant is built afresh.
 	upd := func() expression.UpdateBuilder {
 		return s.unsureUpdate(c.Inv, c.Resend(), now).Set(expression.Name("lastSendError"), msg)
 	}
-	return s.settle(ctx, c, upd(), offDueIndex(upd()))
+	return s.settle(ctx, c, upd, func() expression.UpdateBuilder { return offDueIndex(upd()) })
 }
 
 // Release returns a claim whose send SES refused for now (throttling, a 5xx, no connection): the
@@ -114,7 +132,6 @@ func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.
 // is still the one resend: it may be tried again.
 func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Time) error {
 	msg := expression.Value(truncate(cause.Error()))
-	// Builders share their operations when copied: each variant is built afresh.
 	back := func() expression.UpdateBuilder {
 		u := expression.Set(expression.Name("status"), expression.Value(c.prev)).
 			Set(expression.Name("lastSendError"), msg)
@@ -124,8 +141,10 @@ func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Tim
 		return u
 	}
 	return s.settle(ctx, c,
-		back().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(invitation.Backoff(c.attempts))))),
-		offDueIndex(back()))
+		func() expression.UpdateBuilder {
+			return back().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(invitation.Backoff(c.attempts)))))
+		},
+		func() expression.UpdateBuilder { return offDueIndex(back()) })
 }
 
 // Reject stops a claimed invitation whose send SES refused for good (the address or the
@@ -136,7 +155,7 @@ func (s *Store) Reject(ctx context.Context, c *Claim, cause error) error {
 	if c.Resend() {
 		upd = upd.Remove(expression.Name("resentAt"))
 	}
-	if _, err := s.update(ctx, c.Inv.ID, upd, claimed(c)); err != nil {
+	if _, err := s.update(ctx, c.Inv.ID, endClaim(upd), claimed(c)); err != nil {
 		return fmt.Errorf("reject invitation %s: %w", c.Inv.ID, err)
 	}
 	return nil
@@ -154,7 +173,7 @@ func (s *Store) StopClaimed(ctx context.Context, c *Claim, reason string) error 
 			upd = upd.Remove(expression.Name(a))
 		}
 	}
-	_, err := s.update(ctx, c.Inv.ID, upd, claimed(c))
+	_, err := s.update(ctx, c.Inv.ID, endClaim(upd), claimed(c))
 	if err != nil {
 		return fmt.Errorf("stop invitation %s (%s): %w", c.Inv.ID, reason, err)
 	}
