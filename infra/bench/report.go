@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/cxloop/cxloop/shared/cost"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -202,20 +203,52 @@ func (r *report) writeUnits(b *strings.Builder) {
 	p("only, so claims, sends and answers do not rewrite them: the claim, which keeps its lease in a non-key")
 	p("attribute, writes the item alone (1 unit; the dispatcher reads the claimed item by key, half a read unit),")
 	p("the mark moves the due key to the reminder's time (a delete and a put, 2) and sets the feed key (1), the")
-	p("answer removes the due key (1) and moves the feed key (2). What is left would need design changes:")
-	p("reminders found from the feed instead of the due index (the mark would only remove the due key and the")
-	p("answer would not touch it: 2 less), which brings a per-survey read of the feed on every tick. A ticket adds")
-	p("its transaction (the ticket with its GSI1 and GSI2 entries, the open-ticket lock, the hashed-address entry and")
-	p("the two erasure checks, each table item at the transactional rate) and the team notification's claim and record.")
-	p("Reads: the dispatcher's check is one consistent read of the contact and one eventually consistent batch; SES's")
-	p("events and the survey page read eventually consistent and read again, consistent, only when the state read")
-	p("would lead to no write.")
+	p("answer removes the due key (1) and moves the feed key (2). A ticket adds its transaction (the ticket with its")
+	p("GSI1 and GSI2 entries, the open-ticket lock, the hashed-address entry and the two erasure checks, each table")
+	p("item at the transactional rate) and the team notification's claim and record. Items are kept under 1 KB where")
+	p("a write would otherwise cost 2: a ticket stores its opening answer once, and a settled claim leaves no")
+	p("bookkeeping on the invitation. Reads: the dispatcher reads the due items by key in one eventually consistent")
+	p("batch, then one consistent read of the contact and one eventually consistent batch of the address's opt-out")
+	p("and suppressions; SES's events and the survey page read eventually consistent and read again, consistent, only")
+	p("when the state read would lead to no write; a ticket the follow-up function opened is notified as written.")
 	p("")
+	p("The floor without a ticket, under the present guarantees, is the %.0f units above at volume: every write left", r.floorNoTicket())
+	p("is a conditional write a guarantee needs (quiet period, daily cap, the invitation, the claim, the mark, the")
+	p("answer) or an index entry a reader needs (the contact's history, the due index, the scorer's feed). Two design")
+	p("changes could go below it, and were weighed and not made:")
+	p("")
+	p("- Reminders found from the scorer's feed instead of the due index: the mark would remove the due key instead")
+	p("  of moving it, and the answer would not touch it (2 units less per answered survey), at the price of a reminder")
+	p("  scan per survey and reminder delay (16 feed queries each), its own watermark item, and a second way an")
+	p("  invitation becomes due, with its own lease recovery.")
+	p("- The contact's invitations listed on its state item (written by the quiet-period claim anyway) instead of")
+	p("  GSI1 entries: 1 unit less per invitation, but the erasure rule would depend on a list kept by appends under races.")
+	p("")
+	if m, err := cost.Shipped(); err == nil {
+		p("At costs.yaml's prices (%.3f USD per million write units) the first saves %.2f USD per million surveys sent",
+			m.Prices.WriteRequestUnit*1e6, 2*responseRate*surveys*m.Prices.WriteRequestUnit)
+		p("(%.0f%% answered) and the second %.2f USD, against a total of a few hundred dollars that SES's %.2f USD per",
+			responseRate*100, surveys*m.Prices.WriteRequestUnit, m.Prices.Email*1000)
+		p("1,000 emails dominates (the cost section below): less than the risk each brings to a guarantee.")
+		p("")
+	}
 	p("Fixed costs: an idle dispatch tick %.1f RRU / %.1f WRU (one per minute: %.0f RRU a month); an idle scoring run %.1f RRU / %.1f WRU",
 		r.Idle["DispatchFunction"].Read, r.Idle["DispatchFunction"].Write, r.Idle["DispatchFunction"].Read*43200,
 		r.Idle["ScoreFunction"].Read, r.Idle["ScoreFunction"].Write)
 	p("(every 15 minutes: %.0f RRU a month), whatever the volume.", r.Idle["ScoreFunction"].Read*2880)
 	p("")
+}
+
+// floorNoTicket is the write units per survey without a ticket at volume: the case's figure less
+// its scoring share, which a scoring run divides among its answers.
+func (r *report) floorNoTicket() float64 {
+	for _, c := range r.Cases {
+		if c.Units["FollowupFunction"].Write == 0 {
+			_, w := c.Totals()
+			return w - c.Units["ScoreFunction"].Write
+		}
+	}
+	return 0
 }
 
 func caseNames(cs []surveyCase) []string {
