@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -77,7 +78,7 @@ func TestAnErasureDuringAClaimStopsTheSendBeforeItStarts(t *testing.T) {
 		t.Fatalf("%d emails went to an erased contact", len(got))
 	}
 	after := f.get(inv.ID)
-	if after.Stopped != store.StopErased || after.Email != "" || after.Name != "" || after.GSI4PK != "" {
+	if after.Stopped != invitation.StopErased || after.Email != "" || after.Name != "" || after.GSI4PK != "" {
 		t.Fatalf("after: stopped %q email %q name %q due %q", after.Stopped, after.Email, after.Name, after.GSI4PK)
 	}
 	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
@@ -135,7 +136,7 @@ func TestAClaimThatMissedItsSendWindowIsReleasedNotSent(t *testing.T) {
 		t.Fatalf("%d emails from a claim past its send window", len(got))
 	}
 	after := f.get(inv.ID)
-	if after.Status != store.StatusPending || after.GSI4PK == "" || after.Stopped != "" {
+	if after.Status != invitation.StatusPending || after.GSI4PK == "" || after.Stopped != "" {
 		t.Fatalf("after: status %q due %q stopped %q, want pending and still due", after.Status, after.GSI4PK, after.Stopped)
 	}
 }
@@ -154,7 +155,7 @@ func TestAnAddressThatOptedOutUnderAnotherContactIDIsNotMailed(t *testing.T) {
 	if got := f.emails(inv); len(got) != 0 {
 		t.Fatalf("%d emails to an opted-out address", len(got))
 	}
-	if after := f.get(inv.ID); after.Stopped != store.StopUnsubscribed {
+	if after := f.get(inv.ID); after.Stopped != invitation.StopUnsubscribed {
 		t.Fatalf("stopped = %q, want unsubscribed", after.Stopped)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
@@ -131,8 +132,8 @@ func (f *fixture) put(in invite) *store.Invitation {
 		PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation,
 		ID: id, EventID: "evt-" + suffix, Touchpoint: "order.delivered", OccurredAt: now.Add(-2 * time.Hour),
 		ContactID: "cust-" + suffix, Email: "ana-" + suffix + "@example.test", Name: in.name, Locale: in.locale,
-		Outcome: store.OutcomeInvited, DecidedAt: now.Add(-2 * time.Hour), Survey: in.survey,
-		CatalogVersion: "test", MetricVersion: 1, Status: store.StatusPending,
+		Outcome: invitation.OutcomeInvited, DecidedAt: now.Add(-2 * time.Hour), Survey: in.survey,
+		CatalogVersion: "test", MetricVersion: 1, Status: invitation.StatusPending,
 		DueAt: due, LinkExpiresAt: due.Add(in.expiry),
 		GSI4PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI4SK: store.FormatTime(due),
 	}

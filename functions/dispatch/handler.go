@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
@@ -79,10 +80,10 @@ type tick struct {
 func (t *tick) seen(due *store.Invitation) {
 	at := due.DueAt
 	switch {
-	case due.Status == store.StatusUnsure:
+	case due.Status == invitation.StatusUnsure:
 		// Waiting for its Send event until the resend window ends: due from then (the key).
 		at, _ = time.Parse(store.TimeKey, due.GSI4SK)
-	case due.Status != store.StatusPending && due.ReminderDueAt != nil:
+	case due.Status != invitation.StatusPending && due.ReminderDueAt != nil:
 		at = *due.ReminderDueAt
 	}
 	if at.IsZero() {

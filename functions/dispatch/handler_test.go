@@ -46,7 +46,7 @@ func TestConcurrentTicksSendEachInvitationOnce(t *testing.T) {
 			t.Fatalf("invitation %s got %d emails, want 1", inv.ID, len(got))
 		}
 		after := f.get(inv.ID)
-		if after.Status != store.StatusSent || after.MessageID != got[0].MessageID || after.SentAt == nil {
+		if after.Status != invitation.StatusSent || after.MessageID != got[0].MessageID || after.SentAt == nil {
 			t.Errorf("invitation %s: status %q message %q sentAt %v, want sent with %q", inv.ID, after.Status, after.MessageID, after.SentAt, got[0].MessageID)
 		}
 		if after.GSI3PK == "" || after.GSI3SK != store.FormatTime(*after.SentAt) {
@@ -82,7 +82,7 @@ func TestRefusedSendsStayDueAndGoOutOnce(t *testing.T) {
 					t.Fatalf("refusing tick %d: %+v", i, s)
 				}
 				after := f.get(inv.ID)
-				if after.Status != store.StatusPending || after.LastSendError == "" || after.GSI4PK == "" {
+				if after.Status != invitation.StatusPending || after.LastSendError == "" || after.GSI4PK == "" {
 					t.Fatalf("after a refusal: status %q error %q due %q, want pending and still due", after.Status, after.LastSendError, after.GSI4PK)
 				}
 				want := f.clock.Now().Add(invitation.Backoff(after.SendAttempts))
@@ -107,7 +107,7 @@ func TestRefusedSendsStayDueAndGoOutOnce(t *testing.T) {
 			if got := f.emails(inv); len(got) != 1 {
 				t.Fatalf("%d emails, want exactly 1", len(got))
 			}
-			if after := f.get(inv.ID); after.Status != store.StatusSent || after.SendAttempts != 3 {
+			if after := f.get(inv.ID); after.Status != invitation.StatusSent || after.SendAttempts != 3 {
 				t.Errorf("status %q attempts %d, want sent after 3 attempts", after.Status, after.SendAttempts)
 			}
 		})
@@ -125,25 +125,25 @@ func TestReminders(t *testing.T) {
 	}{
 		{"an unanswered invitation gets one reminder", nil, 2, ""},
 		{"an answered invitation gets none", func(f *fixture, inv *store.Invitation) {
-			f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopAnswered, "score": 9})
-		}, 1, store.StopAnswered},
+			f.set(inv.PK, inv.SK, map[string]any{"stopped": invitation.StopAnswered, "score": 9})
+		}, 1, invitation.StopAnswered},
 		{"an unsubscribed contact gets none", func(f *fixture, inv *store.Invitation) {
 			// Only the contact state: the dispatcher's own check must catch it.
 			f.set("CONTACT#"+inv.ContactID, "STATE", map[string]any{"unsubscribedAt": f.clock.Now()})
-		}, 1, store.StopUnsubscribed},
+		}, 1, invitation.StopUnsubscribed},
 		{"a bounced invitation gets none", func(f *fixture, inv *store.Invitation) {
-			if _, err := f.st.StopInvitation(context.Background(), inv.ID, store.StopBounced); err != nil {
+			if _, err := f.st.StopInvitation(context.Background(), inv.ID, invitation.StopBounced); err != nil {
 				t.Fatal(err)
 			}
-		}, 1, store.StopBounced},
+		}, 1, invitation.StopBounced},
 		{"a suppressed address gets none", func(f *fixture, inv *store.Invitation) {
 			if err := f.st.Suppress(context.Background(), strings.ToUpper(inv.Email), store.SuppressComplaint, f.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
-		}, 1, store.StopSuppressed},
+		}, 1, invitation.StopSuppressed},
 		{"an expired link gets none", func(f *fixture, inv *store.Invitation) {
 			f.clock.Add(5 * day) // the reminder is due at 3 days, the link expires at 4
-		}, 1, store.StopExpired},
+		}, 1, invitation.StopExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,7 +172,7 @@ func TestReminders(t *testing.T) {
 				t.Errorf("still on the due index: %s %s", after.GSI4PK, after.GSI4SK)
 			}
 			if tt.wantEmails == 2 {
-				if !strings.HasPrefix(got[1].Subject, "Recordatorio:") || after.Status != store.StatusDone || after.ReminderMessageID != got[1].MessageID {
+				if !strings.HasPrefix(got[1].Subject, "Recordatorio:") || after.Status != invitation.StatusDone || after.ReminderMessageID != got[1].MessageID {
 					t.Errorf("reminder: subject %q status %q id %q", got[1].Subject, after.Status, after.ReminderMessageID)
 				}
 			}
@@ -244,9 +244,9 @@ func TestSuppressedAndUnsubscribedAreStoppedNotSent(t *testing.T) {
 	if s := f.tick(); s.Stopped != 2 || s.Sent != 0 {
 		t.Fatalf("tick: %+v, want 2 stopped", s)
 	}
-	for inv, reason := range map[*store.Invitation]string{suppressed: store.StopSuppressed, unsubscribed: store.StopUnsubscribed} {
+	for inv, reason := range map[*store.Invitation]string{suppressed: invitation.StopSuppressed, unsubscribed: invitation.StopUnsubscribed} {
 		after := f.get(inv.ID)
-		if after.Stopped != reason || after.Status != store.StatusPending || after.GSI4PK != "" || after.SentAt != nil {
+		if after.Stopped != reason || after.Status != invitation.StatusPending || after.GSI4PK != "" || after.SentAt != nil {
 			t.Errorf("%s: stopped %q status %q due %q", reason, after.Stopped, after.Status, after.GSI4PK)
 		}
 		if got := f.emails(inv); len(got) != 0 {
@@ -276,7 +276,7 @@ func TestExpiredBeforeTheFirstEmailIsStopped(t *testing.T) {
 	if s := f.tick(); s.Stopped != 1 || s.Sent != 0 {
 		t.Fatalf("tick: %+v", s)
 	}
-	if after := f.get(inv.ID); after.Stopped != store.StopExpired || after.GSI4PK != "" {
+	if after := f.get(inv.ID); after.Stopped != invitation.StopExpired || after.GSI4PK != "" {
 		t.Errorf("stopped %q due %q", after.Stopped, after.GSI4PK)
 	}
 }
@@ -313,7 +313,7 @@ func TestNoClaimIsTakenWhenTheInvocationIsAboutToTimeOut(t *testing.T) {
 	if s, err := f.h.Handle(ctx, nil); err != nil || s.Claimed != 0 {
 		t.Fatalf("summary %+v err %v, want nothing claimed", s, err)
 	}
-	if after := f.get(inv.ID); after.Status != store.StatusPending || after.SendAttempts != 0 {
+	if after := f.get(inv.ID); after.Status != invitation.StatusPending || after.SendAttempts != 0 {
 		t.Errorf("status %q attempts %d: the invitation was touched", after.Status, after.SendAttempts)
 	}
 	if s := f.tick(); s.Sent != 1 {
@@ -337,7 +337,7 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 		}
 		// The contact unsubscribes while the email is in flight: store.Unsubscribe and an answer
 		// set stopped, so the marks must not depend on the due key.
-		f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopUnsubscribed})
+		f.set(inv.PK, inv.SK, map[string]any{"stopped": invitation.StopUnsubscribed})
 		if accepted {
 			err = f.st.MarkSent(ctx, c, "msg-1", f.clock.Now())
 		} else {
@@ -347,11 +347,11 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 			t.Fatalf("accepted=%v: settle: %v", accepted, err)
 		}
 		after := f.get(inv.ID)
-		wantStatus := store.StatusPending
+		wantStatus := invitation.StatusPending
 		if accepted {
-			wantStatus = store.StatusSent
+			wantStatus = invitation.StatusSent
 		}
-		if after.Status != wantStatus || after.GSI4PK != "" || after.Stopped != store.StopUnsubscribed {
+		if after.Status != wantStatus || after.GSI4PK != "" || after.Stopped != invitation.StopUnsubscribed {
 			t.Errorf("accepted=%v: status %q due %q stopped %q", accepted, after.Status, after.GSI4PK, after.Stopped)
 		}
 		if accepted && (after.MessageID != "msg-1" || after.SentAt == nil) {

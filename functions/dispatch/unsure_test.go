@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 )
@@ -35,7 +36,7 @@ func (f *fixture) crashAfterClaim(inv *store.Invitation) {
 	if s := f.tick(); s.Claimed != 0 || s.Sent != 0 {
 		f.t.Fatalf("a tick during the lease touched the claim: %+v", s)
 	}
-	if cur := f.get(inv.ID); cur.Status != store.StatusSending || cur.SendAttempts != c.Inv.SendAttempts {
+	if cur := f.get(inv.ID); cur.Status != invitation.StatusSending || cur.SendAttempts != c.Inv.SendAttempts {
 		f.t.Fatalf("a tick during the lease changed the claim: status %q, attempts %d", cur.Status, cur.SendAttempts)
 	}
 	f.clock.Add(store.DispatchLease + time.Second)
@@ -54,7 +55,7 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
 	f.crashAfterClaim(inv)
 	after := f.get(inv.ID)
-	if after.Status != store.StatusUnsure || after.SentAt == nil || after.GSI3PK == "" ||
+	if after.Status != invitation.StatusUnsure || after.SentAt == nil || after.GSI3PK == "" ||
 		after.GSI4SK != store.FormatTime(after.SentAt.Add(store.DefaultResendAfter)) {
 		t.Fatalf("status %q due %q feed %q: want unsure, due at the end of the window, on the feed", after.Status, after.GSI4SK, after.GSI3PK)
 	}
@@ -68,7 +69,7 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 		t.Fatalf("tick after the window: %+v, want the one resend", s)
 	}
 	resent := f.get(inv.ID)
-	if resent.Status != store.StatusSent || resent.ResentAt == nil || resent.MessageID == "" || resent.GSI4PK != "" ||
+	if resent.Status != invitation.StatusSent || resent.ResentAt == nil || resent.MessageID == "" || resent.GSI4PK != "" ||
 		!resent.SentAt.Equal(*after.SentAt) {
 		t.Errorf("after the resend: status %q resentAt %v messageId %q due %q sentAt %v", resent.Status, resent.ResentAt, resent.MessageID, resent.GSI4PK, resent.SentAt)
 	}
@@ -77,7 +78,7 @@ func TestAnUnsureSendWithoutASendEventIsResentOnceAfterTheWindow(t *testing.T) {
 	if err != nil || out != store.SettleLate {
 		t.Errorf("late event: %q %v, want %q", out, err, store.SettleLate)
 	}
-	if again := f.get(inv.ID); again.Status != store.StatusSent || again.MessageID != resent.MessageID {
+	if again := f.get(inv.ID); again.Status != invitation.StatusSent || again.MessageID != resent.MessageID {
 		t.Errorf("a late event changed the resent invitation: %+v", again)
 	}
 	// Never a third email: no reminder after a resend either.
@@ -101,7 +102,7 @@ func TestASendEventSettlesTheUnsureSendAndNothingIsResent(t *testing.T) {
 		t.Fatalf("settle: %q %v", out, err)
 	}
 	after := f.get(inv.ID)
-	if after.Status != store.StatusSent || after.MessageID != "ses-msg-1" || after.SettledBy != "send-event" ||
+	if after.Status != invitation.StatusSent || after.MessageID != "ses-msg-1" || after.SettledBy != "send-event" ||
 		after.GSI4SK != store.FormatTime(unsure.SentAt.Add(3*day)) {
 		t.Fatalf("settled: status %q messageId %q settledBy %q due %q", after.Status, after.MessageID, after.SettledBy, after.GSI4SK)
 	}
@@ -158,7 +159,7 @@ func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
 		t.Fatalf("resend: %+v, want claimed and unsure again", s)
 	}
 	after := f.get(inv.ID)
-	if after.Status != store.StatusUnsure || after.ResentAt == nil || after.GSI4SK != store.FormatTime(after.ResentAt.Add(store.DefaultResendAfter)) {
+	if after.Status != invitation.StatusUnsure || after.ResentAt == nil || after.GSI4SK != store.FormatTime(after.ResentAt.Add(store.DefaultResendAfter)) {
 		t.Fatalf("after an unsure resend: status %q resentAt %v due %q, want unsure, resent, due at the end of its window", after.Status, after.ResentAt, after.GSI4SK)
 	}
 	// No Send event in its window either: stopped with the reason, never sent a third time.
@@ -167,8 +168,8 @@ func TestAnUnsureResendIsNeverSentAThirdTime(t *testing.T) {
 		t.Fatalf("tick after the resend's window: %+v, want it stopped", s)
 	}
 	stopped := f.get(inv.ID)
-	if stopped.Stopped != store.StopUnsure || stopped.GSI4PK != "" {
-		t.Fatalf("after the resend's window: stopped %q due %q, want %q and nothing due", stopped.Stopped, stopped.GSI4PK, store.StopUnsure)
+	if stopped.Stopped != invitation.StopUnsure || stopped.GSI4PK != "" {
+		t.Fatalf("after the resend's window: stopped %q due %q, want %q and nothing due", stopped.Stopped, stopped.GSI4PK, invitation.StopUnsure)
 	}
 	for range 3 {
 		f.clock.Add(2 * day)
@@ -197,7 +198,7 @@ func TestAnUnsureResendIsSettledByItsSendEvent(t *testing.T) {
 	if s := f.tick(); s.Stopped != 0 || s.Claimed != 0 {
 		t.Fatalf("tick after the window: %+v, want nothing", s)
 	}
-	if got := f.get(inv.ID); got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-msg-2" || got.GSI4PK != "" {
+	if got := f.get(inv.ID); got.Status != invitation.StatusSent || got.Stopped != "" || got.MessageID != "ses-msg-2" || got.GSI4PK != "" {
 		t.Fatalf("settled resend: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI4PK)
 	}
 }
@@ -210,25 +211,25 @@ func TestAResendGoesOnlyToWhoStillWantsIt(t *testing.T) {
 		want   string
 	}{
 		{"answered", func(f *fixture, inv *store.Invitation) {
-			f.set(inv.PK, inv.SK, map[string]any{"stopped": store.StopAnswered, "score": 9})
-		}, store.StopAnswered},
+			f.set(inv.PK, inv.SK, map[string]any{"stopped": invitation.StopAnswered, "score": 9})
+		}, invitation.StopAnswered},
 		{"unsubscribed", func(f *fixture, inv *store.Invitation) {
 			f.set("CONTACT#"+inv.ContactID, "STATE", map[string]any{"unsubscribedAt": f.clock.Now()})
-		}, store.StopUnsubscribed},
+		}, invitation.StopUnsubscribed},
 		{"suppressed", func(f *fixture, inv *store.Invitation) {
 			if err := f.st.Suppress(context.Background(), strings.ToUpper(inv.Email), store.SuppressBounce, f.clock.Now()); err != nil {
 				t.Fatal(err)
 			}
-		}, store.StopSuppressed},
+		}, invitation.StopSuppressed},
 		{"erased", func(f *fixture, inv *store.Invitation) {
 			f.set(inv.PK, inv.SK, map[string]any{"GSI1PK": "CONTACT#" + inv.ContactID, "GSI1SK": "DEC#" + store.FormatTime(inv.OccurredAt) + "#" + inv.ID})
 			if _, err := f.st.EraseContact(context.Background(), inv.ContactID); err != nil {
 				t.Fatal(err)
 			}
-		}, store.StopErased},
+		}, invitation.StopErased},
 		{"link expired", func(f *fixture, inv *store.Invitation) {
 			f.clock.Add(2 * day)
-		}, store.StopExpired},
+		}, invitation.StopExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -286,7 +287,7 @@ func TestAPermanentRefusalStopsTheInvitationAtOnce(t *testing.T) {
 				t.Fatalf("tick: %+v, want one rejected", s)
 			}
 			after := f.get(inv.ID)
-			if after.Stopped != store.StopRejected || after.GSI4PK != "" || after.Status != store.StatusPending ||
+			if after.Stopped != invitation.StopRejected || after.GSI4PK != "" || after.Status != invitation.StatusPending ||
 				!strings.Contains(after.LastSendError, code) {
 				t.Fatalf("stopped %q due %q status %q error %q", after.Stopped, after.GSI4PK, after.Status, after.LastSendError)
 			}
@@ -337,7 +338,7 @@ func TestASendEventThatComesWhileTheSendIsInFlightPreventsTheResend(t *testing.T
 		t.Fatalf("tick after the window: %+v, want the unsure send settled and nothing sent", s)
 	}
 	got := f.get(inv.ID)
-	if got.Status != store.StatusSent || got.MessageID != "ses-early" || got.SettledBy != "send-event" || got.ResentAt != nil ||
+	if got.Status != invitation.StatusSent || got.MessageID != "ses-early" || got.SettledBy != "send-event" || got.ResentAt != nil ||
 		got.GSI4SK != store.FormatTime(got.SentAt.Add(3*day)) {
 		t.Fatalf("after the window: status %q messageId %q settledBy %q resentAt %v due %q, want sent with the reminder due", got.Status, got.MessageID, got.SettledBy, got.ResentAt, got.GSI4SK)
 	}
@@ -380,7 +381,7 @@ func TestAResendWhoseEventCameInFlightEndsSentNotStopped(t *testing.T) {
 		t.Fatalf("tick after the resend's window: %+v, want it retired as sent", s)
 	}
 	got := f.get(inv.ID)
-	if got.Status != store.StatusSent || got.Stopped != "" || got.MessageID != "ses-resend" || got.GSI4PK != "" {
+	if got.Status != invitation.StatusSent || got.Stopped != "" || got.MessageID != "ses-resend" || got.GSI4PK != "" {
 		t.Fatalf("after the window: status %q stopped %q messageId %q due %q", got.Status, got.Stopped, got.MessageID, got.GSI4PK)
 	}
 }

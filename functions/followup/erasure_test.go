@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
@@ -59,8 +60,8 @@ func answered(t *testing.T, st *store.Store, id, contact, comment string) json.R
 	sent := now.Add(-time.Hour)
 	inv := store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "evt-" + id,
 		Touchpoint: "order.delivered", OccurredAt: sent, ContactID: contact, Email: contact + "@example.com", Name: "Ana Erasable",
-		Locale: "es", Segments: map[string]string{"plan": "pro", "region": "eu"}, Outcome: store.OutcomeInvited,
-		DecidedAt: sent, Survey: "nps-relationship", Status: store.StatusSent, SentAt: &sent, LinkExpiresAt: now.Add(24 * time.Hour),
+		Locale: "es", Segments: map[string]string{"plan": "pro", "region": "eu"}, Outcome: invitation.OutcomeInvited,
+		DecidedAt: sent, Survey: "nps-relationship", Status: invitation.StatusSent, SentAt: &sent, LinkExpiresAt: now.Add(24 * time.Hour),
 		GSI1PK: "CONTACT#" + contact, GSI1SK: "DEC#" + store.FormatTime(sent) + "#" + id}
 	item, err := attributevalue.MarshalMap(inv)
 	if err != nil {

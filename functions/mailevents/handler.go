@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/mail/mailtag"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
@@ -73,18 +74,18 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		return Result{Kind: "ignored"}, nil
 	}
 	log := slog.With("messageId", d.Mail.MessageID, "detailType", ev.DetailType)
-	invitation := tag(d.Mail.Tags, mailtag.Invitation)
+	invID := tag(d.Mail.Tags, mailtag.Invitation)
 
 	var (
 		reason, stop string
 		who          []recipient
 		at           time.Time
-		res          = Result{Invitation: invitation}
+		res          = Result{Invitation: invID}
 	)
 	switch {
 	case ev.DetailType == DetailSent || ev.DetailType == DetailDelivered:
 		// Either proves SES accepted the message: a lost Send event alone no longer causes a resend.
-		res, err := h.sent(ctx, log, d, invitation)
+		res, err := h.sent(ctx, log, d, invID)
 		if ev.DetailType == DetailDelivered {
 			res.Kind = "delivery"
 		}
@@ -92,13 +93,13 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 	case ev.DetailType == DetailBounce && d.Bounce != nil:
 		if d.Bounce.BounceType != "Permanent" {
 			// A full mailbox or a greylisting server: SES already retried. Noted, not suppressed.
-			log.InfoContext(ctx, "transient bounce noted", "type", d.Bounce.BounceType, "subType", d.Bounce.BounceSubType, "invitation", invitation)
+			log.InfoContext(ctx, "transient bounce noted", "type", d.Bounce.BounceType, "subType", d.Bounce.BounceSubType, "invitation", invID)
 			res.Kind = "transient-bounce"
 			return res, nil
 		}
-		res.Kind, reason, stop, who, at = "bounce", store.SuppressBounce, store.StopBounced, d.Bounce.BouncedRecipients, d.Bounce.Timestamp
+		res.Kind, reason, stop, who, at = "bounce", store.SuppressBounce, invitation.StopBounced, d.Bounce.BouncedRecipients, d.Bounce.Timestamp
 	case ev.DetailType == DetailComplaint && d.Complaint != nil:
-		res.Kind, reason, stop, who, at = "complaint", store.SuppressComplaint, store.StopComplained, d.Complaint.ComplainedRecipients, d.Complaint.Timestamp
+		res.Kind, reason, stop, who, at = "complaint", store.SuppressComplaint, invitation.StopComplained, d.Complaint.ComplainedRecipients, d.Complaint.Timestamp
 	default:
 		log.WarnContext(ctx, "not a bounce or complaint: ignored", "eventType", d.EventType)
 		return Result{Kind: "ignored"}, nil
@@ -116,15 +117,15 @@ func (h *Handler) Handle(ctx context.Context, ev events.EventBridgeEvent) (Resul
 		}
 		res.Suppressed++
 	}
-	if invitation != "" {
-		stopped, err := h.Store.StopInvitation(ctx, invitation, stop)
+	if invID != "" {
+		stopped, err := h.Store.StopInvitation(ctx, invID, stop)
 		if err != nil {
 			return res, fmt.Errorf("%s of %s: %w", res.Kind, d.Mail.MessageID, err)
 		}
 		res.Stopped = stopped
 	}
 	log.InfoContext(ctx, "mail event recorded", "kind", res.Kind, "suppressed", res.Suppressed,
-		"invitation", invitation, "stopped", res.Stopped, "kindTag", tag(d.Mail.Tags, mailtag.Kind))
+		"invitation", invID, "stopped", res.Stopped, "kindTag", tag(d.Mail.Tags, mailtag.Kind))
 	return res, nil
 }
 

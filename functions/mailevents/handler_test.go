@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
@@ -34,8 +35,8 @@ func putInvitation(t *testing.T, st *store.Store, email string) *store.Invitatio
 	id := store.EventKey("evt-" + suffix)
 	inv := &store.Invitation{
 		PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "evt-" + suffix,
-		ContactID: "cust-" + suffix, Email: email, Survey: "nps-relationship", Outcome: store.OutcomeInvited,
-		Status: store.StatusPending, DueAt: now.Add(-time.Minute), LinkExpiresAt: now.Add(14 * 24 * time.Hour),
+		ContactID: "cust-" + suffix, Email: email, Survey: "nps-relationship", Outcome: invitation.OutcomeInvited,
+		Status: invitation.StatusPending, DueAt: now.Add(-time.Minute), LinkExpiresAt: now.Add(14 * 24 * time.Hour),
 		GSI4PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI4SK: store.FormatTime(now.Add(-time.Minute)),
 	}
 	item, err := attributevalue.MarshalMap(inv)
@@ -102,7 +103,7 @@ func TestAPermanentBounceSuppressesAndStops(t *testing.T) {
 	if ok, err := st.IsSuppressed(ctx, strings.ToUpper(inv.Email)); err != nil || !ok {
 		t.Errorf("address not suppressed (err %v)", err)
 	}
-	if after, _ := st.GetInvitation(ctx, inv.ID); after.Stopped != store.StopBounced {
+	if after, _ := st.GetInvitation(ctx, inv.ID); after.Stopped != invitation.StopBounced {
 		t.Errorf("stopped = %q, want bounced", after.Stopped)
 	}
 
@@ -122,7 +123,7 @@ func TestAPermanentBounceSuppressesAndStops(t *testing.T) {
 			t.Fatalf("claim: %v %v", c, err)
 		}
 		reason, err := st.Blocked(ctx, c.Inv)
-		if err != nil || reason != store.StopSuppressed {
+		if err != nil || reason != invitation.StopSuppressed {
 			t.Fatalf("blocked = %q (%v), want suppressed", reason, err)
 		}
 		return
@@ -144,7 +145,7 @@ func TestMailEvents(t *testing.T) {
 		wantSuppressed bool
 		wantStopped    string
 	}{
-		{"a complaint suppresses and stops", "mailevents-complaint.json", true, nil, "complaint", true, store.StopComplained},
+		{"a complaint suppresses and stops", "mailevents-complaint.json", true, nil, "complaint", true, invitation.StopComplained},
 		{"a transient bounce is only noted", "mailevents-bounce.json", true, func(d map[string]any) {
 			d["bounce"].(map[string]any)["bounceType"] = "Transient"
 		}, "transient-bounce", false, ""},
@@ -221,9 +222,9 @@ func TestASendEventSettlesAnUnsureInvitationOnce(t *testing.T) {
 		wantSettle []string // per delivery of the same event
 		wantStatus string
 	}{
-		{"an unsure invitation becomes sent; the redelivery changes nothing", true, "invite", []string{store.SettleSent, store.SettleUnchanged}, store.StatusSent},
-		{"a sent invitation is left alone", false, "invite", []string{store.SettleUnchanged}, store.StatusSent},
-		{"a reminder's Send event settles nothing", true, "reminder", []string{store.SettleUnchanged}, store.StatusUnsure},
+		{"an unsure invitation becomes sent; the redelivery changes nothing", true, "invite", []string{store.SettleSent, store.SettleUnchanged}, invitation.StatusSent},
+		{"a sent invitation is left alone", false, "invite", []string{store.SettleUnchanged}, invitation.StatusSent},
+		{"a reminder's Send event settles nothing", true, "reminder", []string{store.SettleUnchanged}, invitation.StatusUnsure},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -234,7 +235,7 @@ func TestASendEventSettlesAnUnsureInvitationOnce(t *testing.T) {
 				st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(st.Table),
 					Key:              map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
 					UpdateExpression: aws.String("SET #s = :s"), ExpressionAttributeNames: map[string]string{"#s": "status"},
-					ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: store.StatusSent}}})
+					ExpressionAttributeValues: map[string]types.AttributeValue{":s": &types.AttributeValueMemberS{Value: invitation.StatusSent}}})
 			}
 			ev := sample(t, "mailevents-send.json", inv.ID, inv.Email, func(d map[string]any) {
 				d["mail"].(map[string]any)["tags"].(map[string]any)["kind"] = []string{tt.kind}
@@ -255,7 +256,7 @@ func TestASendEventSettlesAnUnsureInvitationOnce(t *testing.T) {
 			if after.Status != tt.wantStatus {
 				t.Errorf("status %q, want %q", after.Status, tt.wantStatus)
 			}
-			if tt.wantStatus == store.StatusSent && tt.unsure && (after.MessageID == "" || after.SettledBy != "send-event" || after.GSI4PK != "") {
+			if tt.wantStatus == invitation.StatusSent && tt.unsure && (after.MessageID == "" || after.SettledBy != "send-event" || after.GSI4PK != "") {
 				t.Errorf("settled item: messageId %q settledBy %q due %q (no reminder configured: nothing due)", after.MessageID, after.SettledBy, after.GSI4PK)
 			}
 		})
@@ -284,7 +285,7 @@ func TestADeliveryEventSettlesAnUnsureInvitationWhoseSendEventWasLost(t *testing
 		t.Fatalf("the Send event after it: %+v %v, want unchanged", res, err)
 	}
 	after, _ := st.GetInvitation(ctx, inv.ID)
-	if after.Status != store.StatusSent || after.SettledBy != "send-event" || after.MessageID == "" {
+	if after.Status != invitation.StatusSent || after.SettledBy != "send-event" || after.MessageID == "" {
 		t.Fatalf("after the Delivery event: status %q settledBy %q messageId %q", after.Status, after.SettledBy, after.MessageID)
 	}
 }

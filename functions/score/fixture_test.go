@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
@@ -91,8 +92,8 @@ func (f *fixture) invite(survey string, segs map[string]string, sent time.Time, 
 	f.seq++
 	id := fmt.Sprintf("inv-%s-%05d", survey, f.seq)
 	inv := store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: id,
-		Survey: survey, Touchpoint: touchpointOf(survey), Segments: segs, Outcome: store.OutcomeInvited,
-		Status: store.StatusSent, SentAt: &sent}
+		Survey: survey, Touchpoint: touchpointOf(survey), Segments: segs, Outcome: invitation.OutcomeInvited,
+		Status: invitation.StatusSent, SentAt: &sent}
 	for _, a := range answers {
 		inv.Answers = append(inv.Answers, store.Answer{Score: a.score, At: a.at.UnixMilli()})
 	}

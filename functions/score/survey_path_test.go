@@ -4,13 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
 // submit records a submit through store.RecordAnswer, the write SurveyFunction's POST makes, at
 // the fixture's clock.
-func (f *fixture) submit(id string, score int) store.AnswerOutcome {
+func (f *fixture) submit(id string, score int) invitation.AnswerOutcome {
 	f.t.Helper()
 	inv, err := f.st.GetInvitation(f.ctx, id)
 	if err != nil {
@@ -34,7 +35,7 @@ func TestAnswersRecordedByTheSurveyPageAreCountedOnceAndEditsMove(t *testing.T) 
 	f.submit(ids[0], 10)
 	f.submit(ids[1], 4)
 	f.now = at(0, 10, 1)
-	if o := f.submit(ids[0], 10); o != store.AnswerUnchanged { // a double click
+	if o := f.submit(ids[0], 10); o != invitation.AnswerUnchanged { // a double click
 		t.Fatalf("repeat = %s, want unchanged", o)
 	}
 	f.now = at(0, 10, 5)
@@ -46,7 +47,7 @@ func TestAnswersRecordedByTheSurveyPageAreCountedOnceAndEditsMove(t *testing.T) 
 	})
 
 	f.now = at(0, 11, 0)
-	if o := f.submit(ids[1], 9); o != store.AnswerEdited { // 4 becomes 9
+	if o := f.submit(ids[1], 9); o != invitation.AnswerEdited { // 4 becomes 9
 		t.Fatalf("edit = %s, want edited", o)
 	}
 	f.submit(ids[2], 7)

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/theme"
@@ -29,8 +30,8 @@ func (f *fixture) inviteSaid(survey, locale, name string, segs map[string]string
 	f.seq++
 	id := fmt.Sprintf("inv-%s-%05d", survey, f.seq)
 	inv := store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: id,
-		Survey: survey, Touchpoint: touchpointOf(survey), Segments: segs, Outcome: store.OutcomeInvited,
-		Status: store.StatusSent, SentAt: &sent, Locale: locale, Name: name}
+		Survey: survey, Touchpoint: touchpointOf(survey), Segments: segs, Outcome: invitation.OutcomeInvited,
+		Status: invitation.StatusSent, SentAt: &sent, Locale: locale, Name: name}
 	for _, a := range answers {
 		inv.Answers = append(inv.Answers, store.Answer{Score: a.score, At: a.at.UnixMilli(), Comment: a.comment, Lang: locale})
 	}

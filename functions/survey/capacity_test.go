@@ -23,7 +23,7 @@ import (
 func TestEachRequestCostsAFixedSmallNumberOfDynamoDBCalls(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "cost", survey: "nps-relationship", locale: "en", contact: "c-cost", send: true})
+	inv := f.invite(testInvite{eventID: "cost", survey: "nps-relationship", locale: "en", contact: "c-cost", send: true})
 	tok := f.surveyToken(inv.ID)
 
 	meter := f.meter(t)
@@ -67,7 +67,7 @@ func TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites(t *testing.T) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			inv := f.invite(invitation{eventID: fmt.Sprintf("burst-%d", i), survey: "nps-relationship", locale: "en", contact: fmt.Sprintf("c-burst-%d", i), send: true})
+			inv := f.invite(testInvite{eventID: fmt.Sprintf("burst-%d", i), survey: "nps-relationship", locale: "en", contact: fmt.Sprintf("c-burst-%d", i), send: true})
 			ids[i], toks[i] = inv.ID, f.surveyToken(inv.ID)
 		})
 	}
@@ -115,7 +115,7 @@ func TestABurstOfAnswersOnOneSurveyIsIndependentSingleItemWrites(t *testing.T) {
 func TestTheUnsubscribePagesCostAFewReads(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "cost-unsub", survey: "nps-relationship", locale: "en", contact: "c-cost-unsub", send: true})
+	inv := f.invite(testInvite{eventID: "cost-unsub", survey: "nps-relationship", locale: "en", contact: "c-cost-unsub", send: true})
 	tok := f.unsubscribeToken(inv.ID)
 	meter := f.meter(t)
 	steps := []struct {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/token"
 	"github.com/cxloop/cxloop/shared/web"
@@ -62,14 +63,14 @@ func (h *Handler) fail(ctx context.Context, req *http.Request, err error) web.Re
 	case errors.Is(err, token.ErrInvalid), errors.Is(err, store.ErrNotFound), errors.Is(err, errNoRoute):
 		status = http.StatusNotFound
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotFoundTitle, t.NotFoundBody, false))
-	case errors.Is(err, token.ErrExpired), errors.Is(err, store.ErrExpired):
+	case errors.Is(err, token.ErrExpired), errors.Is(err, invitation.ErrExpired):
 		status = http.StatusGone
 		title, body := t.ExpiredTitle, t.ExpiredBody
 		if pageOf(req) == "u" {
 			title, body = t.UnsubExpiredTitle, t.UnsubExpiredBody
 		}
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, title, body, false))
-	case errors.Is(err, store.ErrEditWindowClosed):
+	case errors.Is(err, invitation.ErrEditWindowClosed):
 		status = http.StatusConflict
 		if v.Title == "" {
 			v = messageView(t, t.FinalTitle, t.FinalBody)
@@ -80,7 +81,7 @@ func (h *Handler) fail(ctx context.Context, req *http.Request, err error) web.Re
 		// jitter first): the customer's to retry, never a server error.
 		status = http.StatusConflict
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.BusyTitle, t.BusyBody, true))
-	case errors.Is(err, store.ErrNotSent):
+	case errors.Is(err, invitation.ErrNotSent):
 		status = http.StatusServiceUnavailable
 		resp, rerr = h.render(status, messagePage, h.errorView(req, t, t.NotReadyTitle, t.NotReadyBody, true))
 		resp = web.WithHeader(resp, "Retry-After", "60")

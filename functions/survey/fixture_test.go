@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/token"
@@ -59,8 +60,8 @@ func newFixture(t *testing.T) *fixture {
 		h: &Handler{Store: st, Tokens: signer, Catalog: catalog.MustShipped()}}
 }
 
-// invitation describes a test invitation.
-type invitation struct {
+// testInvite describes a test invitation.
+type testInvite struct {
 	eventID, survey, locale, contact string
 	send                             bool // false leaves it pending (due, not sent)
 	context                          map[string]string
@@ -68,7 +69,7 @@ type invitation struct {
 
 // invite creates an invitation the way the touchpoint function does and, when asked, sends it the
 // way the dispatcher does (claim, then mark sent), so the item has exactly the production shape.
-func (f *fixture) invite(in invitation) *store.Invitation {
+func (f *fixture) invite(in testInvite) *store.Invitation {
 	f.t.Helper()
 	now := f.clock.Now()
 	sv, ok := f.h.Catalog.Survey(in.survey)
@@ -80,8 +81,8 @@ func (f *fixture) invite(in invitation) *store.Invitation {
 	inv := &store.Invitation{
 		ID: store.EventKey(in.eventID), EventID: in.eventID, Touchpoint: rule.Event, OccurredAt: now,
 		ContactID: in.contact, Email: in.contact + "@example.com", Locale: sv.Locale(in.locale),
-		Outcome: store.OutcomeInvited, DecidedAt: now, Survey: sv.ID,
-		CatalogVersion: f.h.Catalog.Version, MetricVersion: 1, Status: store.StatusPending,
+		Outcome: invitation.OutcomeInvited, DecidedAt: now, Survey: sv.ID,
+		CatalogVersion: f.h.Catalog.Version, MetricVersion: 1, Status: invitation.StatusPending,
 		DueAt: now, ReminderDueAt: &reminder, LinkExpiresAt: now.Add(rule.LinkExpiry.Duration),
 		Context: in.context,
 	}
@@ -103,7 +104,7 @@ func (f *fixture) invite(in invitation) *store.Invitation {
 }
 
 // sampleInvitation is the invitation the tokens in events/survey-*.json were signed for.
-var sampleInvitation = invitation{eventID: "order-1234-delivered", survey: "nps-relationship", locale: "es", contact: "cust-42", send: true}
+var sampleInvitation = testInvite{eventID: "order-1234-delivered", survey: "nps-relationship", locale: "es", contact: "cust-42", send: true}
 
 func (f *fixture) get(id string) *store.Invitation {
 	f.t.Helper()

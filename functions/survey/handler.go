@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
 	"github.com/cxloop/cxloop/shared/token"
@@ -157,11 +158,11 @@ func (h *Handler) loadWith(ctx context.Context, p token.Purpose, tok string, rea
 	if !ok {
 		// The survey left the catalog after the email went out: it is closed.
 		slog.WarnContext(ctx, "invitation of a survey no longer in the catalog", "invitation", id, "survey", inv.Survey)
-		return nil, nil, nil, fmt.Errorf("survey %s of invitation %s: %w", inv.Survey, id, store.ErrExpired)
+		return nil, nil, nil, fmt.Errorf("survey %s of invitation %s: %w", inv.Survey, id, invitation.ErrExpired)
 	}
 	t := textsFor(sv.Locale(inv.Locale))
 	if p == token.Survey && !inv.LinkExpiresAt.IsZero() && !now.Before(inv.LinkExpiresAt) {
-		return nil, nil, nil, withView(fmt.Errorf("invitation %s: %w", id, store.ErrExpired), &view{T: t})
+		return nil, nil, nil, withView(fmt.Errorf("invitation %s: %w", id, invitation.ErrExpired), &view{T: t})
 	}
 	return inv, sv, t, nil
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/telemetry"
 	"github.com/cxloop/cxloop/shared/token"
@@ -93,7 +94,7 @@ func TestTheSurveyPageAsksTheQuestionInTheInvitationsLanguageWithTheEmailsScoreP
 		{"no score preselects nothing", "nps-relationship", "en", "", "en", "How likely are you", "", 11},
 	}
 	for i, tt := range tests {
-		inv := f.invite(invitation{eventID: fmt.Sprintf("page-%d", i), survey: tt.survey, locale: tt.locale, contact: fmt.Sprintf("c-page-%d", i), send: true})
+		inv := f.invite(testInvite{eventID: fmt.Sprintf("page-%d", i), survey: tt.survey, locale: tt.locale, contact: fmt.Sprintf("c-page-%d", i), send: true})
 		resp := f.do(request("GET", "s", f.surveyToken(inv.ID), tt.query, ""))
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: status %d\n%s", tt.name, resp.StatusCode, resp.Body)
@@ -185,7 +186,7 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 	if got.GSI4PK != "" || got.GSI4SK != "" {
 		t.Errorf("the answered invitation is still due (%s / %s): its reminder could go out", got.GSI4PK, got.GSI4SK)
 	}
-	if got.Stopped != store.StopAnswered || got.AnsweredAt == nil || !got.AnsweredAt.Equal(now) || got.FirstAnsweredAt == nil || !got.FirstAnsweredAt.Equal(now) {
+	if got.Stopped != invitation.StopAnswered || got.AnsweredAt == nil || !got.AnsweredAt.Equal(now) || got.FirstAnsweredAt == nil || !got.FirstAnsweredAt.Equal(now) {
 		t.Errorf("stopped %q answeredAt %v firstAnsweredAt %v", got.Stopped, got.AnsweredAt, got.FirstAnsweredAt)
 	}
 	if line := emf.String(); !strings.Contains(line, `"Answers":1`) || !strings.Contains(line, `"Outcome":"first"`) || !strings.Contains(line, `"Survey":"nps-relationship"`) {
@@ -200,7 +201,7 @@ func TestAPostRecordsTheAnswerStopsRemindersAndMovesTheChangeFeed(t *testing.T) 
 func TestTwentySimultaneousPostsOfOneInvitationAppendOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "double-click", survey: "nps-relationship", locale: "en", contact: "c-dc", send: true})
+	inv := f.invite(testInvite{eventID: "double-click", survey: "nps-relationship", locale: "en", contact: "c-dc", send: true})
 	tok := f.surveyToken(inv.ID)
 	var wg sync.WaitGroup
 	statuses := make([]int, 20)
@@ -229,7 +230,7 @@ func TestTwentySimultaneousPostsOfOneInvitationAppendOnce(t *testing.T) {
 func TestFiftySimultaneousDifferentAnswersNeverFail(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "fifty-different", survey: "nps-relationship", locale: "en", contact: "c-fifty", send: true})
+	inv := f.invite(testInvite{eventID: "fifty-different", survey: "nps-relationship", locale: "en", contact: "c-fifty", send: true})
 	tok := f.surveyToken(inv.ID)
 	var wg sync.WaitGroup
 	statuses := make([]int, 50)
@@ -264,7 +265,7 @@ func TestFiftySimultaneousDifferentAnswersNeverFail(t *testing.T) {
 func TestAnEditWithinTheWindowMovesTheScoreAndARepeatChangesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "edit", survey: "csat-support", locale: "en", contact: "c-edit", send: true})
+	inv := f.invite(testInvite{eventID: "edit", survey: "csat-support", locale: "en", contact: "c-edit", send: true})
 	tok := f.surveyToken(inv.ID)
 	first := f.clock.Now()
 	steps := []struct {
@@ -306,7 +307,7 @@ func TestAnEditWithinTheWindowMovesTheScoreAndARepeatChangesNothing(t *testing.T
 func TestAfterTheEditWindowTheAnswerIsFinal(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "final", survey: "nps-relationship", locale: "es", contact: "c-final", send: true})
+	inv := f.invite(testInvite{eventID: "final", survey: "nps-relationship", locale: "es", contact: "c-final", send: true})
 	tok := f.surveyToken(inv.ID)
 	if resp := f.send(tok, form(10, "Parfait")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("first answer: %d", resp.StatusCode)
@@ -338,9 +339,9 @@ func TestAfterTheEditWindowTheAnswerIsFinal(t *testing.T) {
 func TestBadLinksGetFriendlyPages(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "links", survey: "nps-relationship", locale: "en", contact: "c-links", send: true})
-	pending := f.invite(invitation{eventID: "links-pending", survey: "csat-support", locale: "en", contact: "c-links-2"})
-	spanish := f.invite(invitation{eventID: "links-es", survey: "csat-support", locale: "es", contact: "c-links-3", send: true})
+	inv := f.invite(testInvite{eventID: "links", survey: "nps-relationship", locale: "en", contact: "c-links", send: true})
+	pending := f.invite(testInvite{eventID: "links-pending", survey: "csat-support", locale: "en", contact: "c-links-2"})
+	spanish := f.invite(testInvite{eventID: "links-es", survey: "csat-support", locale: "es", contact: "c-links-3", send: true})
 	good := f.surveyToken(inv.ID)
 	tampered := []byte(good)
 	tampered[10] ^= 1
@@ -382,7 +383,7 @@ func TestBadLinksGetFriendlyPages(t *testing.T) {
 func TestTheInvitationsOwnLinkExpiryClosesTheSurvey(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "expiring", survey: "csat-support", locale: "es", contact: "c-exp", send: true})
+	inv := f.invite(testInvite{eventID: "expiring", survey: "csat-support", locale: "es", contact: "c-exp", send: true})
 	f.clock.Advance(inv.LinkExpiresAt.Sub(f.clock.Now()))
 	// The token outlives the invitation's link here, so the invitation's own expiry decides.
 	tok := f.tokens.Sign(token.Survey, inv.ID, f.clock.Now().Add(time.Hour))
@@ -400,7 +401,7 @@ func TestTheInvitationsOwnLinkExpiryClosesTheSurvey(t *testing.T) {
 func TestAFormToFixIsShownAgainWithTheProblemAndRecordsNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "forms", survey: "csat-support", locale: "en", contact: "c-forms", send: true})
+	inv := f.invite(testInvite{eventID: "forms", survey: "csat-support", locale: "en", contact: "c-forms", send: true})
 	tok := f.surveyToken(inv.ID)
 	tests := []struct {
 		name, body string

@@ -93,7 +93,7 @@ func TestEveryPageCarriesTheLogoInline(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	l := f.h.Catalog.Brand.LogoImage()
-	inv := f.invite(invitation{eventID: "logo-1", survey: "nps-relationship", locale: "en", contact: "c-logo", send: true})
+	inv := f.invite(testInvite{eventID: "logo-1", survey: "nps-relationship", locale: "en", contact: "c-logo", send: true})
 	want := `<header><img src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(l.PNG) + `" alt="" width="40" height="40"><span>Acme Inc.</span></header>`
 	for _, resp := range []web.Response{
 		f.do(request("GET", "s", f.surveyToken(inv.ID), "score=9", "")),

@@ -16,7 +16,7 @@ import (
 func TestTheConfirmationNamesEveryScoreAndTheEmailScoreIsPreselected(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "confirm-1", survey: "nps-relationship", locale: "en", contact: "c-confirm", send: true})
+	inv := f.invite(testInvite{eventID: "confirm-1", survey: "nps-relationship", locale: "en", contact: "c-confirm", send: true})
 	resp := f.do(request("GET", "s", f.surveyToken(inv.ID), "score=9", ""))
 	if resp.StatusCode != http.StatusOK || checked(resp.Body) != "9" {
 		t.Fatalf("status %d, preselected %q, want 200 and 9", resp.StatusCode, checked(resp.Body))
@@ -39,7 +39,7 @@ func TestTheConfirmationNamesEveryScoreAndTheEmailScoreIsPreselected(t *testing.
 func TestThePageSaysWhatTheSurveyIsAbout(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "about-1", survey: "nps-relationship", locale: "es", contact: "c-about", send: true,
+	inv := f.invite(testInvite{eventID: "about-1", survey: "nps-relationship", locale: "es", contact: "c-about", send: true,
 		context: map[string]string{"orderId": "<A&1042>"}})
 	resp := f.do(request("GET", "s", f.surveyToken(inv.ID), "", ""))
 	if !strings.Contains(resp.Body, "<p>Sobre tu pedido &lt;A&amp;1042&gt;.</p>") {
@@ -52,7 +52,7 @@ func TestThePageSaysWhatTheSurveyIsAbout(t *testing.T) {
 func TestALinkOpenedAfterAnsweringShowsTheStoredAnswer(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "stored-1", survey: "nps-relationship", locale: "en", contact: "c-stored", send: true})
+	inv := f.invite(testInvite{eventID: "stored-1", survey: "nps-relationship", locale: "en", contact: "c-stored", send: true})
 	tok := f.surveyToken(inv.ID)
 	if resp := f.send(tok, form(3, "")); resp.StatusCode != http.StatusOK {
 		t.Fatalf("answer: status %d", resp.StatusCode)
@@ -83,7 +83,7 @@ func TestThanksDependOnTheScoreBand(t *testing.T) {
 		{10, "glad it went well", "in touch"},
 	}
 	for _, tt := range tests {
-		inv := f.invite(invitation{eventID: "band-" + itoa(tt.score), survey: "nps-relationship", locale: "en", contact: "c-band-" + itoa(tt.score), send: true})
+		inv := f.invite(testInvite{eventID: "band-" + itoa(tt.score), survey: "nps-relationship", locale: "en", contact: "c-band-" + itoa(tt.score), send: true})
 		tok := f.surveyToken(inv.ID)
 		resp := f.send(tok, form(tt.score, ""))
 		if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, tt.want) || strings.Contains(resp.Body, tt.wantNo) {
@@ -101,7 +101,7 @@ func TestThanksDependOnTheScoreBand(t *testing.T) {
 func TestErrorPagesLeadSomewhere(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	pending := f.invite(invitation{eventID: "lead-1", survey: "nps-relationship", locale: "en", contact: "c-lead", send: false})
+	pending := f.invite(testInvite{eventID: "lead-1", survey: "nps-relationship", locale: "en", contact: "c-lead", send: false})
 	for _, tt := range []struct {
 		name, method, tok, body, link string
 	}{
@@ -124,7 +124,7 @@ func TestOpeningAScoreLinkCountsAMetricAndWritesNothing(t *testing.T) {
 	f := newFixture(t)
 	var emf bytes.Buffer
 	f.h.Metrics = &telemetry.Metrics{Namespace: telemetry.Namespace, Out: &emf, Now: f.clock.Now}
-	inv := f.invite(invitation{eventID: "opened-1", survey: "nps-relationship", locale: "en", contact: "c-opened", send: true})
+	inv := f.invite(testInvite{eventID: "opened-1", survey: "nps-relationship", locale: "en", contact: "c-opened", send: true})
 	before := f.get(inv.ID)
 	f.do(request("GET", "s", f.surveyToken(inv.ID), "score=4", ""))
 	f.do(request("GET", "s", f.surveyToken(inv.ID), "", ""))
@@ -147,7 +147,7 @@ func TestOpeningAScoreLinkCountsAMetricAndWritesNothing(t *testing.T) {
 func TestTheUnsubscribePageNamesTheSenderAndAMaskedAddress(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "unsub-who-1", survey: "nps-relationship", locale: "en", contact: "zoe", send: true})
+	inv := f.invite(testInvite{eventID: "unsub-who-1", survey: "nps-relationship", locale: "en", contact: "zoe", send: true})
 	resp := f.do(request("GET", "u", f.unsubscribeToken(inv.ID), "", ""))
 	if !strings.Contains(resp.Body, "Survey emails from Acme Inc. to z•••@example.com.") || strings.Contains(resp.Body, "zoe@") {
 		t.Errorf("the unsubscribe page does not name the sender and the masked address:\n%s", resp.Body)
@@ -192,7 +192,7 @@ func TestOnlyAHighScoreIsOfferedTheReviewLink(t *testing.T) {
 			c.Brand = &b
 			h = &Handler{Store: f.st, Tokens: f.tokens, Catalog: &c}
 		}
-		inv := f.invite(invitation{eventID: "review-" + itoa(i), survey: tt.survey, locale: "en", contact: "c-review-" + itoa(i), send: true})
+		inv := f.invite(testInvite{eventID: "review-" + itoa(i), survey: tt.survey, locale: "en", contact: "c-review-" + itoa(i), send: true})
 		tok := f.surveyToken(inv.ID)
 		if resp := f.post(tok, form(tt.score, "")); resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s %d: answer status %d", tt.survey, tt.score, resp.StatusCode)

@@ -13,7 +13,7 @@ import (
 func TestRoutesServedByAPlainHTTPServer(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "routes-1", survey: "nps-relationship", locale: "en", contact: "cust-routes", send: true})
+	inv := f.invite(testInvite{eventID: "routes-1", survey: "nps-relationship", locale: "en", contact: "cust-routes", send: true})
 	tok := f.surveyToken(inv.ID)
 	srv := httptest.NewServer(f.h)
 	t.Cleanup(srv.Close)

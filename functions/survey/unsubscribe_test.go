@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/web"
 )
@@ -15,12 +16,12 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 	f := newFixture(t)
 	sent := f.invite(sampleInvitation) // the events' invitation: contact cust-42
 	f.clock.Advance(time.Minute)
-	pending := f.invite(invitation{eventID: "cust-42-case", survey: "csat-support", locale: "es", contact: "cust-42"})
-	answered := f.invite(invitation{eventID: "cust-42-answered", survey: "ces-onboarding", locale: "es", contact: "cust-42", send: true})
+	pending := f.invite(testInvite{eventID: "cust-42-case", survey: "csat-support", locale: "es", contact: "cust-42"})
+	answered := f.invite(testInvite{eventID: "cust-42-answered", survey: "ces-onboarding", locale: "es", contact: "cust-42", send: true})
 	if resp := f.post(f.surveyToken(answered.ID), form(6, "")); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("answer: %d", resp.StatusCode)
 	}
-	other := f.invite(invitation{eventID: "someone-else", survey: "csat-support", locale: "en", contact: "cust-43"})
+	other := f.invite(testInvite{eventID: "someone-else", survey: "csat-support", locale: "en", contact: "cust-43"})
 
 	confirm := f.do(event(t, "survey-unsubscribe-get"))
 	if confirm.StatusCode != http.StatusOK || !strings.Contains(confirm.Body, `<form method="post">`) || !strings.Contains(confirm.Body, "Darme de baja") {
@@ -52,9 +53,9 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 		wantStopped string
 		wantDue     bool
 	}{
-		{"the sent invitation", sent.ID, store.StopUnsubscribed, false},
-		{"the pending invitation", pending.ID, store.StopUnsubscribed, false},
-		{"the answered invitation keeps its reason", answered.ID, store.StopAnswered, false},
+		{"the sent invitation", sent.ID, invitation.StopUnsubscribed, false},
+		{"the pending invitation", pending.ID, invitation.StopUnsubscribed, false},
+		{"the answered invitation keeps its reason", answered.ID, invitation.StopAnswered, false},
 		{"another contact's invitation", other.ID, "", true},
 	} {
 		got := f.get(tt.id)
@@ -66,7 +67,7 @@ func TestOneClickUnsubscribeStopsEveryPendingInvitationOnce(t *testing.T) {
 	if resp := f.do(event(t, "survey-post")); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("answer after unsubscribing: %d", resp.StatusCode)
 	}
-	if got := f.get(sent.ID); got.Stopped != store.StopUnsubscribed || len(got.Answers) != 1 {
+	if got := f.get(sent.ID); got.Stopped != invitation.StopUnsubscribed || len(got.Answers) != 1 {
 		t.Errorf("after answering: stopped %q answers %+v", got.Stopped, got.Answers)
 	}
 }
@@ -90,7 +91,7 @@ func fromOrigin(tok, body, origin string) web.Request {
 func TestResubscribeLiftsOnlyTheContactsOwnOptOut(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	inv := f.invite(invitation{eventID: "resub-1", survey: "nps-relationship", locale: "en", contact: "resub-ann", send: true})
+	inv := f.invite(testInvite{eventID: "resub-1", survey: "nps-relationship", locale: "en", contact: "resub-ann", send: true})
 	tok := f.unsubscribeToken(inv.ID)
 	blocked := func() string {
 		t.Helper()
@@ -106,7 +107,7 @@ func TestResubscribeLiftsOnlyTheContactsOwnOptOut(t *testing.T) {
 	} else {
 		checkPage(t, resp)
 	}
-	if why := blocked(); why != store.StopUnsubscribed {
+	if why := blocked(); why != invitation.StopUnsubscribed {
 		t.Fatalf("after unsubscribing the gate says %q", why)
 	}
 	// Opening the link again shows the state and the offer, and writes nothing.
@@ -118,7 +119,7 @@ func TestResubscribeLiftsOnlyTheContactsOwnOptOut(t *testing.T) {
 		if resp.StatusCode != http.StatusForbidden || !strings.Contains(resp.Body, `href="`+tok+`"`) {
 			t.Errorf("origin %q: status %d, want 403 with a link back\n%s", origin, resp.StatusCode, resp.Body)
 		}
-		if why := blocked(); why != store.StopUnsubscribed {
+		if why := blocked(); why != invitation.StopUnsubscribed {
 			t.Fatalf("origin %q resubscribed the contact (gate %q)", origin, why)
 		}
 	}
@@ -149,7 +150,7 @@ func TestResubscribeLiftsOnlyTheContactsOwnOptOut(t *testing.T) {
 	}
 	// Changing their mind again: any other POST unsubscribes.
 	f.do(fromOrigin(tok, "List-Unsubscribe=One-Click", ""))
-	if why := blocked(); why != store.StopUnsubscribed {
+	if why := blocked(); why != invitation.StopUnsubscribed {
 		t.Errorf("unsubscribing again: gate %q", why)
 	}
 }
@@ -163,7 +164,7 @@ func TestResubscribeNeverUndoesABounceOrComplaint(t *testing.T) {
 		{store.SuppressBounce, "earlier email to this address bounced"},
 		{store.SuppressComplaint, "was reported as spam"},
 	} {
-		inv := f.invite(invitation{eventID: "resub-" + tt.reason, survey: "nps-relationship", locale: "en", contact: "resub-" + tt.reason, send: true})
+		inv := f.invite(testInvite{eventID: "resub-" + tt.reason, survey: "nps-relationship", locale: "en", contact: "resub-" + tt.reason, send: true})
 		tok := f.unsubscribeToken(inv.ID)
 		if err := f.st.Suppress(f.ctx, inv.Email, tt.reason, f.clock.Now()); err != nil {
 			t.Fatal(err)
@@ -176,8 +177,8 @@ func TestResubscribeNeverUndoesABounceOrComplaint(t *testing.T) {
 		}
 		checkPage(t, resp)
 		why, err := f.st.MailBlocked(f.ctx, inv.ContactID, inv.Email)
-		if err != nil || why != store.StopSuppressed {
-			t.Errorf("%s: the gate says %q (%v), want %q", tt.reason, why, err, store.StopSuppressed)
+		if err != nil || why != invitation.StopSuppressed {
+			t.Errorf("%s: the gate says %q (%v), want %q", tt.reason, why, err, invitation.StopSuppressed)
 		}
 		if reason, err := f.st.SuppressionReason(f.ctx, inv.Email); err != nil || reason != tt.reason {
 			t.Errorf("%s: the suppression now says %q (%v)", tt.reason, reason, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/access"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/text"
@@ -218,7 +219,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 		if cur, gerr := h.Store.GetTicket(ctx, t.ID); gerr != nil {
 			err = gerr
 		} else if cur.Erased != nil || cur.Email == "" {
-			reason = store.StopErased // erased while this request ran
+			reason = invitation.StopErased // erased while this request ran
 		}
 	}
 	switch {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/cost"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -23,7 +24,7 @@ func TestCostsCountTheMonthAndPriceItWithCostsYAML(t *testing.T) {
 	ctx := context.Background()
 	at := time.Now().UTC().Add(-time.Minute)
 	inv := &store.Invitation{ID: store.EventKey("ev-costs-1"), EventID: "ev-costs-1", Touchpoint: "order.delivered", OccurredAt: at,
-		ContactID: "cust-costs", Email: "costs@example.com", Outcome: store.OutcomeInvited, DecidedAt: at,
+		ContactID: "cust-costs", Email: "costs@example.com", Outcome: invitation.OutcomeInvited, DecidedAt: at,
 		Survey: "nps-relationship", DueAt: at, SentAt: &at, ReminderSentAt: &at}
 	if _, err := f.h.Store.Invite(ctx, inv, store.InviteClaim{}); err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestCostsCountTheMonthAndPriceItWithCostsYAML(t *testing.T) {
 		t.Fatal(err)
 	}
 	skip := &store.Invitation{ID: store.EventKey("ev-costs-2"), EventID: "ev-costs-2", Touchpoint: "order.delivered", OccurredAt: at,
-		ContactID: "cust-costs", Outcome: store.OutcomeQuietPeriod, DecidedAt: at}
+		ContactID: "cust-costs", Outcome: invitation.OutcomeQuietPeriod, DecidedAt: at}
 	if _, err := f.h.Store.RecordDecision(ctx, skip); err != nil {
 		t.Fatal(err)
 	}

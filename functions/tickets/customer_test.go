@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/access"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -21,7 +22,7 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 	at := time.Now().UTC().Add(-2 * time.Hour)
 	contact := "cust-history"
 	inv := &store.Invitation{ID: store.EventKey("ev-history-1"), EventID: "ev-history-1", Touchpoint: "order.delivered", OccurredAt: at,
-		ContactID: contact, Email: "history@example.com", Name: "Ana Lopez", Outcome: store.OutcomeInvited, DecidedAt: at,
+		ContactID: contact, Email: "history@example.com", Name: "Ana Lopez", Outcome: invitation.OutcomeInvited, DecidedAt: at,
 		Survey: "nps-relationship", DueAt: at, SentAt: &at}
 	if _, err := f.h.Store.Invite(ctx, inv, store.InviteClaim{}); err != nil {
 		t.Fatal(err)
@@ -30,7 +31,7 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	skip := &store.Invitation{ID: store.EventKey("ev-history-2"), EventID: "ev-history-2", Touchpoint: "support.case.closed",
-		OccurredAt: at.Add(time.Hour), ContactID: contact, Outcome: store.OutcomeQuietPeriod, Detail: "surveyed 1 h ago", DecidedAt: at.Add(time.Hour)}
+		OccurredAt: at.Add(time.Hour), ContactID: contact, Outcome: invitation.OutcomeQuietPeriod, Detail: "surveyed 1 h ago", DecidedAt: at.Add(time.Hour)}
 	if _, err := f.h.Store.RecordDecision(ctx, skip); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/cxloop/cxloop/shared/access"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/metric"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/theme"
@@ -36,7 +37,7 @@ func seedThemes(t *testing.T, f *fix, survey string, day time.Time, answers []se
 		at := day.Add(time.Duration(i) * time.Minute)
 		score := a.score
 		inv := store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: id, Survey: survey,
-			Touchpoint: "order.delivered", ContactID: a.contact, Outcome: store.OutcomeInvited, DecidedAt: at, Status: store.StatusSent,
+			Touchpoint: "order.delivered", ContactID: a.contact, Outcome: invitation.OutcomeInvited, DecidedAt: at, Status: invitation.StatusSent,
 			SentAt: &at, Locale: "en", Score: &score, Comment: a.comment, AnsweredAt: &at,
 			Answers: []store.Answer{{Score: a.score, At: at.UnixMilli(), Comment: a.comment, Lang: "en"}},
 			GSI1PK:  "CONTACT#" + a.contact, GSI1SK: "DEC#" + store.FormatTime(at) + "#" + id,

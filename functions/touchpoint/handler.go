@@ -13,6 +13,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/touchpoint"
 	"github.com/cxloop/cxloop/shared/web"
@@ -69,7 +70,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 func (h *Handler) EventBridge(ctx context.Context, env envelope) (Decision, error) {
 	if env.DetailType != "Touchpoint" {
 		slog.WarnContext(ctx, "ignored event", "detailType", env.DetailType)
-		return Decision{Outcome: store.OutcomeInvalid, Detail: "detail-type must be Touchpoint"}, nil
+		return Decision{Outcome: invitation.OutcomeInvalid, Detail: "detail-type must be Touchpoint"}, nil
 	}
 	ev, err := touchpoint.Decode(env.Detail)
 	d, derr := h.decide(ctx, ev, err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cxloop/cxloop/shared/access"
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/web"
@@ -113,11 +114,11 @@ func TestTheSameEventDeliveredThreeTimesGivesOneDecisionAndOneInvitation(t *test
 			t.Fatalf("deliveries disagree: %+v vs %+v", d, ds[0])
 		}
 	}
-	if ds[0].Outcome != store.OutcomeInvited && ds[0].Outcome != store.OutcomeSampledOut {
+	if ds[0].Outcome != invitation.OutcomeInvited && ds[0].Outcome != invitation.OutcomeSampledOut {
 		t.Fatalf("outcome %q", ds[0].Outcome)
 	}
 	want := 0
-	if ds[0].Outcome == store.OutcomeInvited {
+	if ds[0].Outcome == invitation.OutcomeInvited {
 		want = 1
 	}
 	if n := f.invitations(t, "cust-sampled-in-3x"); n != want {
@@ -163,7 +164,7 @@ func TestTwoEventsRacingForOneContactInviteOnce(t *testing.T) {
 	for _, d := range ds {
 		outcomes[d.Outcome]++
 	}
-	if outcomes[store.OutcomeInvited] != 1 || outcomes[store.OutcomeQuietPeriod] != 1 {
+	if outcomes[invitation.OutcomeInvited] != 1 || outcomes[invitation.OutcomeQuietPeriod] != 1 {
 		t.Fatalf("outcomes %v, want one invited and one quiet-period", outcomes)
 	}
 	if n := f.invitations(t, who); n != 1 {
@@ -208,7 +209,7 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 
 	quietContact := sampledIn(t, "quiet", true)
 	first := f.deliver(t, sampleEvent(t, func(d map[string]any) { d["eventId"] = "quiet-first"; contact(d)["id"] = quietContact }))
-	if first.Outcome != store.OutcomeInvited {
+	if first.Outcome != invitation.OutcomeInvited {
 		t.Fatalf("first event for %s: %+v", quietContact, first)
 	}
 
@@ -217,24 +218,24 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 		edit func(d map[string]any)
 		want string
 	}{
-		{"a touchpoint no survey listens to is no-rule", func(d map[string]any) { d["touchpoint"] = "invoice.paid" }, store.OutcomeNoRule},
-		{"a contact outside the sample is sampled-out", func(d map[string]any) { contact(d)["id"] = sampledIn(t, "out", false) }, store.OutcomeSampledOut},
+		{"a touchpoint no survey listens to is no-rule", func(d map[string]any) { d["touchpoint"] = "invoice.paid" }, invitation.OutcomeNoRule},
+		{"a contact outside the sample is sampled-out", func(d map[string]any) { contact(d)["id"] = sampledIn(t, "out", false) }, invitation.OutcomeSampledOut},
 		{"a second touchpoint inside the quiet period is quiet-period", func(d map[string]any) {
 			contact(d)["id"] = quietContact
 			d["occurredAt"] = "2026-11-23T10:01:00Z"
-		}, store.OutcomeQuietPeriod},
-		{"the same touchpoint under a new eventId is duplicate", func(d map[string]any) { contact(d)["id"] = quietContact }, store.OutcomeDuplicate},
+		}, invitation.OutcomeQuietPeriod},
+		{"the same touchpoint under a new eventId is duplicate", func(d map[string]any) { contact(d)["id"] = quietContact }, invitation.OutcomeDuplicate},
 		{"a suppressed address is suppressed", func(d map[string]any) {
 			contact(d)["id"] = sampledIn(t, "supp", true)
 			contact(d)["email"] = "Blocked@example.com"
-		}, store.OutcomeSuppressed},
-		{"an unsubscribed contact is unsubscribed", func(d map[string]any) { contact(d)["id"] = "gone" }, store.OutcomeUnsubscribed},
+		}, invitation.OutcomeSuppressed},
+		{"an unsubscribed contact is unsubscribed", func(d map[string]any) { contact(d)["id"] = "gone" }, invitation.OutcomeUnsubscribed},
 		{"an address that opted out under another contact id is unsubscribed", func(d map[string]any) {
 			contact(d)["id"] = sampledIn(t, "optout", true)
 			contact(d)["email"] = "OptedOut@Example.com"
-		}, store.OutcomeUnsubscribed},
-		{"an event without a contact email is invalid", func(d map[string]any) { delete(contact(d), "email") }, store.OutcomeInvalid},
-		{"an event with a bad address is invalid", func(d map[string]any) { contact(d)["email"] = "Ana Pérez <ana@example.com>" }, store.OutcomeInvalid},
+		}, invitation.OutcomeUnsubscribed},
+		{"an event without a contact email is invalid", func(d map[string]any) { delete(contact(d), "email") }, invitation.OutcomeInvalid},
+		{"an event with a bad address is invalid", func(d map[string]any) { contact(d)["email"] = "Ana Pérez <ana@example.com>" }, invitation.OutcomeInvalid},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,7 +253,7 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 			}
 			// An invalid decision is filed under no contact, so export and erase cannot reach it:
 			// it must hold no personal data, not even in its reason.
-			if tc.want == store.OutcomeInvalid {
+			if tc.want == invitation.OutcomeInvalid {
 				if stored.ContactID != "" || stored.Email != "" || stored.Name != "" || strings.Contains(stored.Detail, "ana@") || strings.Contains(stored.Detail, "Pérez") {
 					t.Fatalf("an invalid decision keeps personal data: contact %q email %q name %q detail %q", stored.ContactID, stored.Email, stored.Name, stored.Detail)
 				}
@@ -299,7 +300,7 @@ func TestDecisionsAreQueryablePerContactAndPerEvent(t *testing.T) {
 		t.Fatalf("contact history %+v, want hist-1 then hist-0", ds)
 	}
 	inv, err := f.st.GetInvitation(context.Background(), store.EventKey("hist-0"))
-	if err != nil || inv.Outcome != store.OutcomeInvited || inv.Locale != "es" || inv.Segments["region"] != "eu" {
+	if err != nil || inv.Outcome != invitation.OutcomeInvited || inv.Locale != "es" || inv.Segments["region"] != "eu" {
 		t.Fatalf("event hist-0: %+v %v", inv, err)
 	}
 	if want := time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC); !inv.DueAt.Equal(want) {
@@ -396,7 +397,7 @@ func TestARetryFinishesTheInvitationItsFirstDeliveryClaimed(t *testing.T) {
 	ctx := context.Background()
 	who := sampledIn(t, "crashed", true)
 	ev := sampleEvent(t, func(d map[string]any) { d["eventId"] = "crash-1"; contact(d)["id"] = who })
-	if d := f.deliver(t, ev); d.Outcome != store.OutcomeInvited {
+	if d := f.deliver(t, ev); d.Outcome != invitation.OutcomeInvited {
 		t.Fatalf("first delivery: %+v", d)
 	}
 	// What a crash between the contact claim and the invitation leaves: the claim only.
@@ -405,7 +406,7 @@ func TestARetryFinishesTheInvitationItsFirstDeliveryClaimed(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.advance(time.Minute)
-	if d := f.deliver(t, ev); d.Outcome != store.OutcomeInvited {
+	if d := f.deliver(t, ev); d.Outcome != invitation.OutcomeInvited {
 		t.Fatalf("the retry of the claiming event: %+v, want invited", d)
 	}
 	other := f.deliver(t, sampleEvent(t, func(d map[string]any) {
@@ -413,7 +414,7 @@ func TestARetryFinishesTheInvitationItsFirstDeliveryClaimed(t *testing.T) {
 		d["occurredAt"] = "2026-11-23T10:02:00Z"
 		contact(d)["id"] = who
 	}))
-	if other.Outcome != store.OutcomeQuietPeriod {
+	if other.Outcome != invitation.OutcomeQuietPeriod {
 		t.Fatalf("another event for the contact: %+v, want quiet-period", other)
 	}
 	if n := f.invitations(t, who); n != 1 {
@@ -441,9 +442,9 @@ func TestACapLostAfterTheContactClaimUndoesTheClaim(t *testing.T) {
 		}
 	}
 	inv := &store.Invitation{ID: "cap-undo-event", EventID: "cap-undo-event", ContactID: "cap-undo", Email: "cap@example.com",
-		Survey: "capped", OccurredAt: testNow, DecidedAt: testNow, DueAt: testNow, Outcome: store.OutcomeInvited}
+		Survey: "capped", OccurredAt: testNow, DecidedAt: testNow, DueAt: testNow, Outcome: invitation.OutcomeInvited}
 	_, err := f.st.Invite(ctx, inv, store.InviteClaim{Fingerprint: "newer", Cap: &slot})
-	if !errors.Is(err, store.ErrDailyCap) {
+	if !errors.Is(err, invitation.ErrDailyCap) {
 		t.Fatalf("Invite with a full cap: %v, want ErrDailyCap", err)
 	}
 	out, err := f.st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(f.st.Table), ConsistentRead: aws.Bool(true),

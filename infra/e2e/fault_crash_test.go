@@ -12,6 +12,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/fault"
 	"github.com/cxloop/cxloop/infra/local/lambdahost"
 	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 )
 
@@ -66,7 +67,7 @@ func TestFaultACrashBetweenClaimAndMarkIsResolvedWithoutADuplicateEmail(t *testi
 			id := store.EventKey(d["eventId"].(string))
 			tc.arm(id, email)
 			u.deliver(ctx, eventBridge(d))
-			if inv, err := r.Store.GetInvitation(ctx, id); err != nil || inv.Status != store.StatusPending {
+			if inv, err := r.Store.GetInvitation(ctx, id); err != nil || inv.Status != invitation.StatusPending {
 				t.Fatalf("touchpoint decided %+v (%v), want a pending invitation", inv, err)
 			}
 
@@ -96,7 +97,7 @@ func TestFaultACrashBetweenClaimAndMarkIsResolvedWithoutADuplicateEmail(t *testi
 			if err != nil {
 				t.Fatal(err)
 			}
-			if inv.Status != store.StatusSending {
+			if inv.Status != invitation.StatusSending {
 				t.Fatalf("after the crash the invitation is %q, want sending (claimed, not marked)", inv.Status)
 			}
 			twoTicks(ctx, t, r) // while the lease holds: nothing to do
@@ -111,7 +112,7 @@ func TestFaultACrashBetweenClaimAndMarkIsResolvedWithoutADuplicateEmail(t *testi
 			if err != nil {
 				t.Fatal(err)
 			}
-			if inv.Status != store.StatusUnsure || !strings.Contains(inv.LastSendError, "lease") {
+			if inv.Status != invitation.StatusUnsure || !strings.Contains(inv.LastSendError, "lease") {
 				t.Errorf("after the lease the invitation is %q (%q), want unsure with the lease named", inv.Status, inv.LastSendError)
 			}
 			if n := emailsTo(ctx, t, r, email); n != tc.delivered {

@@ -17,8 +17,8 @@ import (
 
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/access"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/metric"
-	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -192,7 +192,7 @@ func (u *run) dispatch(ctx context.Context) {
 		}
 		due := 0
 		for _, inv := range invs {
-			if inv.Status == store.StatusPending || inv.Status == store.StatusSending {
+			if inv.Status == invitation.StatusPending || inv.Status == invitation.StatusSending {
 				due++
 			}
 		}

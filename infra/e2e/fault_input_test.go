@@ -13,6 +13,7 @@ import (
 
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/shared/access"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/token"
@@ -116,14 +117,14 @@ func TestFaultBadInputIsAnsweredWithAClearRefusal(t *testing.T) {
 		outcome string
 		stored  bool // the decision is recorded under the eventId
 	}{
-		{"an event without an eventId is invalid and not retried", func(ev, d map[string]any) { delete(d, "eventId") }, store.OutcomeInvalid, false},
-		{"an event with an unparseable occurredAt is recorded invalid", func(ev, d map[string]any) { d["occurredAt"] = "yesterday" }, store.OutcomeInvalid, true},
-		{"an event without contact.email is recorded invalid", func(ev, d map[string]any) { delete(d["contact"].(map[string]any), "email") }, store.OutcomeInvalid, true},
-		{"an event with a malformed email is recorded invalid", func(ev, d map[string]any) { d["contact"].(map[string]any)["email"] = "not-an-address" }, store.OutcomeInvalid, true},
-		{"an event whose attributes are not an object is recorded invalid", func(ev, d map[string]any) { d["attributes"] = []int{1} }, store.OutcomeInvalid, true},
-		{"an event for an unknown touchpoint is recorded no-rule", func(ev, d map[string]any) { d["touchpoint"] = "order.teleported" }, store.OutcomeNoRule, true},
-		{"an event of another detail-type is invalid and not retried", func(ev, d map[string]any) { ev["detail-type"] = "Something" }, store.OutcomeInvalid, false},
-		{"an event whose detail is a string is invalid and not retried", func(ev, d map[string]any) { ev["detail"] = "{}" }, store.OutcomeInvalid, false},
+		{"an event without an eventId is invalid and not retried", func(ev, d map[string]any) { delete(d, "eventId") }, invitation.OutcomeInvalid, false},
+		{"an event with an unparseable occurredAt is recorded invalid", func(ev, d map[string]any) { d["occurredAt"] = "yesterday" }, invitation.OutcomeInvalid, true},
+		{"an event without contact.email is recorded invalid", func(ev, d map[string]any) { delete(d["contact"].(map[string]any), "email") }, invitation.OutcomeInvalid, true},
+		{"an event with a malformed email is recorded invalid", func(ev, d map[string]any) { d["contact"].(map[string]any)["email"] = "not-an-address" }, invitation.OutcomeInvalid, true},
+		{"an event whose attributes are not an object is recorded invalid", func(ev, d map[string]any) { d["attributes"] = []int{1} }, invitation.OutcomeInvalid, true},
+		{"an event for an unknown touchpoint is recorded no-rule", func(ev, d map[string]any) { d["touchpoint"] = "order.teleported" }, invitation.OutcomeNoRule, true},
+		{"an event of another detail-type is invalid and not retried", func(ev, d map[string]any) { ev["detail-type"] = "Something" }, invitation.OutcomeInvalid, false},
+		{"an event whose detail is a string is invalid and not retried", func(ev, d map[string]any) { ev["detail"] = "{}" }, invitation.OutcomeInvalid, false},
 	}
 	for i, tc := range events {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,7 +143,7 @@ func TestFaultBadInputIsAnsweredWithAClearRefusal(t *testing.T) {
 			if err := json.Unmarshal(res.Payload, &got); err != nil || got.Outcome != tc.outcome {
 				t.Fatalf("decision %s, want %s", res.Payload, tc.outcome)
 			}
-			if tc.outcome == store.OutcomeInvalid && got.Detail == "" {
+			if tc.outcome == invitation.OutcomeInvalid && got.Detail == "" {
 				t.Errorf("an invalid decision without a reason: %s", res.Payload)
 			}
 			if tc.stored {
@@ -167,7 +168,7 @@ func TestFaultBadInputIsAnsweredWithAClearRefusal(t *testing.T) {
 	var out struct{ Decisions []struct{ Outcome string } }
 	json.NewDecoder(resp.Body).Decode(&out)
 	resp.Body.Close()
-	if resp.StatusCode != 202 || len(out.Decisions) != 2 || out.Decisions[0].Outcome != store.OutcomeInvited || out.Decisions[1].Outcome != store.OutcomeInvalid {
+	if resp.StatusCode != 202 || len(out.Decisions) != 2 || out.Decisions[0].Outcome != invitation.OutcomeInvited || out.Decisions[1].Outcome != invitation.OutcomeInvalid {
 		t.Errorf("mixed batch: %d %+v, want 202 with invited and invalid", resp.StatusCode, out.Decisions)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cxloop/cxloop/infra/local/fault"
 	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -49,7 +50,7 @@ func loop(t *testing.T, n int, rate float64) {
 		t.Fatalf("%d invitations for %d touchpoints (each delivered 2-3 times), want exactly one each", len(invs), n)
 	}
 	for _, inv := range invs {
-		if inv.Outcome != store.OutcomeInvited {
+		if inv.Outcome != invitation.OutcomeInvited {
 			t.Errorf("event %s decided %q, want invited", inv.EventID, inv.Outcome)
 		}
 	}
@@ -242,7 +243,7 @@ func account(invs []store.Invitation, emails []rig.Email, lostEvent func(message
 			b.NeverAsked++
 		}
 		switch {
-		case inv.Status == store.StatusUnsure:
+		case inv.Status == invitation.StatusUnsure:
 			b.Unsure++
 			unsureTo[inv.Email] = true
 			if perTo[inv.Email] > 0 {

@@ -22,6 +22,7 @@ import (
 	"github.com/cxloop/cxloop/infra/local/lambdahost"
 	"github.com/cxloop/cxloop/infra/local/rig"
 	"github.com/cxloop/cxloop/infra/local/sources"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/score"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
@@ -217,7 +218,7 @@ func secondAnswer(t *testing.T, r *rig.Rig, first ticket.Ticket) {
 	id := store.EventKey(fmt.Sprintf("%s-second", r.Table))
 	inv := store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: r.Table + "-second",
 		Touchpoint: "support.case.closed", OccurredAt: now, ContactID: first.ContactID, Email: first.Email, Name: "Ana",
-		Outcome: store.OutcomeInvited, DecidedAt: now, Survey: surveyID, Status: store.StatusDone, Stopped: store.StopAnswered,
+		Outcome: invitation.OutcomeInvited, DecidedAt: now, Survey: surveyID, Status: invitation.StatusDone, Stopped: invitation.StopAnswered,
 		Answers: []store.Answer{{Score: 1, At: now.UnixMilli()}}, Score: &score, Comment: "still broken",
 		FirstAnsweredAt: &now, AnsweredAt: &now, GSI1PK: "CONTACT#" + first.ContactID, GSI1SK: "DEC#" + store.FormatTime(now) + "#" + id}
 	item, err := attributevalue.MarshalMap(inv)

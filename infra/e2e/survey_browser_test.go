@@ -6,8 +6,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/metric"
-	"github.com/cxloop/cxloop/shared/store"
 )
 
 // TestACustomerAnswersFromARealEmailInChromium follows one customer: a touchpoint goes in through
@@ -79,7 +79,7 @@ func TestACustomerAnswersFromARealEmailInChromium(t *testing.T) {
 	b.weigh("thank-you page")
 
 	inv := s.invitation(t, m.invitationID)
-	if len(inv.Answers) != 1 || inv.Answers[0].Score != 4 || inv.Score == nil || *inv.Score != 4 || inv.Comment != comment || inv.Stopped != store.StopAnswered {
+	if len(inv.Answers) != 1 || inv.Answers[0].Score != 4 || inv.Score == nil || *inv.Score != 4 || inv.Comment != comment || inv.Stopped != invitation.StopAnswered {
 		t.Fatalf("invitation after answering: answers %+v score %v comment %q stopped %q", inv.Answers, inv.Score, inv.Comment, inv.Stopped)
 	}
 

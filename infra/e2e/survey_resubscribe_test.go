@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/catalog"
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/storetest"
 )
@@ -42,8 +43,8 @@ func (s *surveyStack) inviteAgain(t *testing.T, m *surveyMail) *store.Invitation
 	inv := &store.Invitation{
 		ID: store.EventKey(event), EventID: event, Touchpoint: rule.Event, OccurredAt: now,
 		ContactID: m.contactID, Email: m.address, Name: "Ana", Locale: "en",
-		Outcome: store.OutcomeInvited, DecidedAt: now, Survey: sv.ID,
-		CatalogVersion: catalog.MustShipped().Version, MetricVersion: 1, Status: store.StatusPending,
+		Outcome: invitation.OutcomeInvited, DecidedAt: now, Survey: sv.ID,
+		CatalogVersion: catalog.MustShipped().Version, MetricVersion: 1, Status: invitation.StatusPending,
 		DueAt: now, LinkExpiresAt: now.Add(rule.LinkExpiry.Duration),
 	}
 	got, err := s.store.Invite(context.Background(), inv, store.InviteClaim{Fingerprint: event})
@@ -104,7 +105,7 @@ func TestResubscribingSendsAgainButASuppressionHolds(t *testing.T) {
 	if !s.dispatchUntil(t, func() bool { return s.invitation(t, held.ID).Stopped != "" }) {
 		t.Fatalf("the dispatcher never decided on invitation %s", held.ID)
 	}
-	if inv := s.invitation(t, held.ID); inv.Stopped != store.StopSuppressed || inv.SentAt != nil {
+	if inv := s.invitation(t, held.ID); inv.Stopped != invitation.StopSuppressed || inv.SentAt != nil {
 		t.Errorf("invitation to the bounced address: stopped %q, sent %v; want suppressed, never sent", inv.Stopped, inv.SentAt)
 	}
 	if n := len(storetest.EmailsTo(t, b.address)); n != 1 {

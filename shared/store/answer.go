@@ -16,24 +16,6 @@ import (
 	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Named outcomes of RecordAnswer that the survey page shows as such (the answer rule's, package
-// invitation).
-var (
-	ErrEditWindowClosed = invitation.ErrEditWindowClosed
-	ErrNotSent          = invitation.ErrNotSent
-	ErrExpired          = invitation.ErrExpired
-)
-
-// AnswerOutcome tells what RecordAnswer did.
-type AnswerOutcome = invitation.AnswerOutcome
-
-// What an answer did to its invitation.
-const (
-	AnswerFirst     = invitation.AnswerFirst
-	AnswerEdited    = invitation.AnswerEdited
-	AnswerUnchanged = invitation.AnswerUnchanged
-)
-
 // NewAnswer is one submit of the survey form, already validated against the survey's scale.
 type NewAnswer struct {
 	Score      int
@@ -63,10 +45,10 @@ func answerBackoff(n int) time.Duration {
 // len(answers) answers with the first inside the edit window); when it loses a race, the item's
 // current state comes back with the failed condition and the decision is made again.
 //
-// It returns the invitation as stored afterwards. ErrEditWindowClosed comes with the stored
+// It returns the invitation as stored afterwards. invitation.ErrEditWindowClosed comes with the stored
 // invitation too, so the page can show the final answer. Other errors: ErrNotFound (no such
-// invitation, or a skipped decision), ErrNotSent, ErrExpired.
-func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) (*Invitation, AnswerOutcome, error) {
+// invitation, or a skipped decision), invitation.ErrNotSent, invitation.ErrExpired.
+func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) (*Invitation, invitation.AnswerOutcome, error) {
 	for attempt := range answerAttempts {
 		if attempt > 0 {
 			select {
@@ -77,7 +59,7 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 		}
 		now := s.Now()
 		outcome, err := decideAnswer(inv, a, now)
-		if attempt == 0 && (err != nil || outcome == AnswerUnchanged) {
+		if attempt == 0 && (err != nil || outcome == invitation.AnswerUnchanged) {
 			// The caller's read may have been eventually consistent: a decision that writes
 			// nothing is made again on a strongly consistent read (a write's condition would
 			// catch a stale read; no write has no condition).
@@ -89,11 +71,11 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 			outcome, err = decideAnswer(inv, a, now)
 		}
 		switch {
-		case errors.Is(err, ErrEditWindowClosed):
+		case errors.Is(err, invitation.ErrEditWindowClosed):
 			return inv, 0, err // the final answer, for the page
 		case err != nil:
 			return nil, 0, err
-		case outcome == AnswerUnchanged:
+		case outcome == invitation.AnswerUnchanged:
 			return inv, outcome, nil
 		}
 		upd, err := answerUpdate(inv, a, outcome, now)
@@ -136,7 +118,7 @@ func (s *Store) RecordAnswer(ctx context.Context, inv *Invitation, a NewAnswer) 
 
 // decideAnswer reads inv for the answer rule (invitation.DecideAnswer); a nil inv, a skipped
 // decision and an erased contact's invitation are ErrNotFound.
-func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (AnswerOutcome, error) {
+func decideAnswer(inv *Invitation, a NewAnswer, now time.Time) (invitation.AnswerOutcome, error) {
 	if inv == nil {
 		return 0, ErrNotFound
 	}
@@ -162,7 +144,7 @@ func (inv *Invitation) EditableUntil(window time.Duration) time.Time {
 }
 
 // answerUpdate builds the update and its condition for outcome on the state inv.
-func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.Time) (expression.Expression, error) {
+func answerUpdate(inv *Invitation, a NewAnswer, outcome invitation.AnswerOutcome, now time.Time) (expression.Expression, error) {
 	at := answerTime(inv, now)
 	when := time.UnixMilli(at).UTC()
 	answers := expression.Name("answers")
@@ -173,7 +155,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 		Set(expression.Name("comment"), expression.Value(a.Comment)).
 		Set(expression.Name("answeredAt"), expression.Value(when)).
 		// An answer stops reminders; an earlier stop reason (unsubscribed, bounced) is kept.
-		Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(StopAnswered))).
+		Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(invitation.StopAnswered))).
 		// The scorer's change feed: the item moves to now on its survey's shard.
 		Set(expression.Name("GSI3PK"), expression.Value(feedPK(inv.Survey, Shard(inv.ID)))).
 		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(when)))
@@ -181,7 +163,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 	cond := expression.Name("kind").Equal(expression.Value(KindInvitation)).
 		And(expression.AttributeNotExists(expression.Name("erasedAt")))
 	switch outcome {
-	case AnswerFirst:
+	case invitation.AnswerFirst:
 		// Off the due index too: no reminder is wanted any more, and the dispatcher never has to
 		// read and retire the item (a claim in flight still settles: its marks are conditioned
 		// on status and sendAttempts, not on the due key).
@@ -192,7 +174,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome AnswerOutcome, now time.
 			expression.In(expression.Name("status"), expression.Value(invitation.SentStatuses[0]), valuesOf(invitation.SentStatuses[1:])...),
 		)
 		cond = cond.And(sent, expression.AttributeNotExists(expression.Name("answeredAt")))
-	case AnswerEdited:
+	case invitation.AnswerEdited:
 		cond = cond.And(
 			// Exactly the answers this decision saw: concurrent edits serialize, repeats append once.
 			answers.Size().Equal(expression.Value(len(inv.Answers))),

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 func TestDecideAnswerSaysWhatASubmitDoesToAnInvitation(t *testing.T) {
@@ -13,8 +15,8 @@ func TestDecideAnswerSaysWhatASubmitDoesToAnInvitation(t *testing.T) {
 	answeredAt := now.Add(-time.Hour)
 	score := func(n int) *int { return &n }
 	window := 24 * time.Hour
-	invitation := func(mod func(*Invitation)) *Invitation {
-		inv := &Invitation{Kind: KindInvitation, Status: StatusSent, SentAt: &sent, LinkExpiresAt: now.Add(time.Hour)}
+	invitee := func(mod func(*Invitation)) *Invitation {
+		inv := &Invitation{Kind: KindInvitation, Status: invitation.StatusSent, SentAt: &sent, LinkExpiresAt: now.Add(time.Hour)}
 		if mod != nil {
 			mod(inv)
 		}
@@ -30,23 +32,23 @@ func TestDecideAnswerSaysWhatASubmitDoesToAnInvitation(t *testing.T) {
 		name    string
 		inv     *Invitation
 		answer  NewAnswer
-		want    AnswerOutcome
+		want    invitation.AnswerOutcome
 		wantErr error
 	}{
-		{"a sent invitation takes its first answer", invitation(nil), NewAnswer{Score: 7}, AnswerFirst, nil},
-		{"an unsure send counts as sent", invitation(func(i *Invitation) { i.SentAt, i.Status = nil, StatusUnsure }), NewAnswer{Score: 7}, AnswerFirst, nil},
-		{"a pending invitation was not sent", invitation(func(i *Invitation) { i.SentAt, i.Status = nil, StatusPending }), NewAnswer{Score: 7}, 0, ErrNotSent},
-		{"a send in flight is not sent yet", invitation(func(i *Invitation) { i.SentAt, i.Status = nil, StatusSending }), NewAnswer{Score: 7}, 0, ErrNotSent},
-		{"a skipped decision is not an invitation", invitation(func(i *Invitation) { i.Kind = KindDecision }), NewAnswer{Score: 7}, 0, ErrNotFound},
+		{"a sent invitation takes its first answer", invitee(nil), NewAnswer{Score: 7}, invitation.AnswerFirst, nil},
+		{"an unsure send counts as sent", invitee(func(i *Invitation) { i.SentAt, i.Status = nil, invitation.StatusUnsure }), NewAnswer{Score: 7}, invitation.AnswerFirst, nil},
+		{"a pending invitation was not sent", invitee(func(i *Invitation) { i.SentAt, i.Status = nil, invitation.StatusPending }), NewAnswer{Score: 7}, 0, invitation.ErrNotSent},
+		{"a send in flight is not sent yet", invitee(func(i *Invitation) { i.SentAt, i.Status = nil, invitation.StatusSending }), NewAnswer{Score: 7}, 0, invitation.ErrNotSent},
+		{"a skipped decision is not an invitation", invitee(func(i *Invitation) { i.Kind = KindDecision }), NewAnswer{Score: 7}, 0, ErrNotFound},
 		{"no item at all", nil, NewAnswer{Score: 7}, 0, ErrNotFound},
-		{"an expired link takes nothing", invitation(func(i *Invitation) { i.LinkExpiresAt = now }), NewAnswer{Score: 7}, 0, ErrExpired},
-		{"an unsubscribed invitation still takes its answer", invitation(func(i *Invitation) { i.Stopped = StopUnsubscribed }), NewAnswer{Score: 7}, AnswerFirst, nil},
-		{"the same answer again is unchanged", invitation(answered(time.Hour, 7, "ok")), NewAnswer{Score: 7, Comment: "ok", EditWindow: window}, AnswerUnchanged, nil},
-		{"the same answer after the window is still unchanged", invitation(answered(48*time.Hour, 7, "ok")), NewAnswer{Score: 7, Comment: "ok", EditWindow: window}, AnswerUnchanged, nil},
-		{"a new score within the window is an edit", invitation(answered(time.Hour, 7, "ok")), NewAnswer{Score: 9, Comment: "ok", EditWindow: window}, AnswerEdited, nil},
-		{"a new comment within the window is an edit", invitation(answered(time.Hour, 7, "ok")), NewAnswer{Score: 7, Comment: "great", EditWindow: window}, AnswerEdited, nil},
-		{"a change a millisecond before the window ends is an edit", invitation(answered(window-time.Millisecond, 7, "")), NewAnswer{Score: 1, EditWindow: window}, AnswerEdited, nil},
-		{"a change when the window ends is refused", invitation(answered(window, 7, "")), NewAnswer{Score: 1, EditWindow: window}, 0, ErrEditWindowClosed},
+		{"an expired link takes nothing", invitee(func(i *Invitation) { i.LinkExpiresAt = now }), NewAnswer{Score: 7}, 0, invitation.ErrExpired},
+		{"an unsubscribed invitation still takes its answer", invitee(func(i *Invitation) { i.Stopped = invitation.StopUnsubscribed }), NewAnswer{Score: 7}, invitation.AnswerFirst, nil},
+		{"the same answer again is unchanged", invitee(answered(time.Hour, 7, "ok")), NewAnswer{Score: 7, Comment: "ok", EditWindow: window}, invitation.AnswerUnchanged, nil},
+		{"the same answer after the window is still unchanged", invitee(answered(48*time.Hour, 7, "ok")), NewAnswer{Score: 7, Comment: "ok", EditWindow: window}, invitation.AnswerUnchanged, nil},
+		{"a new score within the window is an edit", invitee(answered(time.Hour, 7, "ok")), NewAnswer{Score: 9, Comment: "ok", EditWindow: window}, invitation.AnswerEdited, nil},
+		{"a new comment within the window is an edit", invitee(answered(time.Hour, 7, "ok")), NewAnswer{Score: 7, Comment: "great", EditWindow: window}, invitation.AnswerEdited, nil},
+		{"a change a millisecond before the window ends is an edit", invitee(answered(window-time.Millisecond, 7, "")), NewAnswer{Score: 1, EditWindow: window}, invitation.AnswerEdited, nil},
+		{"a change when the window ends is refused", invitee(answered(window, 7, "")), NewAnswer{Score: 1, EditWindow: window}, 0, invitation.ErrEditWindowClosed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -176,7 +177,7 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			upd := expression.Set(expression.Name("erasedAt"), expression.Value(now)).
 				Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 			if head.Kind == KindInvitation && head.Stopped == "" {
-				upd = upd.Set(expression.Name("stopped"), expression.Value(StopErased))
+				upd = upd.Set(expression.Name("stopped"), expression.Value(invitation.StopErased))
 			}
 			for _, a := range personal {
 				upd = upd.Remove(expression.Name(a))
@@ -192,7 +193,7 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			if err := s.eraseAnswerComments(ctx, head.PK, head.SK, after.Answers); err != nil {
 				return nil, err
 			}
-			if after.Status == StatusSending || after.Status == StatusReminding {
+			if after.Status == invitation.StatusSending || after.Status == invitation.StatusReminding {
 				inFlight = append(inFlight, &after)
 			}
 			if head.Kind == KindInvitation {

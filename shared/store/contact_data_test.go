@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -23,7 +24,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	score := 3
 	inv := store.Invitation{PK: "EVENT#inv1", SK: "EVENT", Kind: store.KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
 		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez",
-		Outcome: store.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: store.StatusSent,
+		Outcome: invitation.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: invitation.StatusSent,
 		Answers: []store.Answer{{Score: 3, At: at.UnixMilli(), Comment: "the courier was rude", Lang: "en"}}, Score: &score, Comment: "the courier was rude",
 		Context: map[string]string{"orderId": "A-77001"}, // the touchpoint values of the page's and email's context line
 		GSI1PK:  "CONTACT#cust-1", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv1", GSI4PK: "DUE#01", GSI4SK: store.FormatTime(at)}
@@ -93,7 +94,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if got.Context != nil {
 		t.Errorf("the erased invitation keeps its context values %v", got.Context)
 	}
-	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Answers[0].Score != 3 || got.Answers[0].Comment != "" || got.Stopped != store.StopErased || got.GSI4PK != "" {
+	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Answers[0].Score != 3 || got.Answers[0].Comment != "" || got.Stopped != invitation.StopErased || got.GSI4PK != "" {
 		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",
 			got.Score, got.Answers, got.Stopped, got.GSI4PK)
 	}
@@ -130,7 +131,7 @@ func TestContactStateRetention(t *testing.T) {
 	invite := func(contact, event string) *store.Invitation {
 		t.Helper()
 		inv := &store.Invitation{ID: store.EventKey(event), EventID: event, ContactID: contact, Email: contact + "@example.com",
-			OccurredAt: now, DecidedAt: now, Outcome: store.OutcomeInvited, Survey: "nps-relationship", Status: store.StatusPending,
+			OccurredAt: now, DecidedAt: now, Outcome: invitation.OutcomeInvited, Survey: "nps-relationship", Status: invitation.StatusPending,
 			DueAt: now, TTL: now.Add(400 * 24 * time.Hour).Unix()}
 		if _, err := s.Invite(ctx, inv, store.InviteClaim{Fingerprint: event}); err != nil {
 			t.Fatal(err)

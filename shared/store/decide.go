@@ -16,12 +16,6 @@ import (
 	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Named outcomes of Invite; the caller records them as skip decisions (invitation.Decision.Lost).
-var (
-	ErrQuietPeriod = invitation.ErrQuietPeriod
-	ErrDailyCap    = invitation.ErrDailyCap
-)
-
 // Prior is everything the rules read before deciding one event, fetched in one BatchGetItem.
 type Prior struct {
 	Existing   *Invitation // the event's own decision if it was already decided
@@ -50,19 +44,16 @@ func (p *Prior) State() invitation.State {
 	return invitation.State{Contact: c, Suppressed: p.Suppressed, OptedOut: p.OptedOut, CapUsed: p.CapUsed}
 }
 
-// CapShard locates the daily-cap counter an invitation counts against (invitation.Slot).
-type CapShard = invitation.CapSlot
-
 // NewCapShard places eventKey's invitation on one shard of the survey's cap for day.
-func NewCapShard(survey string, dailyCap int, day time.Time, eventKey string) CapShard {
+func NewCapShard(survey string, dailyCap int, day time.Time, eventKey string) invitation.CapSlot {
 	return invitation.Slot(survey, dailyCap, day, Shard(eventKey))
 }
 
-func capShardPK(c *CapShard) string { return capPK(c.Survey, c.Day, c.Shard) }
+func capShardPK(c *invitation.CapSlot) string { return capPK(c.Survey, c.Day, c.Shard) }
 
 // LoadPrior reads the event's decision, the contact's state, the address's suppression and the
 // cap shard. Reads are eventually consistent: Invite's conditions catch anything newer.
-func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string, cap *CapShard) (*Prior, error) {
+func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string, cap *invitation.CapSlot) (*Prior, error) {
 	keys := []map[string]types.AttributeValue{key(eventPK(eventKey), skEvent)}
 	if contactID != "" {
 		keys = append(keys, key(contactPK(contactID), skState))
@@ -140,7 +131,7 @@ func (s *Store) SaveDecision(ctx context.Context, rec *Invitation, d invitation.
 	}
 	inv := *rec
 	i := d.Invite
-	inv.Outcome, inv.Status = d.Outcome, StatusPending
+	inv.Outcome, inv.Status = d.Outcome, invitation.StatusPending
 	inv.Locale, inv.Segments, inv.Context, inv.MetricVersion = i.Locale, i.Segments, i.Context, i.MetricVersion
 	inv.DueAt, inv.LinkExpiresAt, inv.ReminderDueAt = i.DueAt, i.LinkExpiresAt, i.ReminderDueAt
 	inv.TTL = rec.DecidedAt.Add(keep.Invitation).Unix()
@@ -172,13 +163,13 @@ type InviteClaim struct {
 	GlobalQuiet time.Duration
 	SurveyQuiet time.Duration
 	Fingerprint string
-	Cap         *CapShard
+	Cap         *invitation.CapSlot
 }
 
 // Invite creates the invitation with its claims: the contact's quiet periods (global and per
 // survey) and a slot on the survey's daily cap. It returns the stored item: the new invitation,
-// or the event's existing decision if another delivery got there first. ErrQuietPeriod and
-// ErrDailyCap report a claim that lost; the caller records that decision.
+// or the event's existing decision if another delivery got there first. invitation.ErrQuietPeriod and
+// invitation.ErrDailyCap report a claim that lost; the caller records that decision.
 //
 // Three conditional writes in a safe order, not one transaction (a transaction costs twice the
 // write units of each item, docs/PERFORMANCE.md):
@@ -256,7 +247,7 @@ func (s *Store) claimContact(ctx context.Context, inv *Invitation, c InviteClaim
 		ReturnValues: types.ReturnValueUpdatedOld,
 	})
 	if isConditionFailed(err) {
-		return nil, ErrQuietPeriod
+		return nil, invitation.ErrQuietPeriod
 	}
 	if err != nil {
 		return nil, fmt.Errorf("claim contact for invitation %s: %w", inv.ID, err)
@@ -293,7 +284,7 @@ func (s *Store) undoClaim(ctx context.Context, inv *Invitation, undo claimUndo) 
 }
 
 // takeCapSlot counts one invitation on its shard of the survey's daily cap (step 2 of Invite).
-func (s *Store) takeCapSlot(ctx context.Context, slot *CapShard, now time.Time) error {
+func (s *Store) takeCapSlot(ctx context.Context, slot *invitation.CapSlot, now time.Time) error {
 	n := expression.Name("n")
 	took, err := s.updateItem(ctx, key(capShardPK(slot), skCap),
 		expression.Add(n, expression.Value(1)).
@@ -304,7 +295,7 @@ func (s *Store) takeCapSlot(ctx context.Context, slot *CapShard, now time.Time) 
 		return fmt.Errorf("count cap slot %s: %w", capShardPK(slot), err)
 	}
 	if !took {
-		return ErrDailyCap
+		return invitation.ErrDailyCap
 	}
 	return nil
 }

@@ -130,7 +130,7 @@ func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, li
 // send; the caller must then call MarkSent, Release, MarkUnsure or StopClaimed.
 func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*Claim, error) {
 	seen := s.seen(due)
-	outcome, status := ClaimInvite, StatusSending
+	outcome, status := ClaimInvite, invitation.StatusSending
 	switch invitation.Due(due.sends(), now) {
 	case invitation.StepNone:
 		return &Claim{Outcome: ClaimLost}, nil
@@ -140,16 +140,16 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 		return s.leaseOver(ctx, due, now, seen)
 	case invitation.StepAccepted:
 		// An event noted while an email was in flight proves SES had it: sent, nothing more due.
-		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusSent)).
 			Set(expression.Name("messageId"), expression.Value(due.AcceptedMessageID)).
 			Set(expression.Name("settledBy"), expression.Value("send-event"))), seen)
 	case invitation.StepStopUnsure:
 		// Stopped, so it is counted and shown with its reason.
-		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopUnsure), seen)
+		return s.apply(ctx, due, ClaimStopped, stopUpdate(invitation.StopUnsure), seen)
 	case invitation.StepExpire:
-		return s.apply(ctx, due, ClaimStopped, stopUpdate(StopExpired), seen)
+		return s.apply(ctx, due, ClaimStopped, stopUpdate(invitation.StopExpired), seen)
 	case invitation.StepReminder:
-		outcome, status = ClaimReminder, StatusReminding
+		outcome, status = ClaimReminder, invitation.StatusReminding
 	case invitation.StepResend:
 		outcome = ClaimResend
 	}
@@ -194,8 +194,8 @@ func (s *Store) seen(due *Invitation) expression.ConditionBuilder {
 // unsure, like a send whose answer was lost (waiting for the Send event, then resent once).
 func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, seen expression.ConditionBuilder) (*Claim, error) {
 	msg := expression.Value("lease ended before the send was marked: outcome unknown")
-	if due.Status == StatusReminding {
-		upd := expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+	if due.Status == invitation.StatusReminding {
+		upd := expression.Set(expression.Name("status"), expression.Value(invitation.StatusDone)).
 			Set(expression.Name("lastSendError"), msg).
 			Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
 		return s.apply(ctx, due, ClaimUnsure, endClaim(upd), seen)
@@ -220,11 +220,11 @@ func sentUpdate(inv *Invitation, status string, now time.Time) expression.Update
 func (s *Store) unsureUpdate(inv *Invitation, resend bool, now time.Time) expression.UpdateBuilder {
 	if resend {
 		// Due once more at the end of its own window: a Send event settles it before then,
-		// otherwise the dispatcher stops it (StopUnsure).
-		return expression.Set(expression.Name("status"), expression.Value(StatusUnsure)).
+		// otherwise the dispatcher stops it (invitation.StopUnsure).
+		return expression.Set(expression.Name("status"), expression.Value(invitation.StatusUnsure)).
 			Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
 	}
-	return sentFields(inv, StatusUnsure, now).
+	return sentFields(inv, invitation.StatusUnsure, now).
 		Set(expression.Name("GSI4SK"), expression.Value(FormatTime(now.Add(s.resendAfter()))))
 }
 

@@ -22,9 +22,9 @@ import (
 
 // claimed is the condition that the claim c still holds.
 func claimed(c *Claim) expression.ConditionBuilder {
-	status := StatusSending
+	status := invitation.StatusSending
 	if c.Reminder() {
-		status = StatusReminding
+		status = invitation.StatusReminding
 	}
 	return expression.Name("status").Equal(expression.Value(status)).
 		And(expression.Name("sendAttempts").Equal(expression.Value(c.attempts)))
@@ -64,7 +64,7 @@ func (s *Store) settle(ctx context.Context, c *Claim, upd, stopped func() expres
 func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now time.Time) error {
 	if c.Reminder() {
 		upd := func() expression.UpdateBuilder {
-			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusDone)).
 				Set(expression.Name("reminderSentAt"), expression.Value(now)).
 				Set(expression.Name("reminderMessageId"), expression.Value(messageID)))
 		}
@@ -74,17 +74,17 @@ func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now ti
 	if c.Resend() {
 		// sentAt and the change feed keep the first attempt's time: the survey went out then.
 		upd := func() expression.UpdateBuilder {
-			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusSent)).
 				Set(expression.Name("messageId"), id))
 		}
 		return s.settle(ctx, c, upd, upd)
 	}
 	return s.settle(ctx, c,
 		func() expression.UpdateBuilder {
-			return sentUpdate(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id)
+			return sentUpdate(c.Inv, invitation.StatusSent, now).Set(expression.Name("messageId"), id)
 		},
 		func() expression.UpdateBuilder {
-			return offDueIndex(sentFields(c.Inv, StatusSent, now).Set(expression.Name("messageId"), id))
+			return offDueIndex(sentFields(c.Inv, invitation.StatusSent, now).Set(expression.Name("messageId"), id))
 		})
 }
 
@@ -93,7 +93,7 @@ func (s *Store) MarkSent(ctx context.Context, c *Claim, messageID string, now ti
 // message, nothing goes out again, and the reminder is due when it was planned.
 func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
 	upd := func() expression.UpdateBuilder {
-		return expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+		return expression.Set(expression.Name("status"), expression.Value(invitation.StatusSent)).
 			Set(expression.Name("messageId"), expression.Value(c.Inv.AcceptedMessageID)).
 			Set(expression.Name("settledBy"), expression.Value("send-event")).
 			Remove(expression.Name("resentAt"))
@@ -101,7 +101,9 @@ func (s *Store) MarkAccepted(ctx context.Context, c *Claim) error {
 	next := func() expression.UpdateBuilder { return offDueIndex(upd()) }
 	if c.Inv.SentAt != nil {
 		if at, ok := c.Inv.reminderAt(*c.Inv.SentAt); ok {
-			next = func() expression.UpdateBuilder { return upd().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at))) }
+			next = func() expression.UpdateBuilder {
+				return upd().Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at)))
+			}
 		}
 	}
 	return s.settle(ctx, c, next, func() expression.UpdateBuilder { return offDueIndex(upd()) })
@@ -115,7 +117,7 @@ func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.
 	msg := expression.Value(truncate(cause.Error()))
 	if c.Reminder() {
 		upd := func() expression.UpdateBuilder {
-			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(StatusDone)).
+			return offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusDone)).
 				Set(expression.Name("lastSendError"), msg))
 		}
 		return s.settle(ctx, c, upd, upd)
@@ -150,7 +152,7 @@ func (s *Store) Release(ctx context.Context, c *Claim, cause error, now time.Tim
 // Reject stops a claimed invitation whose send SES refused for good (the address or the
 // content, docs/EMAIL.md): nothing more is tried, and lastSendError keeps SES's answer.
 func (s *Store) Reject(ctx context.Context, c *Claim, cause error) error {
-	upd := stopUpdate(StopRejected).Set(expression.Name("status"), expression.Value(c.prev)).
+	upd := stopUpdate(invitation.StopRejected).Set(expression.Name("status"), expression.Value(c.prev)).
 		Set(expression.Name("lastSendError"), expression.Value(truncate(cause.Error())))
 	if c.Resend() {
 		upd = upd.Remove(expression.Name("resentAt"))
@@ -167,7 +169,7 @@ func (s *Store) Reject(ctx context.Context, c *Claim, cause error) error {
 // not list yet (its index entry lagged) is cleaned by the first dispatcher that meets it.
 func (s *Store) StopClaimed(ctx context.Context, c *Claim, reason string) error {
 	upd := stopUpdate(reason).Set(expression.Name("status"), expression.Value(c.prev))
-	if reason == StopErased {
+	if reason == invitation.StopErased {
 		upd = upd.Set(expression.Name("erasedAt"), expression.IfNotExists(expression.Name("erasedAt"), expression.Value(s.Now())))
 		for _, a := range personal {
 			upd = upd.Remove(expression.Name(a))
@@ -188,8 +190,8 @@ func sentFields(inv *Invitation, status string, now time.Time) expression.Update
 		Set(expression.Name("GSI3SK"), expression.Value(FormatTime(now)))
 }
 
-// Blocked returns the stop reason that forbids mailing the claimed invitation now (StopErased,
-// StopUnsubscribed or StopSuppressed), or "". inv must be the item as the claim wrote it (Claim.Inv):
+// Blocked returns the stop reason that forbids mailing the claimed invitation now (invitation.StopErased,
+// invitation.StopUnsubscribed or invitation.StopSuppressed), or "". inv must be the item as the claim wrote it (Claim.Inv):
 // its own erasedAt is then as fresh as the claim, and an erasure that marks it later finds the
 // claim in flight and waits for it (erasure.go). The contact's state item is read strongly
 // consistent, once, for both the erasure rule and the contact's unsubscribe. The dispatcher calls
@@ -199,12 +201,12 @@ func sentFields(inv *Invitation, status string, now time.Time) expression.Update
 // few milliseconds later is the same as one a few milliseconds after the email left.
 func (s *Store) Blocked(ctx context.Context, inv *Invitation) (string, error) {
 	if inv.ErasedAt != nil {
-		return StopErased, nil
+		return invitation.StopErased, nil
 	}
 	return s.mailBlocked(ctx, inv.ContactID, inv.Email, &inv.DecidedAt)
 }
 
-// StopInvitation stops invitation id for reason (StopBounced, StopComplained, ...) unless it is
+// StopInvitation stops invitation id for reason (invitation.StopBounced, invitation.StopComplained, ...) unless it is
 // already stopped; nothing more is sent for it. The dispatcher takes it off the due index when it
 // next comes due, so a claim in flight is never disturbed. It reports whether this call stopped
 // it; an unknown id or an already stopped invitation is not an error (events repeat).

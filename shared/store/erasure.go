@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 // The erasure rule (docs/SECURITY.md has it in full). EraseContact first writes the erasure's
@@ -91,7 +92,7 @@ func (s *Store) waitInFlight(ctx context.Context, claimed []*Invitation) error {
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
-			if cur == nil || (cur.Status != StatusSending && cur.Status != StatusReminding) || cur.SendAttempts != inv.SendAttempts {
+			if cur == nil || (cur.Status != invitation.StatusSending && cur.Status != invitation.StatusReminding) || cur.SendAttempts != inv.SendAttempts {
 				break
 			}
 			select {

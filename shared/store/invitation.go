@@ -8,39 +8,6 @@ import (
 	"github.com/cxloop/cxloop/shared/invitation"
 )
 
-// Outcomes of a touchpoint decision: the rules own them (package invitation).
-const (
-	OutcomeInvited      = invitation.OutcomeInvited
-	OutcomeNoRule       = invitation.OutcomeNoRule
-	OutcomeSampledOut   = invitation.OutcomeSampledOut
-	OutcomeQuietPeriod  = invitation.OutcomeQuietPeriod
-	OutcomeDailyCap     = invitation.OutcomeDailyCap
-	OutcomeSuppressed   = invitation.OutcomeSuppressed
-	OutcomeUnsubscribed = invitation.OutcomeUnsubscribed
-	OutcomeDuplicate    = invitation.OutcomeDuplicate
-	OutcomeInvalid      = invitation.OutcomeInvalid
-)
-
-// Send states and stop reasons: the dispatcher's rules own them (package invitation).
-const (
-	StatusPending   = invitation.StatusPending
-	StatusSending   = invitation.StatusSending
-	StatusSent      = invitation.StatusSent
-	StatusReminding = invitation.StatusReminding
-	StatusDone      = invitation.StatusDone
-	StatusUnsure    = invitation.StatusUnsure
-
-	StopAnswered     = invitation.StopAnswered
-	StopUnsubscribed = invitation.StopUnsubscribed
-	StopSuppressed   = invitation.StopSuppressed
-	StopBounced      = invitation.StopBounced
-	StopComplained   = invitation.StopComplained
-	StopExpired      = invitation.StopExpired
-	StopErased       = invitation.StopErased
-	StopRejected     = invitation.StopRejected
-	StopUnsure       = invitation.StopUnsure
-)
-
 // Invitation is one touchpoint event's item: always its decision, and when the decision is
 // `invited`, the invitation with its sends and answers. Kind tells which (KindDecision or
 // KindInvitation). One item per event makes a redelivered event find its own decision by key.

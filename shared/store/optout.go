@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 // An opt-out holds per address, not only per contact id: the same person under a new contact id
@@ -62,7 +63,7 @@ func (s *Store) OptedOut(ctx context.Context, email string) (bool, error) {
 }
 
 // MailBlocked returns why a customer email to contactID at email must not go out now
-// (StopUnsubscribed for the contact or the address, StopSuppressed), or "". Every email to a
+// (invitation.StopUnsubscribed for the contact or the address, invitation.StopSuppressed), or "". Every email to a
 // customer goes through it: invitations and reminders (Blocked) and close-the-loop.
 func (s *Store) MailBlocked(ctx context.Context, contactID, email string) (string, error) {
 	return s.mailBlocked(ctx, contactID, email, nil)
@@ -70,7 +71,7 @@ func (s *Store) MailBlocked(ctx context.Context, contactID, email string) (strin
 
 // mailBlocked is MailBlocked; with decidedAt set it also applies the erasure rule (erasure.go) to
 // a record of the contact decided then, from the same consistent read of the contact's state
-// item, and returns StopErased for an erased contact.
+// item, and returns invitation.StopErased for an erased contact.
 func (s *Store) mailBlocked(ctx context.Context, contactID, email string, decidedAt *time.Time) (string, error) {
 	if contactID != "" {
 		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
@@ -83,10 +84,10 @@ func (s *Store) mailBlocked(ctx context.Context, contactID, email string, decide
 			return "", fmt.Errorf("read contact %s: %w", contactID, err)
 		}
 		if k, _ := out.Item[attrErasedKey].(*types.AttributeValueMemberS); decidedAt != nil && k != nil && k.Value >= FormatTime(*decidedAt) {
-			return StopErased, nil
+			return invitation.StopErased, nil
 		}
 		if out.Item[attrUnsubscribedAt] != nil {
-			return StopUnsubscribed, nil
+			return invitation.StopUnsubscribed, nil
 		}
 	}
 	if strings.TrimSpace(email) == "" {
@@ -108,9 +109,9 @@ func (s *Store) mailBlocked(ctx context.Context, contactID, email string, decide
 		switch {
 		case pk == nil:
 		case pk.Value == optOutPK(email):
-			return StopUnsubscribed, nil
+			return invitation.StopUnsubscribed, nil
 		default:
-			reason = StopSuppressed
+			reason = invitation.StopSuppressed
 		}
 	}
 	return reason, nil
@@ -144,7 +145,7 @@ func (s *Store) Unsubscribe(ctx context.Context, contactID, email string) (int, 
 	}
 	stopped := 0
 	for _, k := range pending {
-		ok, err := s.stopInvitation(ctx, k, StopUnsubscribed)
+		ok, err := s.stopInvitation(ctx, k, invitation.StopUnsubscribed)
 		if err != nil {
 			return stopped, err
 		}

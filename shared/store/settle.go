@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/cxloop/cxloop/shared/invitation"
 )
 
 // Outcomes of SettleBySendEvent.
@@ -47,7 +48,7 @@ func (s *Store) SettleBySendEvent(ctx context.Context, id, messageID string, acc
 // (not yet there, pending, sending, unsure) is read again, strongly consistent, before deciding.
 func (s *Store) settleRead(ctx context.Context, id string) (*Invitation, error) {
 	inv, err := s.ReadInvitation(ctx, id)
-	if err == nil && inv.Invited() && inv.Status != StatusPending && inv.Status != StatusSending && inv.Status != StatusUnsure {
+	if err == nil && inv.Invited() && inv.Status != invitation.StatusPending && inv.Status != invitation.StatusSending && inv.Status != invitation.StatusUnsure {
 		return inv, nil
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -67,10 +68,10 @@ func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acc
 	if err != nil {
 		return "", err
 	}
-	if inv.Invited() && inv.Status == StatusSending && inv.AcceptedMessageID == "" && messageID != "" {
+	if inv.Invited() && inv.Status == invitation.StatusSending && inv.AcceptedMessageID == "" && messageID != "" {
 		// The send is in flight: keep what SES accepted for the dispatcher's resend check.
 		upd := expression.Set(expression.Name("acceptedMessageId"), expression.Value(messageID))
-		cond := expression.Name("status").Equal(expression.Value(StatusSending)).
+		cond := expression.Name("status").Equal(expression.Value(invitation.StatusSending)).
 			And(expression.Name("sendAttempts").Equal(expression.Value(inv.SendAttempts)))
 		if _, err := s.update(ctx, id, upd, cond); err != nil {
 			if errors.Is(err, ErrConflict) {
@@ -81,13 +82,13 @@ func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acc
 		return SettleNoted, nil
 	}
 	late := inv.ResentAt != nil && messageID != inv.MessageID && !acceptedAt.IsZero() && acceptedAt.Before(*inv.ResentAt)
-	if !inv.Invited() || inv.Status != StatusUnsure {
-		if late && inv.Status != StatusSending {
+	if !inv.Invited() || inv.Status != invitation.StatusUnsure {
+		if late && inv.Status != invitation.StatusSending {
 			return SettleLate, nil
 		}
 		return SettleUnchanged, nil
 	}
-	upd := expression.Set(expression.Name("status"), expression.Value(StatusSent)).
+	upd := expression.Set(expression.Name("status"), expression.Value(invitation.StatusSent)).
 		Set(expression.Name("messageId"), expression.Value(messageID)).
 		Set(expression.Name("settledBy"), expression.Value("send-event"))
 	switch {
@@ -101,7 +102,7 @@ func (s *Store) settleBySendEvent(ctx context.Context, id, messageID string, acc
 			upd = offDueIndex(upd)
 		}
 	}
-	cond := expression.Name("status").Equal(expression.Value(StatusUnsure)).
+	cond := expression.Name("status").Equal(expression.Value(invitation.StatusUnsure)).
 		And(expression.Name("sendAttempts").Equal(expression.Value(inv.SendAttempts)))
 	if _, err := s.update(ctx, id, upd, cond); err != nil {
 		if errors.Is(err, ErrConflict) {

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
@@ -138,8 +139,8 @@ func (r *Rig) Tickets(ctx context.Context) ([]ticket.Ticket, error) {
 // much time had passed. Reminders (due days later) are left alone. It returns how many it moved.
 func (r *Rig) ElapseWaits(ctx context.Context) (int, error) {
 	return r.elapse(ctx, func(inv store.Invitation, now time.Time) (upd expression.UpdateBuilder, cond expression.ConditionBuilder, ok bool) {
-		claimed := inv.Status == store.StatusSending || inv.Status == store.StatusReminding
-		if inv.Status != store.StatusPending && !claimed {
+		claimed := inv.Status == invitation.StatusSending || inv.Status == invitation.StatusReminding
+		if inv.Status != invitation.StatusPending && !claimed {
 			return upd, cond, false
 		}
 		if due := store.FormatTime(now); inv.GSI4PK != "" && inv.GSI4SK > due {
@@ -162,8 +163,8 @@ func (r *Rig) ElapseResendWindows(ctx context.Context) (int, error) {
 	return r.elapse(ctx, func(inv store.Invitation, now time.Time) (expression.UpdateBuilder, expression.ConditionBuilder, bool) {
 		due := store.FormatTime(now)
 		return expression.Set(expression.Name("GSI4SK"), expression.Value(due)),
-			expression.Name("GSI4SK").Equal(expression.Value(inv.GSI4SK)).And(expression.Name("status").Equal(expression.Value(store.StatusUnsure))),
-			inv.Status == store.StatusUnsure && inv.GSI4PK != "" && inv.GSI4SK > due
+			expression.Name("GSI4SK").Equal(expression.Value(inv.GSI4SK)).And(expression.Name("status").Equal(expression.Value(invitation.StatusUnsure))),
+			inv.Status == invitation.StatusUnsure && inv.GSI4PK != "" && inv.GSI4SK > due
 	})
 }
 
