@@ -167,13 +167,14 @@ const maxPages = 20
 
 // shard works one shard's due items, page by page, while budget and time remain.
 func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
+	var after store.DueCursor
 	for page := range maxPages {
 		left := t.budget.Load()
 		if left <= 0 || closing(ctx) {
 			return nil
 		}
 		limit := int32(min(left, 50))
-		due, err := h.Store.DueInvitations(ctx, n, t.now, limit)
+		due, next, err := h.Store.DuePage(ctx, n, t.now, limit, after)
 		if err != nil {
 			return err
 		}
@@ -182,27 +183,25 @@ func (h *Handler) shard(ctx context.Context, t *tick, n int) error {
 				t.seen(&due[i])
 			}
 		}
-		moved := 0
 		for i := range due {
-			if h.item(ctx, t, &due[i]) {
-				moved++
-			}
+			h.item(ctx, t, &due[i])
 		}
-		if len(due) < int(limit) || moved == 0 {
-			return nil // the shard is drained, or what is left is stale index entries
+		if next == nil {
+			return nil // the shard is drained
 		}
+		after = next
 	}
 	return nil
 }
 
-// item handles one due item and reports whether its state moved.
-func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool {
+// item handles one due item.
+func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) {
 	if closing(ctx) {
-		return false
+		return
 	}
 	if t.budget.Add(-1) < 0 { // reserve a send before claiming, so the tick never exceeds Rate
 		t.budget.Add(1)
-		return false
+		return
 	}
 	c, err := h.Store.ClaimDue(ctx, due, t.now)
 	if err != nil || c.Outcome != store.ClaimInvite && c.Outcome != store.ClaimReminder {
@@ -212,25 +211,24 @@ func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) bool
 	if err != nil {
 		log.ErrorContext(ctx, "claim failed", "error", err)
 		t.count(func(s *Summary) { s.Errors++ })
-		return false
+		return
 	}
 	switch c.Outcome {
 	case store.ClaimLost:
-		return false
+		return
 	case store.ClaimStopped:
 		t.count(func(s *Summary) { s.Stopped++ })
-		return true
+		return
 	case store.ClaimRetired:
 		t.count(func(s *Summary) { s.Retired++ })
-		return true
+		return
 	case store.ClaimUnsure:
 		log.WarnContext(ctx, "claim lease ended before the send was marked: outcome unknown, waits for the Send event", "status", due.Status)
 		t.count(func(s *Summary) { s.Unsure++ })
-		return true
+		return
 	}
 	t.count(func(s *Summary) { s.Claimed++ })
 	h.send(ctx, t, c, log)
-	return true
 }
 
 // send mails a won claim and settles it.

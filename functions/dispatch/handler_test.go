@@ -13,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/token"
@@ -357,5 +361,39 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 		if accepted && (after.MessageID != "msg-1" || after.SentAt == nil) {
 			t.Errorf("the accepted send was not recorded: %+v", after)
 		}
+	}
+}
+
+// A shard whose oldest entries are claims still in their lease (another dispatcher's, or one that
+// died) goes on past them: the tick pages after them, not from the shard's start again.
+func TestClaimsInTheirLeaseDoNotHoldBackTheRestOfTheShard(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	held := f.put(invite{dueIn: -10 * time.Minute})
+	next := f.put(invite{dueIn: -5 * time.Minute})
+	// Both on one shard: the dispatcher reads whatever DUE#nn holds.
+	e, err := expression.NewBuilder().WithUpdate(expression.Set(expression.Name("GSI4PK"), expression.Value(held.GSI4PK))).Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(f.st.Table), Key: map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: next.PK}, "SK": &types.AttributeValueMemberS{Value: "EVENT"}},
+		UpdateExpression: e.Update(), ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values()}); err != nil {
+		t.Fatal(err)
+	}
+	// Another dispatcher claims the older one and is still sending it.
+	if c, err := f.st.ClaimDue(ctx, f.get(held.ID), f.clock.Now()); err != nil || c.Outcome != store.ClaimInvite {
+		t.Fatalf("claim by another dispatcher: %+v %v", c, err)
+	}
+	f.h.Rate = 1 // one entry a page
+	if sum := f.tick(); sum.Sent != 1 {
+		t.Fatalf("tick %+v, want the entry behind the held claim sent", sum)
+	}
+	if got := f.get(next.ID); got.Status != invitation.StatusSent {
+		t.Fatalf("the later invitation is %q, want sent", got.Status)
+	}
+	if got := f.get(held.ID); got.Status != invitation.StatusSending || len(f.emails(held)) != 0 {
+		t.Fatalf("the held claim: status %q, %d emails; want it left to its dispatcher", got.Status, len(f.emails(held)))
 	}
 }

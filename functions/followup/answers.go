@@ -14,37 +14,37 @@ import (
 
 // answer turns an answered invitation into a ticket (or an attachment to the contact's open one),
 // or, for an edit that lifted a low score above the rule, a note on the ticket that holds it.
-func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (pending, error) {
+func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (string, error) {
 	var inv, old store.Invitation
 	if err := store.DecodeStreamImage(r.Change.NewImage, &inv); err != nil {
-		return pending{}, fmt.Errorf("decode invitation: %w", err)
+		return "", fmt.Errorf("decode invitation: %w", err)
 	}
 	if len(r.Change.OldImage) > 0 {
 		if err := store.DecodeStreamImage(r.Change.OldImage, &old); err != nil {
-			return pending{}, fmt.Errorf("decode old invitation: %w", err)
+			return "", fmt.Errorf("decode old invitation: %w", err)
 		}
 	}
 	if inv.AnsweredAt == nil || inv.Score == nil {
-		return pending{}, nil
+		return "", nil
 	}
 	if old.AnsweredAt != nil && old.AnsweredAt.Equal(*inv.AnsweredAt) {
-		return pending{}, nil // another change of an answered invitation (a send state, an erasure): not an answer
+		return "", nil // another change of an answered invitation (a send state, an erasure): not an answer
 	}
 	sv, ok := h.Catalog.Survey(inv.Survey)
 	if !ok {
 		slog.WarnContext(ctx, "answer of a survey no longer in the catalog", "survey", inv.Survey, "invitation", inv.ID)
-		return pending{}, nil
+		return "", nil
 	}
 	f := sv.Followup
 	at := *inv.AnsweredAt
 	hk := store.AnswerHistoryKey(inv.ID, at)
 	if !f.Opens(*inv.Score) {
 		if old.Score == nil || !f.Opens(*old.Score) {
-			return pending{}, nil // a good answer, and it was never low
+			return "", nil // a good answer, and it was never low
 		}
 		_, err := h.Store.NoteAnswer(ctx, inv.ID, hk, ticket.Event{At: at, Actor: "customer", Action: "edited",
 			Text: fmt.Sprintf("The customer changed the score to %d, above the follow-up rule (at or below %d). The ticket stays open.", *inv.Score, f.AtOrBelow)})
-		return pending{}, err
+		return "", err
 	}
 	a := ticket.Answer{InvitationID: inv.ID, Score: *inv.Score, Comment: inv.Comment, Touchpoint: inv.Touchpoint, At: at}
 	draft := ticket.Ticket{
@@ -60,24 +60,19 @@ func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (pen
 	// A contact with earlier tickets for the survey is a repeat detractor: one level up.
 	prior, err := h.Store.PriorTickets(ctx, inv.ContactID, inv.Survey)
 	if err != nil {
-		return pending{}, err
+		return "", err
 	}
 	if prior > 0 {
 		draft.Priority, draft.Repeat = ticket.Repeat(draft.Priority, false), true
 		draft.History[0].Text += fmt.Sprintf("; repeat detractor (%d earlier ticket(s)), priority raised", prior)
 	}
-	draft.Answers = []ticket.Answer{a}
 	outcome, id, err := h.Store.OpenAnswerTicket(ctx, draft, a, at)
 	if err != nil {
-		return pending{}, err
+		return "", err
 	}
 	slog.InfoContext(ctx, "answer ticket", "outcome", outcome, "ticket", id, "invitation", inv.ID, "survey", inv.Survey)
-	switch {
-	case outcome == store.TicketCreated:
-		opened := ticket.Open(draft)
-		return pending{id: id, opened: &opened}, nil
-	case id == draft.ID && outcome != store.TicketAttached:
-		return pending{id: id}, nil // known: make sure its notification went out
+	if id == draft.ID && outcome != store.TicketAttached {
+		return id, nil // created, or known: make sure its notification went out
 	}
-	return pending{}, nil
+	return "", nil
 }

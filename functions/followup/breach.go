@@ -14,10 +14,10 @@ import (
 )
 
 // breach opens the aggregate ticket of a new breach item, once.
-func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (pending, error) {
+func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (string, error) {
 	var b score.Breach
 	if err := store.DecodeStreamImage(r.Change.NewImage, &b); err != nil {
-		return pending{}, fmt.Errorf("decode breach: %w", err)
+		return "", fmt.Errorf("decode breach: %w", err)
 	}
 	var f *catalog.Followup
 	if sv, ok := h.Catalog.Survey(b.Survey); ok {
@@ -42,12 +42,8 @@ func (h *Handler) breach(ctx context.Context, r events.DynamoDBEventRecord) (pen
 	}
 	created, err := h.Store.OpenBreachTicket(ctx, draft)
 	if err != nil {
-		return pending{}, err
+		return "", err
 	}
 	slog.InfoContext(ctx, "breach ticket", "created", created, "ticket", draft.ID, "survey", b.Survey, "rule", b.Rule)
-	if created {
-		opened := ticket.Open(draft)
-		return pending{id: draft.ID, opened: &opened}, nil
-	}
-	return pending{id: draft.ID}, nil
+	return draft.ID, nil
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/cxloop/cxloop/shared/catalog"
 	"github.com/cxloop/cxloop/shared/mail"
 	"github.com/cxloop/cxloop/shared/store"
-	"github.com/cxloop/cxloop/shared/ticket"
 )
 
 // Sender sends one email (mail.Client in production, the same client on the SES stand-in in tests).
@@ -76,60 +75,53 @@ func (h *Handler) now() time.Time {
 // concurrently, and never fail a record.
 func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) events.DynamoDBEventResponse {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
-	var notify []pending
+	var notify []string
 	for _, r := range ev.Records {
-		p, err := h.record(ctx, r)
+		id, err := h.record(ctx, r)
 		if err != nil {
 			slog.ErrorContext(ctx, "followup record failed", "seq", r.Change.SequenceNumber, "event", r.EventName, "error", err)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
 			continue
 		}
-		if p.id != "" {
-			notify = append(notify, p)
+		if id != "" {
+			notify = append(notify, id)
 		}
 	}
 	h.notifyAll(ctx, notify, NotifyNew)
 	return resp
 }
 
-// pending is a ticket that may need a notification: its id, and the ticket as this invocation
-// opened it (nil when it did not, or when it may have changed since: notify reads it then).
-type pending struct {
-	id     string
-	opened *ticket.Ticket
-}
-
-// record handles one stream record and returns the ticket that may need its new-ticket
+// record handles one stream record and returns the id of a ticket that may need its new-ticket
 // notification (claimed once, so a redelivery that finds it done sends nothing).
-func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) (pending, error) {
+func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) (string, error) {
 	var head struct {
 		Kind string `dynamodbav:"kind"`
 	}
 	if err := store.DecodeStreamImage(r.Change.NewImage, &head); err != nil {
-		return pending{}, fmt.Errorf("decode record: %w", err)
+		return "", fmt.Errorf("decode record: %w", err)
 	}
 	switch head.Kind {
 	case store.KindInvitation:
 		return h.answer(ctx, r)
 	case store.KindBreach:
 		if r.EventName != string(events.DynamoDBOperationTypeInsert) {
-			return pending{}, nil
+			return "", nil
 		}
 		return h.breach(ctx, r)
 	}
-	return pending{}, nil // not ours (the filter lets only these through; be lenient anyway)
+	return "", nil // not ours (the filter lets only these through; be lenient anyway)
 }
 
 // notifyAll sends notification kind for each ticket, at most four at a time.
-func (h *Handler) notifyAll(ctx context.Context, tickets []pending, kind string) {
+func (h *Handler) notifyAll(ctx context.Context, ids []string, kind string) {
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
-	for _, p := range tickets {
+	for _, id := range ids {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			h.notify(ctx, p, kind)
+			h.notify(ctx, id, kind)
 		}()
 	}
 	wg.Wait()

@@ -25,13 +25,10 @@ const (
 	StateNone      = "none"    // no address or no webhook configured
 )
 
-// notify sends notification kind of ticket p once (claimed in the store) by email and webhook,
+// notify sends notification kind of ticket id once (claimed in the store) by email and webhook,
 // and records the outcome on the ticket. Failures are logged and recorded, never returned: a
-// notification never blocks or fails a ticket. A ticket this invocation opened is taken as it
-// wrote it, not read back: the email then shows it as it was a few milliseconds before, as a read
-// before the send would, and the read before the webhook still sees an erasure since.
-func (h *Handler) notify(ctx context.Context, p pending, kind string) {
-	id := p.id
+// notification never blocks or fails a ticket.
+func (h *Handler) notify(ctx context.Context, id, kind string) {
 	ok, err := h.Store.ClaimNotification(ctx, id, kind)
 	if err != nil || !ok {
 		if err != nil {
@@ -39,12 +36,13 @@ func (h *Handler) notify(ctx context.Context, p pending, kind string) {
 		}
 		return
 	}
-	t := p.opened
-	if t == nil {
-		if t, err = h.Store.GetTicket(ctx, id); err != nil {
-			slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
-			return
-		}
+	// Read, strongly consistent, right before the email, even for a ticket this invocation just
+	// opened: notifications go out after the whole batch, seconds later under retries, and an
+	// erasure since then must not reach the team's inbox (the erasure rule, docs/SECURITY.md).
+	t, err := h.Store.GetTicket(ctx, id)
+	if err != nil {
+		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
+		return
 	}
 	if t.Notified(kind) {
 		return // sent under an older claim, kept on the ticket

@@ -24,7 +24,7 @@ func (h *Handler) CheckSLA(ctx context.Context) (SLAResult, error) {
 		return res, fmt.Errorf("sla check: %w", err)
 	}
 	res.Overdue = len(due)
-	var escalated []pending
+	var escalated []string
 	for i := range due {
 		ok, err := h.Store.Escalate(ctx, &due[i])
 		if err != nil {
@@ -32,7 +32,7 @@ func (h *Handler) CheckSLA(ctx context.Context) (SLAResult, error) {
 			continue
 		}
 		if ok {
-			escalated = append(escalated, pending{id: due[i].ID})
+			escalated = append(escalated, due[i].ID)
 		}
 	}
 	res.Escalated = len(escalated)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -422,10 +423,9 @@ func TestARetryFinishesTheInvitationItsFirstDeliveryClaimed(t *testing.T) {
 	}
 }
 
-// When the cap fills between the rules' read and the writes, the contact claim already taken is
-// undone: the contact keeps its earlier quiet-period state instead of sitting one out for an
-// invitation that was never made.
-func TestACapLostAfterTheContactClaimUndoesTheClaim(t *testing.T) {
+// When the cap fills between the rules' read and the writes, the invitation stops at its first
+// write, the cap slot: the contact keeps its quiet-period state untouched.
+func TestAFullCapLeavesTheContactUntouched(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
 	ctx := context.Background()
@@ -456,10 +456,117 @@ func TestACapLostAfterTheContactClaimUndoesTheClaim(t *testing.T) {
 		got, _ := out.Item[a].(*types.AttributeValueMemberS)
 		want := contactItem[a].(*types.AttributeValueMemberS)
 		if got == nil || got.Value != want.Value {
-			t.Errorf("contact %s = %v after the undo, want %q", a, got, want.Value)
+			t.Errorf("contact %s = %v after a full cap, want %q", a, got, want.Value)
 		}
 	}
 	if _, err := f.st.GetInvitation(ctx, "cap-undo-event"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("an invitation was stored: %v", err)
+	}
+}
+
+// capCount reads the counter of the daily-cap shard eventKey's invitation counts against.
+func capCount(t *testing.T, f *fixture, survey string, dailyCap int, eventKey string) int {
+	t.Helper()
+	slot := store.NewCapShard(survey, dailyCap, testNow, eventKey)
+	out, err := f.st.DB.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(f.st.Table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: fmt.Sprintf("CAP#%s#%s#%02d", survey, slot.Day, slot.Shard)},
+			"SK": &types.AttributeValueMemberS{Value: "CAP"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := out.Item["n"].(*types.AttributeValueMemberN)
+	if n == nil {
+		return 0
+	}
+	v, _ := strconv.Atoi(n.Value)
+	return v
+}
+
+// A delivery that took the cap's last slot and claimed the contact, then died before storing its
+// invitation, is retried: the retry finds its own claim standing on its own slot, takes no second
+// slot, and invites. The next event finds the cap full.
+func TestARetryAtAFullCapFinishesItsInvitation(t *testing.T) {
+	t.Parallel()
+	cat, err := catalog.Load([]byte(tinyCapCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, cat)
+	event := func(i int) json.RawMessage {
+		return sampleEvent(t, func(d map[string]any) {
+			d["eventId"] = fmt.Sprintf("edge-%d", i)
+			contact(d)["id"] = fmt.Sprintf("edge-contact-%d", i)
+		})
+	}
+	for i := range 2 {
+		if d := f.deliver(t, event(i)); d.Outcome != invitation.OutcomeInvited {
+			t.Fatalf("event %d: %+v", i, d)
+		}
+	}
+	// What a crash between the contact claim and the invitation's put leaves: slot and claim.
+	if _, err := f.st.DB.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: aws.String(f.st.Table),
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + store.EventKey("edge-1")},
+			"SK": &types.AttributeValueMemberS{Value: "EVENT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.deliver(t, event(1)); d.Outcome != invitation.OutcomeInvited {
+		t.Fatalf("the retry of the event that took the last slot: %+v, want invited", d)
+	}
+	if n := capCount(t, f, "capped", 2, store.EventKey("edge-1")); n != 2 {
+		t.Fatalf("cap counter %d after the retry, want 2 (no second slot)", n)
+	}
+	if d := f.deliver(t, event(2)); d.Outcome != invitation.OutcomeDailyCap {
+		t.Fatalf("the next event: %+v, want daily-cap", d)
+	}
+	if n := f.invitations(t, "edge-contact-1"); n != 1 {
+		t.Fatalf("%d invitations, want 1", n)
+	}
+}
+
+// A slot taken by a delivery that then loses the contact's quiet period (another invitation
+// claimed it in between) is given back; so is a concurrent duplicate's, whose put finds the
+// invitation stored: the counter counts invitations.
+func TestSlotsOfLostClaimsAndDuplicatesAreGivenBack(t *testing.T) {
+	t.Parallel()
+	cat, err := catalog.Load([]byte(tinyCapCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, cat)
+	ctx := context.Background()
+	s := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+	recent := store.FormatTime(testNow.Add(-time.Minute))
+	if _, err := f.st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(f.st.Table), Item: map[string]types.AttributeValue{
+		"PK": s("CONTACT#quiet-lost"), "SK": s("STATE"), "lastInviteAt": s(recent), "claimEvent": s("EVENT-OTHER")}}); err != nil {
+		t.Fatal(err)
+	}
+	slot := store.NewCapShard("capped", 2, testNow, "quiet-lost-event")
+	inv := &store.Invitation{ID: "quiet-lost-event", EventID: "quiet-lost-event", ContactID: "quiet-lost", Email: "q@example.com",
+		Survey: "capped", OccurredAt: testNow, DecidedAt: testNow, DueAt: testNow, Outcome: invitation.OutcomeInvited}
+	_, err = f.st.Invite(ctx, inv, store.InviteClaim{GlobalQuiet: 24 * time.Hour, Fingerprint: "fp", Cap: &slot})
+	if !errors.Is(err, invitation.ErrQuietPeriod) {
+		t.Fatalf("Invite against a recent claim: %v, want ErrQuietPeriod", err)
+	}
+	if n := capCount(t, f, "capped", 2, "quiet-lost-event"); n != 0 {
+		t.Fatalf("cap counter %d after a lost claim, want 0", n)
+	}
+
+	// Duplicates below the cap (at its very edge they can take each other's slots for a moment;
+	// docs/CONTRACTS.md 7).
+	f = newFixture(t, nil)
+	who := sampledIn(t, "dup-contact", true)
+	ev := sampleEvent(t, func(d map[string]any) { d["eventId"] = "dup-burst"; contact(d)["id"] = who })
+	ds := make([]Decision, 4)
+	var wg sync.WaitGroup
+	for i := range ds {
+		wg.Add(1)
+		go func() { defer wg.Done(); ds[i] = f.deliver(t, ev) }()
+	}
+	wg.Wait()
+	if n := f.invitations(t, who); n != 1 {
+		t.Fatalf("%d invitations, want 1 (%+v)", n, ds)
+	}
+	if n := capCount(t, f, "nps-relationship", 20000, store.EventKey("dup-burst")); n != 1 {
+		t.Fatalf("cap counter %d after 4 concurrent deliveries of one event, want 1", n)
 	}
 }

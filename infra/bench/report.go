@@ -197,7 +197,7 @@ func (r *report) writeUnits(b *strings.Builder) {
 	}
 	p("")
 	p("Where the write units go. The touchpoint writes three conditional items in a safe order, not a")
-	p("transaction (docs/CONTRACTS.md 7): the contact's quiet-period claim and the daily-cap slot, 1 unit each, and")
+	p("transaction (docs/CONTRACTS.md 7): the daily-cap slot and the contact's quiet-period claim, 1 unit each, and")
 	p("the invitation with its first GSI1 and GSI4 entries, 3. GSI1 (the contact's history) and GSI3 (the scorer's")
 	p("feed) project only attributes that never change or that their reader needs, and the due index (GSI4) keys")
 	p("only, so claims, sends and answers do not rewrite them: the claim, which keeps its lease in a non-key")

@@ -82,6 +82,10 @@ type State struct {
 	Suppressed bool
 	OptedOut   bool
 	CapUsed    int
+	// Claimed says an earlier delivery of this very event took its cap slot and then claimed the
+	// contact, and stopped before storing the invitation (a crash, a timeout): both were granted,
+	// so this delivery neither checks them again nor takes another slot.
+	Claimed bool
 }
 
 // CapShards is how many counters a large daily cap is spread over, so a burst never writes one
@@ -155,6 +159,7 @@ type Invite struct {
 	SurveyQuiet   time.Duration
 	DailyCap      int
 	Cap           CapSlot
+	CapTaken      bool // an earlier delivery of the event took the slot (State.Claimed)
 	Locale        string
 	Segments      map[string]string
 	Context       map[string]string
@@ -208,7 +213,7 @@ func DecideValid(c *catalog.Catalog, t Touchpoint, occurredAt time.Time, st Stat
 		return skip(OutcomeQuietPeriod, "quiet until "+until.Format(time.RFC3339))
 	}
 	slot := Slot(s.ID, r.DailyCap, now, t.Shard)
-	if st.CapUsed >= slot.Limit {
+	if !st.Claimed && st.CapUsed >= slot.Limit {
 		return skip(OutcomeDailyCap, capDetail(r.DailyCap))
 	}
 	if !catalog.Sampled(r.SampleRate, ev.Contact.ID, s.ID) {
@@ -216,7 +221,7 @@ func DecideValid(c *catalog.Catalog, t Touchpoint, occurredAt time.Time, st Stat
 	}
 	inv := &Invite{
 		Fingerprint: fingerprint, GlobalQuiet: global, SurveyQuiet: r.QuietPeriod.Duration,
-		DailyCap: r.DailyCap, Cap: slot,
+		DailyCap: r.DailyCap, Cap: slot, CapTaken: st.Claimed,
 		Locale:        s.Locale(ev.Contact.Locale),
 		Segments:      s.Segment(ev.Attributes),
 		Context:       r.Context.Pick(ev.Attributes),

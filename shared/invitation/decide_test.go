@@ -67,6 +67,8 @@ func TestDecideAppliesTheRulesInOrder(t *testing.T) {
 			outcome: OutcomeDailyCap, detail: "daily cap of 20000 reached"},
 		{name: "a counter with room left invites", ev: event("c-3"), state: State{CapUsed: 1249}, outcome: OutcomeInvited},
 		{name: "the daily cap is checked before sampling", ev: event("c-1"), state: State{CapUsed: 1250}, outcome: OutcomeDailyCap, detail: "daily cap of 20000 reached"},
+		{name: "a retry whose earlier delivery took the last slot and claimed the contact invites", ev: event("c-3"),
+			state: State{CapUsed: 1250, Claimed: true}, outcome: OutcomeInvited},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,6 +79,9 @@ func TestDecideAppliesTheRulesInOrder(t *testing.T) {
 			}
 			if (d.Invite != nil) != (c.outcome == OutcomeInvited) {
 				t.Fatalf("invite %v for outcome %s", d.Invite, d.Outcome)
+			}
+			if d.Invite != nil && d.Invite.CapTaken != c.state.Claimed {
+				t.Fatalf("cap taken %v, want %v (a retry of a claimed event takes no second slot)", d.Invite.CapTaken, c.state.Claimed)
 			}
 			if c.outcome == OutcomeInvalid && (!d.Invalid || d.Survey != "" || !d.OccurredAt.Equal(now)) {
 				t.Fatalf("an invalid decision must be filed at now under no survey: %+v", d)

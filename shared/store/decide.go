@@ -28,11 +28,13 @@ type Prior struct {
 }
 
 // State is the prior state as the rules read it. A contact claim taken by this very event (an
-// earlier delivery claimed the contact and stopped before its invitation was stored) is not read
-// as another invitation: that delivery passed the quiet periods, and this one finishes its work.
+// earlier delivery took its cap slot, claimed the contact and stopped before its invitation was
+// stored) is not read as another invitation: that delivery passed the quiet periods and holds a
+// cap slot, and this one finishes its work (invitation.State.Claimed).
 func (p *Prior) State() invitation.State {
 	c := p.Contact.Rules()
-	if p.Contact.ClaimEvent != "" && p.Contact.ClaimEvent == p.eventKey {
+	claimed := p.Contact.ClaimEvent != "" && p.Contact.ClaimEvent == p.eventKey
+	if claimed {
 		for survey, at := range c.LastBySurvey {
 			if at.Equal(c.LastInviteAt) {
 				delete(c.LastBySurvey, survey)
@@ -41,7 +43,7 @@ func (p *Prior) State() invitation.State {
 		}
 		c.LastInviteAt = time.Time{}
 	}
-	return invitation.State{Contact: c, Suppressed: p.Suppressed, OptedOut: p.OptedOut, CapUsed: p.CapUsed}
+	return invitation.State{Contact: c, Suppressed: p.Suppressed, OptedOut: p.OptedOut, CapUsed: p.CapUsed, Claimed: claimed}
 }
 
 // NewCapShard places eventKey's invitation on one shard of the survey's cap for day.
@@ -135,8 +137,12 @@ func (s *Store) SaveDecision(ctx context.Context, rec *Invitation, d invitation.
 	inv.Locale, inv.Segments, inv.Context, inv.MetricVersion = i.Locale, i.Segments, i.Context, i.MetricVersion
 	inv.DueAt, inv.LinkExpiresAt, inv.ReminderDueAt = i.DueAt, i.LinkExpiresAt, i.ReminderDueAt
 	inv.TTL = rec.DecidedAt.Add(keep.Invitation).Unix()
-	slot := i.Cap
-	stored, err := s.Invite(ctx, &inv, InviteClaim{GlobalQuiet: i.GlobalQuiet, SurveyQuiet: i.SurveyQuiet, Fingerprint: i.Fingerprint, Cap: &slot})
+	claim := InviteClaim{GlobalQuiet: i.GlobalQuiet, SurveyQuiet: i.SurveyQuiet, Fingerprint: i.Fingerprint}
+	if !i.CapTaken {
+		slot := i.Cap
+		claim.Cap = &slot
+	}
+	stored, err := s.Invite(ctx, &inv, claim)
 	if lost, ok := d.Lost(err); ok {
 		return s.recordSkip(ctx, rec, lost, keep)
 	}
@@ -157,8 +163,9 @@ func (s *Store) recordSkip(ctx context.Context, rec *Invitation, d invitation.De
 	return s.RecordDecision(ctx, &skip)
 }
 
-// InviteClaim is what an invitation claims atomically with its creation: the contact's quiet
-// periods (global and per survey) and a slot on the survey's daily cap.
+// InviteClaim is what an invitation claims with its creation: the contact's quiet periods
+// (global and per survey) and a slot on the survey's daily cap (nil: none to take, or taken by an
+// earlier delivery of the event).
 type InviteClaim struct {
 	GlobalQuiet time.Duration
 	SurveyQuiet time.Duration
@@ -168,33 +175,41 @@ type InviteClaim struct {
 
 // Invite creates the invitation with its claims: the contact's quiet periods (global and per
 // survey) and a slot on the survey's daily cap. It returns the stored item: the new invitation,
-// or the event's existing decision if another delivery got there first. invitation.ErrQuietPeriod and
-// invitation.ErrDailyCap report a claim that lost; the caller records that decision.
+// or the event's existing decision if another delivery got there first. invitation.ErrQuietPeriod
+// and invitation.ErrDailyCap report a claim that lost; the caller records that decision.
 //
 // Three conditional writes in a safe order, not one transaction (a transaction costs twice the
 // write units of each item, docs/PERFORMANCE.md):
 //
-//  1. the contact claim, conditioned on the quiet periods, or on being this event's own claim
-//     (claimEvent), so that a delivery retried after a crash finds its own claim and goes on;
-//  2. the cap slot; if the cap is full, the contact claim is undone (its old values restored)
-//     before the skip is recorded, so no contact sits out a quiet period for nothing;
-//  3. the invitation, put once (attribute_not_exists): a redelivery finds the stored item.
+//  1. the cap slot; a full cap ends here, with nothing to undo;
+//  2. the contact claim, conditioned on the quiet periods, or on being this event's own claim
+//     (claimEvent): a claim therefore always stands on a slot already counted, and a delivery
+//     retried after a crash that finds its own claim takes no second slot (State.Claimed);
+//     a claim lost to a concurrent invitation gives the slot back;
+//  3. the invitation, put once (attribute_not_exists): a redelivery finds the stored item, and a
+//     concurrent duplicate that lost the put gives its slot back.
 //
-// A crash between the writes leaves the contact claimed by this event (the retry passes its own
-// claim) and, at worst, a cap slot counted twice: the cap can be reached early, never exceeded.
+// A crash after the slot and before the claim leaves that slot counted without an invitation,
+// and a retry takes another: the cap can be reached early, never exceeded, and no retried event
+// loses its invitation.
 func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*Invitation, error) {
 	now := s.Now()
 	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
 	inv.GSI1PK, inv.GSI1SK = contactPK(inv.ContactID), "DEC#"+FormatTime(inv.OccurredAt)+"#"+inv.ID
 	inv.GSI4PK, inv.GSI4SK = duePK(Shard(inv.ID)), FormatTime(inv.DueAt)
-	undo, err := s.claimContact(ctx, inv, c, now)
-	if err != nil {
-		return nil, err
-	}
 	if c.Cap != nil {
 		if err := s.takeCapSlot(ctx, c.Cap, now); err != nil {
-			return nil, errors.Join(err, s.undoClaim(ctx, inv, undo))
+			return nil, err
 		}
+	}
+	undo, err := s.claimContact(ctx, inv, c, now)
+	if errors.Is(err, invitation.ErrQuietPeriod) {
+		return nil, errors.Join(err, s.giveCapSlotBack(ctx, c.Cap))
+	}
+	if err != nil {
+		// The claim may have been written (a lost answer): the slot stays, so a retry that finds
+		// the claim stands on a counted slot.
+		return nil, err
 	}
 	put, err := s.putItem(ctx, inv, absent())
 	if err != nil {
@@ -204,19 +219,26 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 		return inv, nil
 	}
 	stored, err := s.GetInvitation(ctx, inv.ID)
-	if err == nil && !stored.Invited() {
+	if err != nil {
+		return nil, err
+	}
+	if !stored.Invited() {
 		// A concurrent delivery recorded a skip: the claim this delivery took is not backed by an
 		// invitation.
 		err = s.undoClaim(ctx, inv, undo)
 	}
-	return stored, err
+	// Either way this delivery's slot counts no invitation of its own.
+	return stored, errors.Join(err, s.giveCapSlotBack(ctx, c.Cap))
 }
 
 // claimUndo holds what the contact claim replaced: each claimed attribute's old value, or nil
-// if it had none.
-type claimUndo map[string]types.AttributeValue
+// if it had none, and the claim's own stamp.
+type claimUndo struct {
+	old   map[string]types.AttributeValue
+	stamp string
+}
 
-// claimContact takes the contact's quiet periods for inv (step 1 of Invite).
+// claimContact takes the contact's quiet periods for inv (step 2 of Invite).
 func (s *Store) claimContact(ctx context.Context, inv *Invitation, c InviteClaim, now time.Time) (claimUndo, error) {
 	stamp := FormatTime(now)
 	lastGlobal, lastSurvey := expression.Name(attrLastInvite), expression.Name(prefixLastSurvey+inv.Survey)
@@ -238,7 +260,7 @@ func (s *Store) claimContact(ctx context.Context, inv *Invitation, c InviteClaim
 	}
 	e, err := expression.NewBuilder().WithCondition(cond).WithUpdate(claim).Build()
 	if err != nil {
-		return nil, err
+		return claimUndo{}, err
 	}
 	out, err := s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.Table), Key: key(contactPK(inv.ContactID), skState),
@@ -247,14 +269,14 @@ func (s *Store) claimContact(ctx context.Context, inv *Invitation, c InviteClaim
 		ReturnValues: types.ReturnValueUpdatedOld,
 	})
 	if isConditionFailed(err) {
-		return nil, invitation.ErrQuietPeriod
+		return claimUndo{}, invitation.ErrQuietPeriod
 	}
 	if err != nil {
-		return nil, fmt.Errorf("claim contact for invitation %s: %w", inv.ID, err)
+		return claimUndo{}, fmt.Errorf("claim contact for invitation %s: %w", inv.ID, err)
 	}
-	undo := claimUndo{}
+	undo := claimUndo{old: map[string]types.AttributeValue{}, stamp: stamp}
 	for _, a := range claimedAttrs(inv.Survey) {
-		undo[a] = out.Attributes[a]
+		undo.old[a] = out.Attributes[a]
 	}
 	return undo, nil
 }
@@ -264,26 +286,28 @@ func claimedAttrs(survey string) []string {
 	return []string{attrLastInvite, prefixLastSurvey + survey, prefixFingerprint + survey, attrClaimEvent}
 }
 
-// undoClaim restores what the contact claim of inv replaced, unless another invitation claimed
-// the contact since (possible only with no quiet period).
+// undoClaim restores what the contact claim of inv replaced, only while the claim is still this
+// delivery's own (its event and its stamp): a concurrent duplicate's later claim, or another
+// invitation's, stands.
 func (s *Store) undoClaim(ctx context.Context, inv *Invitation, undo claimUndo) error {
 	var upd expression.UpdateBuilder
 	for _, a := range claimedAttrs(inv.Survey) {
-		if old := undo[a]; old != nil {
+		if old := undo.old[a]; old != nil {
 			upd = upd.Set(expression.Name(a), expression.Value(old))
 		} else {
 			upd = upd.Remove(expression.Name(a))
 		}
 	}
-	// A failed condition means another invitation holds the claim now: nothing to undo.
-	if _, err := s.updateItem(ctx, key(contactPK(inv.ContactID), skState), upd,
-		expression.Name(attrClaimEvent).Equal(expression.Value(inv.ID))); err != nil {
+	// A failed condition means someone else holds the claim now: nothing to undo.
+	own := expression.Name(attrClaimEvent).Equal(expression.Value(inv.ID)).
+		And(expression.Name(attrLastInvite).Equal(expression.Value(undo.stamp)))
+	if _, err := s.updateItem(ctx, key(contactPK(inv.ContactID), skState), upd, own); err != nil {
 		return fmt.Errorf("undo contact claim of invitation %s: %w", inv.ID, err)
 	}
 	return nil
 }
 
-// takeCapSlot counts one invitation on its shard of the survey's daily cap (step 2 of Invite).
+// takeCapSlot counts one invitation on its shard of the survey's daily cap (step 1 of Invite).
 func (s *Store) takeCapSlot(ctx context.Context, slot *invitation.CapSlot, now time.Time) error {
 	n := expression.Name("n")
 	took, err := s.updateItem(ctx, key(capShardPK(slot), skCap),
@@ -296,6 +320,18 @@ func (s *Store) takeCapSlot(ctx context.Context, slot *invitation.CapSlot, now t
 	}
 	if !took {
 		return invitation.ErrDailyCap
+	}
+	return nil
+}
+
+// giveCapSlotBack uncounts a slot this delivery took and cannot use (nil: none taken). If it
+// fails, the slot stays counted: the cap is reached early, never exceeded.
+func (s *Store) giveCapSlotBack(ctx context.Context, slot *invitation.CapSlot) error {
+	if slot == nil {
+		return nil
+	}
+	if _, err := s.updateItem(ctx, key(capShardPK(slot), skCap), expression.Add(expression.Name("n"), expression.Value(-1)), present()); err != nil {
+		return fmt.Errorf("give back cap slot %s: %w", capShardPK(slot), err)
 	}
 	return nil
 }

@@ -76,15 +76,27 @@ func (c *Claim) Reminder() bool { return c.Outcome == ClaimReminder }
 func (c *Claim) Resend() bool { return c.Outcome == ClaimResend }
 
 // DueInvitations returns up to limit invitations of one shard of the due index that are due at
-// now (GSI4SK <= now), oldest first. It reads one partition of GSI4, which holds keys only, and
-// then the items themselves in one eventually consistent BatchGetItem; it never scans the table.
-// Both reads may lag: ClaimDue re-checks every item with a conditional write on what it read.
+// now: the first DuePage.
 func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, limit int32) ([]Invitation, error) {
+	due, _, err := s.DuePage(ctx, shard, now, limit, nil)
+	return due, err
+}
+
+// DueCursor is where a DuePage ended in its shard (nil: at the end).
+type DueCursor map[string]types.AttributeValue
+
+// DuePage returns up to limit invitations of one shard of the due index that are due at now
+// (GSI4SK <= now), oldest first, from after (nil: the start), and where the next page starts. It
+// reads one partition of GSI4, which holds keys only, and then the items themselves in one
+// eventually consistent BatchGetItem; it never scans the table. Both reads may lag: ClaimDue
+// re-checks every item with a conditional write on what it read. A page goes on after the last
+// entry read, so claims still in their lease at the head of a shard never hold back what follows.
+func (s *Store) DuePage(ctx context.Context, shard int, now time.Time, limit int32, after DueCursor) ([]Invitation, DueCursor, error) {
 	e, err := expression.NewBuilder().WithKeyCondition(
 		expression.Key("GSI4PK").Equal(expression.Value(duePK(shard))).
 			And(expression.Key("GSI4SK").LessThanEqual(expression.Value(FormatTime(now))))).Build()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, err := s.DB.Query(ctx, &dynamodb.QueryInput{
 		TableName:                 aws.String(s.Table),
@@ -93,12 +105,14 @@ func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, li
 		ExpressionAttributeNames:  e.Names(),
 		ExpressionAttributeValues: e.Values(),
 		Limit:                     aws.Int32(limit),
+		ExclusiveStartKey:         after,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("query due shard %02d: %w", shard, err)
+		return nil, nil, fmt.Errorf("query due shard %02d: %w", shard, err)
 	}
+	next := DueCursor(out.LastEvaluatedKey)
 	if len(out.Items) == 0 {
-		return nil, nil
+		return nil, next, nil
 	}
 	keys := make([]map[string]types.AttributeValue, len(out.Items))
 	for i, it := range out.Items {
@@ -106,11 +120,11 @@ func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, li
 	}
 	items, err := s.batchGet(ctx, keys, false)
 	if err != nil {
-		return nil, fmt.Errorf("read due shard %02d: %w", shard, err)
+		return nil, nil, fmt.Errorf("read due shard %02d: %w", shard, err)
 	}
 	var invs []Invitation
 	if err := attributevalue.UnmarshalListOfMaps(items, &invs); err != nil {
-		return nil, fmt.Errorf("decode due shard %02d: %w", shard, err)
+		return nil, nil, fmt.Errorf("decode due shard %02d: %w", shard, err)
 	}
 	// BatchGetItem answers in any order; the index's order (oldest due first) is the one kept.
 	// An item gone since the index was read (erased, expired) or read before it became due (a
@@ -122,7 +136,7 @@ func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, li
 		}
 	}
 	slices.SortFunc(due, func(a, b Invitation) int { return strings.Compare(a.GSI4SK, b.GSI4SK) })
-	return due, nil
+	return due, next, nil
 }
 
 // ClaimDue decides what to do with one item read from the due index at now and does it with a
