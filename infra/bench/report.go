@@ -210,7 +210,7 @@ func (r *report) writeUnits(b *strings.Builder) {
 	p("bookkeeping on the invitation. Reads: the dispatcher reads the due items by key in one eventually consistent")
 	p("batch, then one consistent read of the contact and one eventually consistent batch of the address's opt-out")
 	p("and suppressions; SES's events and the survey page read eventually consistent and read again, consistent, only")
-	p("when the state read would lead to no write; a ticket the follow-up function opened is notified as written.")
+	p("when the state read would lead to no write.")
 	p("")
 	p("The floor without a ticket, under the present guarantees, is the %.0f units above at volume: every write left", r.floorNoTicket())
 	p("is a conditional write a guarantee needs (quiet period, daily cap, the invitation, the claim, the mark, the")
