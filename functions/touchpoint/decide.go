@@ -54,6 +54,19 @@ func (h *Handler) decide(ctx context.Context, ev touchpoint.Event, decodeErr err
 		st = prior.State()
 	}
 	d := invitation.Decide(h.Catalog, t, st, now)
+	if d.Outcome == invitation.OutcomeDailyCap && !st.Claimed {
+		// The prior read is eventually consistent: a quick retry may not see that its earlier
+		// delivery took the last slot and claimed the contact. Read the claim consistently before
+		// refusing (one read unit, at the cap's edge only).
+		own, err := h.Store.OwnClaim(ctx, ev.Contact.ID, key)
+		if err != nil {
+			return Decision{}, err
+		}
+		if own {
+			st.Claimed = true
+			d = invitation.Decide(h.Catalog, t, st, now)
+		}
+	}
 	rec := &store.Invitation{
 		ID: key, EventID: ev.EventID, Touchpoint: ev.Touchpoint,
 		ContactID: ev.Contact.ID, Email: ev.Contact.Email, Name: ev.Contact.Name, Locale: ev.Contact.Locale,

@@ -143,6 +143,16 @@ func (s *Store) SaveDecision(ctx context.Context, rec *Invitation, d invitation.
 		claim.Cap = &slot
 	}
 	stored, err := s.Invite(ctx, &inv, claim)
+	if errors.Is(err, invitation.ErrDailyCap) {
+		// The rules' read may have missed this event's own claim (a quick retry): then the slot
+		// that filled the cap is its own.
+		if own, oerr := s.OwnClaim(ctx, inv.ContactID, inv.ID); oerr != nil {
+			return nil, oerr
+		} else if own {
+			claim.Cap = nil
+			stored, err = s.Invite(ctx, &inv, claim)
+		}
+	}
 	if lost, ok := d.Lost(err); ok {
 		return s.recordSkip(ctx, rec, lost, keep)
 	}
@@ -186,12 +196,13 @@ type InviteClaim struct {
 //     (claimEvent): a claim therefore always stands on a slot already counted, and a delivery
 //     retried after a crash that finds its own claim takes no second slot (State.Claimed);
 //     a claim lost to a concurrent invitation gives the slot back;
-//  3. the invitation, put once (attribute_not_exists): a redelivery finds the stored item, and a
-//     concurrent duplicate that lost the put gives its slot back.
+//  3. the invitation, put once (attribute_not_exists): a redelivery finds the stored item (a
+//     concurrent duplicate's slot stays counted: which slot backs the invitation cannot be told).
 //
 // A crash after the slot and before the claim leaves that slot counted without an invitation,
 // and a retry takes another: the cap can be reached early, never exceeded, and no retried event
-// loses its invitation.
+// loses its invitation (a daily-cap outcome is checked against the contact's claim read strongly
+// consistent, OwnClaim).
 func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*Invitation, error) {
 	now := s.Now()
 	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
@@ -222,13 +233,31 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 	if err != nil {
 		return nil, err
 	}
-	if !stored.Invited() {
-		// A concurrent delivery recorded a skip: the claim this delivery took is not backed by an
-		// invitation.
-		err = s.undoClaim(ctx, inv, undo)
+	if stored.Invited() {
+		// This event's invitation, stored by a concurrent duplicate or by this very put (its answer
+		// lost and the SDK's retry refused): this delivery's slot stays counted, since which slot
+		// backs the invitation cannot be told (the cap is reached early, never exceeded).
+		return stored, nil
 	}
-	// Either way this delivery's slot counts no invitation of its own.
-	return stored, errors.Join(err, s.giveCapSlotBack(ctx, c.Cap))
+	// A concurrent delivery recorded a skip: neither the claim nor the slot this delivery took is
+	// backed by an invitation.
+	return stored, errors.Join(s.undoClaim(ctx, inv, undo), s.giveCapSlotBack(ctx, c.Cap))
+}
+
+// OwnClaim reports whether the contact's claim, read strongly consistent, is eventKey's own: an
+// earlier delivery of the event took its cap slot and claimed the contact (State.Claimed), which
+// an eventually consistent read may not show yet. The touchpoint asks before recording daily-cap.
+func (s *Store) OwnClaim(ctx context.Context, contactID, eventKey string) (bool, error) {
+	if contactID == "" {
+		return false, nil
+	}
+	var c struct {
+		ClaimEvent string `dynamodbav:"claimEvent"`
+	}
+	if _, err := s.getItem(ctx, key(contactPK(contactID), skState), true, &c); err != nil {
+		return false, fmt.Errorf("read claim of contact %s: %w", contactID, err)
+	}
+	return c.ClaimEvent == eventKey, nil
 }
 
 // claimUndo holds what the contact claim replaced: each claimed attribute's old value, or nil
@@ -324,13 +353,23 @@ func (s *Store) takeCapSlot(ctx context.Context, slot *invitation.CapSlot, now t
 	return nil
 }
 
-// giveCapSlotBack uncounts a slot this delivery took and cannot use (nil: none taken). If it
+// giveCapSlotBack uncounts a slot this delivery took and cannot use (nil: none taken), in one
+// attempt: an SDK retry of a decrement whose answer was lost would uncount a second slot. If it
 // fails, the slot stays counted: the cap is reached early, never exceeded.
 func (s *Store) giveCapSlotBack(ctx context.Context, slot *invitation.CapSlot) error {
 	if slot == nil {
 		return nil
 	}
-	if _, err := s.updateItem(ctx, key(capShardPK(slot), skCap), expression.Add(expression.Name("n"), expression.Value(-1)), present()); err != nil {
+	e, err := expression.NewBuilder().WithUpdate(expression.Add(expression.Name("n"), expression.Value(-1))).
+		WithCondition(present()).Build()
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(capShardPK(slot), skCap),
+		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+	}, func(o *dynamodb.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
 		return fmt.Errorf("give back cap slot %s: %w", capShardPK(slot), err)
 	}
 	return nil
