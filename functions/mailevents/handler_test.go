@@ -110,7 +110,7 @@ func TestAPermanentBounceSuppressesAndStops(t *testing.T) {
 	// The next invitation to the same address is never sent: the dispatcher's claim finds it
 	// blocked (functions/dispatch tests that a blocked claim is stopped, not sent).
 	next := putInvitation(t, st, inv.Email)
-	due, err := st.DueInvitations(ctx, store.Shard(next.ID), st.Now(), 10)
+	due, _, err := st.DuePage(ctx, store.Shard(next.ID), st.Now(), 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestMalformedEventsAreDroppedNotRetried(t *testing.T) {
 func unsure(t *testing.T, st *store.Store, inv *store.Invitation) {
 	t.Helper()
 	ctx := context.Background()
-	due, err := st.DueInvitations(ctx, store.Shard(inv.ID), st.Now(), 10)
+	due, _, err := st.DuePage(ctx, store.Shard(inv.ID), st.Now(), 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

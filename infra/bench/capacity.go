@@ -381,11 +381,12 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 				k, _ := json.Marshal(map[string]json.RawMessage{"PK": it.Put.Item["PK"], "SK": it.Put.Item["SK"]})
 				size, _ = readBack(k)
 			}
-			total += 2 * kb(max(size, 1))
+			units := kb(max(size, 1))
+			total += 2 * units
 			for _, k := range gsiKeys {
 				if it.Put.Item[k[0]] != nil && it.Put.Item[k[1]] != nil {
-					total += kb(max(size, 1))
-					gsi += kb(max(size, 1))
+					total += units
+					gsi += units
 				}
 			}
 		case it.Update != nil:
@@ -393,7 +394,8 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 			if readBack != nil {
 				size, n = readBack(it.Update.Key)
 			}
-			total += 2 * kb(max(size, 1))
+			units := kb(max(size, 1))
+			total += 2 * units
 			// The item's entry in every index it is in is counted as rewritten; an index key named
 			// by the expression adds or removes an entry.
 			for _, k := range gsiKeys {
@@ -405,8 +407,8 @@ func txWriteUnits(body []byte, readBack func(key json.RawMessage) (size, indexes
 				}
 			}
 			n = min(n, len(gsiKeys))
-			total += float64(n) * kb(max(size, 1))
-			gsi += float64(n) * kb(max(size, 1))
+			total += float64(n) * units
+			gsi += float64(n) * units
 		case it.ConditionCheck != nil:
 			size := 1
 			if readBack != nil {

@@ -167,8 +167,7 @@ func answerUpdate(inv *Invitation, a NewAnswer, outcome invitation.AnswerOutcome
 		// Off the due index too: no reminder is wanted any more, and the dispatcher never has to
 		// read and retire the item (a claim in flight still settles: its marks are conditioned
 		// on status and sendAttempts, not on the due key).
-		upd = upd.Set(expression.Name("firstAnsweredAt"), expression.Value(when)).
-			Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
+		upd = offDueIndex(upd.Set(expression.Name("firstAnsweredAt"), expression.Value(when)))
 		sent := expression.Or(
 			expression.AttributeExists(expression.Name("sentAt")),
 			expression.In(expression.Name("status"), expression.Value(invitation.SentStatuses[0]), valuesOf(invitation.SentStatuses[1:])...),

@@ -174,8 +174,7 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			done[head.PK] = true
 			n.Tickets++
 		case KindInvitation, KindDecision:
-			upd := expression.Set(expression.Name("erasedAt"), expression.Value(now)).
-				Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
+			upd := offDueIndex(expression.Set(expression.Name("erasedAt"), expression.Value(now)))
 			if head.Kind == KindInvitation && head.Stopped == "" {
 				upd = upd.Set(expression.Name("stopped"), expression.Value(invitation.StopErased))
 			}

@@ -29,12 +29,13 @@ import (
 // projects keys only. A claim is a conditional write on the state it read, so of two dispatchers
 // only one wins. The claim's lease ends at leaseUntil, a non-key attribute that the index does not
 // project, so a claim writes nothing to the index: the item stays where it was, and a tick that
-// meets it while the lease runs leaves it alone without writing. A first email whose outcome is unknown (SES's answer lost, or
-// the dispatcher died between claim and mark) becomes unsure and is due again at the end of the
-// resend window: SES's Send event settles it as sent before then (MailEventsFunction), otherwise
-// the dispatcher sends it once more. A resend (resentAt set) is never resent, and gets no reminder:
-// an unsure resend is due once more at the end of its own window, and then, if no Send event
-// settled it, stopped with reason unsure, so that no invitation ends unasked without a reason.
+// meets it while the lease runs leaves it alone without writing. A first email whose outcome is
+// unknown (SES's answer lost, or the dispatcher died between claim and mark) becomes unsure and
+// is due again at the end of the resend window: SES's Send event settles it as sent before then
+// (MailEventsFunction), otherwise the dispatcher sends it once more. A resend (resentAt set) is
+// never resent, and gets no reminder: an unsure resend is due once more at the end of its own
+// window, and then, if no Send event settled it, stopped with reason unsure, so that no
+// invitation ends unasked without a reason.
 // A permanent refusal (bad address or content) stops the invitation at once.
 
 // DispatchLease is how long a claim lasts. It must exceed DispatchFunction's timeout (60 s), so a
@@ -74,13 +75,6 @@ func (c *Claim) Reminder() bool { return c.Outcome == ClaimReminder }
 
 // Resend reports whether the claim is the one resend of an unsure first email.
 func (c *Claim) Resend() bool { return c.Outcome == ClaimResend }
-
-// DueInvitations returns up to limit invitations of one shard of the due index that are due at
-// now: the first DuePage.
-func (s *Store) DueInvitations(ctx context.Context, shard int, now time.Time, limit int32) ([]Invitation, error) {
-	due, _, err := s.DuePage(ctx, shard, now, limit, nil)
-	return due, err
-}
 
 // DueCursor is where a DuePage ended in its shard (nil: at the end).
 type DueCursor map[string]types.AttributeValue
@@ -149,7 +143,7 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	case invitation.StepNone:
 		return &Claim{Outcome: ClaimLost}, nil
 	case invitation.StepRetire:
-		return s.apply(ctx, due, ClaimRetired, expression.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK")), seen)
+		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.UpdateBuilder{}), seen)
 	case invitation.StepLeaseOver:
 		return s.leaseOver(ctx, due, now, seen)
 	case invitation.StepAccepted:
@@ -209,9 +203,8 @@ func (s *Store) seen(due *Invitation) expression.ConditionBuilder {
 func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, seen expression.ConditionBuilder) (*Claim, error) {
 	msg := expression.Value("lease ended before the send was marked: outcome unknown")
 	if due.Status == invitation.StatusReminding {
-		upd := expression.Set(expression.Name("status"), expression.Value(invitation.StatusDone)).
-			Set(expression.Name("lastSendError"), msg).
-			Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
+		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusDone)).
+			Set(expression.Name("lastSendError"), msg))
 		return s.apply(ctx, due, ClaimUnsure, endClaim(upd), seen)
 	}
 	upd := s.unsureUpdate(due, due.ResentAt != nil, now).Set(expression.Name("lastSendError"), msg)
@@ -225,7 +218,7 @@ func sentUpdate(inv *Invitation, status string, now time.Time) expression.Update
 	if at, ok := inv.reminderAt(now); ok {
 		return upd.Set(expression.Name("GSI4SK"), expression.Value(FormatTime(at)))
 	}
-	return upd.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
+	return offDueIndex(upd)
 }
 
 // unsureUpdate records a first email whose outcome is unknown. The first time, it counts as sent
@@ -244,8 +237,7 @@ func (s *Store) unsureUpdate(inv *Invitation, resend bool, now time.Time) expres
 
 // stopUpdate stops an invitation for reason (keeping an earlier reason) and takes it off the due index.
 func stopUpdate(reason string) expression.UpdateBuilder {
-	return expression.Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(reason))).
-		Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
+	return offDueIndex(expression.Set(expression.Name("stopped"), expression.IfNotExists(expression.Name("stopped"), expression.Value(reason))))
 }
 
 // apply runs one conditional update on the invitation and returns the item as it is after it,

@@ -32,10 +32,6 @@ func claimed(c *Claim) expression.ConditionBuilder {
 
 var notStopped = expression.AttributeNotExists(expression.Name("stopped"))
 
-func offDueIndex(u expression.UpdateBuilder) expression.UpdateBuilder {
-	return u.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
-}
-
 // endClaim ends the claim's bookkeeping with the write that settles it: its id, start and lease
 // mean nothing once the send is settled (the next claim sets them again), and the 110 bytes they
 // take would, with a short comment, take an answered invitation over 1 KB, doubling every later

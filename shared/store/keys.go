@@ -7,6 +7,8 @@ import (
 	"hash/fnv"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 )
 
 // Shards is the number of shards of the due index and of the scorer's change feed: a burst of
@@ -97,3 +99,8 @@ const (
 	KindAudit      = "audit"
 	KindAddress    = "address"
 )
+
+// offDueIndex adds to u the removal of the invitation's due key (GSI4): nothing more is due.
+func offDueIndex(u expression.UpdateBuilder) expression.UpdateBuilder {
+	return u.Remove(expression.Name("GSI4PK")).Remove(expression.Name("GSI4SK"))
+}
