@@ -17,7 +17,7 @@ func claimOne(t *testing.T, f *fixture) (*store.Invitation, *store.Claim) {
 	inv := f.put(invite{locale: "en", name: "Ana Erasable", dueIn: -time.Minute})
 	// On the contact's index, as TouchpointFunction writes it (EraseContact finds it there).
 	f.set(inv.PK, inv.SK, map[string]any{"GSI1PK": "CONTACT#" + inv.ContactID, "GSI1SK": "DEC#" + store.FormatTime(inv.OccurredAt) + "#" + inv.ID})
-	due, _, err := f.st.DuePage(context.Background(), store.Shard(inv.ID), f.clock.Now(), 10, nil)
+	due, _, err := f.st.DuePage(context.Background(), store.DueShard(inv.ID), f.clock.Now(), 10, nil)
 	if err != nil || len(due) != 1 {
 		t.Fatalf("due: %v %d", err, len(due))
 	}

@@ -135,7 +135,7 @@ func (f *fixture) put(in invite) *store.Invitation {
 		Outcome: invitation.OutcomeInvited, DecidedAt: now.Add(-2 * time.Hour), Survey: in.survey,
 		CatalogVersion: "test", MetricVersion: 1, Status: invitation.StatusPending,
 		DueAt: due, LinkExpiresAt: due.Add(in.expiry),
-		GSI4PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI4SK: store.FormatTime(due),
+		GSI4PK: fmt.Sprintf("DUE#%02d", store.DueShard(id)), GSI4SK: store.FormatTime(due),
 	}
 	if in.reminder > 0 {
 		r := due.Add(in.reminder)

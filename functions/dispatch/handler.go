@@ -32,7 +32,8 @@ type Handler struct {
 	BaseURL string // survey links are BaseURL/s/<token>, BaseURL/u/<token>
 	// Rate is the most emails one tick sends (SEND_RATE_PER_TICK): keep it under the SES quota.
 	Rate int
-	// Concurrency is how many shards are worked at once (default 4); each works its items in order.
+	// Concurrency is how many shards are worked at once (default and most: all store.DueShards);
+	// each works its items in order.
 	Concurrency int
 	Metrics     *telemetry.Metrics // nil: no metrics
 }
@@ -117,15 +118,15 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Summary, error
 	t := &tick{now: h.Store.Now()}
 	t.budget.Store(int64(h.Rate))
 	workers := h.Concurrency
-	if workers < 1 {
-		workers = 4
+	if workers < 1 || workers > store.DueShards {
+		workers = store.DueShards
 	}
-	shards := make(chan int, store.Shards)
-	for n := range store.Shards {
+	shards := make(chan int, store.DueShards)
+	for n := range store.DueShards {
 		shards <- n
 	}
 	close(shards)
-	errs := make([]error, store.Shards)
+	errs := make([]error, store.DueShards)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {

@@ -331,7 +331,7 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 	for _, accepted := range []bool{true, false} {
 		f := newFixture(t)
 		inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
-		due, _, err := f.st.DuePage(ctx, store.Shard(inv.ID), f.clock.Now(), 10, nil)
+		due, _, err := f.st.DuePage(ctx, store.DueShard(inv.ID), f.clock.Now(), 10, nil)
 		if err != nil || len(due) != 1 {
 			t.Fatalf("due: %v %d", err, len(due))
 		}

@@ -20,7 +20,7 @@ import (
 func (f *fixture) crashAfterClaim(inv *store.Invitation) {
 	f.t.Helper()
 	ctx := context.Background()
-	due, _, err := f.st.DuePage(ctx, store.Shard(inv.ID), f.clock.Now(), 10, nil)
+	due, _, err := f.st.DuePage(ctx, store.DueShard(inv.ID), f.clock.Now(), 10, nil)
 	if err != nil || len(due) != 1 {
 		f.t.Fatalf("due: %v %d", err, len(due))
 	}
@@ -312,7 +312,7 @@ func TestASendEventThatComesWhileTheSendIsInFlightPreventsTheResend(t *testing.T
 	f := newFixture(t)
 	ctx := context.Background()
 	inv := f.put(invite{locale: "en", dueIn: -time.Minute, reminder: 3 * day})
-	due, _, err := f.st.DuePage(ctx, store.Shard(inv.ID), f.clock.Now(), 10, nil)
+	due, _, err := f.st.DuePage(ctx, store.DueShard(inv.ID), f.clock.Now(), 10, nil)
 	if err != nil || len(due) != 1 {
 		t.Fatalf("due: %v %d", err, len(due))
 	}
@@ -362,7 +362,7 @@ func TestAResendWhoseEventCameInFlightEndsSentNotStopped(t *testing.T) {
 	f.h.Mail, _ = hangupSES(t)
 	f.tick() // the first send: unsure
 	f.clock.Add(store.DefaultResendAfter + time.Minute)
-	due, _, err := f.st.DuePage(ctx, store.Shard(inv.ID), f.clock.Now(), 10, nil)
+	due, _, err := f.st.DuePage(ctx, store.DueShard(inv.ID), f.clock.Now(), 10, nil)
 	if err != nil || len(due) != 1 {
 		t.Fatalf("due: %v %d", err, len(due))
 	}

@@ -37,7 +37,7 @@ func putInvitation(t *testing.T, st *store.Store, email string) *store.Invitatio
 		PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "evt-" + suffix,
 		ContactID: "cust-" + suffix, Email: email, Survey: "nps-relationship", Outcome: invitation.OutcomeInvited,
 		Status: invitation.StatusPending, DueAt: now.Add(-time.Minute), LinkExpiresAt: now.Add(14 * 24 * time.Hour),
-		GSI4PK: fmt.Sprintf("DUE#%02d", store.Shard(id)), GSI4SK: store.FormatTime(now.Add(-time.Minute)),
+		GSI4PK: fmt.Sprintf("DUE#%02d", store.DueShard(id)), GSI4SK: store.FormatTime(now.Add(-time.Minute)),
 	}
 	item, err := attributevalue.MarshalMap(inv)
 	if err != nil {
@@ -110,7 +110,7 @@ func TestAPermanentBounceSuppressesAndStops(t *testing.T) {
 	// The next invitation to the same address is never sent: the dispatcher's claim finds it
 	// blocked (functions/dispatch tests that a blocked claim is stopped, not sent).
 	next := putInvitation(t, st, inv.Email)
-	due, _, err := st.DuePage(ctx, store.Shard(next.ID), st.Now(), 10, nil)
+	due, _, err := st.DuePage(ctx, store.DueShard(next.ID), st.Now(), 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestMalformedEventsAreDroppedNotRetried(t *testing.T) {
 func unsure(t *testing.T, st *store.Store, inv *store.Invitation) {
 	t.Helper()
 	ctx := context.Background()
-	due, _, err := st.DuePage(ctx, store.Shard(inv.ID), st.Now(), 10, nil)
+	due, _, err := st.DuePage(ctx, store.DueShard(inv.ID), st.Now(), 10, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,7 +137,7 @@ func (r *report) writeUnits(b *strings.Builder) {
 	p("A read that DynamoDB Local reports as 0 (an empty query) is counted 0.5, AWS's minimum per request.")
 	p("A write refused by its condition is charged 1 unit")
 	p("(DynamoDB Local reports nothing for it; AWS charges it). The dispatch tick and the scoring run have a fixed")
-	p("cost whatever is due (16 due-index shards, 16 feed shards per survey, the histogram days); the table shows")
+	p("cost whatever is due (4 due-index shards, 16 feed shards per survey, the histogram days); the table shows")
 	p("the survey's share above that fixed cost, and the fixed costs below.")
 	p("")
 	fns := []string{"TouchpointFunction", "DispatchFunction", "MailEventsFunction", "SurveyFunction", "FollowupFunction", "ScoreFunction"}
@@ -288,8 +288,8 @@ func (r *report) writeScale(b *strings.Builder) {
 	p("transaction), an answer a GetItem, a query and an UpdateItem; with two workers DynamoDB Local's own rate for bare")
 	p("puts (last row) is the ceiling of everything else here, and most of each function's duration is spent waiting")
 	p("on it (single-digit-millisecond calls on a shared 2-core machine, where the JVM, the functions and the bench")
-	p("compete for CPU). In AWS, DynamoDB on-demand scales per partition; the design keeps hot keys sharded (16 due and")
-	p("feed shards) so no key takes more than a few hundred writes per second ([CONTRACTS.md](CONTRACTS.md) 7).")
+	p("compete for CPU). In AWS, DynamoDB on-demand scales per partition; the design keeps hot keys sharded (4 due-index")
+	p("and 16 feed shards) so no key takes more than a few hundred writes per second ([CONTRACTS.md](CONTRACTS.md) 7).")
 	p("")
 }
 

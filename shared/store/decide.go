@@ -207,7 +207,7 @@ func (s *Store) Invite(ctx context.Context, inv *Invitation, c InviteClaim) (*In
 	now := s.Now()
 	inv.PK, inv.SK, inv.Kind = eventPK(inv.ID), skEvent, KindInvitation
 	inv.GSI1PK, inv.GSI1SK = contactPK(inv.ContactID), "DEC#"+FormatTime(inv.OccurredAt)+"#"+inv.ID
-	inv.GSI4PK, inv.GSI4SK = duePK(Shard(inv.ID)), FormatTime(inv.DueAt)
+	inv.GSI4PK, inv.GSI4SK = duePK(DueShard(inv.ID)), FormatTime(inv.DueAt)
 	if c.Cap != nil {
 		if err := s.takeCapSlot(ctx, c.Cap, now); err != nil {
 			return nil, err

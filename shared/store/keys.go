@@ -11,9 +11,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 )
 
-// Shards is the number of shards of the due index and of the scorer's change feed: a burst of
-// touchpoints or answers spreads over this many partition keys (docs/CONTRACTS.md 7).
+// Shards is the number of shards of the scorer's change feed and of a survey's daily cap: a burst
+// of answers or touchpoints spreads over this many partition keys (docs/CONTRACTS.md 7).
 const Shards = 16
+
+// DueShards is the number of shards of the due index. Its entries are keys only, written a few
+// times in an invitation's life, so 4 keys take 1,000 touchpoints a second at 250 writes a second
+// each (a partition takes 1,000), and a dispatch tick reads them all in one round of 4 queries.
+const DueShards = 4
 
 // TimeKey is the fixed-width UTC layout used in sort keys, so times sort as strings.
 const TimeKey = "2006-01-02T15:04:05.000Z"
@@ -43,6 +48,9 @@ func Shard(key string) int {
 	h.Write([]byte(key))
 	return int(h.Sum32() % Shards)
 }
+
+// DueShard picks the due-index shard of an event key.
+func DueShard(key string) int { return Shard(key) % DueShards }
 
 // FormatTime renders t for a sort key.
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeKey) }
