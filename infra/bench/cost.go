@@ -50,15 +50,18 @@ func (r *report) writeCost(b *strings.Builder) {
 		}
 		return rr, ww
 	}
-	// Per sent survey: touchpoint + dispatch; per answer: answer + scoring share + follow-up.
-	sendR, sendW := unitsOf(high, "TouchpointFunction", "DispatchFunction")
-	ansR, ansW := unitsOf(high, "SurveyFunction", "ScoreFunction", "FollowupFunction")
-	tickR, tickW := unitsOf(low, "SurveyFunction", "ScoreFunction", "FollowupFunction")
+	// Per sent survey: touchpoint, dispatch and the SES events; per unanswered survey: its reminder;
+	// per answer: the answer and the follow-up. The scorer applies every answer since its last run
+	// at once, so its share above an idle run is paid per run (every run has answers at this volume).
+	sendR, sendW := unitsOf(high, "TouchpointFunction", "DispatchFunction", "MailEventsFunction")
+	ansR, ansW := unitsOf(high, "SurveyFunction", "FollowupFunction")
+	tickR, tickW := unitsOf(low, "SurveyFunction", "FollowupFunction")
+	scoreR, scoreW := unitsOf(high, "ScoreFunction")
 	answers, tickets := surveys*responseRate, surveys*responseRate*ticketShare
-	rru := surveys*sendR + (answers-tickets)*ansR + tickets*tickR +
-		dispatchRuns*r.Idle["DispatchFunction"].Read + scoreRuns*r.Idle["ScoreFunction"].Read
-	wru := surveys*sendW + (answers-tickets)*ansW + tickets*tickW +
-		dispatchRuns*r.Idle["DispatchFunction"].Write + scoreRuns*r.Idle["ScoreFunction"].Write
+	rru := surveys*sendR + (surveys-answers)*r.Reminder.Read + (answers-tickets)*ansR + tickets*tickR +
+		dispatchRuns*r.Idle["DispatchFunction"].Read + scoreRuns*(r.Idle["ScoreFunction"].Read+scoreR)
+	wru := surveys*sendW + (surveys-answers)*r.Reminder.Write + (answers-tickets)*ansW + tickets*tickW +
+		dispatchRuns*r.Idle["DispatchFunction"].Write + scoreRuns*(r.Idle["ScoreFunction"].Write+scoreW)
 
 	tp, sv, fu, ds, sc := r.meanMs("TouchpointFunction"), r.meanMs("SurveyFunction"), r.meanMs("FollowupFunction"),
 		r.meanMs("DispatchFunction"), r.meanMs("ScoreFunction")
@@ -78,8 +81,10 @@ func (r *report) writeCost(b *strings.Builder) {
 	p("durations = the mean warm durations measured above on this machine (touchpoint %.1f ms, survey page %.1f ms,", tp, sv)
 	p("follow-up %.1f ms, dispatch tick %.1f ms, scoring run %.1f ms; each email sent assumed to add a twentieth of a tick's", fu, ds, sc)
 	p("duration, an assumption: the bench does not separate a tick's time per send), request")
-	p("units = the measured per-step figures above (without a ticket for %.0f%% of answers, with one for %.0f%%) plus the", (1-ticketShare)*100, ticketShare*100)
-	p("fixed ticks. Storage (about 1-2 KB per invitation), CloudWatch Logs and data transfer are not included.")
+	p("units = the measured per-step figures above (without a ticket for %.0f%% of answers, with one for %.0f%%), a", (1-ticketShare)*100, ticketShare*100)
+	p("reminder for every unanswered survey (%.1f RRU, %.1f WRU, measured: the dispatch tick that sends it and its SES", r.Reminder.Read, r.Reminder.Write)
+	p("events), the scorer's share once per run (about %.0f answers a run at this volume), and the fixed ticks.", answers/scoreRuns)
+	p("Storage (about 1-2 KB per invitation), CloudWatch Logs and data transfer are not included.")
 	p("")
 	p("| item | quantity per month | unit price | cost (%s) | share of the total |", m.Currency)
 	p("|---|---:|---:|---:|---:|")

@@ -17,6 +17,7 @@ type report struct {
 	ColdRuns  int
 	TxPerItem float64 // units DynamoDB Local reported for a two-item calibration transaction
 	Idle      map[string]units
+	Reminder  units // the dispatch tick that sends an unanswered survey's reminder, above an idle tick
 	Cases     []surveyCase
 	Durations map[string][]float64
 	Scale     scale
@@ -232,6 +233,10 @@ func (r *report) writeUnits(b *strings.Builder) {
 		p("1,000 emails dominates (the cost section below): less than the risk each brings to a guarantee.")
 		p("")
 	}
+	p("An unanswered survey's one reminder: %.1f RRU, %.1f WRU (the dispatch tick that sends it, above an idle tick, and",
+		r.Reminder.Read, r.Reminder.Write)
+	p("its SES events): the claim, and the mark that removes the due key.")
+	p("")
 	p("Fixed costs: an idle dispatch tick %.1f RRU / %.1f WRU (one per minute: %.0f RRU a month); an idle scoring run %.1f RRU / %.1f WRU",
 		r.Idle["DispatchFunction"].Read, r.Idle["DispatchFunction"].Write, r.Idle["DispatchFunction"].Read*43200,
 		r.Idle["ScoreFunction"].Read, r.Idle["ScoreFunction"].Write)

@@ -13,8 +13,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/cxloop/cxloop/infra/local/fault"
 	"github.com/cxloop/cxloop/infra/local/rig"
+	"github.com/cxloop/cxloop/shared/store"
 )
 
 // surveyCase is one complete survey: touchpoint, dispatch, answer, follow-up, scoring.
@@ -122,19 +126,68 @@ func measureSurvey(ctx context.Context, rep *report) error {
 		}
 	}
 	rep.Cases = cases
+	if rep.Reminder, err = measureReminder(ctx, r, m, rep.Idle["DispatchFunction"]); err != nil {
+		return fmt.Errorf("reminder: %w", err)
+	}
+	m.takeCalls()
 	rep.Durations = d.per
 	return nil
 }
 
-// oneSurvey drives one survey through every step and waits for the follow-up to finish.
-func oneSurvey(ctx context.Context, r *rig.Rig, i, score int, comment string) error {
-	domain := fmt.Sprintf("bench%d.%s.example.com", i, strings.ToLower(r.Table))
-	ev := map[string]any{"version": "0", "id": fmt.Sprintf("bench-%d", i), "detail-type": "Touchpoint", "source": "acme.support",
+// measureReminder is what the one reminder of an unanswered survey costs: a survey is sent, its
+// reminder's due key is moved to now (as if the catalog's reminder delay had passed, on the rig's
+// own client, which the meter does not see), and the dispatch tick that sends the reminder (above
+// an idle tick) and MailEventsFunction reading the reminder's SES events are metered.
+func measureReminder(ctx context.Context, r *rig.Rig, m *meter, idle units) (units, error) {
+	domain, eventID := "reminder."+strings.ToLower(r.Table)+".example.com", "bench-case-reminder"
+	if err := sendOne(ctx, r, "reminder", eventID, domain); err != nil {
+		return units{}, err
+	}
+	m.take()
+	id := store.EventKey(eventID)
+	inv, err := r.Store.GetInvitation(ctx, id)
+	if err != nil {
+		return units{}, err
+	}
+	if inv.ReminderDueAt == nil || inv.GSI4SK == "" {
+		return units{}, fmt.Errorf("invitation %s has no reminder due (%+v)", id, inv)
+	}
+	now := store.FormatTime(time.Now().Add(-time.Second))
+	if _, err := r.Store.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(r.Table),
+		Key:                       map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: inv.PK}, "SK": &types.AttributeValueMemberS{Value: inv.SK}},
+		UpdateExpression:          aws.String("SET GSI4SK = :now, reminderDueAt = :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberS{Value: now}},
+	}); err != nil {
+		return units{}, err
+	}
+	if _, err := r.Tick(ctx, "DispatchFunction"); err != nil {
+		return units{}, err
+	}
+	emails, err := r.Emails(ctx, "@"+domain)
+	if err != nil {
+		return units{}, err
+	}
+	if len(emails) != 2 {
+		return units{}, fmt.Errorf("%d emails, want the invitation and its reminder", len(emails))
+	}
+	r.SendEventsDelivered() // the reminder's SES events have reached MailEventsFunction
+	got := m.take()
+	u := got["DispatchFunction"]
+	u.Read -= idle.Read
+	u.Write -= idle.Write
+	u.GSIWrite -= idle.GSIWrite
+	u.add(got["MailEventsFunction"])
+	return u, nil
+}
+
+// sendOne sends one touchpoint's survey: the touchpoint, then the dispatch tick that mails it.
+func sendOne(ctx context.Context, r *rig.Rig, name, eventID, domain string) error {
+	ev := map[string]any{"version": "0", "id": "bench-" + name, "detail-type": "Touchpoint", "source": "acme.support",
 		"account": "000000000000", "time": time.Now().UTC().Format(time.RFC3339), "region": "us-east-1", "resources": []string{},
 		"detail": map[string]any{
-			"eventId": fmt.Sprintf("bench-case-%d", i), "touchpoint": "support.case.closed",
+			"eventId": eventID, "touchpoint": "support.case.closed",
 			"occurredAt": time.Now().UTC().Add(-time.Hour).Format(time.RFC3339),
-			"contact":    map[string]any{"id": fmt.Sprintf("bench-%d", i), "email": "ana@" + domain, "locale": "en"},
+			"contact":    map[string]any{"id": "bench-" + name, "email": "ana@" + domain, "locale": "en"},
 			"attributes": map[string]any{"plan": "pro", "channel": "web"},
 		}}
 	if _, err := r.Invoke(ctx, "TouchpointFunction", ev); err != nil {
@@ -144,6 +197,15 @@ func oneSurvey(ctx context.Context, r *rig.Rig, i, score int, comment string) er
 		return err
 	}
 	r.SendEventsDelivered()
+	return nil
+}
+
+// oneSurvey drives one survey through every step and waits for the follow-up to finish.
+func oneSurvey(ctx context.Context, r *rig.Rig, i, score int, comment string) error {
+	domain := fmt.Sprintf("bench%d.%s.example.com", i, strings.ToLower(r.Table))
+	if err := sendOne(ctx, r, strconv.Itoa(i), fmt.Sprintf("bench-case-%d", i), domain); err != nil {
+		return err
+	}
 	emails, err := r.Emails(ctx, "@"+domain)
 	if err != nil {
 		return err
