@@ -103,8 +103,8 @@ func readEnv(path string) (map[string]string, error) {
 	return env, nil
 }
 
-// Client returns a DynamoDB client for the local stack.
-func Client(t testing.TB) *dynamodb.Client {
+// Client returns a DynamoDB client for the local stack, with opts applied after its endpoint.
+func Client(t testing.TB, opts ...func(*dynamodb.Options)) *dynamodb.Client {
 	t.Helper()
 	env := Env(t)
 	region := env["AWS_REGION"]
@@ -112,7 +112,8 @@ func Client(t testing.TB) *dynamodb.Client {
 		region = "us-east-1"
 	}
 	cfg := aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
-	return store.NewClient(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) })
+	endpoint := func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(env["AWS_ENDPOINT_URL_DYNAMODB"]) }
+	return store.NewClient(cfg, append([]func(*dynamodb.Options){endpoint}, opts...)...)
 }
 
 // New returns a Store on a new, uniquely named table with the live table's schema, deleted when
