@@ -18,6 +18,7 @@ import (
 const (
 	helloName = "hello world (aws-lambda-go)"
 	naiveName = "naive (LoadDefaultConfig + DynamoDB + SES clients)"
+	floorName = "floor (DynamoDB client, one GetItem on the first invocation)"
 )
 
 // startWork is what each function does at start beyond what every function does (report.go):
@@ -102,12 +103,16 @@ func coldStarts(ctx context.Context, root string, env benchEnv, n, runs int) ([]
 		"AWS_ENDPOINT_URL_DYNAMODB": env.DynamoDB, "AWS_ENDPOINT_URL_SESV2": env.SES,
 	}
 	var targets []*coldTarget
-	for _, b := range []struct{ name, pkg string }{{helloName, "hello"}, {naiveName, "naive"}} {
+	for _, b := range []struct{ name, pkg string }{{helloName, "hello"}, {naiveName, "naive"}, {floorName, "oneread"}} {
 		out := filepath.Join(dir, b.pkg, "bootstrap")
 		if err := lambdahost.Build(ctx, root, "./infra/bench/baselines/"+b.pkg, out); err != nil {
 			return nil, err
 		}
-		targets = append(targets, &coldTarget{Name: b.name, Cfg: lambdahost.Config{Name: b.pkg, Binary: out, Env: common}, Event: []byte("{}")})
+		e := map[string]string{"TABLE_NAME": "cxloop-bench"}
+		for k, v := range common {
+			e[k] = v
+		}
+		targets = append(targets, &coldTarget{Name: b.name, Cfg: lambdahost.Config{Name: b.pkg, Binary: out, Env: e}, Event: []byte("{}")})
 	}
 	for i := range tpl.Functions {
 		fn := &tpl.Functions[i]

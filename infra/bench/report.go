@@ -95,6 +95,16 @@ func (r *report) writeCold(b *strings.Builder) {
 		p("| %s | %s | %s | %s | %s | %s | %.1f |", t.Name, ms(t.P50()), ms(t.ColdStart()), ms(t.FirstP95()), rh, rn, float64(t.Size)/1e6)
 	}
 	p("")
+	if floor := r.coldRef(floorName); floor != nil && hello != nil && hello.ColdStart() > 0 {
+		x := float64(floor.ColdStart()) / float64(hello.ColdStart())
+		p("The floor row is the least a function that reads the table on its first invocation can do here: the AWS")
+		p("configuration and a DynamoDB client built as cxloop builds them (`shared/config`, `store.NewClient`) and one")
+		p("GetItem. It starts in %.2fx hello world's time: the pinned SDK's DynamoDB package init and one round trip to", x)
+		p("DynamoDB Local on this machine. Every function but the survey page's (whose sample link fails its signature")
+		p("before any read) reads the table on its first invocation, so none of them can be under %.2fx here; the", x)
+		p("distance from the floor is what a function adds of its own.")
+		p("")
+	}
 	p("Goal: every function's cold start within 2x of hello world's; the rows above say which are. What each still")
 	p("does at start beyond hello world, from `GODEBUG=inittrace=1` on the same bootstraps (per-package init clock,")
 	p("bytes and allocations; each figure varies ±50%% with the machine's load) and from the calls its first")
