@@ -328,7 +328,7 @@ func TestNoClaimIsTakenWhenTheInvocationIsAboutToTimeOut(t *testing.T) {
 func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	for _, accepted := range []bool{true, false} {
+	for _, outcome := range []string{"accepted", "refused", "unsure"} {
 		f := newFixture(t)
 		inv := f.put(invite{dueIn: -time.Minute, reminder: 3 * day})
 		due, _, err := f.st.DuePage(ctx, store.DueShard(inv.ID), f.clock.Now(), 10, nil)
@@ -342,24 +342,27 @@ func TestAStopDuringTheSendIsRecordedWithoutSchedulingMore(t *testing.T) {
 		// The contact unsubscribes while the email is in flight: store.Unsubscribe and an answer
 		// set stopped, so the marks must not depend on the due key.
 		f.set(inv.PK, inv.SK, map[string]any{"stopped": invitation.StopUnsubscribed})
-		if accepted {
-			err = f.st.MarkSent(ctx, c, "msg-1", f.clock.Now())
-		} else {
+		wantStatus := invitation.StatusPending
+		switch outcome {
+		case "accepted":
+			err, wantStatus = f.st.MarkSent(ctx, c, "msg-1", f.clock.Now()), invitation.StatusSent
+		case "refused":
 			err = f.st.Release(ctx, c, errors.New("throttled"), f.clock.Now())
+		case "unsure":
+			err, wantStatus = f.st.MarkUnsure(ctx, c, errors.New("timeout"), f.clock.Now()), invitation.StatusUnsure
 		}
 		if err != nil {
-			t.Fatalf("accepted=%v: settle: %v", accepted, err)
+			t.Fatalf("%s: settle: %v", outcome, err)
 		}
 		after := f.get(inv.ID)
-		wantStatus := invitation.StatusPending
-		if accepted {
-			wantStatus = invitation.StatusSent
+		if after.Status != wantStatus || after.GSI4PK != "" || after.GSI4SK != "" || after.Stopped != invitation.StopUnsubscribed || after.ClaimID != "" {
+			t.Errorf("%s: status %q due %q/%q stopped %q claim %q", outcome, after.Status, after.GSI4PK, after.GSI4SK, after.Stopped, after.ClaimID)
 		}
-		if after.Status != wantStatus || after.GSI4PK != "" || after.Stopped != invitation.StopUnsubscribed {
-			t.Errorf("accepted=%v: status %q due %q stopped %q", accepted, after.Status, after.GSI4PK, after.Stopped)
-		}
-		if accepted && (after.MessageID != "msg-1" || after.SentAt == nil) {
+		if outcome == "accepted" && (after.MessageID != "msg-1" || after.SentAt == nil) {
 			t.Errorf("the accepted send was not recorded: %+v", after)
+		}
+		if outcome == "unsure" && (after.SentAt == nil || after.GSI3PK == "" || after.LastSendError == "") {
+			t.Errorf("the unsure send is not counted as sent (feed) with its error: %+v", after)
 		}
 	}
 }

@@ -121,7 +121,16 @@ func (s *Store) MarkUnsure(ctx context.Context, c *Claim, cause error, now time.
 	upd := func() expression.UpdateBuilder {
 		return s.unsureUpdate(c.Inv, c.Resend(), now).Set(expression.Name("lastSendError"), msg)
 	}
-	return s.settle(ctx, c, upd, func() expression.UpdateBuilder { return offDueIndex(upd()) })
+	// Stopped during the send: unsure all the same (SES's Send event may still settle it), but
+	// nothing more is due. unsureUpdate sets the due key, so this one is built without it.
+	stopped := func() expression.UpdateBuilder {
+		u := expression.Set(expression.Name("status"), expression.Value(invitation.StatusUnsure))
+		if !c.Resend() {
+			u = sentFields(c.Inv, invitation.StatusUnsure, now)
+		}
+		return offDueIndex(u.Set(expression.Name("lastSendError"), msg))
+	}
+	return s.settle(ctx, c, upd, stopped)
 }
 
 // Release returns a claim whose send SES refused for now (throttling, a 5xx, no connection): the
