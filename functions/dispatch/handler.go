@@ -205,8 +205,8 @@ func (h *Handler) item(ctx context.Context, t *tick, due *store.Invitation) {
 		return
 	}
 	c, err := h.Store.ClaimDue(ctx, due, t.now)
-	if err != nil || c.Outcome != store.ClaimInvite && c.Outcome != store.ClaimReminder {
-		t.budget.Add(1) // nothing sent: give the reservation back
+	if err != nil || c.Outcome != store.ClaimInvite && c.Outcome != store.ClaimReminder && c.Outcome != store.ClaimResend {
+		t.budget.Add(1) // nothing to send: give the reservation back
 	}
 	log := slog.With("invitation", due.ID, "survey", due.Survey)
 	if err != nil {
@@ -265,6 +265,7 @@ func (h *Handler) send(ctx context.Context, t *tick, c *store.Claim, log *slog.L
 	}
 	if c.Resend() && c.Inv.AcceptedMessageID != "" {
 		// SES's Send event for the first email came while its send was in flight: it was accepted.
+		t.budget.Add(1) // settled without an email
 		if err := h.Store.MarkAccepted(ctx, c); err != nil {
 			fail("mark accepted failed", err)
 			return

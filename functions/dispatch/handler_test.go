@@ -273,6 +273,25 @@ func TestATickSendsAtMostTheRate(t *testing.T) {
 	}
 }
 
+// Resends of unsure sends (an SES brownout leaves many, all due when their window ends) spend the
+// tick's budget like first emails: the rate holds whatever kind of send is due.
+func TestResendsCountAgainstTheRate(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.h.Rate = 2
+	sentAt := f.clock.Now().Add(-2 * time.Hour)
+	for range 3 {
+		inv := f.put(invite{dueIn: -time.Minute})
+		f.set(inv.PK, inv.SK, map[string]any{"status": invitation.StatusUnsure, "sendAttempts": 1, "sentAt": sentAt})
+	}
+	for i, want := range []int{2, 1, 0} {
+		s := f.tick()
+		if s.Sent != want || s.Resent != want {
+			t.Errorf("tick %d sent %d (%d resends), want %d resends", i, s.Sent, s.Resent, want)
+		}
+	}
+}
+
 func TestExpiredBeforeTheFirstEmailIsStopped(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
