@@ -15,9 +15,11 @@ import (
 // of answers or touchpoints spreads over this many partition keys (docs/CONTRACTS.md 7).
 const Shards = 16
 
-// DueShards is the number of shards of the due index. Its entries are keys only, written a few
-// times in an invitation's life, so 4 keys take 1,000 touchpoints a second at 250 writes a second
-// each (a partition takes 1,000), and a dispatch tick reads them all in one round of 4 queries.
+// DueShards is the number of shards of the due index, whose keys-only entries an invitation writes
+// about four times: the touchpoint's put, the mark's move (a delete and a put), the answer's or the
+// reminder's removal. 1,000 touchpoints, 200 answers and 200 sends a second are 250 + 50 + 150 = 450
+// writes a second a key, under a partition's 1,000, and a dispatch tick reads all 4 keys at once.
+// A send rate near 800 a second would need more shards (and the due keys moved to them).
 const DueShards = 4
 
 // TimeKey is the fixed-width UTC layout used in sort keys, so times sort as strings.
