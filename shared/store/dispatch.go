@@ -145,7 +145,7 @@ func (s *Store) ClaimDue(ctx context.Context, due *Invitation, now time.Time) (*
 	case invitation.StepRetire:
 		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.UpdateBuilder{}), seen)
 	case invitation.StepLeaseOver:
-		return s.leaseOver(ctx, due, now, seen)
+		return s.leaseOver(ctx, due, seen)
 	case invitation.StepAccepted:
 		// An event noted while an email was in flight proves SES had it: sent, nothing more due.
 		return s.apply(ctx, due, ClaimRetired, offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusSent)).
@@ -200,14 +200,16 @@ func (s *Store) seen(due *Invitation) expression.ConditionBuilder {
 // leaseOver handles a claim whose lease ended: its dispatcher died between claim and mark, and
 // SES may or may not have accepted the email. A reminder is treated as sent; a first email becomes
 // unsure, like a send whose answer was lost (waiting for the Send event, then resent once).
-func (s *Store) leaseOver(ctx context.Context, due *Invitation, now time.Time, seen expression.ConditionBuilder) (*Claim, error) {
+func (s *Store) leaseOver(ctx context.Context, due *Invitation, seen expression.ConditionBuilder) (*Claim, error) {
 	msg := expression.Value("lease ended before the send was marked: outcome unknown")
 	if due.Status == invitation.StatusReminding {
 		upd := offDueIndex(expression.Set(expression.Name("status"), expression.Value(invitation.StatusDone)).
 			Set(expression.Name("lastSendError"), msg))
 		return s.apply(ctx, due, ClaimUnsure, endClaim(upd), seen)
 	}
-	upd := s.unsureUpdate(due, due.ResentAt != nil, now).Set(expression.Name("lastSendError"), msg)
+	// Stamped with the write's own time, not the tick's start: the feed key must not trail the
+	// moment it lands by more than the scorer's settle delay.
+	upd := s.unsureUpdate(due, due.ResentAt != nil, s.Now()).Set(expression.Name("lastSendError"), msg)
 	return s.apply(ctx, due, ClaimUnsure, endClaim(upd), seen)
 }
 
