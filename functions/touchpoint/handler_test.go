@@ -205,7 +205,7 @@ func TestEachSkipReasonIsRecordedAsTheEventsDecision(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	put("SUPPRESS#blocked@example.com", "SUPPRESS", nil)
+	put("SUPPRESS#"+store.AddressHash("blocked@example.com"), "SUPPRESS", nil)
 	put("OPTOUT#"+store.AddressHash("optedout@example.com"), "OPTOUT", nil) // unsubscribed under another contact id
 	put("CONTACT#gone", "STATE", map[string]types.AttributeValue{"unsubscribedAt": &types.AttributeValueMemberS{Value: testNow.Add(-time.Hour).Format(time.RFC3339)}})
 

@@ -167,13 +167,22 @@ func (m *meter) attach(fn string, p *fault.Proxy) {
 			// DynamoDB Local's figure for transactions does not add up per item (it reports 2 for
 			// one, two or three small items): compute AWS's charge from the request instead.
 			u.Write, u.GSIWrite = txWriteUnits(c.Body, m.readBack)
+		case status == 200 && c.Operation == "BatchGetItem":
+			// AWS charges every key of a batch as a GetItem of its own, found or not; DynamoDB
+			// Local reports only what it found.
+			u.Read = batchGetUnits(c.Body, body)
 		case status == 200:
 			r, w, g := consumed(body, readOps[c.Operation])
 			if c.Operation == "TransactGetItems" {
 				r *= m.txFactor
 			}
 			if readOps[c.Operation] && r == 0 {
-				r = 0.5 // AWS's minimum per read request; DynamoDB Local reports 0 for an empty result
+				// AWS's minimum per read request (a strongly consistent one costs twice); DynamoDB
+				// Local reports 0 for an empty result.
+				r = 0.5
+				if bytes.Contains(c.Body, []byte(`"ConsistentRead":true`)) {
+					r = 1
+				}
 			}
 			u.Read, u.Write, u.GSIWrite = r, w, g
 		case bytes.Contains(body, []byte("ConditionalCheckFailed")):
@@ -226,6 +235,41 @@ func consumed(body []byte, read bool) (r, w, gsi float64) {
 		return total, 0, 0
 	}
 	return 0, total, idx
+}
+
+// batchGetUnits is AWS's charge for a BatchGetItem: each requested key is read as a GetItem of its
+// own, its item's size rounded up to 4 KB (a missing item still costs the minimum), half a unit
+// per 4 KB when eventually consistent, one when strongly. An item is sized by its JSON, which is
+// never smaller than DynamoDB's count of its names and values.
+func batchGetUnits(req, resp []byte) float64 {
+	var in struct {
+		RequestItems map[string]struct {
+			Keys           []map[string]json.RawMessage
+			ConsistentRead bool
+		}
+	}
+	var out struct {
+		Responses map[string][]json.RawMessage
+	}
+	if json.Unmarshal(req, &in) != nil || json.Unmarshal(resp, &out) != nil {
+		return 0
+	}
+	var total float64
+	for table, r := range in.RequestItems {
+		per := 0.5
+		if r.ConsistentRead {
+			per = 1
+		}
+		found := out.Responses[table]
+		for i := range r.Keys {
+			blocks := 1
+			if i < len(found) {
+				blocks = max(1, (len(found[i])+4095)/4096)
+			}
+			total += per * float64(blocks)
+		}
+	}
+	return total
 }
 
 // take returns what each function consumed since the last take and starts again.

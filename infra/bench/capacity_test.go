@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +42,25 @@ func TestTxWriteUnitsByAWSRules(t *testing.T) {
 				t.Errorf("units %.0f (GSI %.0f), want %.0f (GSI %.0f)", total, gsi, tt.total, tt.gsi)
 			}
 		})
+	}
+}
+
+func TestBatchGetUnitsChargeEveryKeyByAWSRules(t *testing.T) {
+	small := `{"PK":{"S":"CONTACT#c"},"SK":{"S":"STATE"}}`
+	big := `{"PK":{"S":"EVENT#e"},"SK":{"S":"EVENT"},"blob":{"S":"` + strings.Repeat("x", 5000) + `"}}`
+	key := `{"PK":{"S":"K"},"SK":{"S":"K"}}`
+	for _, c := range []struct {
+		name      string
+		req, resp string
+		want      float64
+	}{
+		{"three keys, none found, eventually consistent", `{"RequestItems":{"t":{"Keys":[` + key + `,` + key + `,` + key + `]}}}`, `{"Responses":{"t":[]}}`, 1.5},
+		{"three keys, one small found", `{"RequestItems":{"t":{"Keys":[` + key + `,` + key + `,` + key + `]}}}`, `{"Responses":{"t":[` + small + `]}}`, 1.5},
+		{"strongly consistent", `{"RequestItems":{"t":{"Keys":[` + key + `,` + key + `],"ConsistentRead":true}}}`, `{"Responses":{"t":[` + small + `]}}`, 2},
+		{"an item over 4 KB is two blocks", `{"RequestItems":{"t":{"Keys":[` + key + `,` + key + `]}}}`, `{"Responses":{"t":[` + big + `]}}`, 1.5},
+	} {
+		if got := batchGetUnits([]byte(c.req), []byte(c.resp)); got != c.want {
+			t.Errorf("%s: %v read units, want %v", c.name, got, c.want)
+		}
 	}
 }

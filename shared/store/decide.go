@@ -61,7 +61,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 		keys = append(keys, key(contactPK(contactID), skState))
 	}
 	if email != "" {
-		keys = append(keys, key(suppressPK(email), skSuppress), key(legacySuppressPK(email), skSuppress), key(optOutPK(email), skOptOut))
+		keys = append(keys, key(suppressPK(email), skSuppress), key(optOutPK(email), skOptOut))
 	}
 	if cap != nil {
 		keys = append(keys, key(capShardPK(cap), skCap))
@@ -88,7 +88,7 @@ func (s *Store) LoadPrior(ctx context.Context, eventKey, contactID, email string
 		return nil, fmt.Errorf("decode contact %s: %w", contactID, err)
 	}
 	p.Contact = c
-	p.Suppressed = email != "" && (items[suppressPK(email)] != nil || items[legacySuppressPK(email)] != nil)
+	p.Suppressed = email != "" && items[suppressPK(email)] != nil
 	p.OptedOut = email != "" && items[optOutPK(email)] != nil
 	if cap != nil {
 		if it := items[capShardPK(cap)]; it != nil {

@@ -98,7 +98,7 @@ func (s *Store) mailBlocked(ctx context.Context, contactID, email string, decide
 	// one recorded just after the email left. The contact's own unsubscribe above is read
 	// strongly consistent with the erasure rule.
 	got, err := s.batchGet(ctx, []map[string]types.AttributeValue{
-		key(optOutPK(email), skOptOut), key(suppressPK(email), skSuppress), key(legacySuppressPK(email), skSuppress),
+		key(optOutPK(email), skOptOut), key(suppressPK(email), skSuppress),
 	}, false)
 	if err != nil {
 		return "", fmt.Errorf("read opt-out and suppression: %w", err)

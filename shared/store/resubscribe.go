@@ -50,20 +50,18 @@ func (s *Store) SuppressionReason(ctx context.Context, email string) (string, er
 	if email == "" {
 		return "", nil
 	}
-	for _, pk := range []string{suppressPK(email), legacySuppressPK(email)} {
-		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(pk, skSuppress),
-			ProjectionExpression: aws.String("PK, reason"), ConsistentRead: aws.Bool(true)})
-		if err != nil {
-			return "", fmt.Errorf("read suppression: %w", err)
-		}
-		if out.Item != nil {
-			if r, ok := out.Item["reason"].(*types.AttributeValueMemberS); ok && r.Value != "" {
-				return r.Value, nil
-			}
-			return "suppressed", nil
-		}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(s.Table), Key: key(suppressPK(email), skSuppress),
+		ProjectionExpression: aws.String("PK, reason"), ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return "", fmt.Errorf("read suppression: %w", err)
 	}
-	return "", nil
+	if out.Item == nil {
+		return "", nil
+	}
+	if r, ok := out.Item["reason"].(*types.AttributeValueMemberS); ok && r.Value != "" {
+		return r.Value, nil
+	}
+	return "suppressed", nil
 }
 
 // Resubscribe lifts the contact's own opt-out: unsubscribedAt on its state item and the opt-out

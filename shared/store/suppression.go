@@ -19,8 +19,7 @@ const (
 
 // Suppression is an address that is never mailed again. Item PK=SUPPRESS#<AddressHash(email)>
 // (hex SHA-256 of the lower-cased, trimmed address), SK=SUPPRESS; it holds no address in clear and
-// has no TTL: a hard bounce or a complaint is forever. Items written before the hash, keyed
-// SUPPRESS#<lower(email)>, are still honoured (legacySuppressPK) until they are migrated.
+// has no TTL: a hard bounce or a complaint is forever.
 type Suppression struct {
 	PK           string    `dynamodbav:"PK"`
 	SK           string    `dynamodbav:"SK"`
@@ -50,30 +49,19 @@ func (s *Store) Suppress(ctx context.Context, email, reason string, at time.Time
 	return nil
 }
 
-// legacySuppressPK is the key suppressions had before they were keyed by a hash.
-func legacySuppressPK(email string) string {
-	return "SUPPRESS#" + strings.ToLower(strings.TrimSpace(email))
-}
-
-// IsSuppressed reports whether email is on the suppression list (case-insensitive), under its
-// hashed key or its legacy one.
+// IsSuppressed reports whether email is on the suppression list (case-insensitive).
 func (s *Store) IsSuppressed(ctx context.Context, email string) (bool, error) {
 	email = strings.TrimSpace(email)
 	if email == "" {
 		return false, nil
 	}
-	for _, pk := range []string{suppressPK(email), legacySuppressPK(email)} {
-		out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
-			TableName:            aws.String(s.Table),
-			Key:                  key(pk, skSuppress),
-			ProjectionExpression: aws.String("PK"),
-		})
-		if err != nil {
-			return false, fmt.Errorf("read suppression: %w", err)
-		}
-		if out.Item != nil {
-			return true, nil
-		}
+	out, err := s.DB.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:            aws.String(s.Table),
+		Key:                  key(suppressPK(email), skSuppress),
+		ProjectionExpression: aws.String("PK"),
+	})
+	if err != nil {
+		return false, fmt.Errorf("read suppression: %w", err)
 	}
-	return false, nil
+	return out.Item != nil, nil
 }
