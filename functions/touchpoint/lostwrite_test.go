@@ -122,21 +122,40 @@ func TestALostWriteAnswerNeitherLosesNorDoublesAnInvitation(t *testing.T) {
 	}
 	tests := []struct {
 		name string
+		// first delivers an event on another contact before this one: it takes one of the two slots.
+		first bool
+		// raceAt, when set, delivers the event raceID for the same contact through the fault-free
+		// handler just before this event sends that write (after its rules read the contact and
+		// the cap): another invitation that wins the contact's quiet period, or a concurrent
+		// duplicate (raceID "lost-a") that finds the cap full and records daily-cap first.
+		raceAt   func(write) bool
+		raceID   string
+		raceWant string
+		// lose picks the write whose answer is lost, once.
 		lose func(write) bool
-		// race delivers another event for the same contact after this event's rules read it and
-		// before its cap slot is taken, so its claim is lost and its slot given back.
-		race bool
 		want string
 		// leftCounted is how many slots the lost answer may leave counted without an invitation
 		// (the cap reached early, docs/CONTRACTS.md 7).
 		leftCounted int
-		// failsDelivery says whether the lost answer fails a delivery that has no SDK retries.
-		failsDelivery bool
+		// failedWithRetries and failedWithout are how many deliveries fail, with the SDK's retries
+		// and without them.
+		failedWithRetries, failedWithout int
 	}{
-		{"the cap slot's answer lost leaves one slot counted early and still invites", slotTaken, false, invitation.OutcomeInvited, 1, true},
-		{"the contact claim's answer lost is found as the event's own claim on its one slot", contactClaimed, false, invitation.OutcomeInvited, 0, true},
-		{"the invitation put's answer lost is found stored, with no second slot", invitationPut, false, invitation.OutcomeInvited, 0, true},
-		{"the give-back's answer lost uncounts the slot of a lost claim once", slotGivenBack, true, invitation.OutcomeQuietPeriod, 0, false},
+		{name: "the cap slot's answer lost leaves one slot counted early and still invites",
+			lose: slotTaken, want: invitation.OutcomeInvited, leftCounted: 1, failedWithout: 1},
+		{name: "the contact claim's answer lost is found as the event's own claim on its one slot",
+			lose: contactClaimed, want: invitation.OutcomeInvited, failedWithout: 1},
+		{name: "the invitation put's answer lost is found stored, with no second slot",
+			lose: invitationPut, want: invitation.OutcomeInvited, failedWithout: 1},
+		// The quiet-period outcome is recorded even though the give-back failed.
+		{name: "the give-back's answer lost uncounts the slot of a claim lost to another invitation once",
+			raceAt: slotTaken, raceID: "lost-race", raceWant: invitation.OutcomeInvited,
+			lose: slotGivenBack, want: invitation.OutcomeQuietPeriod},
+		// A put that finds the duplicate's skip undoes the claim and gives the slot back; the failed
+		// give-back fails the delivery, and the redelivery finds the skip.
+		{name: "the give-back's answer lost uncounts once the slot of an invitation its duplicate decided daily-cap",
+			first: true, raceAt: contactClaimed, raceID: "lost-a", raceWant: invitation.OutcomeDailyCap,
+			lose: slotGivenBack, want: invitation.OutcomeDailyCap, failedWithRetries: 1, failedWithout: 1},
 	}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
@@ -149,27 +168,34 @@ func TestALostWriteAnswerNeitherLosesNorDoublesAnInvitation(t *testing.T) {
 						t.Fatal(err)
 					}
 					f := newFixture(t, cat)
-					event := func(id, contactID, occurredAt string) json.RawMessage {
+					event := func(id, contactID string) json.RawMessage {
 						return sampleEvent(t, func(d map[string]any) {
-							d["eventId"], d["occurredAt"] = id, occurredAt
+							d["eventId"], d["occurredAt"] = id, "2026-11-23T10:00:00Z"
 							contact(d)["id"] = contactID
 						})
 					}
+					var events []string
+					if tc.first {
+						if d := f.deliver(t, event("lost-first", "lost-first")); d.Outcome != invitation.OutcomeInvited {
+							t.Fatalf("the first event: %+v, want invited", d)
+						}
+						events = append(events, "lost-first")
+					}
 
-					// The racing event goes through the fault-free handler, from inside the script,
-					// so it lands between this event's read and its writes.
+					// The racing delivery goes through the fault-free handler, from inside the
+					// script, so it lands between this event's read and its write.
 					var raced atomic.Bool
 					var raceDecision Decision
 					var raceErr error
-					var lost atomic.Int32
+					var lost atomic.Bool
 					inj := fault.New(nil, fault.Config{Script: func(c fault.Call) fault.Kind {
 						w := writeOf(c)
-						if tc.race && slotTaken(w) && raced.CompareAndSwap(false, true) {
-							out, err := f.h.Handle(context.Background(), event("lost-race", "lost-a", "2026-11-23T09:59:00Z"))
+						if tc.raceAt != nil && tc.raceAt(w) && raced.CompareAndSwap(false, true) {
+							var out any
+							out, raceErr = f.h.Handle(context.Background(), event(tc.raceID, "lost-a"))
 							raceDecision, _ = out.(Decision)
-							raceErr = err
 						}
-						if tc.lose(w) && lost.CompareAndSwap(0, 1) {
+						if tc.lose(w) && lost.CompareAndSwap(false, true) {
 							return fault.TimeoutAfter
 						}
 						return fault.None
@@ -184,28 +210,30 @@ func TestALostWriteAnswerNeitherLosesNorDoublesAnInvitation(t *testing.T) {
 					faulty.Now = f.st.Now
 					h := &Handler{Store: faulty, Catalog: cat, DecisionTTL: f.h.DecisionTTL, InvitationTTL: f.h.InvitationTTL, Now: f.h.Now}
 
-					d, failed := deliverUntilDecided(t, f, h, event("lost-a", "lost-a", "2026-11-23T10:00:00Z"))
+					d, failed := deliverUntilDecided(t, f, h, event("lost-a", "lost-a"))
+					events = append(events, "lost-a")
 					if n := inj.ByKind()[fault.TimeoutAfter]; n != 1 {
 						t.Fatalf("%d answers lost, want 1 (the script never matched its write?)", n)
 					}
-					wantFailed := 0
-					if tc.failsDelivery && !mode.sdkRetries {
-						wantFailed = 1
+					wantFailed := tc.failedWithout
+					if mode.sdkRetries {
+						wantFailed = tc.failedWithRetries
 					}
 					if len(failed) != wantFailed {
-						t.Fatalf("%d failed deliveries (%v), want %d", len(failed), failed, wantFailed)
+						t.Errorf("%d failed deliveries (%v), want %d", len(failed), failed, wantFailed)
 					}
 					for _, err := range failed {
 						if !errors.Is(err, fault.ErrTimeout) {
-							t.Fatalf("a delivery failed with %v, want only the lost answer", err)
+							t.Errorf("a delivery failed with %v, want only the lost answer", err)
 						}
 					}
-					events := []string{"lost-a"}
-					if tc.race {
-						if raceErr != nil || raceDecision.Outcome != invitation.OutcomeInvited {
-							t.Fatalf("the racing event: %+v %v, want invited", raceDecision, raceErr)
+					if tc.raceAt != nil {
+						if !raced.Load() || raceErr != nil || raceDecision.Outcome != tc.raceWant {
+							t.Fatalf("the racing delivery of %s: %+v %v, want %q", tc.raceID, raceDecision, raceErr, tc.raceWant)
 						}
-						events = append(events, "lost-race")
+						if tc.raceID != "lost-a" {
+							events = append(events, tc.raceID)
+						}
 					}
 					if d.Outcome != tc.want {
 						t.Errorf("the event's decision %+v, want %q", d, tc.want)
@@ -214,10 +242,10 @@ func TestALostWriteAnswerNeitherLosesNorDoublesAnInvitation(t *testing.T) {
 					// Two more events on other contacts try to fill the day past its cap.
 					for i := range 2 {
 						id := fmt.Sprintf("lost-next-%d", i)
-						f.deliver(t, event(id, id, "2026-11-23T10:01:00Z"))
+						f.deliver(t, event(id, id))
 						events = append(events, id)
 					}
-					checkDecisionTable(t, f, events, tc.want, tc.leftCounted)
+					checkDecisionTable(t, f, events, "lost-a", tc.want, tc.leftCounted)
 				})
 			}
 		})
@@ -258,11 +286,11 @@ type tableRow struct {
 }
 
 // checkDecisionTable reads the whole table, strongly consistent, and checks the touchpoint's
-// guarantees for events (the first is the event whose write answer was lost, decided wantFirst):
+// guarantees for events (lostID is the event whose write answer was lost, decided want):
 // one decision each, every invitation backed by its contact's claim and every claim by a stored
 // invitation, and a cap counter that counts every invitation, at most leftCounted slots more,
 // with no more invitations than the cap.
-func checkDecisionTable(t *testing.T, f *fixture, events []string, wantFirst string, leftCounted int) {
+func checkDecisionTable(t *testing.T, f *fixture, events []string, lostID, want string, leftCounted int) {
 	t.Helper()
 	decisions := map[string][]tableRow{} // by eventId
 	byKey := map[string]tableRow{}       // decisions by event key
@@ -295,7 +323,7 @@ func checkDecisionTable(t *testing.T, f *fixture, events []string, wantFirst str
 		t.Errorf("decisions for %d events, want %d (%v)", len(decisions), len(events), events)
 	}
 	invitations := 0
-	for i, id := range events {
+	for _, id := range events {
 		ds := decisions[id]
 		if len(ds) != 1 {
 			t.Errorf("event %s has %d decisions, want 1: %+v", id, len(ds), ds)
@@ -305,8 +333,8 @@ func checkDecisionTable(t *testing.T, f *fixture, events []string, wantFirst str
 		if d.PK != "EVENT#"+store.EventKey(id) {
 			t.Errorf("event %s decided under %s", id, d.PK)
 		}
-		if i == 0 && d.Outcome != wantFirst {
-			t.Errorf("event %s stored as %q, want %q", id, d.Outcome, wantFirst)
+		if id == lostID && d.Outcome != want {
+			t.Errorf("event %s stored as %q, want %q", id, d.Outcome, want)
 		}
 		if d.Kind != store.KindInvitation {
 			continue
