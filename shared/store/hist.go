@@ -82,6 +82,8 @@ func (s *Store) Watermark(ctx context.Context, survey string) (time.Time, error)
 
 // feedItem is the part of an invitation the scorer reads from the change feed.
 type feedItem struct {
+	PK         string            `dynamodbav:"PK"`     // the invitation, to drop a second copy
+	FeedAt     string            `dynamodbav:"GSI3SK"` // FormatTime of its last change
 	Touchpoint string            `dynamodbav:"touchpoint"`
 	Segments   map[string]string `dynamodbav:"segments"`
 	SentAt     *time.Time        `dynamodbav:"sentAt"`
@@ -101,10 +103,16 @@ type FeedEntry struct {
 // the answers list, which the feed index projects). There is deliberately no upper bound: an item
 // answered before the new watermark and edited after it must still be read, and the delta applies
 // the new watermark to each answer (docs/ARCHITECTURE.md).
+//
+// Each invitation is returned once. An invitation answered or edited while the pages are read
+// moves to the end of its shard's feed, past the page that already returned it, and comes back on
+// a later page; a second copy would count its answer twice. The copy kept is the later state
+// (laterCopy); either gives the same counts, since the delta reads the answers as of the watermark.
 func (s *Store) ReadFeedEntries(ctx context.Context, survey string, since time.Time) ([]FeedEntry, error) {
-	proj := expression.NamesList(expression.Name("touchpoint"), expression.Name("segments"),
-		expression.Name("sentAt"), expression.Name("answers"))
-	var items []FeedEntry
+	proj := expression.NamesList(expression.Name("PK"), expression.Name("GSI3SK"), expression.Name("touchpoint"),
+		expression.Name("segments"), expression.Name("sentAt"), expression.Name("answers"))
+	var items []feedItem
+	seen := map[string]int{} // PK -> index in items
 	for n := range Shards {
 		expr, err := expression.NewBuilder().WithProjection(proj).WithKeyCondition(
 			expression.Key("GSI3PK").Equal(expression.Value(feedPK(survey, n))).
@@ -131,12 +139,32 @@ func (s *Store) ReadFeedEntries(ctx context.Context, survey string, since time.T
 				return nil, fmt.Errorf("decode feed %s: %w", feedPK(survey, n), err)
 			}
 			for _, f := range page {
-				m := f.metricItem()
-				items = append(items, FeedEntry{Metric: m, Theme: f.themeItem(m.Dims)})
+				i, dup := seen[f.PK]
+				switch {
+				case !dup:
+					seen[f.PK] = len(items)
+					items = append(items, f)
+				case laterCopy(f, items[i]):
+					items[i] = f
+				}
 			}
 		}
 	}
-	return items, nil
+	entries := make([]FeedEntry, len(items))
+	for i, f := range items {
+		m := f.metricItem()
+		entries[i] = FeedEntry{Metric: m, Theme: f.themeItem(m.Dims)}
+	}
+	return entries, nil
+}
+
+// laterCopy reports whether a is a later state of the invitation than b, both read from the feed:
+// more answers (they are only ever appended), or as many and a later feed time (a send).
+func laterCopy(a, b feedItem) bool {
+	if len(a.Answers) != len(b.Answers) {
+		return len(a.Answers) > len(b.Answers)
+	}
+	return a.FeedAt > b.FeedAt
 }
 
 func (f feedItem) themeItem(dims []metric.Dim) theme.Item {
