@@ -72,10 +72,13 @@ func (h *Handler) now() time.Time {
 // HandleStream processes a batch in order and reports the records that failed by their sequence
 // number, so only those (and what follows them) are retried; every step is idempotent, so a
 // redelivered record changes nothing. Notifications go out after the batch's tickets are written,
-// concurrently, and never fail a record.
+// concurrently. A failed send never fails a record (it is recorded on the ticket); a notification
+// that could not start fails the record that opened its ticket, with its claim free, so the
+// stream's retry sends it.
 func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) events.DynamoDBEventResponse {
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	var notify []string
+	seq := map[string]string{} // ticket -> the first record that asked for its notification
 	for _, r := range ev.Records {
 		id, err := h.record(ctx, r)
 		if err != nil {
@@ -84,10 +87,15 @@ func (h *Handler) HandleStream(ctx context.Context, ev events.DynamoDBEvent) eve
 			continue
 		}
 		if id != "" {
-			notify = append(notify, id)
+			if _, ok := seq[id]; !ok {
+				seq[id] = r.Change.SequenceNumber
+				notify = append(notify, id)
+			}
 		}
 	}
-	h.notifyAll(ctx, notify, NotifyNew)
+	for _, id := range h.notifyAll(ctx, notify, NotifyNew) {
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq[id]})
+	}
 	return resp
 }
 
@@ -112,17 +120,26 @@ func (h *Handler) record(ctx context.Context, r events.DynamoDBEventRecord) (str
 	return "", nil // not ours (the filter lets only these through; be lenient anyway)
 }
 
-// notifyAll sends notification kind for each ticket, at most four at a time.
-func (h *Handler) notifyAll(ctx context.Context, ids []string, kind string) {
+// notifyAll sends notification kind for each ticket, at most four at a time, and returns the
+// tickets whose notification could not start and should be tried again.
+func (h *Handler) notifyAll(ctx context.Context, ids []string, kind string) []string {
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var again []string
 	for _, id := range ids {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			h.notify(ctx, id, kind)
+			if err := h.notify(ctx, id, kind); err != nil {
+				slog.ErrorContext(ctx, "notification not sent, to be tried again", "ticket", id, "kind", kind, "error", err)
+				mu.Lock()
+				again = append(again, id)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
+	return again
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cxloop/cxloop/shared/mail"
+	"github.com/cxloop/cxloop/shared/store"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -26,29 +27,43 @@ const (
 )
 
 // notify sends notification kind of ticket id once (claimed in the store) by email and webhook,
-// and records the outcome on the ticket. Failures are logged and recorded, never returned: a
-// notification never blocks or fails a ticket.
-func (h *Handler) notify(ctx context.Context, id, kind string) {
-	ok, err := h.Store.ClaimNotification(ctx, id, kind)
-	if err != nil || !ok {
-		if err != nil {
-			slog.ErrorContext(ctx, "claim notification", "ticket", id, "kind", kind, "error", err)
-		}
-		return
-	}
-	// Read, strongly consistent, right before the email, even for a ticket this invocation just
-	// opened: notifications go out after the whole batch, seconds later under retries, and an
-	// erasure since then must not reach the team's inbox (the erasure rule, docs/SECURITY.md).
+// and records the outcome on the ticket. A failed send is recorded, never returned. It returns an
+// error only when nothing was sent and nothing is claimed (the ticket could not be read, the claim
+// failed, no time was left for the email): the caller has the notification tried again.
+func (h *Handler) notify(ctx context.Context, id, kind string) error {
+	// Read, strongly consistent, right before the claim and the email, even for a ticket this
+	// invocation just opened: notifications go out after the whole batch, seconds later under
+	// retries, and an erasure since then must not reach the team's inbox (the erasure rule,
+	// docs/SECURITY.md). Read before claiming, so a failed read leaves no claim without a send.
 	t, err := h.Store.GetTicket(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		slog.WarnContext(ctx, "no ticket to notify", "ticket", id, "kind", kind)
+		return nil
+	}
 	if err != nil {
-		slog.ErrorContext(ctx, "read ticket to notify", "ticket", id, "error", err)
-		return
+		return fmt.Errorf("read ticket to notify: %w", err)
 	}
 	if t.Notified(kind) {
-		return // sent under an older claim, kept on the ticket
+		return nil // sent under an older claim, kept on the ticket
+	}
+	if _, ok := attemptBudget(ctx); !ok {
+		return errNoTimeToSend
+	}
+	c, ok, err := h.Store.ClaimNotification(ctx, id, kind)
+	if err != nil {
+		return h.giveBack(ctx, c, err) // the claim may have been written, its answer lost
+	}
+	if !ok {
+		return nil
+	}
+	// From here on the claim is given back only while nothing has gone out; once the email is
+	// started, SES may have accepted it, and a retry could send it twice.
+	budget, ok := attemptBudget(ctx)
+	if !ok {
+		return h.giveBack(ctx, c, errNoTimeToSend)
 	}
 	d := ticket.Delivery{At: h.now()}
-	d.Email, d.EmailMessageID, err = h.email(ctx, t, kind)
+	d.Email, d.EmailMessageID, err = h.email(ctx, t, kind, budget)
 	if err != nil {
 		d.Error = "email: " + err.Error()
 		slog.ErrorContext(ctx, "ticket email", "ticket", id, "kind", kind, "error", err)
@@ -71,6 +86,24 @@ func (h *Handler) notify(ctx context.Context, id, kind string) {
 	if err := h.Store.RecordDelivery(ctx, id, kind, d); err != nil {
 		slog.ErrorContext(ctx, "record delivery", "ticket", id, "error", err)
 	}
+	return nil
+}
+
+// releaseTimeout bounds giving a claim back; it runs even when the invocation's context has ended.
+const releaseTimeout = 2 * time.Second
+
+// giveBack releases claim c, taken for a notification none of which went out, so that the next
+// try sends it, and returns cause for the caller to have it tried again.
+func (h *Handler) giveBack(ctx context.Context, c store.NotifyClaim, cause error) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	if err := h.Store.ReleaseNotification(rctx, c); err != nil {
+		// The claim stays taken and no retry will send the notification: say so loudly.
+		slog.ErrorContext(ctx, "notification lost: its claim could not be given back", "ticket", c.TicketID,
+			"kind", c.Kind, "cause", cause, "error", err)
+		return fmt.Errorf("%w; give the claim back: %w", cause, err)
+	}
+	return fmt.Errorf("%w (claim given back)", cause)
 }
 
 func (h *Handler) address(team string) string {
@@ -89,7 +122,9 @@ func (h *Handler) ticketURL(id string) string {
 	return strings.TrimRight(h.BaseURL, "/") + "/ops/ticket/" + url.PathEscape(id)
 }
 
-func (h *Handler) email(ctx context.Context, t *ticket.Ticket, kind string) (string, string, error) {
+// email sends the team's email of notification kind, the send bounded by budget: a send cut short
+// may still have been accepted, so it is recorded as failed, never sent again.
+func (h *Handler) email(ctx context.Context, t *ticket.Ticket, kind string, budget time.Duration) (string, string, error) {
 	to := h.address(t.Team)
 	if to == "" || h.Mail == nil {
 		return StateNone, "", nil
@@ -104,7 +139,9 @@ func (h *Handler) email(ctx context.Context, t *ticket.Ticket, kind string) (str
 	if err != nil {
 		return StateFailed, "", err
 	}
-	mid, err := h.Mail.Send(ctx, m)
+	sctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	mid, err := h.Mail.Send(sctx, m)
 	if err != nil {
 		return StateFailed, "", err
 	}
@@ -187,9 +224,9 @@ func (h *Handler) webhook(ctx context.Context, t *ticket.Ticket, kind string) (s
 	}
 }
 
-// Webhook attempts are budgeted by the invocation's deadline: each gets at most webhookAttempt,
-// and none starts unless webhookReserve would still be left after it for recording the deliveries
-// and the rest of the batch.
+// Webhook attempts and team emails are budgeted by the invocation's deadline: each gets at most
+// webhookAttempt, and none starts unless webhookReserve would still be left after it for recording
+// the deliveries and the rest of the batch. An email that cannot start is left to a retry.
 const (
 	webhookAttempt = 3 * time.Second
 	webhookReserve = 5 * time.Second
@@ -198,7 +235,9 @@ const (
 
 var errDeadlineNear = errors.New("left to the scheduled retry: the invocation's deadline is near")
 
-// attemptBudget is how long the next webhook attempt may take, and whether one may start.
+var errNoTimeToSend = errors.New("notification not started: the invocation's deadline is near")
+
+// attemptBudget is how long the next webhook attempt or email may take, and whether one may start.
 func attemptBudget(ctx context.Context) (time.Duration, bool) {
 	dl, ok := ctx.Deadline()
 	if !ok {

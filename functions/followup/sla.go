@@ -36,6 +36,8 @@ func (h *Handler) CheckSLA(ctx context.Context) (SLAResult, error) {
 		}
 	}
 	res.Escalated = len(escalated)
+	// An escalation's notification that could not start is logged by notifyAll; no tick escalates
+	// the ticket again, so nothing retries it.
 	h.notifyAll(ctx, escalated, NotifyEscalation)
 	res.WebhookRetries, res.WebhooksDelivered = h.retryWebhooks(ctx)
 	slog.InfoContext(ctx, "sla check", "overdue", res.Overdue, "escalated", res.Escalated,

@@ -208,7 +208,7 @@ func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 	if !h.CanCloseLoop(t) || h.Mail == nil || h.Signer == nil || h.BaseURL == "" {
 		return
 	}
-	ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
+	_, ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
 	if err != nil || !ok || t.Notified("closeloop") { // an older claim, kept on the ticket, was recorded
 		return
 	}

@@ -67,6 +67,7 @@ func histSK(day string) string                   { return "DAY#" + day }
 func scorePK(survey string) string               { return "SCORE#" + survey }
 func breachPK(survey, rule string) string        { return "BREACH#" + survey + "#" + rule }
 func ticketPK(id string) string                  { return "TICKET#" + id }
+func notifySK(kind string) string                { return "NOTIFY#" + kind }
 func openTicketPK(survey, contact string) string { return "OPEN#" + survey + "#" + contact }
 func apiTokenPK(hashHex string) string           { return "APITOKEN#" + hashHex }
 func tokenNamePK(nameKey string) string          { return "APITOKENNAME#" + nameKey }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"time"
@@ -121,6 +122,9 @@ type notifyClaim struct {
 	Kind      string    `dynamodbav:"kind"`
 	ClaimedAt time.Time `dynamodbav:"claimedAt"`
 	TTL       int64     `dynamodbav:"ttl"`
+	// Holder is a random stamp of the claim's taker, so only it gives the claim back. Claims put
+	// before it have none and are never given back.
+	Holder string `dynamodbav:"holder,omitempty"`
 }
 
 // KindNotifyClaim is the kind of a notifyClaim item.
@@ -131,16 +135,37 @@ const KindNotifyClaim = "notifyclaim"
 // ticket expires.
 const notifyClaimRetention = 90 * 24 * time.Hour
 
+// NotifyClaim is one caller's claim of a notification, which it may give back with
+// ReleaseNotification while the notification's send has not started.
+type NotifyClaim struct {
+	TicketID string
+	Kind     string
+	Holder   string
+}
+
 // ClaimNotification claims notification kind ("new", "escalation", "closeloop") of a ticket for
-// the caller, once: of two concurrent invocations only one sends.
-func (s *Store) ClaimNotification(ctx context.Context, id, kind string) (bool, error) {
+// the caller, once: of two concurrent invocations only one sends. The claim is returned even with
+// an error, since its write may have landed with its answer lost: the caller can give it back.
+func (s *Store) ClaimNotification(ctx context.Context, id, kind string) (NotifyClaim, bool, error) {
+	c := NotifyClaim{TicketID: id, Kind: kind, Holder: rand.Text()}
 	now := s.Now()
-	ok, err := s.putItem(ctx, notifyClaim{PK: ticketPK(id), SK: "NOTIFY#" + kind, Kind: KindNotifyClaim,
-		ClaimedAt: now, TTL: now.Add(notifyClaimRetention).Unix()}, absent())
+	ok, err := s.putItem(ctx, notifyClaim{PK: ticketPK(id), SK: notifySK(kind), Kind: KindNotifyClaim,
+		ClaimedAt: now, TTL: now.Add(notifyClaimRetention).Unix(), Holder: c.Holder}, absent())
 	if err != nil {
-		return false, fmt.Errorf("claim %s notification of %s: %w", kind, id, err)
+		return c, false, fmt.Errorf("claim %s notification of %s: %w", kind, id, err)
 	}
-	return ok, nil
+	return c, ok, nil
+}
+
+// ReleaseNotification gives claim c back, so that the next try claims and sends the notification.
+// Only the claim's own holder's item is deleted: another caller's claim, or none, is left as it
+// is. Call it only when nothing of the notification may have been sent.
+func (s *Store) ReleaseNotification(ctx context.Context, c NotifyClaim) error {
+	_, err := s.deleteItem(ctx, key(ticketPK(c.TicketID), notifySK(c.Kind)), expression.Name("holder").Equal(expression.Value(c.Holder)))
+	if err != nil {
+		return fmt.Errorf("release %s notification of %s: %w", c.Kind, c.TicketID, err)
+	}
+	return nil
 }
 
 // RecordDelivery stores the outcome of notification kind on the ticket.

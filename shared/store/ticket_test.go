@@ -242,11 +242,34 @@ func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
 	if got.Priority != ticket.PriorityHigh || got.Escalated == nil {
 		t.Fatalf("escalated ticket: priority %s, escalatedAt %v", got.Priority, got.Escalated)
 	}
-	// Notifications are claimed once.
+	// Notifications are claimed once; a claim is given back only by its holder, and then the
+	// next caller claims it again.
+	var claims []store.NotifyClaim
 	for i, want := range []bool{true, false} {
-		if ok, err := s.ClaimNotification(ctx, d.ID, "escalation"); err != nil || ok != want {
+		c, ok, err := s.ClaimNotification(ctx, d.ID, "escalation")
+		if err != nil || ok != want {
 			t.Fatalf("claim %d = %v %v, want %v", i, ok, err, want)
 		}
+		claims = append(claims, c)
+	}
+	if err := s.ReleaseNotification(ctx, claims[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.ClaimNotification(ctx, d.ID, "escalation"); err != nil || ok {
+		t.Fatalf("claim after a loser's give-back = %v %v, want it still taken", ok, err)
+	}
+	if err := s.ReleaseNotification(ctx, claims[0]); err != nil {
+		t.Fatal(err)
+	}
+	again, ok, err := s.ClaimNotification(ctx, d.ID, "escalation")
+	if err != nil || !ok {
+		t.Fatalf("claim after the holder's give-back = %v %v, want it free", ok, err)
+	}
+	if err := s.ReleaseNotification(ctx, claims[0]); err != nil { // a stale holder's late give-back
+		t.Fatal(err)
+	}
+	if _, ok, _ := s.ClaimNotification(ctx, d.ID, "escalation"); ok {
+		t.Fatalf("a stale holder gave back %+v's claim", again)
 	}
 	if err := s.RecordDelivery(ctx, d.ID, "escalation", ticket.Delivery{Email: "sent", Webhook: "failed", WebhookAttempts: 3, At: now}); err != nil {
 		t.Fatal(err)
