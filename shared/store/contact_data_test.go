@@ -42,7 +42,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	}
 	d, a := answerDraft("inv1", "cust-1", 3, at)
 	d.Comment, a.Comment = "the courier was rude", "the courier was rude"
-	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
