@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,9 +12,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -154,5 +157,100 @@ func TestContactStateRetention(t *testing.T) {
 	}
 	if got := ttlOf("ret-2"); got < now.Add(store.ErasureFenceRetention).Unix() {
 		t.Fatalf("the erasure fence expires at %d, before %v", got, store.ErasureFenceRetention)
+	}
+}
+
+// afterFirstContactQuery runs during once, right after the client's first query of a contact's
+// items on GSI1 answered: for EraseContact, between its listing and its fence.
+func afterFirstContactQuery(during func()) func(*dynamodb.Options) {
+	var once sync.Once
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("afterFirstContactQuery",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					out, md, err := next.HandleInitialize(ctx, in)
+					if q, ok := in.Parameters.(*dynamodb.QueryInput); ok && err == nil && aws.ToString(q.IndexName) == store.IndexContact {
+						once.Do(during)
+					}
+					return out, md, err
+				}), middleware.After)
+		})
+	}
+}
+
+// A decision written after the erasure listed the contact's items, and before its fence (or
+// missing from GSI1 by index lag), was decided before the erasure: it is erased too. One decided
+// after the erasure's time starts afresh and is left alone.
+func TestEraseAlsoErasesWhatWasDecidedBetweenItsListingAndItsFence(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	erasedAt := time.Now().UTC().Truncate(time.Millisecond)
+	put := func(inv store.Invitation) {
+		t.Helper()
+		item, err := attributevalue.MarshalMap(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invitationAt := func(id, name string, at time.Time) store.Invitation {
+		return store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "order-" + id,
+			Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-late", Email: "late@example.com", Name: name,
+			Outcome: invitation.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: invitation.StatusPending, DueAt: at,
+			GSI1PK: "CONTACT#cust-late", GSI1SK: "DEC#" + store.FormatTime(at) + "#" + id}
+	}
+	skipAt := func(id, name string, at time.Time) {
+		t.Helper()
+		d := &store.Invitation{ID: id, EventID: "order-" + id, Touchpoint: "order.delivered", OccurredAt: at, DecidedAt: at,
+			ContactID: "cust-late", Email: "late@example.com", Name: name, Outcome: invitation.OutcomeQuietPeriod, Survey: "nps-relationship"}
+		if _, err := s.RecordDecision(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(invitationAt("listed", "Listed Person", erasedAt.Add(-time.Hour)))
+	during := func() {
+		skipAt("skipped-early", "Skipped Early", erasedAt.Add(-time.Second))
+		put(invitationAt("invited-early", "Invited Early", erasedAt.Add(-time.Second)))
+		skipAt("skipped-after", "Skipped After", erasedAt.Add(time.Second))
+	}
+	eraser := store.New(storetest.Client(t, afterFirstContactQuery(during)), s.Table)
+	eraser.Now = func() time.Time { return erasedAt }
+	n, err := eraser.EraseContact(ctx, "cust-late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Invitations != 3 {
+		t.Errorf("erased %d decisions and invitations, want 3 (the listed one and the two decided before the fence)", n.Invitations)
+	}
+	for _, id := range []string{"skipped-early", "invited-early"} {
+		got, err := s.GetInvitation(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ErasedAt == nil || got.Email != "" || got.Name != "" || got.EventID != "" {
+			t.Errorf("%s, decided before the fence, kept erasedAt %v, email %q, name %q, event %q", id, got.ErasedAt, got.Email, got.Name, got.EventID)
+		}
+	}
+	if got, err := s.GetInvitation(ctx, "invited-early"); err != nil || got.Stopped != invitation.StopErased || got.GSI4PK != "" {
+		t.Errorf("the invitation decided before the fence: stopped %q, due %q, %v: want stopped and off the due index", got.Stopped, got.GSI4PK, err)
+	}
+	if got, err := s.GetInvitation(ctx, "skipped-after"); err != nil || got.ErasedAt != nil || got.Name != "Skipped After" {
+		t.Errorf("a decision after the erasure was erased: %+v %v", got, err)
+	}
+	x, err := s.ExportContact(ctx, "cust-late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(x)
+	var kept []string
+	for _, p := range []string{"Listed Person", "Skipped Early", "Invited Early", "order-skipped-early", "order-invited-early"} {
+		if strings.Contains(string(raw), p) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) > 0 {
+		t.Errorf("the export after erasure still contains %q: %s", kept, raw)
 	}
 }
