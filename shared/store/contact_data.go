@@ -328,9 +328,15 @@ func (s *Store) answerTickets(ctx context.Context, contactID string, ids []strin
 	return mine, nil
 }
 
+// eraseTicketItem erases a ticket read as it: the address index entry first, then the ticket's
+// fields. The entry is found by the address the ticket holds, so it must go while the ticket
+// still holds it: a run that fails in between is finished by running the erasure again.
 func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.AttributeValue, now time.Time) error {
 	var t ticketRecord
 	if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+		return err
+	}
+	if err := s.dropAddressIndex(ctx, t.Email, t.ContactID); err != nil {
 		return err
 	}
 	answers, history := t.Erase(now)
@@ -340,10 +346,8 @@ func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.Attribu
 	for _, a := range personal {
 		upd = upd.Remove(expression.Name(a))
 	}
-	if _, err := s.eraseRecord(ctx, t.PK, t.SK, upd); err != nil {
-		return err
-	}
-	return s.dropAddressIndex(ctx, t.Email, t.ContactID)
+	_, err := s.eraseRecord(ctx, t.PK, t.SK, upd)
+	return err
 }
 
 // eraseRecord applies upd to an item that exists and returns it as it is after (an invitation's

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -252,5 +253,67 @@ func TestEraseAlsoErasesWhatWasDecidedBetweenItsListingAndItsFence(t *testing.T)
 	}
 	if len(kept) > 0 {
 		t.Errorf("the export after erasure still contains %q: %s", kept, raw)
+	}
+}
+
+// failFirstAddressDelete fails the client's first DeleteItem of an address index entry (ADDR#),
+// before it reaches the table: a throttle or a timeout half-way through an erasure.
+func failFirstAddressDelete(o *dynamodb.Options) {
+	var once sync.Once
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("failFirstAddressDelete",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if d, ok := in.Parameters.(*dynamodb.DeleteItemInput); ok {
+					if pk, ok := d.Key["PK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "ADDR#") {
+						failed := false
+						once.Do(func() { failed = true })
+						if failed {
+							return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("injected: the address index delete failed")
+						}
+					}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+}
+
+// An erasure that failed half-way is finished by running it again: the address index entry of
+// the contact's ticket goes even when its first delete failed.
+func TestAnEraseThatFailedOnTheAddressIndexIsFinishedByRunningItAgain(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	inv := store.Invitation{PK: "EVENT#inv-addr", SK: "EVENT", Kind: store.KindInvitation, ID: "inv-addr", EventID: "order-addr",
+		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-addr", Email: "ana@example.com", Name: "Ana",
+		Outcome: invitation.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: invitation.StatusSent,
+		GSI1PK: "CONTACT#cust-addr", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv-addr"}
+	item, err := attributevalue.MarshalMap(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	d, a := answerDraft("inv-addr", "cust-addr", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ContactsWithAddress(ctx, "ana@example.com"); err != nil || len(got) != 1 {
+		t.Fatalf("contacts with the address before erasure = %v %v, want cust-addr", got, err)
+	}
+
+	eraser := store.New(storetest.Client(t, failFirstAddressDelete), s.Table)
+	if _, err := eraser.EraseContact(ctx, "cust-addr"); err == nil {
+		t.Fatal("the erase whose address index delete failed reported success")
+	}
+	if _, err := eraser.EraseContact(ctx, "cust-addr"); err != nil {
+		t.Fatalf("erase again: %v", err)
+	}
+	if got, err := s.ContactsWithAddress(ctx, "ana@example.com"); err != nil || len(got) != 0 {
+		t.Errorf("contacts with the address after the erasure ran again = %v %v, want none", got, err)
+	}
+	got, err := s.GetTicket(ctx, d.ID)
+	if err != nil || got.Email != "" || got.Erased == nil {
+		t.Errorf("the ticket after the erasure ran again: email %q, erased %v, %v", got.Email, got.Erased, err)
 	}
 }
