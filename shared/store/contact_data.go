@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -330,24 +331,59 @@ func (s *Store) answerTickets(ctx context.Context, contactID string, ids []strin
 
 // eraseTicketItem erases a ticket read as it: the address index entry first, then the ticket's
 // fields. The entry is found by the address the ticket holds, so it must go while the ticket
-// still holds it: a run that fails in between is finished by running the erasure again.
+// still holds it: a run that fails in between is finished by running the erasure again. The
+// answers and history are rewritten from the read, so the write holds only while they have not
+// grown since (an attach or an agent's note in between); else it is made again from the ticket
+// as it is now.
 func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.AttributeValue, now time.Time) error {
-	var t ticketRecord
-	if err := attributevalue.UnmarshalMap(it, &t); err != nil {
-		return err
+	for range ticketEraseAttempts {
+		var t ticketRecord
+		if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+			return err
+		}
+		if err := s.dropAddressIndex(ctx, t.Email, t.ContactID); err != nil {
+			return err
+		}
+		answers, history := t.Erase(now)
+		upd := expression.Set(expression.Name("answers"), expression.Value(answers)).
+			Set(expression.Name("history"), expression.Value(history)).
+			Set(expression.Name("erasedAt"), expression.Value(now))
+		for _, a := range personal {
+			upd = upd.Remove(expression.Name(a))
+		}
+		cond := present().And(sizeIs("answers", len(t.Answers)), sizeIs("history", len(t.History)))
+		e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+		if err != nil {
+			return err
+		}
+		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(t.PK, t.SK),
+			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &ccf):
+			return fmt.Errorf("erase %s: %w", t.PK, err)
+		case ccf.Item == nil:
+			return nil // gone meanwhile (TTL)
+		}
+		it = ccf.Item // changed since the read: erase it as it is now
 	}
-	if err := s.dropAddressIndex(ctx, t.Email, t.ContactID); err != nil {
-		return err
+	return fmt.Errorf("erase ticket: it kept changing: %w", ErrConflict)
+}
+
+// ticketEraseAttempts bounds the rewrites of a ticket that keeps changing under the erasure.
+const ticketEraseAttempts = 5
+
+// sizeIs is the condition that list attribute name holds n entries (none: absent or empty).
+func sizeIs(name string, n int) expression.ConditionBuilder {
+	size := expression.Size(expression.Name(name)).Equal(expression.Value(n))
+	if n == 0 {
+		return expression.AttributeNotExists(expression.Name(name)).Or(size)
 	}
-	answers, history := t.Erase(now)
-	upd := expression.Set(expression.Name("answers"), expression.Value(answers)).
-		Set(expression.Name("history"), expression.Value(history)).
-		Set(expression.Name("erasedAt"), expression.Value(now))
-	for _, a := range personal {
-		upd = upd.Remove(expression.Name(a))
-	}
-	_, err := s.eraseRecord(ctx, t.PK, t.SK, upd)
-	return err
+	return size
 }
 
 // eraseRecord applies upd to an item that exists and returns it as it is after (an invitation's

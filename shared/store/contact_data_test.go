@@ -317,3 +317,59 @@ func TestAnEraseThatFailedOnTheAddressIndexIsFinishedByRunningItAgain(t *testing
 		t.Errorf("the ticket after the erasure ran again: email %q, erased %v, %v", got.Email, got.Erased, err)
 	}
 }
+
+// beforeFirstUpdateOf runs during once, right before the client's first UpdateItem of the item
+// with partition key pk.
+func beforeFirstUpdateOf(pk string, during func()) func(*dynamodb.Options) {
+	var once sync.Once
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("beforeFirstUpdateOf",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
+						if k, ok := u.Key["PK"].(*types.AttributeValueMemberS); ok && k.Value == pk {
+							once.Do(during)
+						}
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	}
+}
+
+// An agent's note that commits between erase's read of a ticket and its write is kept (its text
+// erased): the erasure rewrites the ticket's history from what it read, and must not drop it.
+func TestANoteAddedWhileTheTicketIsErasedIsKeptWithoutItsText(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	d, a := answerDraft("inv-note", "cust-note", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
+		t.Fatal(err)
+	}
+	during := func() {
+		if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Actor: "agent:maria", Note: "Called Ana on +34 600 000 000"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eraser := store.New(storetest.Client(t, beforeFirstUpdateOf("TICKET#"+d.ID, during)), s.Table)
+	if _, err := eraser.EraseContact(ctx, "cust-note"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetTicket(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []ticket.Event
+	for _, ev := range got.History {
+		if ev.Action == "note" {
+			notes = append(notes, ev)
+		}
+	}
+	if len(notes) != 1 || notes[0].Actor != "agent:maria" || notes[0].Text != "[erased]" {
+		t.Errorf("notes after the erasure = %+v, want maria's note with its text erased; history %+v", notes, got.History)
+	}
+	if got.Erased == nil || got.Email != "" {
+		t.Errorf("the ticket is not erased: erasedAt %v, email %q", got.Erased, got.Email)
+	}
+}
