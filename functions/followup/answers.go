@@ -66,7 +66,9 @@ func (h *Handler) answer(ctx context.Context, r events.DynamoDBEventRecord) (str
 		draft.Priority, draft.Repeat = ticket.Repeat(draft.Priority, false), true
 		draft.History[0].Text += fmt.Sprintf("; repeat detractor (%d earlier ticket(s)), priority raised", prior)
 	}
-	outcome, id, err := h.Store.OpenAnswerTicket(ctx, draft, a, at)
+	// The erasure fence compares the invitation's decision, not the answer: an answer given while
+	// an erasure is marking the contact's items belongs to that erasure.
+	outcome, id, err := h.Store.OpenAnswerTicket(ctx, draft, a, at, inv.DecidedAt)
 	if err != nil {
 		return "", err
 	}

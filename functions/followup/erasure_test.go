@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
@@ -50,31 +54,44 @@ func streamImage(item map[string]types.AttributeValue) map[string]any {
 	return m
 }
 
-// answered puts a sent invitation of contact, records a low answer with comment through the
-// survey's own write, and returns the stream record of that answer exactly as the table's stream
-// carries it (old and new image), without delivering it: the follow-up function is held back.
+// answered puts a sent invitation of contact, decided an hour ago, records a low answer with
+// comment through the survey's own write, and returns the stream record of that answer exactly as
+// the table's stream carries it (old and new image), without delivering it: the follow-up function
+// is held back.
 func answered(t *testing.T, st *store.Store, id, contact, comment string) json.RawMessage {
 	t.Helper()
-	ctx := context.Background()
-	now := st.Now()
-	sent := now.Add(-time.Hour)
+	inv, item := sentInvitation(t, st, id, contact, st.Now().Add(-time.Hour))
+	return answerOf(t, st, inv, item, comment)
+}
+
+// sentInvitation puts an invitation of contact decided and sent at decided, and returns it with
+// its item as stored (the old image of its answer's stream record).
+func sentInvitation(t *testing.T, st *store.Store, id, contact string, decided time.Time) (store.Invitation, map[string]types.AttributeValue) {
+	t.Helper()
 	inv := store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "evt-" + id,
-		Touchpoint: "order.delivered", OccurredAt: sent, ContactID: contact, Email: contact + "@example.com", Name: "Ana Erasable",
+		Touchpoint: "order.delivered", OccurredAt: decided, ContactID: contact, Email: contact + "@example.com", Name: "Ana Erasable",
 		Locale: "es", Segments: map[string]string{"plan": "pro", "region": "eu"}, Outcome: invitation.OutcomeInvited,
-		DecidedAt: sent, Survey: "nps-relationship", Status: invitation.StatusSent, SentAt: &sent, LinkExpiresAt: now.Add(24 * time.Hour),
-		GSI1PK: "CONTACT#" + contact, GSI1SK: "DEC#" + store.FormatTime(sent) + "#" + id}
+		DecidedAt: decided, Survey: "nps-relationship", Status: invitation.StatusSent, SentAt: &decided, LinkExpiresAt: st.Now().Add(24 * time.Hour),
+		GSI1PK: "CONTACT#" + contact, GSI1SK: "DEC#" + store.FormatTime(decided) + "#" + id}
 	item, err := attributevalue.MarshalMap(inv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
+	if _, err := st.DB.PutItem(context.Background(), &dynamodb.PutItemInput{TableName: aws.String(st.Table), Item: item}); err != nil {
 		t.Fatal(err)
 	}
+	return inv, item
+}
+
+// answerOf records a low answer with comment on inv (stored as item) and returns its stream record.
+func answerOf(t *testing.T, st *store.Store, inv store.Invitation, item map[string]types.AttributeValue, comment string) json.RawMessage {
+	t.Helper()
+	ctx := context.Background()
 	if _, _, err := st.RecordAnswer(ctx, &inv, store.NewAnswer{Score: 2, Comment: comment, EditWindow: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
 	out, err := st.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(st.Table), ConsistentRead: aws.Bool(true),
-		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + id}, "SK": &types.AttributeValueMemberS{Value: "EVENT"}}})
+		Key: map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EVENT#" + inv.ID}, "SK": &types.AttributeValueMemberS{Value: "EVENT"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +154,8 @@ func TestAnAnswerErasedBeforeTheStreamDeliversItBringsNothingBack(t *testing.T) 
 
 	// A touchpoint after the erasure starts afresh: its answer opens a ticket as usual.
 	time.Sleep(5 * time.Millisecond) // sort keys have millisecond resolution
-	fresh := answered(t, h.Store, "inverase0000000000000002", "cust-erase-1", "A new complaint after the erasure")
+	inv2, item := sentInvitation(t, h.Store, "inverase0000000000000002", "cust-erase-1", h.Store.Now())
+	fresh := answerOf(t, h.Store, inv2, item, "A new complaint after the erasure")
 	if resp := stream(t, h, fresh); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("fresh answer: %+v", resp)
 	}
@@ -177,5 +195,70 @@ func TestAnAnswerErasedBeforeItIsAttachedStaysOut(t *testing.T) {
 	}
 	if hooks, _ := rcv.got(); len(hooks) != 1 {
 		t.Fatalf("webhook bodies = %d, want only the first ticket's", len(hooks))
+	}
+}
+
+// beforeMarking runs during once, right before the client's first UpdateItem of the item with
+// partition key pk: for EraseContact, after its fence and before it marks that invitation.
+func beforeMarking(pk string, during func()) func(*dynamodb.Options) {
+	var once sync.Once
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("beforeMarking",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
+						if k, ok := u.Key["PK"].(*types.AttributeValueMemberS); ok && k.Value == pk {
+							once.Do(during)
+						}
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	}
+}
+
+// An answer given after the fence, on an invitation decided before it that the erasure has not
+// reached yet, belongs to the erasure: its invitation came into being before erasedKey. The
+// follow-up function gets its stream record in that window and must open nothing.
+func TestAnAnswerGivenWhileTheErasureIsUnderWayOpensNoTicket(t *testing.T) {
+	t.Parallel()
+	h, rcv, addr := fixture(t)
+	ctx := context.Background()
+	const id, contact, comment = "inverase0000000000000005", "cust-erase-3", "Erasable comment given mid-erasure"
+	inv, item := sentInvitation(t, h.Store, id, contact, h.Store.Now().Add(-time.Hour))
+
+	var resp events.DynamoDBEventResponse
+	var indexed []string
+	during := func() {
+		// The fence is written; the invitation is not marked yet, so the answer is accepted.
+		rec := answerOf(t, h.Store, inv, item, comment)
+		resp = stream(t, h, rec)
+		var err error
+		if indexed, err = h.Store.ContactsWithAddress(ctx, inv.Email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eraser := store.New(storetest.Client(t, beforeMarking("EVENT#"+id, during)), h.Store.Table)
+	// The erasure's clock is a minute behind the survey's: the answer is plainly after the fence.
+	erasedAt := h.Store.Now().Add(-time.Minute)
+	eraser.Now = func() time.Time { return erasedAt }
+	if _, err := eraser.EraseContact(ctx, contact); err != nil {
+		t.Fatal(err)
+	}
+
+	if len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("the answer failed the batch: %+v", resp)
+	}
+	if len(indexed) != 0 {
+		t.Errorf("the answer put the erased contact under its address: %v", indexed)
+	}
+	if list, err := h.Store.ListTickets(ctx, "", "", 0); err != nil || len(list) != 0 {
+		t.Errorf("tickets = %d %v, want none: %+v", len(list), err, list)
+	}
+	if got := storetest.EmailsTo(t, addr); len(got) != 0 {
+		t.Errorf("the team got %d emails about an answer the erasure covers", len(got))
+	}
+	if hooks, _ := rcv.got(); len(hooks) != 0 {
+		t.Errorf("the webhook got %d bodies about an answer the erasure covers: %+v", len(hooks), hooks)
 	}
 }

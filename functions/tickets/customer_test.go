@@ -41,7 +41,7 @@ func TestTheTicketPageShowsTheCustomerAndTheirHistory(t *testing.T) {
 	prev := ticket.Ticket{ID: ticket.AnswerID("inv-history-other"), Cause: ticket.CauseAnswer, Survey: "csat-support", ContactID: contact,
 		Email: "history@example.com", Name: "Ana Lopez", InvitationID: "inv-history-other", Score: &score, Priority: "normal",
 		Team: "support", CreatedAt: now.Add(-time.Minute), SLADue: now.Add(time.Hour)}
-	if _, _, err := f.h.Store.OpenAnswerTicket(ctx, prev, ticket.Answer{InvitationID: "inv-history-other", Score: 1, At: now}, now); err != nil {
+	if _, _, err := f.h.Store.OpenAnswerTicket(ctx, prev, ticket.Answer{InvitationID: "inv-history-other", Score: 1, At: now}, now, now); err != nil {
 		t.Fatal(err)
 	}
 	other := prev.ID

@@ -94,7 +94,7 @@ func (f *fix) openTicket(t *testing.T, inv, contact, addr string) string {
 		CreatedAt: at, SLADue: at.Add(48 * time.Hour),
 		History: []ticket.Event{{At: at, Actor: "customer", Action: "opened"}}}
 	a := ticket.Answer{InvitationID: inv, Score: 2, Comment: "late again", At: at}
-	if _, _, err := f.h.Store.OpenAnswerTicket(context.Background(), d, a, at); err != nil {
+	if _, _, err := f.h.Store.OpenAnswerTicket(context.Background(), d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	return d.ID

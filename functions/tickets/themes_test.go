@@ -245,7 +245,7 @@ func TestTheQueueFiltersOnATheme(t *testing.T) {
 		d := ticket.Ticket{ID: "T-tag-" + inv, Cause: "answer", Survey: "nps-relationship", ContactID: fmt.Sprintf("tag-%d", i),
 			InvitationID: inv, Score: &score, Comment: "c", Priority: "high", Team: "customer-success", CreatedAt: at,
 			SLADue: at.Add(48 * time.Hour), Themes: themes, History: []ticket.Event{{At: at, Actor: "customer", Action: "opened"}}}
-		if _, _, err := f.h.Store.OpenAnswerTicket(ctx, d, ticket.Answer{InvitationID: inv, Score: 2, At: at}, at); err != nil {
+		if _, _, err := f.h.Store.OpenAnswerTicket(ctx, d, ticket.Answer{InvitationID: inv, Score: 2, At: at}, at, at); err != nil {
 			t.Fatal(err)
 		}
 	}

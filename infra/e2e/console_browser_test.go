@@ -47,7 +47,7 @@ func seedTickets(t *testing.T, st *store.Store) (eu, support string) {
 			CreatedAt: now, SLADue: now.Add(48 * time.Hour),
 			History: []ticket.Event{{At: now, Actor: "customer", Action: "opened", Text: "low answer"}}}
 		a := ticket.Answer{InvitationID: inv, Score: score, Comment: comment, At: now}
-		if _, _, err := st.OpenAnswerTicket(ctx, d, a, now); err != nil {
+		if _, _, err := st.OpenAnswerTicket(ctx, d, a, now, now); err != nil {
 			t.Fatal(err)
 		}
 		return d.ID

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -118,7 +119,9 @@ var personal = []string{"email", "name", "comment", "eventId", "lastSendError", 
 // ticket or send that has not committed by then is refused; tickets are found through GSI1 and,
 // because an index entry may lag its item, also by key from each answered invitation; and a send
 // claimed before the erasure is waited for (at most SendInFlight) so it has finished when this
-// returns.
+// returns. Then the contact's items are listed again: what was written between the first listing
+// and the fence, or missing from the first by index lag, and decided at or before erasedKey, is
+// erased too.
 func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, error) {
 	now := s.Now()
 	// The contact's state item keeps quiet periods and unsubscription (no counts, no answers) and
@@ -147,34 +150,84 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 		}
 	}
 	// The fence goes first: from here on no ticket or send of what exists now can commit. An
-	// invitation decided after the query above but before this write is fenced by time.
+	// invitation decided after the query above but before this write is fenced by time, and
+	// erased by the second listing below.
 	if err := s.eraseState(ctx, contactID, st); err != nil {
 		return nil, err
 	}
-	var n Erased
+	e := &erasure{s: s, contactID: contactID, now: now, done: map[string]bool{}}
+	// Everything listed before the fence is erased, whatever it carries: a run that failed
+	// half-way is finished by running it again.
+	if err := e.erase(ctx, items, func(erasedHead) bool { return true }); err != nil {
+		return nil, err
+	}
+	// The second listing finds what was written between the first and the fence (or was not on
+	// the index yet). Only what the fence covers goes: a touchpoint decided after erasedKey starts
+	// afresh, and so does a ticket opened after it (the fence let it through: its invitation was
+	// decided later).
+	fence := FormatTime(now)
+	items, err = s.contactItems(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.erase(ctx, items, func(h erasedHead) bool {
+		if h.ErasedAt != nil {
+			return false
+		}
+		if h.Kind == KindTicket {
+			return FormatTime(h.CreatedAt) <= fence
+		}
+		return FormatTime(h.DecidedAt) <= fence
+	}); err != nil {
+		return nil, err
+	}
+	return &e.n, nil
+}
+
+// erasure is one EraseContact run: its time, what it erased so far and the tickets it reached.
+type erasure struct {
+	s         *Store
+	contactID string
+	now       time.Time
+	n         Erased
+	done      map[string]bool // tickets (PK) erased or found
+}
+
+// erasedHead is what an erasure reads of a listed item to decide whether and how to erase it.
+type erasedHead struct {
+	PK        string     `dynamodbav:"PK"`
+	SK        string     `dynamodbav:"SK"`
+	ID        string     `dynamodbav:"id"`
+	Kind      string     `dynamodbav:"kind"`
+	Stopped   string     `dynamodbav:"stopped"`
+	ErasedAt  *time.Time `dynamodbav:"erasedAt"`
+	DecidedAt time.Time  `dynamodbav:"decidedAt"` // decisions and invitations
+	CreatedAt time.Time  `dynamodbav:"createdAt"` // tickets
+}
+
+// erase erases the items covered says go, then the tickets of their invitations found by key,
+// and waits for the sends it finds in flight.
+func (e *erasure) erase(ctx context.Context, items []map[string]types.AttributeValue, covered func(erasedHead) bool) error {
+	s := e.s
 	var inFlight []*Invitation
-	done := map[string]bool{}
 	var answered []string
 	for _, it := range items {
-		var head struct {
-			PK      string `dynamodbav:"PK"`
-			SK      string `dynamodbav:"SK"`
-			ID      string `dynamodbav:"id"`
-			Kind    string `dynamodbav:"kind"`
-			Stopped string `dynamodbav:"stopped"`
-		}
+		var head erasedHead
 		if err := attributevalue.UnmarshalMap(it, &head); err != nil {
-			return nil, err
+			return err
+		}
+		if !covered(head) {
+			continue
 		}
 		switch head.Kind {
 		case KindTicket:
-			if err := s.eraseTicketItem(ctx, it, now); err != nil {
-				return nil, err
+			if err := s.eraseTicketItem(ctx, it, e.now); err != nil {
+				return err
 			}
-			done[head.PK] = true
-			n.Tickets++
+			e.done[head.PK] = true
+			e.n.Tickets++
 		case KindInvitation, KindDecision:
-			upd := offDueIndex(expression.Set(expression.Name("erasedAt"), expression.Value(now)))
+			upd := offDueIndex(expression.Set(expression.Name("erasedAt"), expression.Value(e.now)))
 			if head.Kind == KindInvitation && head.Stopped == "" {
 				upd = upd.Set(expression.Name("stopped"), expression.Value(invitation.StopErased))
 			}
@@ -183,14 +236,14 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			}
 			raw, err := s.eraseRecord(ctx, head.PK, head.SK, upd)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			var after Invitation
 			if err := attributevalue.UnmarshalMap(raw, &after); err != nil {
-				return nil, fmt.Errorf("decode erased %s: %w", head.PK, err)
+				return fmt.Errorf("decode erased %s: %w", head.PK, err)
 			}
 			if err := s.eraseAnswerComments(ctx, head.PK, head.SK, after.Answers); err != nil {
-				return nil, err
+				return err
 			}
 			if after.Status == invitation.StatusSending || after.Status == invitation.StatusReminding {
 				inFlight = append(inFlight, &after)
@@ -198,23 +251,23 @@ func (s *Store) EraseContact(ctx context.Context, contactID string) (*Erased, er
 			if head.Kind == KindInvitation {
 				answered = append(answered, head.ID)
 			}
-			n.Invitations++
+			e.n.Invitations++
 		}
 	}
-	more, err := s.answerTickets(ctx, contactID, answered, done)
+	more, err := s.answerTickets(ctx, e.contactID, answered, e.done)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, it := range more {
-		if err := s.eraseTicketItem(ctx, it, now); err != nil {
-			return nil, err
+		if err := s.eraseTicketItem(ctx, it, e.now); err != nil {
+			return err
 		}
-		n.Tickets++
+		e.n.Tickets++
 	}
 	if err := s.waitInFlight(ctx, inFlight); err != nil {
-		return nil, fmt.Errorf("erase %s: wait for sends in flight: %w", contactID, err)
+		return fmt.Errorf("erase %s: wait for sends in flight: %w", e.contactID, err)
 	}
-	return &n, nil
+	return nil
 }
 
 // eraseState writes the erasure on the contact's state item, creating it if the contact has none
@@ -276,22 +329,61 @@ func (s *Store) answerTickets(ctx context.Context, contactID string, ids []strin
 	return mine, nil
 }
 
+// eraseTicketItem erases a ticket read as it: the address index entry first, then the ticket's
+// fields. The entry is found by the address the ticket holds, so it must go while the ticket
+// still holds it: a run that fails in between is finished by running the erasure again. The
+// answers and history are rewritten from the read, so the write holds only while they have not
+// grown since (an attach or an agent's note in between); else it is made again from the ticket
+// as it is now.
 func (s *Store) eraseTicketItem(ctx context.Context, it map[string]types.AttributeValue, now time.Time) error {
-	var t ticketRecord
-	if err := attributevalue.UnmarshalMap(it, &t); err != nil {
-		return err
+	for range ticketEraseAttempts {
+		var t ticketRecord
+		if err := attributevalue.UnmarshalMap(it, &t); err != nil {
+			return err
+		}
+		if err := s.dropAddressIndex(ctx, t.Email, t.ContactID); err != nil {
+			return err
+		}
+		answers, history := t.Erase(now)
+		upd := expression.Set(expression.Name("answers"), expression.Value(answers)).
+			Set(expression.Name("history"), expression.Value(history)).
+			Set(expression.Name("erasedAt"), expression.Value(now))
+		for _, a := range personal {
+			upd = upd.Remove(expression.Name(a))
+		}
+		cond := present().And(sizeIs("answers", len(t.Answers)), sizeIs("history", len(t.History)))
+		e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
+		if err != nil {
+			return err
+		}
+		_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: key(t.PK, t.SK),
+			UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
+			ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld})
+		var ccf *types.ConditionalCheckFailedException
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &ccf):
+			return fmt.Errorf("erase %s: %w", t.PK, err)
+		case ccf.Item == nil:
+			return nil // gone meanwhile (TTL)
+		}
+		it = ccf.Item // changed since the read: erase it as it is now
 	}
-	answers, history := t.Erase(now)
-	upd := expression.Set(expression.Name("answers"), expression.Value(answers)).
-		Set(expression.Name("history"), expression.Value(history)).
-		Set(expression.Name("erasedAt"), expression.Value(now))
-	for _, a := range personal {
-		upd = upd.Remove(expression.Name(a))
+	return fmt.Errorf("erase ticket: it kept changing: %w", ErrConflict)
+}
+
+// ticketEraseAttempts bounds the rewrites of a ticket that keeps changing under the erasure.
+const ticketEraseAttempts = 5
+
+// sizeIs is the condition that list attribute name holds n entries (none: absent or empty).
+func sizeIs(name string, n int) expression.ConditionBuilder {
+	size := expression.Size(expression.Name(name)).Equal(expression.Value(n))
+	if n == 0 {
+		return expression.AttributeNotExists(expression.Name(name)).Or(size)
 	}
-	if _, err := s.eraseRecord(ctx, t.PK, t.SK, upd); err != nil {
-		return err
-	}
-	return s.dropAddressIndex(ctx, t.Email, t.ContactID)
+	return size
 }
 
 // eraseRecord applies upd to an item that exists and returns it as it is after (an invitation's

@@ -3,7 +3,9 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -11,9 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
+	"github.com/cxloop/cxloop/shared/storetest"
 	"github.com/cxloop/cxloop/shared/ticket"
 )
 
@@ -42,7 +46,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	}
 	d, a := answerDraft("inv1", "cust-1", 3, at)
 	d.Comment, a.Comment = "the courier was rude", "the courier was rude"
-	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Actor: "agent", Note: "Called Ana Lopez on +34 600 000 000"}); err != nil {
@@ -154,5 +158,218 @@ func TestContactStateRetention(t *testing.T) {
 	}
 	if got := ttlOf("ret-2"); got < now.Add(store.ErasureFenceRetention).Unix() {
 		t.Fatalf("the erasure fence expires at %d, before %v", got, store.ErasureFenceRetention)
+	}
+}
+
+// afterFirstContactQuery runs during once, right after the client's first query of a contact's
+// items on GSI1 answered: for EraseContact, between its listing and its fence.
+func afterFirstContactQuery(during func()) func(*dynamodb.Options) {
+	var once sync.Once
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("afterFirstContactQuery",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					out, md, err := next.HandleInitialize(ctx, in)
+					if q, ok := in.Parameters.(*dynamodb.QueryInput); ok && err == nil && aws.ToString(q.IndexName) == store.IndexContact {
+						once.Do(during)
+					}
+					return out, md, err
+				}), middleware.After)
+		})
+	}
+}
+
+// A decision written after the erasure listed the contact's items, and before its fence (or
+// missing from GSI1 by index lag), was decided before the erasure: it is erased too. One decided
+// after the erasure's time starts afresh and is left alone.
+func TestEraseAlsoErasesWhatWasDecidedBetweenItsListingAndItsFence(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	erasedAt := time.Now().UTC().Truncate(time.Millisecond)
+	put := func(inv store.Invitation) {
+		t.Helper()
+		item, err := attributevalue.MarshalMap(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	invitationAt := func(id, name string, at time.Time) store.Invitation {
+		return store.Invitation{PK: "EVENT#" + id, SK: "EVENT", Kind: store.KindInvitation, ID: id, EventID: "order-" + id,
+			Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-late", Email: "late@example.com", Name: name,
+			Outcome: invitation.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: invitation.StatusPending, DueAt: at,
+			GSI1PK: "CONTACT#cust-late", GSI1SK: "DEC#" + store.FormatTime(at) + "#" + id}
+	}
+	skipAt := func(id, name string, at time.Time) {
+		t.Helper()
+		d := &store.Invitation{ID: id, EventID: "order-" + id, Touchpoint: "order.delivered", OccurredAt: at, DecidedAt: at,
+			ContactID: "cust-late", Email: "late@example.com", Name: name, Outcome: invitation.OutcomeQuietPeriod, Survey: "nps-relationship"}
+		if _, err := s.RecordDecision(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(invitationAt("listed", "Listed Person", erasedAt.Add(-time.Hour)))
+	during := func() {
+		skipAt("skipped-early", "Skipped Early", erasedAt.Add(-time.Second))
+		put(invitationAt("invited-early", "Invited Early", erasedAt.Add(-time.Second)))
+		skipAt("skipped-after", "Skipped After", erasedAt.Add(time.Second))
+	}
+	eraser := store.New(storetest.Client(t, afterFirstContactQuery(during)), s.Table)
+	eraser.Now = func() time.Time { return erasedAt }
+	n, err := eraser.EraseContact(ctx, "cust-late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Invitations != 3 {
+		t.Errorf("erased %d decisions and invitations, want 3 (the listed one and the two decided before the fence)", n.Invitations)
+	}
+	for _, id := range []string{"skipped-early", "invited-early"} {
+		got, err := s.GetInvitation(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ErasedAt == nil || got.Email != "" || got.Name != "" || got.EventID != "" {
+			t.Errorf("%s, decided before the fence, kept erasedAt %v, email %q, name %q, event %q", id, got.ErasedAt, got.Email, got.Name, got.EventID)
+		}
+	}
+	if got, err := s.GetInvitation(ctx, "invited-early"); err != nil || got.Stopped != invitation.StopErased || got.GSI4PK != "" {
+		t.Errorf("the invitation decided before the fence: stopped %q, due %q, %v: want stopped and off the due index", got.Stopped, got.GSI4PK, err)
+	}
+	if got, err := s.GetInvitation(ctx, "skipped-after"); err != nil || got.ErasedAt != nil || got.Name != "Skipped After" {
+		t.Errorf("a decision after the erasure was erased: %+v %v", got, err)
+	}
+	x, err := s.ExportContact(ctx, "cust-late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(x)
+	var kept []string
+	for _, p := range []string{"Listed Person", "Skipped Early", "Invited Early", "order-skipped-early", "order-invited-early"} {
+		if strings.Contains(string(raw), p) {
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) > 0 {
+		t.Errorf("the export after erasure still contains %q: %s", kept, raw)
+	}
+}
+
+// failFirstAddressDelete fails the client's first DeleteItem of an address index entry (ADDR#),
+// before it reaches the table: a throttle or a timeout half-way through an erasure.
+func failFirstAddressDelete(o *dynamodb.Options) {
+	var once sync.Once
+	o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+		return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("failFirstAddressDelete",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				if d, ok := in.Parameters.(*dynamodb.DeleteItemInput); ok {
+					if pk, ok := d.Key["PK"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, "ADDR#") {
+						failed := false
+						once.Do(func() { failed = true })
+						if failed {
+							return middleware.InitializeOutput{}, middleware.Metadata{}, errors.New("injected: the address index delete failed")
+						}
+					}
+				}
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+}
+
+// An erasure that failed half-way is finished by running it again: the address index entry of
+// the contact's ticket goes even when its first delete failed.
+func TestAnEraseThatFailedOnTheAddressIndexIsFinishedByRunningItAgain(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	inv := store.Invitation{PK: "EVENT#inv-addr", SK: "EVENT", Kind: store.KindInvitation, ID: "inv-addr", EventID: "order-addr",
+		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-addr", Email: "ana@example.com", Name: "Ana",
+		Outcome: invitation.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: invitation.StatusSent,
+		GSI1PK: "CONTACT#cust-addr", GSI1SK: "DEC#" + store.FormatTime(at) + "#inv-addr"}
+	item, err := attributevalue.MarshalMap(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+		t.Fatal(err)
+	}
+	d, a := answerDraft("inv-addr", "cust-addr", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.ContactsWithAddress(ctx, "ana@example.com"); err != nil || len(got) != 1 {
+		t.Fatalf("contacts with the address before erasure = %v %v, want cust-addr", got, err)
+	}
+
+	eraser := store.New(storetest.Client(t, failFirstAddressDelete), s.Table)
+	if _, err := eraser.EraseContact(ctx, "cust-addr"); err == nil {
+		t.Fatal("the erase whose address index delete failed reported success")
+	}
+	if _, err := eraser.EraseContact(ctx, "cust-addr"); err != nil {
+		t.Fatalf("erase again: %v", err)
+	}
+	if got, err := s.ContactsWithAddress(ctx, "ana@example.com"); err != nil || len(got) != 0 {
+		t.Errorf("contacts with the address after the erasure ran again = %v %v, want none", got, err)
+	}
+	got, err := s.GetTicket(ctx, d.ID)
+	if err != nil || got.Email != "" || got.Erased == nil {
+		t.Errorf("the ticket after the erasure ran again: email %q, erased %v, %v", got.Email, got.Erased, err)
+	}
+}
+
+// beforeFirstUpdateOf runs during once, right before the client's first UpdateItem of the item
+// with partition key pk.
+func beforeFirstUpdateOf(pk string, during func()) func(*dynamodb.Options) {
+	var once sync.Once
+	return func(o *dynamodb.Options) {
+		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
+			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("beforeFirstUpdateOf",
+				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
+						if k, ok := u.Key["PK"].(*types.AttributeValueMemberS); ok && k.Value == pk {
+							once.Do(during)
+						}
+					}
+					return next.HandleInitialize(ctx, in)
+				}), middleware.Before)
+		})
+	}
+}
+
+// An agent's note that commits between erase's read of a ticket and its write is kept (its text
+// erased): the erasure rewrites the ticket's history from what it read, and must not drop it.
+func TestANoteAddedWhileTheTicketIsErasedIsKeptWithoutItsText(t *testing.T) {
+	t.Parallel()
+	s, ctx := ticketStore(t), context.Background()
+	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	d, a := answerDraft("inv-note", "cust-note", 3, at)
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
+		t.Fatal(err)
+	}
+	during := func() {
+		if _, err := s.UpdateTicket(ctx, d.ID, ticket.Change{Actor: "agent:maria", Note: "Called Ana on +34 600 000 000"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eraser := store.New(storetest.Client(t, beforeFirstUpdateOf("TICKET#"+d.ID, during)), s.Table)
+	if _, err := eraser.EraseContact(ctx, "cust-note"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetTicket(ctx, d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []ticket.Event
+	for _, ev := range got.History {
+		if ev.Action == "note" {
+			notes = append(notes, ev)
+		}
+	}
+	if len(notes) != 1 || notes[0].Actor != "agent:maria" || notes[0].Text != "[erased]" {
+		t.Errorf("notes after the erasure = %+v, want maria's note with its text erased; history %+v", notes, got.History)
+	}
+	if got.Erased == nil || got.Email != "" {
+		t.Errorf("the ticket is not erased: erasedAt %v, email %q", got.Erased, got.Email)
 	}
 }

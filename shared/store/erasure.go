@@ -14,12 +14,15 @@ import (
 // The erasure rule (docs/SECURITY.md has it in full). EraseContact first writes the erasure's
 // time, fixed width, as erasedKey on the contact's state item, then marks every item of the
 // contact it can find with erasedAt and removes their personal fields. A record of the contact is
-// erased when its own item carries erasedAt, or when it came into being (an answer given, a
-// touchpoint decided) at or before the state item's erasedKey. Every path that would write a
-// person's data again or mail them checks the rule:
+// erased when its own item carries erasedAt, or when its touchpoint was decided at or before the
+// state item's erasedKey. An answer belongs to its invitation: the fence compares the invitation's
+// decision time, never the answer's, so an answer given while the erasure is still marking items
+// is erased with its invitation. Every path that would write a person's data again or mail them
+// checks the rule:
 //
 //   - a ticket opened or attached from an answer: two ConditionChecks in the ticket's transaction
-//     (state item and invitation item), so an erasure that committed first always wins;
+//     (state item against the invitation's decision time, and invitation item), so an erasure
+//     that committed first always wins;
 //   - an answer: refused on an erased invitation (a condition of the answer's write);
 //   - a dispatcher send or resend: checked after the claim and right before the send (Blocked:
 //     the claim's own image of the invitation, and a consistent read of the state item); a
@@ -54,9 +57,10 @@ func notErasedSince(at time.Time) expression.ConditionBuilder {
 }
 
 // erasureChecks are the two ConditionChecks a transaction adds to refuse data of invitation
-// invitationID (contact contactID) that came to be at at, if the contact was erased since.
-func (s *Store) erasureChecks(contactID, invitationID string, at time.Time) ([]txItem, error) {
-	state, err := expression.NewBuilder().WithCondition(notErasedSince(at)).Build()
+// invitationID (contact contactID), decided at decidedAt, if the contact was erased since or the
+// invitation is marked erased. A zero decidedAt is refused by any erasure.
+func (s *Store) erasureChecks(contactID, invitationID string, decidedAt time.Time) ([]txItem, error) {
+	state, err := expression.NewBuilder().WithCondition(notErasedSince(decidedAt)).Build()
 	if err != nil {
 		return nil, err
 	}

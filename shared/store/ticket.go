@@ -122,11 +122,13 @@ const (
 // OpenAnswerTicket records a low answer: a new ticket with the contact's open-ticket lock in one
 // transaction, or, when the contact already has an open ticket for the survey, the answer attached
 // to it (once). draft is the new ticket (id, survey, contact, answer, priority, team, SLA); a is
-// the answer. It returns the outcome and the id of the ticket that holds the answer. Both writes
-// check the erasure rule in their transaction: an answer of a contact erased since is TicketErased.
-func (s *Store) OpenAnswerTicket(ctx context.Context, draft ticket.Ticket, a ticket.Answer, answeredAt time.Time) (string, string, error) {
+// the answer, given at answeredAt on an invitation decided at decidedAt. It returns the outcome and
+// the id of the ticket that holds the answer. Both writes check the erasure rule in their
+// transaction: an answer whose invitation was decided at or before the contact's erasure, or
+// whose invitation is marked erased, is TicketErased, whenever the answer was given.
+func (s *Store) OpenAnswerTicket(ctx context.Context, draft ticket.Ticket, a ticket.Answer, answeredAt, decidedAt time.Time) (string, string, error) {
 	hk := AnswerHistoryKey(a.InvitationID, answeredAt)
-	fence, err := s.erasureChecks(draft.ContactID, a.InvitationID, answeredAt)
+	fence, err := s.erasureChecks(draft.ContactID, a.InvitationID, decidedAt)
 	if err != nil {
 		return "", "", err
 	}

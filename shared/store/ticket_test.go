@@ -44,7 +44,7 @@ func TestALowAnswerOpensExactlyOneTicketUnderConcurrentRedelivery(t *testing.T) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outcomes[i], _, errs[i] = s.OpenAnswerTicket(ctx, draft, a, at)
+			outcomes[i], _, errs[i] = s.OpenAnswerTicket(ctx, draft, a, at, at)
 		}()
 	}
 	wg.Wait()
@@ -65,7 +65,7 @@ func TestALowAnswerOpensExactlyOneTicketUnderConcurrentRedelivery(t *testing.T) 
 		t.Fatalf("created %d tickets from one answer delivered 8 times at once, want 1 (%v, %v)", created, outcomes, errs)
 	}
 	// A later redelivery is known and adds nothing.
-	if o, id, err := s.OpenAnswerTicket(ctx, draft, a, at); err != nil || o != store.TicketKnown || id != draft.ID {
+	if o, id, err := s.OpenAnswerTicket(ctx, draft, a, at, at); err != nil || o != store.TicketKnown || id != draft.ID {
 		t.Fatalf("redelivery = %q %q %v, want known", o, id, err)
 	}
 	got, err := s.GetTicket(ctx, draft.ID)
@@ -82,12 +82,12 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	first, a1 := answerDraft("inv1", "cust-1", 3, at)
-	if o, _, err := s.OpenAnswerTicket(ctx, first, a1, at); err != nil || o != store.TicketCreated {
+	if o, _, err := s.OpenAnswerTicket(ctx, first, a1, at, at); err != nil || o != store.TicketCreated {
 		t.Fatalf("first = %q %v", o, err)
 	}
 	for i, inv := range []string{"inv2", "inv2", "inv3"} {
 		d, a := answerDraft(inv, "cust-1", 2, at.Add(time.Duration(i+1)*time.Hour))
-		o, owner, err := s.OpenAnswerTicket(ctx, d, a, a.At)
+		o, owner, err := s.OpenAnswerTicket(ctx, d, a, a.At, a.At)
 		if err != nil || owner != first.ID {
 			t.Fatalf("answer %s = %q on %q, %v: want it on %s", inv, o, owner, err, first.ID)
 		}
@@ -130,11 +130,11 @@ func TestASecondLowAnswerAttachesOnceAndRaisesPriorityOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	d2, a2 := answerDraft("inv2", "cust-1", 2, at.Add(time.Hour))
-	if o, owner, err := s.OpenAnswerTicket(ctx, d2, a2, a2.At); err != nil || o != store.TicketKnown || owner != first.ID {
+	if o, owner, err := s.OpenAnswerTicket(ctx, d2, a2, a2.At, a2.At); err != nil || o != store.TicketKnown || owner != first.ID {
 		t.Fatalf("redelivered attached answer after resolve = %q on %q, %v: want known on the first ticket", o, owner, err)
 	}
 	d4, a4 := answerDraft("inv4", "cust-1", 1, at.Add(5*time.Hour))
-	if o, _, err := s.OpenAnswerTicket(ctx, d4, a4, a4.At); err != nil || o != store.TicketCreated {
+	if o, _, err := s.OpenAnswerTicket(ctx, d4, a4, a4.At, a4.At); err != nil || o != store.TicketCreated {
 		t.Fatalf("low answer after resolve = %q %v, want created", o, err)
 	}
 	// Now the first cannot reopen: the contact has another open ticket.
@@ -148,7 +148,7 @@ func TestAnAnswerAttachedBeforeReferencesIsStillFoundByItsMarker(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	d, a := answerDraft("inv1", "cust-1", 3, at)
-	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	// The marker an attachment left before it was kept at the answer's own ticket key.
@@ -168,7 +168,7 @@ func TestAnEditAboveTheRuleAddsANoteOnce(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	d, a := answerDraft("inv1", "cust-1", 3, at)
-	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	edit := at.Add(10 * time.Minute)
@@ -217,11 +217,11 @@ func TestAnOverdueTicketEscalatesOnce(t *testing.T) {
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	d, a := answerDraft("inv1", "cust-1", 3, at)
 	d.Priority = ticket.PriorityNormal
-	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	fresh, fa := answerDraft("inv2", "cust-2", 3, at.Add(72*time.Hour))
-	if _, _, err := s.OpenAnswerTicket(ctx, fresh, fa, fa.At); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, fresh, fa, fa.At, fa.At); err != nil {
 		t.Fatal(err)
 	}
 	now := at.Add(49 * time.Hour)
@@ -285,7 +285,7 @@ func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
 	s, ctx := ticketStore(t), context.Background()
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	d, a := answerDraft("inv1", "cust-1", 3, at)
-	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at); err != nil {
+	if _, _, err := s.OpenAnswerTicket(ctx, d, a, at, at); err != nil {
 		t.Fatal(err)
 	}
 	who := "maria"
@@ -312,7 +312,7 @@ func TestAgentsChangesFollowTheLifecycle(t *testing.T) {
 		t.Fatalf("closed queue has %d tickets", len(l))
 	}
 	next, na := answerDraft("inv9", "cust-1", 2, at.Add(time.Hour))
-	if o, _, err := s.OpenAnswerTicket(ctx, next, na, na.At); err != nil || o != store.TicketCreated {
+	if o, _, err := s.OpenAnswerTicket(ctx, next, na, na.At, na.At); err != nil || o != store.TicketCreated {
 		t.Fatalf("a low answer after close = %q %v: want a new ticket (the lock released)", o, err)
 	}
 	if _, err := s.UpdateTicket(ctx, "nope", ticket.Change{Note: "x"}); !errors.Is(err, store.ErrNotFound) {
