@@ -106,7 +106,7 @@ type Erased struct {
 }
 
 // personal are the attributes that identify or quote a person: removed on erase.
-var personal = []string{"email", "name", "comment", "eventId", "lastSendError", "context"} // a send error may quote the address; context holds touchpoint values
+var personal = []string{"email", "name", "locale", "comment", "eventId", "lastSendError", "context"} // a send error may quote the address; context holds touchpoint values
 
 // EraseContact removes the personal fields of everything about a contact: the address on its state
 // item; email, name, comment (and the producer's event id) of its decisions and invitations, which

@@ -27,7 +27,7 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	score := 3
 	inv := store.Invitation{PK: "EVENT#inv1", SK: "EVENT", Kind: store.KindInvitation, ID: "inv1", EventID: "order-1234-delivered",
-		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez",
+		Touchpoint: "order.delivered", OccurredAt: at, ContactID: "cust-1", Email: "ana@example.com", Name: "Ana Lopez", Locale: "pt-BR",
 		Outcome: invitation.OutcomeInvited, DecidedAt: at, Survey: "nps-relationship", Status: invitation.StatusSent,
 		Answers: []store.Answer{{Score: 3, At: at.UnixMilli(), Comment: "the courier was rude", Lang: "en"}}, Score: &score, Comment: "the courier was rude",
 		Context: map[string]string{"orderId": "A-77001"}, // the touchpoint values of the page's and email's context line
@@ -95,8 +95,8 @@ func TestEraseThenExportLeavesNothingPersonalAndScoresUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Context != nil {
-		t.Errorf("the erased invitation keeps its context values %v", got.Context)
+	if got.Context != nil || got.Locale != "" {
+		t.Errorf("the erased invitation keeps its context values %v or its locale %q (docs/SECURITY.md lists it)", got.Context, got.Locale)
 	}
 	if got.Score == nil || *got.Score != 3 || len(got.Answers) != 1 || got.Answers[0].Score != 3 || got.Answers[0].Comment != "" || got.Stopped != invitation.StopErased || got.GSI4PK != "" {
 		t.Fatalf("erased invitation: score %v, answers %v, stopped %q, due %q: want the score kept and sending stopped",
