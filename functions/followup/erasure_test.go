@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/cxloop/cxloop/shared/invitation"
 	"github.com/cxloop/cxloop/shared/store"
@@ -198,25 +196,6 @@ func TestAnAnswerErasedBeforeItIsAttachedStaysOut(t *testing.T) {
 	}
 }
 
-// beforeMarking runs during once, right before the client's first UpdateItem of the item with
-// partition key pk: for EraseContact, after its fence and before it marks that invitation.
-func beforeMarking(pk string, during func()) func(*dynamodb.Options) {
-	var once sync.Once
-	return func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("beforeMarking",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
-						if k, ok := u.Key["PK"].(*types.AttributeValueMemberS); ok && k.Value == pk {
-							once.Do(during)
-						}
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	}
-}
-
 // An answer given after the fence, on an invitation decided before it that the erasure has not
 // reached yet, belongs to the erasure: its invitation came into being before erasedKey. The
 // follow-up function gets its stream record in that window and must open nothing.
@@ -238,7 +217,7 @@ func TestAnAnswerGivenWhileTheErasureIsUnderWayOpensNoTicket(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eraser := store.New(storetest.Client(t, beforeMarking("EVENT#"+id, during)), h.Store.Table)
+	eraser := store.New(storetest.Client(t, storetest.BeforeFirstUpdateOf("EVENT#"+id, during)), h.Store.Table)
 	// The erasure's clock is a minute behind the survey's: the answer is plainly after the fence.
 	erasedAt := h.Store.Now().Add(-time.Minute)
 	eraser.Now = func() time.Time { return erasedAt }

@@ -318,25 +318,6 @@ func TestAnEraseThatFailedOnTheAddressIndexIsFinishedByRunningItAgain(t *testing
 	}
 }
 
-// beforeFirstUpdateOf runs during once, right before the client's first UpdateItem of the item
-// with partition key pk.
-func beforeFirstUpdateOf(pk string, during func()) func(*dynamodb.Options) {
-	var once sync.Once
-	return func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
-			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("beforeFirstUpdateOf",
-				func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-					if u, ok := in.Parameters.(*dynamodb.UpdateItemInput); ok {
-						if k, ok := u.Key["PK"].(*types.AttributeValueMemberS); ok && k.Value == pk {
-							once.Do(during)
-						}
-					}
-					return next.HandleInitialize(ctx, in)
-				}), middleware.Before)
-		})
-	}
-}
-
 // An agent's note that commits between erase's read of a ticket and its write is kept (its text
 // erased): the erasure rewrites the ticket's history from what it read, and must not drop it.
 func TestANoteAddedWhileTheTicketIsErasedIsKeptWithoutItsText(t *testing.T) {
@@ -352,7 +333,7 @@ func TestANoteAddedWhileTheTicketIsErasedIsKeptWithoutItsText(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eraser := store.New(storetest.Client(t, beforeFirstUpdateOf("TICKET#"+d.ID, during)), s.Table)
+	eraser := store.New(storetest.Client(t, storetest.BeforeFirstUpdateOf("TICKET#"+d.ID, during)), s.Table)
 	if _, err := eraser.EraseContact(ctx, "cust-note"); err != nil {
 		t.Fatal(err)
 	}
