@@ -24,7 +24,14 @@ const (
 	StateFailed    = "failed"
 	StateRefused   = "refused" // the webhook URL or its address is not one cxloop sends to
 	StateNone      = "none"    // no address or no webhook configured
+	// StateUnknown is a notification claimed by an invocation that ended before recording what
+	// it sent: the email may or may not have gone out, and it is not sent again.
+	StateUnknown = "unknown"
 )
+
+// staleClaim is the age past which a notification's claim has no living holder: longer than any
+// Lambda invocation runs (15 minutes).
+const staleClaim = 20 * time.Minute
 
 // notify sends notification kind of ticket id once (claimed in the store) by email and webhook,
 // and records the outcome on the ticket. A failed send is recorded, never returned. It returns an
@@ -54,6 +61,16 @@ func (h *Handler) notify(ctx context.Context, id, kind string) error {
 		return h.giveBack(ctx, c, err) // the claim may have been written, its answer lost
 	}
 	if !ok {
+		// Another invocation holds the claim. One that ended without recording the outcome (killed
+		// between its claim and its record) leaves the notification unrecorded for good: say so on
+		// the ticket, which also takes an escalation off the SLA tick's list to notify.
+		if !c.HeldSince.IsZero() && h.now().Sub(c.HeldSince) > staleClaim {
+			d := ticket.Delivery{At: h.now(), Email: StateUnknown, Webhook: StateUnknown,
+				Error: "claimed at " + c.HeldSince.UTC().Format(time.RFC3339) + " by an invocation that ended before recording its outcome; not sent again"}
+			if err := h.Store.RecordDelivery(ctx, id, kind, d); err != nil {
+				return fmt.Errorf("record a stale claim's notification: %w", err)
+			}
+		}
 		return nil
 	}
 	// From here on the claim is given back only while nothing has gone out; once the email is

@@ -22,10 +22,17 @@ import (
 // after the retries a deployed function would make.
 func faulty(t *testing.T, h *Handler, script func(fault.Call) fault.Kind) *fault.Injector {
 	t.Helper()
+	return faultyAttempts(t, h, 1, script)
+}
+
+// faultyAttempts is faulty with the SDK making up to attempts attempts a call, as a deployed
+// function does (3): a scripted fault is then one attempt's, which the SDK retries.
+func faultyAttempts(t *testing.T, h *Handler, attempts int, script func(fault.Call) fault.Kind) *fault.Injector {
+	t.Helper()
 	inj := fault.New(nil, fault.Config{Script: script})
 	db := storetest.Client(t, func(o *dynamodb.Options) {
 		o.HTTPClient = &http.Client{Transport: inj}
-		o.RetryMaxAttempts = 1
+		o.RetryMaxAttempts = attempts
 	})
 	st := store.New(db, h.Store.Table)
 	st.Now = h.Store.Now

@@ -102,10 +102,17 @@ func (s *Store) Escalate(ctx context.Context, t *ticket.Ticket) (bool, error) {
 		Set(expression.Name("history"), expression.ListAppend(expression.Name("history"), expression.Value([]ticket.Event{ev})))
 	cond := expression.AttributeNotExists(expression.Name("escalatedAt")).
 		And(expression.Name("status").In(expression.Value(ticket.StatusOpen), expression.Value(ticket.StatusAssigned)))
-	ok, err := s.updateItem(ctx, key(ticketPK(t.ID), skTicket), upd, cond)
+	// The SDK retries a write whose answer was lost: the retry of an applied escalation fails its
+	// condition, and the escalation stamp it finds, ours to the nanosecond, tells it the
+	// escalation is this call's (its notification must not be lost).
+	var old struct {
+		EscalatedAt *time.Time `dynamodbav:"escalatedAt"`
+	}
+	ok, err := s.updateItemOr(ctx, key(ticketPK(t.ID), skTicket), upd, cond, &old)
 	if err != nil {
 		return false, fmt.Errorf("escalate ticket %s: %w", t.ID, err)
 	}
+	ok = ok || (old.EscalatedAt != nil && old.EscalatedAt.Equal(now))
 	if ok {
 		t.Priority, t.Escalated = prio, &now
 	}
@@ -141,6 +148,9 @@ type NotifyClaim struct {
 	TicketID string
 	Kind     string
 	Holder   string
+	// HeldSince is, when the claim went to another caller, when that caller took it (zero for a
+	// claim put before claims were stamped with their time).
+	HeldSince time.Time
 }
 
 // ClaimNotification claims notification kind ("new", "escalation", "closeloop") of a ticket for
@@ -149,10 +159,17 @@ type NotifyClaim struct {
 func (s *Store) ClaimNotification(ctx context.Context, id, kind string) (NotifyClaim, bool, error) {
 	c := NotifyClaim{TicketID: id, Kind: kind, Holder: rand.Text()}
 	now := s.Now()
-	ok, err := s.putItem(ctx, notifyClaim{PK: ticketPK(id), SK: notifySK(kind), Kind: KindNotifyClaim,
-		ClaimedAt: now, TTL: now.Add(notifyClaimRetention).Unix(), Holder: c.Holder}, absent())
+	// Absent, or already ours: the SDK's retry of a put whose answer was lost finds its own claim
+	// and keeps it, where a bare absent() would read it as another caller's and lose the send.
+	cond := absent().Or(expression.Name("holder").Equal(expression.Value(c.Holder)))
+	var old notifyClaim
+	ok, err := s.putItemOr(ctx, notifyClaim{PK: ticketPK(id), SK: notifySK(kind), Kind: KindNotifyClaim,
+		ClaimedAt: now, TTL: now.Add(notifyClaimRetention).Unix(), Holder: c.Holder}, cond, &old)
 	if err != nil {
 		return c, false, fmt.Errorf("claim %s notification of %s: %w", kind, id, err)
+	}
+	if !ok {
+		c.HeldSince = old.ClaimedAt
 	}
 	return c, ok, nil
 }

@@ -66,13 +66,14 @@ func (s *Store) PriorTickets(ctx context.Context, contactID, survey string) (int
 }
 
 // OverdueTickets returns open and assigned tickets whose SLA is due before now and which have not
-// been escalated yet.
+// been escalated yet, or whose escalation has no notification recorded (it could not start).
 func (s *Store) OverdueTickets(ctx context.Context, now time.Time) ([]ticket.Ticket, error) {
 	var all []ticket.Ticket
 	for _, st := range []string{ticket.StatusOpen, ticket.StatusAssigned} {
 		kc := expression.Key("GSI2PK").Equal(expression.Value(ticketQueuePK(st))).
 			And(expression.Key("GSI2SK").LessThan(expression.Value(FormatTime(now))))
-		b := expression.NewBuilder().WithKeyCondition(kc).WithFilter(expression.AttributeNotExists(expression.Name("escalatedAt")))
+		b := expression.NewBuilder().WithKeyCondition(kc).WithFilter(expression.AttributeNotExists(expression.Name("escalatedAt")).
+			Or(expression.AttributeNotExists(expression.Name("notifications.escalation"))))
 		ts, err := s.queryTickets(ctx, b, 0)
 		if err != nil {
 			return nil, fmt.Errorf("overdue %s tickets: %w", st, err)

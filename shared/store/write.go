@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -32,6 +34,12 @@ var noCondition expression.ConditionBuilder
 // putItem writes record (a struct with dynamodbav tags, keys included) when cond holds (noCondition:
 // always). It reports false, with no error, when the condition failed.
 func (s *Store) putItem(ctx context.Context, record any, cond expression.ConditionBuilder) (bool, error) {
+	return s.putItemOr(ctx, record, cond, nil)
+}
+
+// putItemOr is putItem that, when the condition fails, decodes the item as it stands into old (a
+// record struct; nil: not wanted), for a caller that must tell its own retried write from another's.
+func (s *Store) putItemOr(ctx context.Context, record any, cond expression.ConditionBuilder, old any) (bool, error) {
 	item, err := attributevalue.MarshalMap(record)
 	if err != nil {
 		return false, err
@@ -43,14 +51,24 @@ func (s *Store) putItem(ctx context.Context, record any, cond expression.Conditi
 			return false, err
 		}
 		in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = e.Condition(), e.Names(), e.Values()
+		if old != nil {
+			in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+		}
 	}
 	_, err = s.DB.PutItem(ctx, in)
-	return conditionHeld(err)
+	return conditionHeldOr(err, old)
 }
 
 // updateItem applies upd to the item at k when cond holds (noCondition: always). It reports false,
 // with no error, when the condition failed.
 func (s *Store) updateItem(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
+	return s.updateItemOr(ctx, k, upd, cond, nil)
+}
+
+// updateItemOr is updateItem that, when the condition fails, decodes the item as it stands into
+// old (a record struct; nil: not wanted), for a caller that must tell its own retried write from
+// another's.
+func (s *Store) updateItemOr(ctx context.Context, k map[string]types.AttributeValue, upd expression.UpdateBuilder, cond expression.ConditionBuilder, old any) (bool, error) {
 	b := expression.NewBuilder().WithUpdate(upd)
 	if cond.IsSet() {
 		b = b.WithCondition(cond)
@@ -59,17 +77,33 @@ func (s *Store) updateItem(ctx context.Context, k map[string]types.AttributeValu
 	if err != nil {
 		return false, err
 	}
-	_, err = s.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: k,
+	in := &dynamodb.UpdateItemInput{TableName: aws.String(s.Table), Key: k,
 		UpdateExpression: e.Update(), ConditionExpression: e.Condition(),
 		ExpressionAttributeNames: e.Names(), ExpressionAttributeValues: e.Values(),
-		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal})
-	return conditionHeld(err)
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal}
+	if old != nil && cond.IsSet() {
+		in.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
+	}
+	_, err = s.DB.UpdateItem(ctx, in)
+	return conditionHeldOr(err, old)
 }
 
 // conditionHeld turns a write's error into whether its condition held: a failed condition is
 // false with no error.
 func conditionHeld(err error) (bool, error) {
+	return conditionHeldOr(err, nil)
+}
+
+// conditionHeldOr is conditionHeld that decodes the item a failed condition returned into old
+// (when old is not nil and the item came back).
+func conditionHeldOr(err error, old any) (bool, error) {
 	if isConditionFailed(err) {
+		var ccf *types.ConditionalCheckFailedException
+		if old != nil && errors.As(err, &ccf) && ccf.Item != nil {
+			if derr := attributevalue.UnmarshalMap(ccf.Item, old); derr != nil {
+				return false, fmt.Errorf("decode the item that failed the condition: %w", derr)
+			}
+		}
 		return false, nil
 	}
 	return err == nil, err
