@@ -209,12 +209,20 @@ func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 		return
 	}
 	_, ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
-	if err != nil || !ok || t.Notified("closeloop") { // an older claim, kept on the ticket, was recorded
+	if err == nil && (!ok || t.Notified("closeloop")) { // an older claim, kept on the ticket, was recorded
 		return
+	}
+	if err != nil {
+		// The claim may stand with its answer lost: nothing is sent, and the failure is recorded and
+		// noted on the ticket, so the agent sees the customer got no email.
+		err = fmt.Errorf("claim: %w", err)
 	}
 	sv, _ := h.Catalog.Survey(t.Survey)
 	d := ticket.Delivery{At: h.Store.Now(), Webhook: "none"}
-	reason, err := h.Store.MailBlocked(ctx, t.ContactID, t.Email)
+	var reason string
+	if err == nil {
+		reason, err = h.Store.MailBlocked(ctx, t.ContactID, t.Email)
+	}
 	if err == nil && reason == "" {
 		if cur, gerr := h.Store.GetTicket(ctx, t.ID); gerr != nil {
 			err = gerr
