@@ -208,8 +208,11 @@ func (h *Handler) closeLoop(ctx context.Context, t *ticket.Ticket, own string) {
 	if !h.CanCloseLoop(t) || h.Mail == nil || h.Signer == nil || h.BaseURL == "" {
 		return
 	}
+	if t.Notified("closeloop") { // an older outcome is recorded: keep it
+		return
+	}
 	_, ok, err := h.Store.ClaimNotification(ctx, t.ID, "closeloop")
-	if err == nil && (!ok || t.Notified("closeloop")) { // an older claim, kept on the ticket, was recorded
+	if err == nil && !ok { // an older claim, kept on the ticket, was recorded
 		return
 	}
 	if err != nil {
